@@ -1,0 +1,96 @@
+package command_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/incidentbot/incidentbot/bot/command"
+	"github.com/incidentbot/incidentbot/bot/incident"
+)
+
+// FuzzParse checks that Parse never panics, that its errors are user-facing
+// EINVALID errors that cannot ping, and that parsed commands hold their
+// invariants. Run it with
+//
+//	go test -run '^$' -fuzz FuzzParse -fuzztime 60s ./bot/command/
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"", " ", "declare", "declare --sev critical --private DB down", "declare -- --sev",
+		"declare —sev major DB", "declare --sev", "declare --sev=", "--sev x",
+		"42 sev major", "#42 sev major", "#-1 sev", "42 43 sev", "99999999999999999999 note x",
+		"sev", "sevv", "status monitoring", "st", "role operator <@U1|alice> --force",
+		"role <@U1> ic", "role @bob spokes", "role <#C1|x> op", "role <!here> op",
+		"accept", "update", "update --next 30m --status monitoring DB back",
+		"update DB back --next=1h", "update --next 30x", "update --next 10081",
+		"update x --status", "update x --next", "note <!channel> &amp; &lt;b&gt;",
+		"timeline", "list", "resolve fixed it", "close", "help update", "help task done", "?",
+		"cause x", "impact  y ", "task fix it <@U1>", "task done 1", "done #2", "task reopen -3",
+		"tasks", "postmortem", "snooze", "\xff\xfe", "note \x00", "—", "--", "-", "#", "@", "<@>",
+		"task \u00a0x\u2003<@U1>", "update\u2028text\u2029--next 5", strings.Repeat("sev ", 50),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		cmd, err := command.Parse(in)
+		if err != nil {
+			var e *incident.Error
+			if !errors.As(err, &e) || e.Code != incident.EINVALID || e.Message == "" {
+				t.Fatalf("Parse(%q) error %#v, want a non-empty EINVALID *incident.Error", in, err)
+			}
+			if strings.ContainsAny(e.Message, "<>") {
+				t.Fatalf("Parse(%q) message could ping: %q", in, e.Message)
+			}
+			if cmd != (command.Command{}) {
+				t.Fatalf("Parse(%q) returned %+v with an error", in, cmd)
+			}
+			return
+		}
+		if cmd.Kind == "" || !strings.HasPrefix(command.Usage(cmd.Kind), "`/incident") {
+			t.Fatalf("Parse(%q) kind %q", in, cmd.Kind)
+		}
+		if cmd.Incident < 0 {
+			t.Fatalf("Parse(%q) incident %d", in, cmd.Incident)
+		}
+		if cmd.Text != strings.TrimSpace(cmd.Text) || !strings.Contains(in, cmd.Text) {
+			t.Fatalf("Parse(%q) text %q is not a trimmed part of the input", in, cmd.Text)
+		}
+		if cmd.Title != strings.TrimSpace(cmd.Title) || len(cmd.Title) > len(in) || strings.Contains(cmd.Title, "  ") {
+			t.Fatalf("Parse(%q) title %q", in, cmd.Title)
+		}
+		if cmd.Title != "" && cmd.Kind != command.KindDeclare {
+			t.Fatalf("Parse(%q) title on %q", in, cmd.Kind)
+		}
+		if cmd.Next != 0 && (cmd.Kind != command.KindUpdate || cmd.Next < time.Minute || cmd.Next > incident.MaxNextUpdate) {
+			t.Fatalf("Parse(%q) next %v on %q", in, cmd.Next, cmd.Kind)
+		}
+		isTaskNum := cmd.Kind == command.KindTaskDone || cmd.Kind == command.KindTaskReopen
+		if (cmd.TaskID > 0) != isTaskNum || cmd.TaskID < 0 {
+			t.Fatalf("Parse(%q) task %d on %q", in, cmd.TaskID, cmd.Kind)
+		}
+		if cmd.User != "" && cmd.UserName != "" {
+			t.Fatalf("Parse(%q) has both User and UserName", in)
+		}
+		if (cmd.Role != "") != (cmd.Kind == command.KindRole) {
+			t.Fatalf("Parse(%q) role %q on %q", in, cmd.Role, cmd.Kind)
+		}
+		if cmd.Kind == command.KindRole {
+			if _, err := incident.ParseRole(cmd.Role); err != nil || cmd.User == "" && cmd.UserName == "" {
+				t.Fatalf("Parse(%q) role %q user %q/%q", in, cmd.Role, cmd.User, cmd.UserName)
+			}
+		}
+		if cmd.Status != "" {
+			if _, err := incident.ParseStatus(cmd.Status); err != nil {
+				t.Fatalf("Parse(%q) status %q", in, cmd.Status)
+			}
+		}
+		if cmd.Severity != "" && (!utf8.ValidString(cmd.Severity) || strings.ContainsAny(cmd.Severity, "<>&@ ")) {
+			t.Fatalf("Parse(%q) severity %q", in, cmd.Severity)
+		}
+		if again, err := command.Parse(in); err != nil || again != cmd {
+			t.Fatalf("Parse(%q) is not deterministic", in)
+		}
+	})
+}

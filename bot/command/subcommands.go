@@ -1,0 +1,279 @@
+package command
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/incidentbot/incidentbot/bot/incident"
+)
+
+func (p *parser) declare(cmd *Command, args []token) error {
+	var title []string
+	for i := 0; i < len(args); i++ {
+		s := args[i].s
+		if s == "--" { // the rest is the title, even if it looks like flags
+			for _, t := range args[i+1:] {
+				title = append(title, t.s)
+			}
+			break
+		}
+		if !isFlag(s) {
+			title = append(title, s)
+			continue
+		}
+		name, val, hasVal := splitFlag(s)
+		switch name {
+		case "--sev", "--severity", "-s":
+			if !hasVal {
+				if i+1 >= len(args) || isFlag(args[i+1].s) {
+					return missingValue(KindDeclare, s, "LEVEL")
+				}
+				i++
+				val = args[i].s
+			}
+			if err := checkSeverity(KindDeclare, val); err != nil {
+				return err
+			}
+			cmd.Severity = val
+		case "--private", "--security", "-p":
+			if hasVal {
+				return invalid("%s takes no value. Usage: %s", echo(name), Usage(KindDeclare))
+			}
+			cmd.Private = true
+		default:
+			return unknownFlag(KindDeclare, s)
+		}
+	}
+	cmd.Title = strings.Join(title, " ")
+	return nil
+}
+
+func (p *parser) severity(cmd *Command, args []token) error {
+	if len(args) == 0 {
+		return invalid("Missing severity. Usage: %s", Usage(KindSeverity))
+	}
+	if len(args) > 1 {
+		return tooMany(KindSeverity, args, 1)
+	}
+	if err := checkSeverity(KindSeverity, args[0].s); err != nil {
+		return err
+	}
+	cmd.Severity = args[0].s
+	return nil
+}
+
+func (p *parser) status(cmd *Command, args []token) error {
+	if len(args) == 0 {
+		return invalid("Missing status. Usage: %s", Usage(KindStatus))
+	}
+	if len(args) > 1 {
+		return tooMany(KindStatus, args, 1)
+	}
+	if err := checkStatus(KindStatus, args[0].s); err != nil {
+		return err
+	}
+	cmd.Status = args[0].s
+	return nil
+}
+
+func (p *parser) role(cmd *Command, args []token) error {
+	var rest []token
+	for _, t := range args {
+		switch name, _, hasVal := splitFlag(t.s); {
+		case !isFlag(t.s):
+			rest = append(rest, t)
+		case (name == "--force" || name == "-f") && !hasVal:
+			cmd.Force = true
+		default:
+			return unknownFlag(KindRole, t.s)
+		}
+	}
+	var users, words []token
+	for _, t := range rest {
+		if looksLikeRef(t.s) {
+			users = append(users, t)
+		} else {
+			words = append(words, t)
+		}
+	}
+	switch {
+	case len(users) == 0 && len(words) == 0:
+		return invalid("Say which role and who should take it. Usage: %s", Usage(KindRole))
+	case len(users) == 0:
+		if len(words) == 1 {
+			if _, err := incident.ParseRole(words[0].s); err == nil {
+				return invalid("Say who should be the %s: mention them, e.g. `/incident role %s @alice`.",
+					echo(strings.ToLower(words[0].s)), echo(strings.ToLower(words[0].s)))
+			}
+		}
+		return invalid("Say who should take the role: mention them with @. Usage: %s", Usage(KindRole))
+	case len(users) > 1:
+		return invalid("Give one person, not %d. Usage: %s", len(users), Usage(KindRole))
+	case len(words) == 0:
+		return invalid("Say which role: operator or spokesperson. Usage: %s", Usage(KindRole))
+	case len(words) > 1:
+		return tooMany(KindRole, words, 1)
+	}
+	if _, err := incident.ParseRole(words[0].s); err != nil {
+		return invalid("%s is not a role; use operator or spokesperson. Usage: %s", quote(words[0].s), Usage(KindRole))
+	}
+	cmd.Role = words[0].s
+	return setUser(cmd, KindRole, users[0].s)
+}
+
+// update flags may come before the text, or after it at the very end
+// ("… back to normal --next 1h"); a flag in the middle is text.
+func (p *parser) update(cmd *Command, args []token) error {
+	apply := func(name, val string) error {
+		if name == "--status" {
+			if err := checkStatus(KindUpdate, val); err != nil {
+				return err
+			}
+			if st, _ := incident.ParseStatus(val); !st.Open() {
+				return invalid("An update cannot resolve or close the incident; use `/incident resolve` for that. Usage: %s", Usage(KindUpdate))
+			}
+			cmd.Status = val
+			return nil
+		}
+		d, err := parseNext(val)
+		cmd.Next = d
+		return err
+	}
+	isUpdateFlag := func(name string) bool { return name == "--next" || name == "-n" || name == "--status" }
+	for len(args) > 0 && isFlag(args[0].s) {
+		name, val, hasVal := splitFlag(args[0].s)
+		if !isUpdateFlag(name) {
+			return unknownFlag(KindUpdate, args[0].s)
+		}
+		args = args[1:]
+		if !hasVal {
+			if len(args) == 0 || isFlag(args[0].s) {
+				what := "DURATION"
+				if name == "--status" {
+					what = "STATUS"
+				}
+				return missingValue(KindUpdate, name, what)
+			}
+			val, args = args[0].s, args[1:]
+		}
+		if err := apply(name, val); err != nil {
+			return err
+		}
+	}
+	for n := len(args); n > 1; n = len(args) {
+		if name, val, hasVal := splitFlag(args[n-1].s); isFlag(args[n-1].s) && hasVal && isUpdateFlag(name) {
+			if err := apply(name, val); err != nil {
+				return err
+			}
+			args = args[:n-1]
+		} else if name, _, hasVal := splitFlag(args[n-2].s); isFlag(args[n-2].s) && !hasVal && isUpdateFlag(name) && n > 2 {
+			if err := apply(name, args[n-1].s); err != nil {
+				return err
+			}
+			args = args[:n-2]
+		} else {
+			break
+		}
+	}
+	cmd.Text = p.span(args)
+	return nil
+}
+
+func (p *parser) task(cmd *Command, args []token) error {
+	if len(args) > 0 {
+		switch strings.ToLower(args[0].s) {
+		case "done", "reopen":
+			cmd.Kind = KindTaskDone
+			if strings.EqualFold(args[0].s, "reopen") {
+				cmd.Kind = KindTaskReopen
+			}
+			var err error
+			cmd.TaskID, err = parseTaskID(cmd.Kind, args[1:])
+			return err
+		case "list", "ls":
+			if len(args) == 1 {
+				cmd.Kind = KindTasks
+				return nil
+			}
+		}
+	}
+	if n := len(args); n > 1 && isPerson(args[n-1].s) {
+		if err := setUser(cmd, KindTask, args[n-1].s); err != nil {
+			return err
+		}
+		args = args[:n-1]
+	}
+	cmd.Text = p.span(args)
+	if cmd.Text == "" {
+		return invalid("Missing the action item's text. Usage: %s", Usage(KindTask))
+	}
+	return nil
+}
+
+func (p *parser) help(cmd *Command, args []token) error {
+	if len(args) == 0 {
+		return nil
+	}
+	word := strings.ToLower(normalizeDash(args[0].s))
+	k, ok := lookup[word]
+	if !ok {
+		return unknownSubcommand(args[0].s)
+	}
+	if k == KindTask && len(args) > 1 {
+		switch strings.ToLower(args[1].s) {
+		case "done":
+			k = KindTaskDone
+		case "reopen":
+			k = KindTaskReopen
+		}
+	}
+	cmd.Help = k
+	return nil
+}
+
+// setUser records a person token: a <@U123|name> mention or a plain @name.
+func setUser(cmd *Command, k Kind, s string) error {
+	if id, ok := mentionID(s); ok {
+		cmd.User = id
+		return nil
+	}
+	if name, ok := plainName(s); ok {
+		cmd.UserName = name
+		return nil
+	}
+	return invalid("%s is not a person; mention someone with @. Usage: %s", quote(s), Usage(k))
+}
+
+func noArgs(k Kind, args []token) error {
+	if len(args) == 0 {
+		return nil
+	}
+	return invalid("`/incident %s` takes nothing more, but got %s. Usage: %s", aliasOf(k), quote(args[0].s), Usage(k))
+}
+
+// tooMany reports args[i], the first unexpected argument. When a number is
+// among args, the user probably meant the incident number.
+func tooMany(k Kind, args []token, i int) error {
+	hint := ""
+	if k != KindTaskDone && k != KindTaskReopen && slices.ContainsFunc(args, func(t token) bool { return looksLikeNumber(t.s) }) {
+		hint = " To act on another incident, put its number first, e.g. `/incident 42 sev major`."
+	}
+	return invalid("Unexpected %s.%s Usage: %s", quote(args[i].s), hint, Usage(k))
+}
+
+func unknownFlag(k Kind, s string) error {
+	name, _, _ := splitFlag(s)
+	return invalid("Unknown flag %s for %s. Usage: %s", quote(name), aliasOf(k), Usage(k))
+}
+
+func missingValue(k Kind, flag, what string) error {
+	return invalid("%s needs a value (%s). Usage: %s", quote(flag), what, Usage(k))
+}
+
+func unknownSubcommand(word string) error {
+	if s := suggest(strings.ToLower(normalizeDash(word))); s != "" {
+		return invalid("Unknown subcommand %s. Did you mean %q? Run `/incident help` for the list.", quote(word), s)
+	}
+	return invalid("Unknown subcommand %s. To declare an incident, use `/incident declare TITLE`; run `/incident help` for the list.", quote(word))
+}
+

@@ -1,0 +1,63 @@
+package command
+
+import "strings"
+
+// usages holds the one-line usage of every Kind, in help order. They use
+// Slack mrkdwn and contain no < or >, which Slack would read as links.
+var usages = map[Kind]string{
+	KindDeclare:    "`/incident declare [--sev LEVEL] [--private] TITLE` — declare an incident (without a title, a form opens), e.g. `/incident declare --sev critical Checkout returns 500`",
+	KindSeverity:   "`/incident sev LEVEL` — change the severity, e.g. `/incident sev critical`",
+	KindStatus:     "`/incident status STATUS` — set investigating, identified or monitoring (or resolved to reopen), e.g. `/incident status monitoring`",
+	KindRole:       "`/incident role operator|spokesperson @user [--force]` — give someone a role, e.g. `/incident role spokesperson @alice`",
+	KindAccept:     "`/incident accept` — take the role handed off to you, e.g. `/incident accept`",
+	KindUpdate:     "`/incident update [--next 30m] [--status STATUS] TEXT` — post a status update (without text, a form opens), e.g. `/incident update --next 1h Rolled back; errors falling`",
+	KindNote:       "`/incident note TEXT` — add a note to the timeline, e.g. `/incident note restarted the api pods`",
+	KindTimeline:   "`/incident timeline` — show the timeline, e.g. `/incident timeline`",
+	KindList:       "`/incident list` — list open incidents, e.g. `/incident list`",
+	KindResolve:    "`/incident resolve [TEXT]` — resolve the incident, e.g. `/incident resolve rolled back the bad deploy`",
+	KindClose:      "`/incident close` — close a resolved incident, e.g. `/incident close`",
+	KindCause:      "`/incident cause TEXT` — record the root cause, e.g. `/incident cause expired TLS certificate`",
+	KindImpact:     "`/incident impact TEXT` — record what users see, e.g. `/incident impact EU users cannot log in`",
+	KindTask:       "`/incident task TEXT [@owner]` — add an action item, e.g. `/incident task alert on queue depth @alice`",
+	KindTasks:      "`/incident tasks` — list the action items, e.g. `/incident tasks`",
+	KindTaskDone:   "`/incident task done N` — mark action item N done, e.g. `/incident task done 2`",
+	KindTaskReopen: "`/incident task reopen N` — reopen action item N, e.g. `/incident task reopen 2`",
+	KindPostmortem: "`/incident postmortem` — draft the postmortem, e.g. `/incident postmortem`",
+	KindSnooze:     "`/incident snooze` — postpone an overdue update reminder, e.g. `/incident snooze`",
+	KindHelp:       "`/incident help [SUBCOMMAND]` — show help, e.g. `/incident help update`",
+}
+
+// Usage returns the one-line usage of k with an example, in Slack mrkdwn.
+// For an unknown Kind it points to /incident help.
+func Usage(k Kind) string {
+	if u, ok := usages[k]; ok {
+		return u
+	}
+	return usages[KindHelp]
+}
+
+// HelpText lists every subcommand with its usage, for /incident help, in
+// Slack mrkdwn.
+func HelpText() string {
+	var b strings.Builder
+	b.WriteString("*`/incident` subcommands* (put an incident number first to act on another incident, e.g. `/incident 42 sev major`)\n")
+	for _, k := range kinds {
+		b.WriteString("• ")
+		b.WriteString(short(k.kind))
+		if len(k.aliases) > 1 && k.kind != KindHelp {
+			b.WriteString(" _(also " + strings.Join(k.aliases[1:], ", ") + ")_")
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// short is the usage without its example, to keep the help under Slack's
+// 3,000-character section limit.
+func short(k Kind) string {
+	u := Usage(k)
+	if i := strings.LastIndex(u, ", e.g. "); i >= 0 {
+		return u[:i]
+	}
+	return u
+}

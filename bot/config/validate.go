@@ -1,0 +1,314 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// MaxChannelPrefix is the longest slack.channel_prefix accepted, leaving room
+// for the incident number and slug within Slack's 80-character limit.
+const MaxChannelPrefix = 20
+
+var (
+	channelIDRe   = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
+	channelNameRe = regexp.MustCompile(`^#[a-z0-9_-]{1,80}$`)
+	userIDRe      = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+	usergroupRe   = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
+	emojiRe       = regexp.MustCompile(`^[a-z0-9_+'-]+$`)
+	slugRe        = regexp.MustCompile(`^[a-z0-9_-]+$`)
+)
+
+// Validate reports every problem in c, joined with errors.Join, one per
+// line, each naming the key, what is wrong and how to fix it. Token values
+// never appear in the messages. Call it on a Normalized config.
+func (c Config) Validate() error {
+	var p problems
+	c.validateTokens(&p)
+	c.validateSettings(&p)
+	return p.err()
+}
+
+// ValidateWithoutTokens is Validate without the two Slack token checks, for
+// commands that never talk to Slack (demo, backup, export).
+func (c Config) ValidateWithoutTokens() error {
+	var p problems
+	c.validateSettings(&p)
+	return p.err()
+}
+
+// problems collects validation errors.
+type problems []error
+
+// add records that key is wrong; format explains what and how to fix it.
+func (p *problems) add(key, format string, args ...any) {
+	*p = append(*p, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+}
+
+// err returns the problems joined, or nil when there are none.
+func (p problems) err() error { return errors.Join(p...) }
+
+func (c Config) validateTokens(p *problems) {
+	checkToken(p, "slack.bot_token", c.Slack.BotToken, "xoxb-", "SLACK_BOT_TOKEN",
+		"the Bot User OAuth Token from the app's OAuth & Permissions page")
+	checkToken(p, "slack.app_token", c.Slack.AppToken, "xapp-", "SLACK_APP_TOKEN",
+		"an app-level token with connections:write, from Basic Information > App-Level Tokens")
+}
+
+// checkToken validates one token without ever echoing more than its prefix.
+func checkToken(p *problems, key, token, prefix, envName, what string) {
+	switch {
+	case token == "":
+		p.add(key, "missing (set %s to %s, starting with %s)", envName, what, prefix)
+	case !strings.HasPrefix(token, prefix):
+		hint := ""
+		if got := tokenPrefix(token); got != "" {
+			hint = fmt.Sprintf("; the value starts with %s, are SLACK_BOT_TOKEN and SLACK_APP_TOKEN swapped?", got)
+		}
+		p.add(key, "must start with %s (%s)%s", prefix, what, hint)
+	case strings.ContainsAny(token, " \t\r\n"):
+		p.add(key, "contains whitespace (copy the token again without spaces or line breaks)")
+	}
+}
+
+func (c Config) validateSettings(p *problems) {
+	c.validateSlack(p)
+
+	if c.Store.Path == "" {
+		p.add("store.path", `missing (set the bbolt database file, e.g. "data/incidentbot.db")`)
+	}
+
+	if c.HTTP.Listen != "" {
+		if msg := checkHostPort(c.HTTP.Listen); msg != "" {
+			p.add("http.listen", `%q %s (use host:port like "127.0.0.1:8080", or "" to disable the admin server)`, c.HTTP.Listen, msg)
+		}
+	}
+
+	switch {
+	case c.Timezone == "":
+		p.add("timezone", `missing (use an IANA zone name such as "UTC" or "Europe/Berlin")`)
+	default:
+		if _, err := time.LoadLocation(c.Timezone); err != nil {
+			p.add("timezone", `unknown time zone %q (use an IANA zone name such as "UTC", "America/New_York" or "Europe/Berlin")`, c.Timezone)
+		}
+	}
+
+	c.validateIncidents(p)
+	c.validateReminders(p)
+
+	if c.Scheduler.Tick < time.Second {
+		p.add("scheduler.tick", "%s is below the minimum of 1s (use e.g. 15s)", fmtDuration(c.Scheduler.Tick))
+	}
+
+	c.validateDigest(p)
+
+	if c.Postmortem.ArchiveAfter < 0 {
+		p.add("postmortem.archive_after", "must not be negative (use 0 to never archive, or e.g. 72h)")
+	}
+	if c.Postmortem.GitCommit && c.Postmortem.Dir == "" {
+		p.add("postmortem.git_commit", "needs postmortem.dir (set the git work tree to write drafts into, or set git_commit: false)")
+	}
+
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		p.add("log.level", "%q is not a level (use debug, info, warn or error)", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		p.add("log.format", "%q is not a format (use text or json)", c.Log.Format)
+	}
+}
+
+func (c Config) validateSlack(p *problems) {
+	s := c.Slack
+	if s.APIURL == "" {
+		p.add("slack.api_url", "missing (use %q unless you run a test server)", DefaultAPIURL)
+	} else if u, err := url.Parse(s.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.add("slack.api_url", "%q is not an http(s) URL (use %q)", s.APIURL, DefaultAPIURL)
+	} else if !strings.HasSuffix(s.APIURL, "/") {
+		p.add("slack.api_url", "must end with / (use %q)", s.APIURL+"/")
+	}
+
+	for i, ch := range s.AnnounceChannels {
+		checkChannel(p, fmt.Sprintf("slack.announce_channels[%d]", i), ch)
+	}
+	for i, u := range s.Admins {
+		checkUser(p, fmt.Sprintf("slack.admins[%d]", i), u)
+	}
+
+	switch {
+	case s.TimelineReaction == "":
+		p.add("slack.timeline_reaction", `missing (use an emoji name without colons, e.g. "pushpin")`)
+	case !emojiRe.MatchString(s.TimelineReaction):
+		p.add("slack.timeline_reaction", `%q is not an emoji name (use lowercase letters, digits, "_", "-" or "+", without colons, e.g. "pushpin")`, s.TimelineReaction)
+	}
+
+	switch {
+	case s.ChannelPrefix == "":
+		p.add("slack.channel_prefix", `missing (use a short prefix such as "inc")`)
+	case !slugRe.MatchString(s.ChannelPrefix):
+		p.add("slack.channel_prefix", `%q is not valid in a Slack channel name (use only a-z, 0-9, "-" and "_", e.g. "inc")`, s.ChannelPrefix)
+	case len(s.ChannelPrefix) > MaxChannelPrefix:
+		p.add("slack.channel_prefix", "is %d characters, longer than %d (use a shorter prefix such as \"inc\")", len(s.ChannelPrefix), MaxChannelPrefix)
+	}
+}
+
+func (c Config) validateIncidents(p *problems) {
+	sevs := c.Incidents.Severities
+	if len(sevs) == 0 {
+		p.add("incidents.severities", "no severities (define at least one, most severe first, or remove the key to use the defaults)")
+	}
+	seen := make(map[string]int)
+	for i, s := range sevs {
+		key := fmt.Sprintf("incidents.severities[%d]", i)
+		switch {
+		case s.Name == "":
+			p.add(key+".name", `missing (give each severity a lowercase name such as "critical")`)
+		case !slugRe.MatchString(s.Name):
+			p.add(key+".name", `%q is not valid (use lowercase a-z, 0-9, "-" and "_", e.g. %q)`, s.Name, suggestSlug(s.Name))
+		default:
+			if j, dup := seen[s.Name]; dup {
+				p.add(key+".name", "%q is already used by incidents.severities[%d] (give each severity a different name)", s.Name, j)
+			} else {
+				seen[s.Name] = i
+			}
+		}
+		if s.Description == "" {
+			p.add(key+".description", "missing (add one line telling responders when to pick this severity)")
+		}
+		if s.UpdateEvery <= 0 {
+			p.add(key+".update_every", "must be greater than 0 (how often the commander posts an update, e.g. 30m)")
+		}
+		if s.RemindBefore < 0 {
+			p.add(key+".remind_before", "must not be negative (remove it to use reminders.remind_before)")
+		}
+		if s.EscalateAfter < 0 {
+			p.add(key+".escalate_after", "must not be negative (remove it to use reminders.escalate_after)")
+		}
+		if s.RemindBefore > 0 && s.UpdateEvery > 0 && s.RemindBefore >= s.UpdateEvery {
+			p.add(key+".remind_before", "%s is not shorter than update_every %s (a reminder must come before the update is due; use e.g. %s)",
+				fmtDuration(s.RemindBefore), fmtDuration(s.UpdateEvery), fmtDuration(s.UpdateEvery/3))
+		}
+	}
+
+	switch d := c.Incidents.DefaultSeverity; {
+	case d == "":
+		p.add("incidents.default_severity", "missing (use one of: %s)", strings.Join(c.SeverityNames(), ", "))
+	case len(sevs) > 0:
+		if _, ok := seen[d]; !ok {
+			p.add("incidents.default_severity", "%q is not a severity in incidents.severities (use one of: %s)", d, strings.Join(c.SeverityNames(), ", "))
+		}
+	}
+}
+
+func (c Config) validateReminders(p *problems) {
+	r := c.Reminders
+	if r.RemindBefore <= 0 {
+		p.add("reminders.remind_before", "must be greater than 0 (how long before an update is due to remind the commander, e.g. 5m)")
+	} else {
+		for i, s := range c.Incidents.Severities {
+			if s.RemindBefore == 0 && s.UpdateEvery > 0 && r.RemindBefore >= s.UpdateEvery {
+				p.add("reminders.remind_before", "%s is not shorter than incidents.severities[%d] (%s) update_every %s (lower it, or set remind_before on that severity)",
+					fmtDuration(r.RemindBefore), i, s.Name, fmtDuration(s.UpdateEvery))
+			}
+		}
+	}
+	if r.EscalateAfter <= 0 {
+		p.add("reminders.escalate_after", "must be greater than 0 (how long an overdue update waits before escalating, e.g. 10m)")
+	}
+	if r.Snooze <= 0 {
+		p.add("reminders.snooze", "must be greater than 0 (how long the Snooze button delays a reminder, e.g. 10m)")
+	}
+	if g := r.EscalateTo.Usergroup; g != "" && !usergroupRe.MatchString(g) {
+		p.add("reminders.escalate_to.usergroup", `%q is not a user group ID (use the ID starting with S, e.g. "S0123ABCD", from the group's profile > Copy group ID)`, g)
+	}
+	for i, u := range r.EscalateTo.Users {
+		checkUser(p, fmt.Sprintf("reminders.escalate_to.users[%d]", i), u)
+	}
+}
+
+func (c Config) validateDigest(p *problems) {
+	d := c.Digest
+	switch {
+	case d.Schedule == "" && d.Enabled:
+		p.add("digest.schedule", `missing (use a 5-field cron spec such as "0 9 * * 1-5", 09:00 Monday to Friday)`)
+	case d.Schedule != "":
+		if _, err := cron.ParseStandard(d.Schedule); err != nil {
+			p.add("digest.schedule", `%q is not a valid cron spec: %v (use 5 fields: minute hour day-of-month month day-of-week, e.g. "0 9 * * 1-5")`, d.Schedule, err)
+		}
+	}
+	if d.Enabled && d.Channel == "" {
+		p.add("digest.channel", `missing while digest.enabled is true (set a channel ID or "#name", or set digest.enabled: false)`)
+	} else if d.Channel != "" {
+		checkChannel(p, "digest.channel", d.Channel)
+	}
+}
+
+// checkChannel accepts a channel ID ("C0123ABCD") or a "#name".
+func checkChannel(p *problems, key, ch string) {
+	if channelIDRe.MatchString(ch) || channelNameRe.MatchString(ch) {
+		return
+	}
+	if slugRe.MatchString(ch) {
+		p.add(key, `%q is ambiguous (write a channel name with its #, "#%s", or use the channel ID)`, ch, ch)
+		return
+	}
+	p.add(key, `%q is neither a channel ID nor a #name (use an ID like "C0123ABCD" or a lowercase name like "#incidents")`, ch)
+}
+
+// checkUser accepts a Slack user ID ("U0123ABCD" or "W0123ABCD").
+func checkUser(p *problems, key, u string) {
+	if userIDRe.MatchString(u) {
+		return
+	}
+	hint := "from the user's profile > ⋮ > Copy member ID"
+	if strings.HasPrefix(u, "@") {
+		hint = "names change, IDs do not; copy it " + hint
+	}
+	p.add(key, `%q is not a Slack user ID (use the ID starting with U, e.g. "U0123ABCD", %s)`, u, hint)
+}
+
+// checkHostPort returns what is wrong with a host:port, or "".
+func checkHostPort(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "is not host:port"
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return "has an invalid port"
+	}
+	return ""
+}
+
+// suggestSlug lowercases s and replaces characters not allowed in a name.
+func suggestSlug(s string) string {
+	b := []byte(strings.ToLower(s))
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}
+
+// fmtDuration formats d without trailing zero units: 15m, 1h, 1h30m, 90ms.
+func fmtDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}

@@ -1,0 +1,359 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/incidentbot/incidentbot/bot"
+	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/bot/nudge"
+	"github.com/incidentbot/incidentbot/bot/slackfake"
+	"github.com/incidentbot/incidentbot/store"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// clock is a settable clock shared by the app, the store and the scheduler.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// harness runs the real App against the fake Slack and a real bbolt file.
+type harness struct {
+	t        *testing.T
+	fake     *slackfake.Server
+	db       *store.DB
+	app      *bot.App
+	clock    *clock
+	sched    *nudge.Scheduler
+	alice    string // declares incidents
+	bob      string
+	carol    string
+	admin    string
+	announce string // #incidents
+	general  string
+	cancel   context.CancelFunc
+	done     chan error
+}
+
+type harnessOption func(*harnessConfig)
+
+type harnessConfig struct {
+	fakeOpts []slackfake.Option
+	opts     func(*bot.Options)
+}
+
+func withFake(o ...slackfake.Option) harnessOption {
+	return func(c *harnessConfig) { c.fakeOpts = append(c.fakeOpts, o...) }
+}
+
+func withOptions(f func(*bot.Options)) harnessOption {
+	return func(c *harnessConfig) { c.opts = f }
+}
+
+func newHarness(t *testing.T, hopts ...harnessOption) *harness {
+	t.Helper()
+	var hc harnessConfig
+	for _, o := range hopts {
+		o(&hc)
+	}
+	clk := &clock{t: time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)}
+	fake := slackfake.New(append([]slackfake.Option{slackfake.WithAckTimeout(2 * time.Second)}, hc.fakeOpts...)...)
+	t.Cleanup(fake.Close)
+	h := &harness{t: t, fake: fake, clock: clk}
+	h.alice = fake.AddUser(slackfake.User{Name: "alice", RealName: "Alice Archer"})
+	h.bob = fake.AddUser(slackfake.User{Name: "bob", RealName: "Bob Baker"})
+	h.carol = fake.AddUser(slackfake.User{Name: "carol", RealName: "Carol Cole"})
+	h.admin = fake.AddUser(slackfake.User{Name: "dana", RealName: "Dana Admin"})
+	var err error
+	h.announce, err = fake.CreateChannel(h.alice, "incidents", false, h.alice, h.bob, h.carol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.general, err = fake.CreateChannel(h.alice, "general", false, h.alice, h.bob, h.carol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(t.TempDir(), "incidentbot.db"), store.WithNow(clk.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.db = db
+	policy := incident.DefaultPolicy()
+	policy.Admins = []string{h.admin}
+	api := slack.New(fake.BotToken(), slack.OptionAPIURL(fake.APIURL()), slack.OptionAppLevelToken(fake.AppToken()),
+		slack.OptionRetryConfig(slack.RetryConfig{MaxRetries: 5, RetryAfterDuration: time.Second}))
+	o := bot.Options{
+		Slack:            api,
+		Store:            db,
+		Policy:           policy,
+		AnnounceChannels: []string{h.announce},
+		Now:              clk.Now,
+		Escalation:       bot.EscalationTarget{Users: []string{h.admin}},
+		SocketOptions:    []socketmode.Option{socketmode.OptionPingInterval(time.Minute)},
+	}
+	if hc.opts != nil {
+		hc.opts(&o)
+	}
+	h.app = bot.New(o)
+	h.sched = &nudge.Scheduler{Store: db, Policy: policy, Notifier: h.app, Now: clk.Now}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	h.done = make(chan error, 1)
+	go func() { h.done <- h.app.Run(ctx) }()
+	t.Cleanup(h.stop)
+	select {
+	case <-h.app.Connected():
+	case err := <-h.done:
+		t.Fatalf("app stopped before connecting: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("app did not connect to the fake Slack")
+	}
+	return h
+}
+
+func (h *harness) stop() {
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	h.cancel = nil
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("app.Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		h.t.Error("app did not stop within 10s")
+	}
+	if err := h.db.Check(); err != nil {
+		h.t.Errorf("store check: %v", err)
+	}
+	h.db.Close()
+}
+
+// slash runs /incident as user in channel and returns the ack payload.
+func (h *harness) slash(user, channel, text string) json.RawMessage {
+	h.t.Helper()
+	d, err := h.fake.SlashCommand(user, channel, "/incident", text)
+	if err != nil {
+		h.t.Fatalf("slash %q: %v", text, err)
+	}
+	ack, err := d.Wait(h.ctx())
+	if err != nil {
+		h.t.Fatalf("slash %q: not acked: %v", text, err)
+	}
+	return ack
+}
+
+func (h *harness) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	h.t.Cleanup(cancel)
+	return ctx
+}
+
+// waitFor waits until cond holds, failing with what after 10 s.
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	if err := h.fake.WaitFor(h.ctx(), cond); err != nil {
+		h.t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// messageWith returns the first message in channel whose text or blocks
+// contain every keyword.
+func (h *harness) messageWith(channel string, keywords ...string) (slackfake.Message, bool) {
+	for _, m := range h.fake.Messages(channel) {
+		if containsAll(render(m), keywords) {
+			return m, true
+		}
+	}
+	return slackfake.Message{}, false
+}
+
+func (h *harness) expectMessage(channel string, keywords ...string) slackfake.Message {
+	h.t.Helper()
+	var found slackfake.Message
+	h.waitFor("a message with "+strings.Join(keywords, ", ")+" in "+channel, func() bool {
+		m, ok := h.messageWith(channel, keywords...)
+		found = m
+		return ok
+	})
+	return found
+}
+
+func (h *harness) expectEphemeral(channel, user string, keywords ...string) slackfake.Message {
+	h.t.Helper()
+	var found slackfake.Message
+	h.waitFor("an ephemeral with "+strings.Join(keywords, ", "), func() bool {
+		for _, m := range h.fake.Ephemerals(channel, user) {
+			if containsAll(render(m), keywords) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+func (h *harness) expectDM(user string, keywords ...string) slackfake.Message {
+	h.t.Helper()
+	var found slackfake.Message
+	h.waitFor("a DM with "+strings.Join(keywords, ", "), func() bool {
+		for _, m := range h.fake.DMs(user) {
+			if containsAll(render(m), keywords) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// render is a message's text and blocks as one searchable string.
+func render(m slackfake.Message) string {
+	raw := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(m.RawBlocks))
+	return m.Text + "\n" + raw
+}
+
+func containsAll(s string, keywords []string) bool {
+	for _, k := range keywords {
+		if !strings.Contains(s, k) {
+			return false
+		}
+	}
+	return true
+}
+
+// declare declares an incident with a one-liner (none when text is empty)
+// and waits for the newest incident's war room.
+func (h *harness) declare(user, text string) (*incident.Incident, slackfake.Channel) {
+	h.t.Helper()
+	if text != "" {
+		h.slash(user, h.general, "declare "+text)
+	}
+	var inc *incident.Incident
+	h.waitFor("the war room to be ready", func() bool {
+		incs, err := h.db.FindIncidents(context.Background(), incident.Filter{})
+		if err != nil || len(incs) == 0 {
+			return false
+		}
+		inc = incs[0]
+		return inc.CardTS != "" && len(inc.Announcements) == 1
+	})
+	ch, ok := h.fake.Channel(inc.ChannelID)
+	if !ok {
+		h.t.Fatalf("war room %s does not exist", inc.ChannelID)
+	}
+	return inc, ch
+}
+
+func (h *harness) incident(id int64) *incident.Incident {
+	h.t.Helper()
+	inc, err := h.db.FindIncidentByID(context.Background(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return inc
+}
+
+func (h *harness) events(id int64) []incident.Event {
+	h.t.Helper()
+	evs, err := h.db.Events(context.Background(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return evs
+}
+
+func (h *harness) waitEvent(id int64, kind incident.EventKind) incident.Event {
+	h.t.Helper()
+	var found incident.Event
+	h.waitFor("a "+string(kind)+" event", func() bool {
+		for _, e := range h.events(id) {
+			if e.Kind == kind {
+				found = e
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// card returns the incident card as it is now.
+func (h *harness) card(inc *incident.Incident) slackfake.Message {
+	h.t.Helper()
+	for _, m := range h.fake.Messages(inc.ChannelID) {
+		if m.TS == inc.CardTS {
+			return m
+		}
+	}
+	h.t.Fatalf("card %s not found", inc.CardTS)
+	return slackfake.Message{}
+}
+
+func (h *harness) waitCard(inc *incident.Incident, keywords ...string) {
+	h.t.Helper()
+	h.waitFor("the card to show "+strings.Join(keywords, ", "), func() bool {
+		for _, m := range h.fake.Messages(inc.ChannelID) {
+			if m.TS == inc.CardTS {
+				return containsAll(render(m), keywords)
+			}
+		}
+		return false
+	})
+}
+
+func (h *harness) topView(user string) slackfake.View {
+	h.t.Helper()
+	var v slackfake.View
+	h.waitFor("a modal for "+user, func() bool {
+		vs := h.fake.OpenViews(user)
+		if len(vs) == 0 {
+			return false
+		}
+		v = vs[len(vs)-1]
+		return true
+	})
+	return v
+}
+
+func (h *harness) submit(user string, v slackfake.View, values map[string]string) json.RawMessage {
+	h.t.Helper()
+	d, err := h.fake.SubmitView(user, v.ID, values)
+	if err != nil {
+		h.t.Fatalf("submit %s: %v", v.CallbackID, err)
+	}
+	ack, err := d.Wait(h.ctx())
+	if err != nil {
+		h.t.Fatalf("submit %s: %v", v.CallbackID, err)
+	}
+	return ack
+}
+
+func (h *harness) click(user, channel, ts, actionID string) {
+	h.t.Helper()
+	d, err := h.fake.ClickButton(user, channel, ts, actionID)
+	if err != nil {
+		h.t.Fatalf("click %s: %v", actionID, err)
+	}
+	if _, err := d.Wait(h.ctx()); err != nil {
+		h.t.Fatalf("click %s: %v", actionID, err)
+	}
+}

@@ -1,0 +1,218 @@
+package incident
+
+import (
+	"strings"
+	"time"
+)
+
+// MaxTitleLen is the longest title we accept: it must fit a channel name,
+// a card header and a notification line.
+const MaxTitleLen = 80
+
+// Status is where an incident stands in its life.
+type Status string
+
+// The statuses, in the order an incident normally goes through them.
+const (
+	StatusInvestigating Status = "investigating"
+	StatusIdentified    Status = "identified"
+	StatusMonitoring    Status = "monitoring"
+	StatusResolved      Status = "resolved"
+	StatusClosed        Status = "closed"
+)
+
+// Statuses lists every status in lifecycle order.
+var Statuses = []Status{StatusInvestigating, StatusIdentified, StatusMonitoring, StatusResolved, StatusClosed}
+
+// ParseStatus reads a status name, accepting the aliases people type.
+func ParseStatus(s string) (Status, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "investigating", "investigate", "triage", "triaging":
+		return StatusInvestigating, nil
+	case "identified", "identify", "found":
+		return StatusIdentified, nil
+	case "monitoring", "monitor", "mitigated", "fixed":
+		return StatusMonitoring, nil
+	case "resolved", "resolve":
+		return StatusResolved, nil
+	case "closed", "close":
+		return StatusClosed, nil
+	}
+	return "", Errorf(EINVALID, "%q is not a status. Use one of: investigating, identified, monitoring, resolved.", s)
+}
+
+// Open reports whether the incident is still being worked on.
+func (s Status) Open() bool { return s != StatusResolved && s != StatusClosed }
+
+// Role is a responsibility held by one person during an incident.
+type Role string
+
+// The two roles.
+const (
+	// RoleOperator leads the response and does the hands-on work.
+	RoleOperator Role = "operator"
+	// RoleSpokesperson owns all communication and keeps the log.
+	RoleSpokesperson Role = "spokesperson"
+)
+
+// ParseRole reads a role name, accepting the aliases people type.
+func ParseRole(s string) (Role, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "operator", "op", "commander", "ic", "lead", "incident-commander":
+		return RoleOperator, nil
+	case "spokesperson", "spokes", "comms", "communications", "scribe", "spokesman", "spokeswoman":
+		return RoleSpokesperson, nil
+	}
+	return "", Errorf(EINVALID, "%q is not a role. Use operator or spokesperson.", s)
+}
+
+// Duty is the short description of what a role expects, sent to whoever takes it.
+func (r Role) Duty() string {
+	switch r {
+	case RoleOperator:
+		return "You lead the response and do the hands-on work: decide what to try, keep the status current, and hand off the role if you need a break."
+	case RoleSpokesperson:
+		return "You own all communication: post status updates before the promised time, answer questions so the operator can focus, and add what matters to the timeline."
+	}
+	return ""
+}
+
+// Incident is the current state of one incident. It is a snapshot derived
+// from the timeline: every change to it is made together with an Event.
+type Incident struct {
+	ID           int64
+	Title        string
+	Severity     string
+	Private      bool
+	Status       Status
+	Impact       string // what users are seeing
+	Cause        string // root cause, as recorded
+	Resolution   string // how it was resolved
+	DeclaredBy   string
+	Operator     string
+	Spokesperson string
+
+	// Slack coordinates, opaque to the domain.
+	ChannelID     string
+	ChannelName   string
+	CardTS        string
+	Announcements []Announcement
+
+	DeclaredAt     time.Time
+	AcknowledgedAt time.Time // first operator assigned
+	MitigatedAt    time.Time // first time monitoring
+	ResolvedAt     time.Time
+	ClosedAt       time.Time
+	UpdatedAt      time.Time
+
+	// NextUpdateDue is when the spokesperson promised the next update.
+	NextUpdateDue time.Time
+	Reminder      ReminderState
+	// Pending holds reminders decided but not yet delivered to Slack: an
+	// outbox inside the incident, so a crash or a Slack outage delays a
+	// reminder but never loses it.
+	Pending []Reminder
+	// WakeAt is when the scheduler must next look at this incident; zero
+	// means never. It is derived from NextUpdateDue and Reminder by Replan
+	// and indexed by the store.
+	WakeAt time.Time
+
+	// Pinned lists the ts of war-room messages on the timeline.
+	Pinned []string
+
+	Handoff     *Handoff
+	ActionItems []ActionItem
+	Updates     int // status updates posted
+	LateUpdates int // updates that came after their due time
+}
+
+// Announcement is a message announcing the incident in an announcement channel.
+type Announcement struct {
+	ChannelID string
+	TS        string
+}
+
+// Handoff is a role handoff offered but not yet accepted.
+type Handoff struct {
+	Role      Role
+	From      string
+	To        string
+	Brief     Brief
+	OfferedAt time.Time
+}
+
+// Brief is what the outgoing role holder tells the incoming one.
+type Brief struct {
+	State    string // current state
+	InFlight string // what is in flight
+	Watch    string // what to watch
+}
+
+// Empty reports whether nothing was written.
+func (b Brief) Empty() bool { return b.State == "" && b.InFlight == "" && b.Watch == "" }
+
+// ActionItem is a follow-up task recorded during or after the incident.
+type ActionItem struct {
+	ID        int
+	Text      string
+	Owner     string
+	CreatedBy string
+	CreatedAt time.Time
+	Done      bool
+	DoneAt    time.Time
+	DoneBy    string
+}
+
+// Holder returns the user holding role r, or "".
+func (inc *Incident) Holder(r Role) string {
+	if r == RoleOperator {
+		return inc.Operator
+	}
+	return inc.Spokesperson
+}
+
+func (inc *Incident) setHolder(r Role, user string) {
+	if r == RoleOperator {
+		inc.Operator = user
+	} else {
+		inc.Spokesperson = user
+	}
+}
+
+// Communicator returns who is expected to post updates: the spokesperson,
+// or the operator while there is none.
+func (inc *Incident) Communicator() string {
+	if inc.Spokesperson != "" {
+		return inc.Spokesperson
+	}
+	return inc.Operator
+}
+
+// Overdue reports whether the promised update is late at now.
+func (inc *Incident) Overdue(now time.Time) bool {
+	return inc.Status.Open() && !inc.NextUpdateDue.IsZero() && now.After(inc.NextUpdateDue)
+}
+
+// Duration returns how long the incident lasted (until resolved) or has
+// lasted so far.
+func (inc *Incident) Duration(now time.Time) time.Duration {
+	end := now
+	if !inc.ResolvedAt.IsZero() {
+		end = inc.ResolvedAt
+	}
+	return end.Sub(inc.DeclaredAt)
+}
+
+// Clone returns a deep copy, so that callers can change it freely.
+func (inc *Incident) Clone() *Incident {
+	c := *inc
+	c.Announcements = append([]Announcement(nil), inc.Announcements...)
+	c.ActionItems = append([]ActionItem(nil), inc.ActionItems...)
+	c.Pending = append([]Reminder(nil), inc.Pending...)
+	c.Pinned = append([]string(nil), inc.Pinned...)
+	if inc.Handoff != nil {
+		h := *inc.Handoff
+		c.Handoff = &h
+	}
+	return &c
+}

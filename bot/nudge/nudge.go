@@ -1,0 +1,122 @@
+// Package nudge keeps the spokesperson's promises: it sends the heads-up,
+// the nudge and the escalation for every update that falls due, and the
+// daily digest. Its work is done by plain methods that read an injected
+// clock; cron only decides when to call them.
+package nudge
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/incidentbot/incidentbot/bot/incident"
+)
+
+// Notifier delivers reminders in Slack. An error means "not delivered":
+// the reminder stays pending and is retried later.
+type Notifier interface {
+	Remind(ctx context.Context, inc *incident.Incident, r incident.Reminder) error
+}
+
+// Scheduler finds due reminders and has them delivered.
+type Scheduler struct {
+	Store    incident.Store
+	Policy   incident.Policy
+	Notifier Notifier
+	Now      func() time.Time
+	Logger   *slog.Logger
+	// Batch caps the incidents handled per tick (default 500), so one tick
+	// after a long outage stays short; the rest follow on the next ticks.
+	Batch int
+
+	mu sync.Mutex // one tick at a time: racing ticks must not double a reminder
+}
+
+// TickResult says what one tick did.
+type TickResult struct {
+	Due       int // incidents found due in the index
+	Sent      int // reminders delivered
+	Failed    int // deliveries that failed and will be retried
+	Discarded int // reminders found stale (the update came in time)
+}
+
+// Tick handles every incident whose wake time has come: it decides the
+// reminder (recording it in the timeline and in the incident's pending
+// queue, in one transaction), delivers it outside the transaction, then
+// marks it delivered. A crash between delivery and marking may repeat a
+// reminder once; it can never lose one.
+func (s *Scheduler) Tick(ctx context.Context) (TickResult, error) {
+	var res TickResult
+	if !s.mu.TryLock() {
+		return res, nil
+	}
+	defer s.mu.Unlock()
+	now := s.now()
+	batch := s.Batch
+	if batch <= 0 {
+		batch = 500
+	}
+	ids, err := s.Store.DueIncidents(ctx, now, batch)
+	if err != nil {
+		return res, fmt.Errorf("read due incidents: %w", err)
+	}
+	res.Due = len(ids)
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		var todo []incident.Reminder
+		inc, _, err := s.Store.UpdateIncident(ctx, id, func(inc *incident.Incident) ([]incident.Event, error) {
+			_, evs, _ := inc.NextReminder(s.Policy, now)
+			todo = inc.Deliverable(now)
+			return evs, nil
+		})
+		if err != nil {
+			s.log().Error("plan reminder", "incident_id", id, "err", err)
+			continue
+		}
+		for _, r := range todo {
+			stale := inc.Stale(r)
+			var derr error
+			if !stale {
+				derr = s.Notifier.Remind(ctx, inc, r)
+			}
+			_, _, err := s.Store.UpdateIncident(ctx, id, func(inc *incident.Incident) ([]incident.Event, error) {
+				if derr != nil {
+					inc.DeliveryFailed(s.Policy, r, now)
+				} else {
+					inc.Delivered(s.Policy, r)
+				}
+				return nil, nil
+			})
+			switch {
+			case err != nil:
+				s.log().Error("record reminder delivery", "incident_id", id, "err", err)
+			case derr != nil:
+				res.Failed++
+				s.log().Warn("deliver reminder; will retry", "incident_id", id, "stage", r.Stage, "attempt", r.Attempts+1, "err", derr)
+			case stale:
+				res.Discarded++
+			default:
+				res.Sent++
+			}
+		}
+	}
+	return res, nil
+}
+
+func (s *Scheduler) now() time.Time {
+	if s.Now == nil {
+		return time.Now().UTC()
+	}
+	return s.Now().UTC()
+}
+
+func (s *Scheduler) log() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}

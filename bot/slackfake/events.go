@@ -1,0 +1,281 @@
+package slackfake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrNotAcked is what Delivery.Wait returns when the app did not ack the
+// envelope (nor, for events, any of its retries) before the ack timeout.
+var ErrNotAcked = errors.New("slackfake: envelope not acked before the ack timeout")
+
+// Ack is one ack frame received from the app.
+type Ack struct {
+	EnvelopeID string
+	Type       string // envelope type: events_api, slash_commands, interactive
+	Payload    json.RawMessage
+	Time       time.Time
+	Late       bool // arrived after the ack timeout; Slack ignored it
+}
+
+// Delivery tracks one envelope (and, for events, its retries) until the app
+// acks it or Slack gives up.
+type Delivery struct {
+	// EnvelopeID is the envelope_id of the first delivery attempt.
+	EnvelopeID string
+
+	sent     chan struct{} // closed when the first attempt is written to a socket
+	done     chan struct{}
+	finished bool // guarded by Server.mu
+	ack      json.RawMessage
+	err      error
+	conn     *wsConn // socket of the first attempt, nil while queued
+}
+
+// Wait blocks until the envelope is acked (returning the ack payload, nil
+// when the ack carried none) or Slack gave up on it (ErrNotAcked), or ctx
+// ends. A nil or already-complete Delivery (for example CloseView on a view
+// without notify_on_close) returns at once.
+func (d *Delivery) Wait(ctx context.Context) (json.RawMessage, error) {
+	if d == nil {
+		return nil, nil
+	}
+	select {
+	case <-d.done:
+		return d.ack, d.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for ack of %s: %w", d.EnvelopeID, ctx.Err())
+	}
+}
+
+func completedDelivery() *Delivery {
+	d := &Delivery{sent: make(chan struct{}), done: make(chan struct{}), finished: true}
+	close(d.sent)
+	close(d.done)
+	return d
+}
+
+// finishLocked records the outcome; the fields are written before done is
+// closed, so Wait reads them safely.
+func (d *Delivery) finishLocked(ack json.RawMessage, err error) {
+	if d.finished {
+		return
+	}
+	d.finished = true
+	d.ack, d.err = ack, err
+	close(d.done)
+}
+
+type envelope struct {
+	id, typ      string
+	payload      json.RawMessage
+	accepts      bool
+	retryAttempt int
+	retryReason  string
+	d            *Delivery
+	sent         chan struct{}
+	acked        bool
+	timedOut     bool
+	// onAck applies the ack payload (slash command reply, view_submission
+	// response_action). It runs with s.mu held, only for timely acks.
+	onAck func(payload json.RawMessage)
+	// what describes the envelope for UserErrors.
+	what string
+}
+
+func (e *envelope) frame() []byte {
+	b, _ := json.Marshal(map[string]any{
+		"envelope_id":              e.id,
+		"type":                     e.typ,
+		"payload":                  e.payload,
+		"accepts_response_payload": e.accepts,
+		"retry_attempt":            e.retryAttempt,
+		"retry_reason":             e.retryReason,
+	})
+	return b
+}
+
+func (s *Server) newEnvelopeIDLocked() string {
+	s.seq["envelope"]++
+	return fmt.Sprintf("%08x-fa4e-4000-8000-%012x", s.seq["envelope"], s.seq["envelope"])
+}
+
+// enqueueLocked creates an envelope with a new Delivery and sends it (or
+// queues it until a socket connects).
+func (s *Server) enqueueLocked(typ string, payload any, accepts bool, what string, onAck func(json.RawMessage)) *Delivery {
+	raw, _ := json.Marshal(payload)
+	env := &envelope{id: s.newEnvelopeIDLocked(), typ: typ, payload: raw, accepts: accepts, sent: make(chan struct{}), onAck: onAck, what: what}
+	env.d = &Delivery{EnvelopeID: env.id, sent: env.sent, done: make(chan struct{})}
+	s.envelopes[env.id] = env
+	s.sendLocked(env)
+	return env.d
+}
+
+// sendLocked hands env to one connected socket, round robin, and starts its
+// ack deadline. With no socket connected it waits in s.pending, as Slack
+// holds events for a briefly disconnected app.
+func (s *Server) sendLocked(env *envelope) {
+	for len(s.conns) > 0 {
+		c := s.conns[s.rr%len(s.conns)]
+		s.rr++
+		if !c.enqueue(outFrame{data: env.frame(), sent: env.sent}) {
+			continue // a dying socket: dropConn will remove it
+		}
+		if env.d.conn == nil {
+			env.d.conn = c
+		}
+		s.log.Debug("slackfake: envelope sent", "envelope_id", env.id, "type", env.typ, "retry_attempt", env.retryAttempt)
+		s.afterFuncLocked(s.ackTimeout, func() { s.ackDeadline(env) })
+		return
+	}
+	s.pending = append(s.pending, env)
+}
+
+// ackDeadline runs when env's ack timeout passes: events are redelivered (up
+// to 3 retries, same payload and event_id, new envelope_id); interactions
+// are not retried and count as an error the user saw.
+func (s *Server) ackDeadline(env *envelope) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if env.acked || env.d.finished {
+		return
+	}
+	env.timedOut = true
+	defer s.bumpLocked()
+	if env.typ == "events_api" && env.retryAttempt < 3 {
+		re := &envelope{
+			id: s.newEnvelopeIDLocked(), typ: env.typ, payload: env.payload, accepts: env.accepts,
+			retryAttempt: env.retryAttempt + 1, retryReason: "timeout", d: env.d, sent: make(chan struct{}), what: env.what,
+		}
+		s.envelopes[re.id] = re
+		s.sendLocked(re)
+		return
+	}
+	if env.typ != "events_api" {
+		msg := fmt.Sprintf("%s: not acked within %s (envelope %s)", env.what, s.ackTimeout, env.id)
+		s.userErrors = append(s.userErrors, msg)
+		s.log.Warn("slackfake: user saw an error", "reason", msg)
+	}
+	env.d.finishLocked(nil, ErrNotAcked)
+}
+
+// handleAckFrame processes one text frame from the app.
+func (s *Server) handleAckFrame(data []byte) {
+	// Slack silently drops responses of 20 KB or more; so does the fake.
+	if len(data) >= 20*1024 {
+		s.log.Warn("slackfake: ack frame of 20KB or more ignored", "bytes", len(data))
+		return
+	}
+	var a struct {
+		EnvelopeID string          `json:"envelope_id"`
+		Payload    json.RawMessage `json:"payload"`
+	}
+	if err := json.Unmarshal(data, &a); err != nil {
+		s.log.Warn("slackfake: malformed frame from app", "err", err, "frame", truncate(string(data), 200))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	env, ok := s.envelopes[a.EnvelopeID]
+	if !ok {
+		if a.EnvelopeID != "" { // acking hello sends an empty envelope_id; harmless
+			s.log.Warn("slackfake: ack for unknown envelope", "envelope_id", a.EnvelopeID)
+		}
+		return
+	}
+	if string(a.Payload) == "null" {
+		a.Payload = nil
+	}
+	late := env.timedOut || env.d.finished
+	s.acks = append(s.acks, Ack{EnvelopeID: env.id, Type: env.typ, Payload: a.Payload, Time: time.Now(), Late: late})
+	defer s.bumpLocked()
+	if env.acked || late {
+		return
+	}
+	env.acked = true
+	if env.onAck != nil {
+		env.onAck(a.Payload)
+	}
+	env.d.finishLocked(a.Payload, nil)
+}
+
+// emitLocked delivers an Events API event about channel c. Like Slack, only
+// channels the bot is a member of produce events (message.im is not
+// subscribed, so DMs produce none).
+func (s *Server) emitLocked(c *channel, ev map[string]any) {
+	if c.im || !c.isMember(botUserID) {
+		return
+	}
+	s.emitEventLocked(ev)
+}
+
+func (s *Server) emitEventLocked(ev map[string]any) *Delivery {
+	now := s.now()
+	payload := map[string]any{
+		"token":      "fake-verification-token",
+		"team_id":    teamID,
+		"api_app_id": appID,
+		"event":      ev,
+		"type":       "event_callback",
+		"event_id":   s.newIDLocked("Ev"),
+		"event_time": now.Unix(),
+		"authorizations": []map[string]any{{
+			"enterprise_id": nil, "team_id": teamID, "user_id": botUserID, "is_bot": true, "is_enterprise_install": false,
+		}},
+		"is_ext_shared_channel": false,
+		"event_context":         "4-fake-" + teamID,
+	}
+	return s.enqueueLocked("events_api", payload, false, fmt.Sprintf("event %v", ev["type"]), nil)
+}
+
+// emitMessageLocked sends the message event for a new message (plus
+// app_mention when a person mentions the bot).
+func (s *Server) emitMessageLocked(c *channel, m *message) {
+	ev := s.msgJSONLocked(c, m)
+	ev["channel"] = c.id
+	ev["channel_type"] = c.channelType()
+	ev["event_ts"] = m.ts
+	if m.clientMsgID != "" {
+		ev["client_msg_id"] = m.clientMsgID
+	}
+	s.emitLocked(c, ev)
+	if m.botID == "" && m.subtype == "" && strings.Contains(m.text, "<@"+botUserID) && c.isMember(botUserID) && !c.im {
+		mention := map[string]any{
+			"type": "app_mention", "user": m.user, "text": m.text, "ts": m.ts,
+			"channel": c.id, "event_ts": m.ts, "team": teamID,
+		}
+		if m.threadTS != "" && m.threadTS != m.ts {
+			mention["thread_ts"] = m.threadTS
+		}
+		s.emitEventLocked(mention)
+	}
+}
+
+// emitChangedLocked sends message_changed after an edit.
+func (s *Server) emitChangedLocked(c *channel, m *message, prev map[string]any) {
+	ts := formatTS(s.now().UnixMicro())
+	s.emitLocked(c, map[string]any{
+		"type":             "message",
+		"subtype":          "message_changed",
+		"hidden":           true,
+		"channel":          c.id,
+		"channel_type":     c.channelType(),
+		"ts":               ts,
+		"event_ts":         ts,
+		"message":          s.msgJSONLocked(c, m),
+		"previous_message": prev,
+	})
+}
+
+// postSystemLocked stores a channel_join/channel_topic/… message and emits
+// its event.
+func (s *Server) postSystemLocked(c *channel, userID, subtype, text string, extra map[string]any) *message {
+	m := &message{user: userID, subtype: subtype, text: text, extra: extra}
+	s.addMessageLocked(c, m)
+	s.emitMessageLocked(c, m)
+	return m
+}

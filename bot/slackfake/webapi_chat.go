@@ -1,0 +1,252 @@
+package slackfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxMessageText is where Slack stops accepting message text (it recommends
+// staying under 4,000).
+const maxMessageText = 40000
+
+// resolvePostChannelLocked accepts C…/G…/D… IDs and user IDs (which open the
+// bot's DM with that user, as chat.postMessage does).
+func (s *Server) resolvePostChannelLocked(id string) (*channel, *apiError) {
+	if strings.HasPrefix(id, "U") || strings.HasPrefix(id, "W") {
+		u, ok := s.users[id]
+		if !ok || u.Deleted || u.IsBot {
+			return nil, errCode("channel_not_found")
+		}
+		return s.imLocked(id), nil
+	}
+	return s.chanLocked(id)
+}
+
+// canPostLocked applies posting permissions: archived channels refuse, DMs
+// always work, public channels the bot is not in need chat:write.public,
+// private channels need membership.
+func (s *Server) canPostLocked(c *channel) *apiError {
+	if c.archived {
+		return errCode("is_archived")
+	}
+	if c.im || c.isMember(botUserID) {
+		return nil
+	}
+	if !c.private && s.chatWritePublic {
+		return nil
+	}
+	return errCode("not_in_channel")
+}
+
+// content is a message body as chat.* and response_url accept it.
+type content struct {
+	text        string
+	blocks      json.RawMessage
+	attachments json.RawMessage
+}
+
+// checkContent validates text, blocks and attachments the way chat.* do.
+func checkContent(text string, blocks, attachments json.RawMessage, requireSome bool) (content, *apiError) {
+	c := content{text: text}
+	if b := strings.TrimSpace(string(blocks)); b != "" && b != "null" && b != "[]" {
+		norm, msgs, ok := validateBlocks(blocks, surfaceMessage)
+		if !ok {
+			return c, errCode("invalid_blocks_format")
+		}
+		if len(msgs) > 0 {
+			return c, errMessages("invalid_blocks", msgs)
+		}
+		c.blocks = norm
+	}
+	if a := strings.TrimSpace(string(attachments)); a != "" && a != "null" && a != "[]" {
+		var list []json.RawMessage
+		if err := json.Unmarshal(attachments, &list); err != nil {
+			return c, errCode("invalid_attachments")
+		}
+		if len(list) > 100 {
+			return c, errCode("too_many_attachments")
+		}
+		c.attachments = attachments
+	}
+	if requireSome && text == "" && c.blocks == nil && c.attachments == nil {
+		return c, errCode("no_text")
+	}
+	if utf8.RuneCountInString(text) > maxMessageText {
+		return c, errCode("msg_too_long")
+	}
+	return c, nil
+}
+
+// threadParentLocked resolves thread_ts to the thread's parent ts.
+func threadParent(c *channel, threadTS string) (string, *apiError) {
+	if threadTS == "" {
+		return "", nil
+	}
+	m := c.findMsg(threadTS)
+	if m == nil {
+		return "", errCode("thread_not_found")
+	}
+	if m.threadTS != "" {
+		return m.threadTS, nil
+	}
+	return m.ts, nil
+}
+
+// postBotMessageLocked stores a message from the bot, marks its thread
+// parent and emits the message event the app will see (Slack echoes an
+// app's own messages; the app must filter them by bot_id).
+func (s *Server) postBotMessageLocked(c *channel, body content, threadTS string, broadcast bool) *message {
+	m := &message{user: botUserID, botID: botID, text: body.text, blocks: body.blocks, attachments: body.attachments, threadTS: threadTS}
+	if threadTS != "" {
+		m.replyBroadcast = broadcast
+		if p := c.findMsg(threadTS); p != nil && p.threadTS == "" {
+			p.threadTS = p.ts
+		}
+	}
+	s.addMessageLocked(c, m)
+	s.emitMessageLocked(c, m)
+	return m
+}
+
+func (s *Server) apiChatPostMessage(q *request) (map[string]any, *apiError) {
+	c, err := s.resolvePostChannelLocked(q.str("channel"))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.canPostLocked(c); err != nil {
+		return nil, err
+	}
+	body, err := checkContent(q.str("text"), q.raw("blocks"), q.raw("attachments"), true)
+	if err != nil {
+		return nil, err
+	}
+	parent, err := threadParent(c, q.str("thread_ts"))
+	if err != nil {
+		return nil, err
+	}
+	m := s.postBotMessageLocked(c, body, parent, q.boolean("reply_broadcast"))
+	return map[string]any{"channel": c.id, "ts": m.ts, "message": s.msgJSONLocked(c, m)}, nil
+}
+
+func (s *Server) apiChatUpdate(q *request) (map[string]any, *apiError) {
+	c, err := s.chanLocked(q.str("channel"))
+	if err != nil {
+		return nil, err
+	}
+	if c.archived {
+		return nil, errCode("is_archived")
+	}
+	m := c.findMsg(q.str("ts"))
+	if m == nil {
+		return nil, errCode("message_not_found")
+	}
+	if m.botID != botID {
+		return nil, errCode("cant_update_message")
+	}
+	// chat.update keeps what is not sent only for attachments; text and
+	// blocks are replaced together.
+	body, err := checkContent(q.str("text"), q.raw("blocks"), q.raw("attachments"), true)
+	if err != nil {
+		return nil, err
+	}
+	prev := s.msgJSONLocked(c, m)
+	m.text, m.blocks = body.text, body.blocks
+	if body.attachments != nil {
+		m.attachments = body.attachments
+	}
+	m.edited = true
+	m.editedTS = formatTS(s.now().UnixMicro())
+	s.emitChangedLocked(c, m, prev)
+	return map[string]any{"channel": c.id, "ts": m.ts, "text": m.text, "message": s.msgJSONLocked(c, m)}, nil
+}
+
+func (s *Server) apiChatDelete(q *request) (map[string]any, *apiError) {
+	c, err := s.chanLocked(q.str("channel"))
+	if err != nil {
+		return nil, err
+	}
+	m := c.findMsg(q.str("ts"))
+	if m == nil {
+		return nil, errCode("message_not_found")
+	}
+	if m.botID != botID {
+		return nil, errCode("cant_delete_message")
+	}
+	s.deleteMsgLocked(c, m)
+	return map[string]any{"channel": c.id, "ts": m.ts}, nil
+}
+
+func (s *Server) deleteMsgLocked(c *channel, m *message) {
+	prev := s.msgJSONLocked(c, m)
+	m.deleted = true
+	c.pins = removeString(c.pins, m.ts)
+	m.pinnedBy = ""
+	s.emitLocked(c, map[string]any{
+		"type":             "message",
+		"subtype":          "message_deleted",
+		"hidden":           true,
+		"channel":          c.id,
+		"channel_type":     c.channelType(),
+		"ts":               formatTS(s.now().UnixMicro()),
+		"event_ts":         formatTS(s.now().UnixMicro()),
+		"deleted_ts":       m.ts,
+		"previous_message": prev,
+	})
+}
+
+func (s *Server) apiChatPostEphemeral(q *request) (map[string]any, *apiError) {
+	c, err := s.resolvePostChannelLocked(q.str("channel"))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.canPostLocked(c); err != nil {
+		return nil, err
+	}
+	userID := q.str("user")
+	if u, ok := s.users[userID]; !ok || u.Deleted {
+		return nil, errCode("user_not_found")
+	}
+	if !c.isMember(userID) {
+		return nil, errCode("user_not_in_channel")
+	}
+	body, err := checkContent(q.str("text"), q.raw("blocks"), q.raw("attachments"), true)
+	if err != nil {
+		return nil, err
+	}
+	m := &message{user: botUserID, botID: botID, text: body.text, blocks: body.blocks, attachments: body.attachments, ephemeralTo: userID, threadTS: q.str("thread_ts")}
+	s.addMessageLocked(c, m)
+	return map[string]any{"message_ts": m.ts}, nil
+}
+
+// permalink renders a message link in Slack's format.
+func permalink(c *channel, m *message) string {
+	link := fmt.Sprintf("https://%s.slack.com/archives/%s/p%s", teamDomain, c.id, strings.ReplaceAll(m.ts, ".", ""))
+	if m.threadTS != "" && m.threadTS != m.ts {
+		link += fmt.Sprintf("?thread_ts=%s&cid=%s", m.threadTS, c.id)
+	}
+	return link
+}
+
+func (s *Server) apiChatGetPermalink(q *request) (map[string]any, *apiError) {
+	c, err := s.visibleChanLocked(q.str("channel"))
+	if err != nil {
+		return nil, err
+	}
+	m := c.findMsg(q.str("message_ts"))
+	if m == nil {
+		return nil, errCode("message_not_found")
+	}
+	return map[string]any{"channel": c.id, "permalink": permalink(c, m)}, nil
+}
+
+func removeString(list []string, v string) []string {
+	out := list[:0:0]
+	for _, x := range list {
+		if x != v {
+			out = append(out, x)
+		}
+	}
+	return out
+}

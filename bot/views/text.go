@@ -1,0 +1,105 @@
+// Package views renders incidents as Slack Block Kit: the incident card,
+// announcements, modals and replies. It is the only place that knows how
+// things look in Slack; it makes no calls.
+package views
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Slack's limits that rendering must respect (slack-reference §9).
+const (
+	MaxSectionText = 3000
+	MaxFieldText   = 2000
+	MaxHeaderText  = 150
+	MaxButtonText  = 75
+	MaxOptionText  = 75
+	MaxBlocks      = 50
+	MaxTopic       = 250
+	MaxMessageText = 4000
+)
+
+var markup = regexp.MustCompile(`<([^<>]*)>`)
+
+// FromCommand turns slash-command text (escaped by Slack, with markup for
+// mentions and links) into safe mrkdwn: user and channel mentions stay,
+// broadcasts (@channel, @here, @everyone, user groups) lose their power,
+// and labelled links show their real address so nothing is disguised.
+// It reports whether a broadcast was neutralised.
+func FromCommand(s string) (string, bool) {
+	neutralised := false
+	out := markup.ReplaceAllStringFunc(s, func(m string) string {
+		inner := m[1 : len(m)-1]
+		target, label, _ := strings.Cut(inner, "|")
+		switch {
+		case strings.HasPrefix(target, "@U"), strings.HasPrefix(target, "@W"):
+			return "<" + target + ">"
+		case strings.HasPrefix(target, "#C"), strings.HasPrefix(target, "#G"):
+			return "<" + target + ">"
+		case strings.HasPrefix(target, "!"):
+			neutralised = true
+			name := strings.TrimPrefix(target, "!")
+			if strings.HasPrefix(name, "subteam^") {
+				name = label
+				if name == "" {
+					name = "a user group"
+				}
+				return strings.TrimPrefix(name, "@")
+			}
+			if i := strings.IndexByte(name, '^'); i >= 0 {
+				name = name[:i]
+			}
+			return name
+		case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"), strings.HasPrefix(target, "mailto:"):
+			if label != "" && label != target {
+				return Escape(label) + " (<" + target + ">)"
+			}
+			return "<" + target + ">"
+		}
+		return "&lt;" + inner + "&gt;"
+	})
+	return out, neutralised
+}
+
+// FromInput turns text typed in a modal (raw, unescaped) into safe mrkdwn:
+// whatever the person typed is shown, never interpreted as markup.
+func FromInput(s string) string { return Escape(strings.TrimSpace(s)) }
+
+// Escape replaces the three characters Slack's mrkdwn treats as markup.
+func Escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// Plain decodes Slack's entities, for plain_text fields (headers, topics,
+// modal defaults) where Slack shows characters as they are.
+func Plain(s string) string {
+	s = markup.ReplaceAllStringFunc(s, func(m string) string {
+		target, label, _ := strings.Cut(m[1:len(m)-1], "|")
+		if label != "" {
+			return label
+		}
+		return target
+	})
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+}
+
+// Truncate shortens s to at most n runes, ending with an ellipsis when cut.
+// It never cuts an entity or a markup token in half.
+func Truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)[:n-1]
+	cut := string(r)
+	if i := strings.LastIndexAny(cut, "&<"); i >= 0 && !strings.ContainsAny(cut[i:], ";>") {
+		cut = cut[:i]
+	}
+	return cut + "…"
+}
+
+// Quote renders multi-line text as a mrkdwn block quote.
+func Quote(s string) string {
+	return "> " + strings.ReplaceAll(s, "\n", "\n> ")
+}

@@ -1,0 +1,109 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/incidentbot/incidentbot/bot/incident"
+)
+
+// AppendEvents appends events to incident id's timeline without changing
+// the incident, through the same group commit as UpdateIncident. It
+// returns the stored events, with IncidentID, Seq and (when zero) At set.
+// Returns ENOTFOUND when the incident does not exist.
+func (db *DB) AppendEvents(ctx context.Context, id int64, events ...incident.Event) ([]incident.Event, error) {
+	var out []incident.Event
+	err := db.write(ctx, func(tx *bolt.Tx, now time.Time, dirty func()) error {
+		if tx.Bucket(bucketIncidents).Get(itob(uint64(id))) == nil {
+			return incident.Errorf(incident.ENOTFOUND, "Incident #%d does not exist.", id)
+		}
+		dirty()
+		var err error
+		out, err = appendEvents(tx, id, now, events)
+		return err
+	})
+	switch {
+	case incident.ErrorCode(err) == incident.ENOTFOUND:
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("append events to incident %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// Events returns incident id's timeline in order. Returns ENOTFOUND when
+// the incident does not exist.
+func (db *DB) Events(ctx context.Context, id int64) ([]incident.Event, error) {
+	var evs []incident.Event
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketIncidents).Get(itob(uint64(id))) == nil {
+			return incident.Errorf(incident.ENOTFOUND, "Incident #%d does not exist.", id)
+		}
+		prefix := itob(uint64(id))
+		c := tx.Bucket(bucketTimeline).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			e, err := unmarshalEvent(id, btoi(k[8:]), v)
+			if err != nil {
+				return err
+			}
+			evs = append(evs, e)
+		}
+		return nil
+	})
+	switch {
+	case incident.ErrorCode(err) == incident.ENOTFOUND:
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("events of incident %d: %w", id, err)
+	}
+	return evs, nil
+}
+
+// appendEvents stores events after the last one of incident id and returns
+// them as stored. Sequence numbers continue from the timeline's last key
+// for id (a Seek, not a scan), which is exact because writes are
+// serialised.
+func appendEvents(tx *bolt.Tx, id int64, now time.Time, events []incident.Event) ([]incident.Event, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	b := tx.Bucket(bucketTimeline)
+	seq := lastSeq(b, id)
+	out := make([]incident.Event, len(events))
+	for i, e := range events {
+		seq++
+		e.IncidentID, e.Seq = id, seq
+		if e.At.IsZero() {
+			e.At = now
+		}
+		e.At = utc(e.At)
+		data, err := marshalEvent(e)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.Put(key2(uint64(id), seq), data); err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+// lastSeq returns the highest event seq of incident id, or 0.
+func lastSeq(b *bolt.Bucket, id int64) uint64 {
+	c := b.Cursor()
+	k, _ := c.Seek(itob(uint64(id) + 1))
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	if len(k) == 16 && btoi(k[:8]) == uint64(id) {
+		return btoi(k[8:])
+	}
+	return 0
+}
