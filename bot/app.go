@@ -270,3 +270,13 @@ func (a *App) incidentMutex(id int64) *sync.Mutex {
 	}
 	return m
 }
+
+// Ready reports whether the bot has connected to Slack.
+func (a *App) Ready() bool {
+	select {
+	case <-a.connected:
+		return true
+	default:
+		return false
+	}
+}

@@ -160,7 +160,9 @@ func (a *App) setupWarRoom(ctx context.Context, inc *incident.Incident) error {
 		if err := a.api.AddPinContext(ctx, ch.ID, slack.ItemRef{Channel: ch.ID, Timestamp: ts}); err != nil && !slackErr(err, "already_pinned") {
 			return fmt.Errorf("pin card: %w", err)
 		}
-		return nil
+		// The picker follows the card, so the war room reads top-down.
+		_, err = a.post(ctx, ch.ID, env.SpokespersonPicker(inc), "Choose a spokesperson")
+		return err
 	})
 	for _, ann := range a.opt.AnnounceChannels {
 		goDo("announce", func() error {
@@ -175,10 +177,6 @@ func (a *App) setupWarRoom(ctx context.Context, inc *incident.Incident) error {
 			return nil
 		})
 	}
-	goDo("spokesperson picker", func() error {
-		_, err := a.post(ctx, ch.ID, env.SpokespersonPicker(inc), "Choose a spokesperson")
-		return err
-	})
 	if inc.Operator != "" && inc.Operator != a.botUserID {
 		goDo("operator DM", func() error {
 			_, err := a.post(ctx, inc.Operator, views.Ephemeral(env.RoleDM(inc, incident.RoleOperator)), "You are the operator of incident #"+strconv.FormatInt(inc.ID, 10))

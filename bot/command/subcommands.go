@@ -276,4 +276,3 @@ func unknownSubcommand(word string) error {
 	}
 	return invalid("Unknown subcommand %s. To declare an incident, use `/incident declare TITLE`; run `/incident help` for the list.", quote(word))
 }
-

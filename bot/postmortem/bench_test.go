@@ -64,12 +64,16 @@ func BenchmarkDraft10k(b *testing.B) {
 	o := postmortem.Options{Location: time.UTC, Policy: incident.DefaultPolicy(), UserName: userName, Now: start}
 	b.ReportAllocs()
 	var size int
+	cpu := cpuTime()
 	for b.Loop() {
 		md, err := postmortem.Draft(inc, events, o)
 		if err != nil {
 			b.Fatal(err)
 		}
 		size = len(md)
+	}
+	if cpu := cpuTime() - cpu; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 	b.ReportMetric(float64(size), "bytes/draft")
 }

@@ -119,11 +119,11 @@ func (s *Server) enqueueLocked(typ string, payload any, accepts bool, what strin
 // ack deadline. With no socket connected it waits in s.pending, as Slack
 // holds events for a briefly disconnected app.
 func (s *Server) sendLocked(env *envelope) {
-	for len(s.conns) > 0 {
+	for range len(s.conns) {
 		c := s.conns[s.rr%len(s.conns)]
 		s.rr++
 		if !c.enqueue(outFrame{data: env.frame(), sent: env.sent}) {
-			continue // a dying socket: dropConn will remove it
+			continue // a dying or stalled socket: try the next one
 		}
 		if env.d.conn == nil {
 			env.d.conn = c

@@ -40,7 +40,9 @@ func TestEvents_ParseWithSlackGo(t *testing.T) {
 	_, err = s.ShareFile(alice, ch, "log.txt", "boom")
 	must(err)
 	api := slack.New(s.BotToken(), slack.OptionAPIURL(s.APIURL()))
-	_, botTS, err := api.PostMessageContext(ctx, ch, slack.MsgOptionText("bot says", false))
+	btn := slack.NewButtonBlockElement("", "v", slack.NewTextBlockObject(slack.PlainTextType, "Go", false, false))
+	_, botTS, err := api.PostMessageContext(ctx, ch, slack.MsgOptionText("bot says", false),
+		slack.MsgOptionBlocks(slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "H", false, false)), slack.NewActionBlock("", btn)))
 	must(err)
 	_, err = api.SetTopicOfConversationContext(ctx, ch, "topic")
 	must(err)

@@ -200,9 +200,10 @@ func TestSocketMode_ButtonAndResponseURL(t *testing.T) {
 	if _, _, err := api.PostMessageContext(f.ctx, "", slack.MsgOptionText("Acknowledged by bob", false), slack.MsgOptionReplaceOriginal(cb.ResponseURL)); err != nil {
 		t.Fatal(err)
 	}
-	if m := f.s.Messages(f.general)[0]; m.Text != "Acknowledged by bob" || !m.Edited {
+	if m := f.s.ExpectMessage(t, f.general, "Acknowledged by bob"); !m.Edited || m.TS != ts {
 		t.Fatalf("message = %+v", m)
 	}
+	f.s.ExpectNoUserErrors(t)
 	if _, err := f.s.SelectInMessage(f.bob, f.general, ts, "sev", "sev9"); err == nil {
 		t.Fatal("selecting a missing option should fail")
 	}
@@ -359,4 +360,44 @@ func websocketDial(url string) (*websocket.Conn, *http.Response, error) {
 		c.Close()
 	}
 	return c, resp, err
+}
+
+func TestSocketMode_LargeAckIgnored(t *testing.T) {
+	f := mustFixture(t, slackfake.WithAckTimeout(200*time.Millisecond))
+	api := slack.New(f.s.BotToken(), slack.OptionAPIURL(f.s.APIURL()), slack.OptionAppLevelToken(f.s.AppToken()))
+	_, url, err := api.StartSocketModeContext(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {"https://api.slack.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	var hello socketmode.Request
+	if err := ws.ReadJSON(&hello); err != nil || hello.Type != "hello" || hello.NumConnections != 1 {
+		t.Fatalf("hello = %+v, %v", hello, err)
+	}
+	// A ticket is single use.
+	if _, resp, err := websocket.DefaultDialer.Dial(url, nil); err == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("reused ticket: %v", err)
+	}
+	d, err := f.s.SlashCommand(f.alice, f.general, "/incident", "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env socketmode.Request
+	if err := ws.ReadJSON(&env); err != nil || env.Type != "slash_commands" || !env.AcceptsResponsePayload {
+		t.Fatalf("envelope = %+v, %v", env, err)
+	}
+	big := map[string]any{"envelope_id": env.EnvelopeID, "payload": map[string]any{"text": strings.Repeat("x", 21*1024)}}
+	if err := ws.WriteJSON(big); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Wait(f.ctx); !errors.Is(err, slackfake.ErrNotAcked) {
+		t.Fatalf("Wait = %v, want ErrNotAcked", err)
+	}
+	if len(f.s.Acks()) != 0 {
+		t.Fatalf("acks = %+v", f.s.Acks())
+	}
 }

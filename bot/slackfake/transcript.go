@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -101,7 +102,7 @@ func (s *Server) renderMsgLocked(b *strings.Builder, c *channel, m *message, pre
 		fmt.Fprintf(b, "%s: [message deleted]\n", head)
 		return
 	}
-	text := m.text
+	text := s.humanizeLocked(m.text)
 	if m.subtype != "" && m.subtype != "file_share" {
 		text = "* " + text
 	}
@@ -111,7 +112,7 @@ func (s *Server) renderMsgLocked(b *strings.Builder, c *channel, m *message, pre
 		fmt.Fprintf(b, "%s    %s\n", pad, l)
 	}
 	for _, l := range renderBlocks(m.blocks) {
-		fmt.Fprintf(b, "%s  | %s\n", pad, l)
+		fmt.Fprintf(b, "%s  | %s\n", pad, s.humanizeLocked(l))
 	}
 	for _, id := range m.files {
 		if f := s.files[id]; f != nil {
@@ -210,4 +211,14 @@ func renderElement(e map[string]any) string {
 		label = str(e["type"])
 	}
 	return "[" + label + " v]"
+}
+
+var mentionRE = regexp.MustCompile(`<@([UW][A-Z0-9]+)(\|[^>]*)?>`)
+
+// humanizeLocked shows user mentions as @name, as the Slack client does.
+func (s *Server) humanizeLocked(text string) string {
+	return mentionRE.ReplaceAllStringFunc(text, func(m string) string {
+		id := mentionRE.FindStringSubmatch(m)[1]
+		return "@" + s.nameOfLocked(id)
+	})
 }

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/incidentbot/incidentbot/bot"
+	"github.com/incidentbot/incidentbot/bot/config"
+	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/bot/nudge"
+	"github.com/incidentbot/incidentbot/store"
+	"github.com/robfig/cron/v3"
+	"github.com/slack-go/slack"
+)
+
+// policy turns the configuration into the domain's incident policy.
+func policy(cfg config.Config) incident.Policy {
+	p := incident.Policy{
+		DefaultSeverity: cfg.Incidents.DefaultSeverity,
+		Admins:          cfg.Slack.Admins,
+		RemindBefore:    cfg.Reminders.RemindBefore,
+		EscalateAfter:   cfg.Reminders.EscalateAfter,
+		Snooze:          cfg.Reminders.Snooze,
+	}
+	for _, s := range cfg.Incidents.Severities {
+		p.Severities = append(p.Severities, incident.SeverityLevel{
+			Name: s.Name, Description: s.Description, UpdateEvery: s.UpdateEvery,
+			RemindBefore: s.RemindBefore, EscalateAfter: s.EscalateAfter,
+		})
+	}
+	return p
+}
+
+// slackClient builds the Web API client. 429s (honouring Retry-After),
+// 5xx and connection errors are retried, so bursts delay messages rather
+// than drop them.
+func slackClient(cfg config.Config, log *slog.Logger) *slack.Client {
+	rc := slack.DefaultRetryConfig()
+	rc.MaxRetries = 8
+	rc.Handlers = append(slack.AllBuiltinRetryHandlers(rc), slack.NewServerErrorRetryHandler(rc))
+	return slack.New(cfg.Slack.BotToken,
+		slack.OptionAPIURL(cfg.Slack.APIURL),
+		slack.OptionAppLevelToken(cfg.Slack.AppToken),
+		slack.OptionRetryConfig(rc),
+		slack.OptionLog(slog.NewLogLogger(log.With("component", "slack").Handler(), slog.LevelDebug)),
+	)
+}
+
+// resolveChannels turns "#name" entries into channel IDs.
+func resolveChannels(ctx context.Context, api *slack.Client, names []string) ([]string, error) {
+	var ids []string
+	var byName map[string]string
+	for _, n := range names {
+		if !strings.HasPrefix(n, "#") {
+			ids = append(ids, n)
+			continue
+		}
+		if byName == nil {
+			byName = map[string]string{}
+			cursor := ""
+			for {
+				chs, next, err := api.GetConversationsContext(ctx, &slack.GetConversationsParameters{
+					Cursor: cursor, ExcludeArchived: true, Limit: 1000, Types: []string{"public_channel", "private_channel"},
+				})
+				if err != nil {
+					return nil, fmt.Errorf("list channels to find %s: %w", n, err)
+				}
+				for _, c := range chs {
+					byName[c.Name] = c.ID
+				}
+				if next == "" {
+					break
+				}
+				cursor = next
+			}
+		}
+		id, ok := byName[strings.TrimPrefix(n, "#")]
+		if !ok {
+			return nil, fmt.Errorf("slack.announce_channels: channel %s not found; check the name or use its ID", n)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// appOptions builds the bot's options from the configuration.
+func appOptions(cfg config.Config, api *slack.Client, db *store.DB, announce []string, log *slog.Logger, now func() time.Time) bot.Options {
+	return bot.Options{
+		Slack:            api,
+		Store:            db,
+		Policy:           policy(cfg),
+		AnnounceChannels: announce,
+		ChannelPrefix:    cfg.Slack.ChannelPrefix,
+		TimelineReaction: cfg.Slack.TimelineReaction,
+		Location:         cfg.Location(),
+		Now:              now,
+		Logger:           log.With("component", "bot"),
+		Escalation:       bot.EscalationTarget{UserGroup: cfg.Reminders.EscalateTo.Usergroup, Users: cfg.Reminders.EscalateTo.Users},
+		Postmortem:       bot.PostmortemOptions{Dir: cfg.Postmortem.Dir, GitCommit: cfg.Postmortem.GitCommit},
+	}
+}
+
+// cronLogger adapts slog to robfig/cron's logger.
+type cronLogger struct{ l *slog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug(msg, kv...) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error(msg, append(kv, "err", err)...)
+}
+
+// schedule starts the wall-clock jobs: the reminder tick and the digest.
+// The work itself lives in plain methods tested with a fake clock.
+func schedule(ctx context.Context, cfg config.Config, app *bot.App, sched *nudge.Scheduler, digestChannel string, log *slog.Logger) (*cron.Cron, error) {
+	cl := cronLogger{log.With("component", "cron")}
+	c := cron.New(cron.WithLocation(cfg.Location()), cron.WithLogger(cl),
+		cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
+	if _, err := c.AddFunc(fmt.Sprintf("@every %s", cfg.Scheduler.Tick), func() {
+		res, err := sched.Tick(ctx)
+		if err != nil {
+			log.Error("reminder tick", "err", err)
+		} else if res.Sent+res.Failed > 0 {
+			log.Info("reminder tick", "sent", res.Sent, "failed", res.Failed, "discarded", res.Discarded)
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("scheduler.tick: %w", err)
+	}
+	if cfg.Digest.Enabled {
+		if _, err := c.AddFunc(cfg.Digest.Schedule, func() {
+			if err := app.Digest(ctx, digestChannel, cfg.Digest.PostWhenEmpty); err != nil {
+				log.Error("digest", "err", err)
+			}
+		}); err != nil {
+			return nil, fmt.Errorf("digest.schedule: %w", err)
+		}
+	}
+	c.Start()
+	return c, nil
+}
