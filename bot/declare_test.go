@@ -1,7 +1,7 @@
 package bot_test
 
 import (
-		"slices"
+	"slices"
 	"strings"
 	"sync"
 	"testing"

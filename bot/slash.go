@@ -143,7 +143,9 @@ func (a *App) run(ctx context.Context, r replier, triggerID string, inc *inciden
 	var after func(*incident.Incident, []incident.Event)
 	switch cmd.Kind {
 	case command.KindSeverity:
-		change = func(i *incident.Incident) ([]incident.Event, error) { return i.SetSeverity(p, r.user, cmd.Severity, now) }
+		change = func(i *incident.Incident) ([]incident.Event, error) {
+			return i.SetSeverity(p, r.user, cmd.Severity, now)
+		}
 		after = func(i *incident.Incident, evs []incident.Event) { a.announceChange(ctx, i, evs) }
 	case command.KindStatus:
 		st, err := incident.ParseStatus(cmd.Status)
