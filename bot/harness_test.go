@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -29,6 +30,13 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
 
 // harness runs the real App against the fake Slack and a real bbolt file.
@@ -105,6 +113,9 @@ func newHarness(t *testing.T, hopts ...harnessOption) *harness {
 		Escalation:       bot.EscalationTarget{Users: []string{h.admin}},
 		SocketOptions:    []socketmode.Option{socketmode.OptionPingInterval(time.Minute)},
 	}
+	if testing.Verbose() {
+		o.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	if hc.opts != nil {
 		hc.opts(&o)
 	}
@@ -165,11 +176,21 @@ func (h *harness) ctx() context.Context {
 	return ctx
 }
 
-// waitFor waits until cond holds, failing with what after 10 s.
+// waitFor waits until cond holds, failing with what after 10 s. It wakes
+// on every change in the fake Slack and, for conditions on the store that
+// no Slack call follows, every few milliseconds.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	if err := h.fake.WaitFor(h.ctx(), cond); err != nil {
-		h.t.Fatalf("timed out waiting for %s", what)
+	ctx := h.ctx()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			h.t.Fatalf("timed out waiting for %s", what)
+		case <-h.fake.Changed():
+		case <-tick.C:
+		}
 	}
 }
 

@@ -53,7 +53,9 @@ func TestDB_write(t *testing.T) {
 				mu.Unlock()
 			})
 		}
+		started := make(chan struct{})
 		run("leader", func(tx *bolt.Tx, now time.Time, dirty func()) error {
+			close(started)
 			<-release
 			return put("leader")(tx, now, dirty)
 		})
@@ -68,7 +70,7 @@ func TestDB_write(t *testing.T) {
 				time.Sleep(time.Millisecond)
 			}
 		}
-		waitQueue(0) // the leader has taken its op
+		<-started
 		run("clean", func(*bolt.Tx, time.Time, func()) error { return errClean })
 		waitQueue(1)
 		run("dirty", func(tx *bolt.Tx, now time.Time, dirty func()) error {

@@ -111,7 +111,7 @@ func WithNow(now func() time.Time) Option { return func(o *options) { o.now = no
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithTimeout sets how long Open waits for another process to release the
-// file lock. The default is one second.
+// file lock. The default is one second; zero waits for ever.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
 // WithNoSync skips fsync on commit. A crash can then lose or corrupt data:

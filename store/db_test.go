@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
@@ -44,7 +45,7 @@ func MustOpenDBAt(tb testing.TB, path string, opts ...Option) *DB {
 // MustCloseDB checks and closes db; closing twice is harmless.
 func MustCloseDB(tb testing.TB, db *DB) {
 	tb.Helper()
-	if err := db.Check(); err != nil && !errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if err := db.Check(); err != nil && !errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		tb.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -144,6 +145,26 @@ func TestOpen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A bbolt file with a meta bucket of its own.
+		if bdb, err = bolt.Open(foreign, 0o600, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := bdb.Update(func(tx *bolt.Tx) error {
+			b, err := tx.CreateBucket(bucketMeta)
+			if err != nil {
+				return err
+			}
+			return b.Put(keyApp, []byte("otherbot"))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := bdb.Close(); err != nil {
+			t.Fatal(err)
+		}
+		otherMeta, err := os.ReadFile(foreign)
+		if err != nil {
+			t.Fatal(err)
+		}
 
 		for name, data := range map[string][]byte{
 			"Text":      []byte("store:\n  path: /var/lib/incidentbot\n"),
@@ -152,6 +173,7 @@ func TestOpen(t *testing.T) {
 			"Truncated": backup.Bytes()[:len(backup.Bytes())/2],
 			"Header":    backup.Bytes()[:4096],
 			"Bolt":      foreignData,
+			"BoltMeta":  otherMeta,
 		} {
 			t.Run(name, func(t *testing.T) {
 				path := filepath.Join(dir, name+".db")

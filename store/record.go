@@ -32,15 +32,16 @@ type incidentRecord struct {
 	CardTS        string               `json:"card_ts,omitempty"`
 	Announcements []announcementRecord `json:"announcements,omitempty"`
 
-	DeclaredAt     time.Time `json:"declared_at,omitzero"`
-	AcknowledgedAt time.Time `json:"acknowledged_at,omitzero"`
-	MitigatedAt    time.Time `json:"mitigated_at,omitzero"`
-	ResolvedAt     time.Time `json:"resolved_at,omitzero"`
-	ClosedAt       time.Time `json:"closed_at,omitzero"`
-	UpdatedAt      time.Time `json:"updated_at,omitzero"`
-	NextUpdateDue  time.Time `json:"next_update_due,omitzero"`
-	ReminderStage  int       `json:"reminder_stage,omitempty"`
-	WakeAt         time.Time `json:"wake_at,omitzero"`
+	DeclaredAt     time.Time        `json:"declared_at,omitzero"`
+	AcknowledgedAt time.Time        `json:"acknowledged_at,omitzero"`
+	MitigatedAt    time.Time        `json:"mitigated_at,omitzero"`
+	ResolvedAt     time.Time        `json:"resolved_at,omitzero"`
+	ClosedAt       time.Time        `json:"closed_at,omitzero"`
+	UpdatedAt      time.Time        `json:"updated_at,omitzero"`
+	NextUpdateDue  time.Time        `json:"next_update_due,omitzero"`
+	ReminderStage  int              `json:"reminder_stage,omitempty"`
+	Pending        []reminderRecord `json:"pending,omitempty"`
+	WakeAt         time.Time        `json:"wake_at,omitzero"`
 
 	Pinned      []string           `json:"pinned,omitempty"`
 	Handoff     *handoffRecord     `json:"handoff,omitempty"`
@@ -52,6 +53,14 @@ type incidentRecord struct {
 type announcementRecord struct {
 	ChannelID string `json:"channel_id"`
 	TS        string `json:"ts"`
+}
+
+type reminderRecord struct {
+	Stage       int       `json:"stage"`
+	Due         time.Time `json:"due,omitzero"`
+	To          string    `json:"to,omitempty"`
+	Attempts    int       `json:"attempts,omitempty"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
 }
 
 type handoffRecord struct {
@@ -115,6 +124,11 @@ func toIncidentRecord(inc *incident.Incident) *incidentRecord {
 	for _, a := range inc.Announcements {
 		r.Announcements = append(r.Announcements, announcementRecord{ChannelID: a.ChannelID, TS: a.TS})
 	}
+	for _, p := range inc.Pending {
+		r.Pending = append(r.Pending, reminderRecord{
+			Stage: int(p.Stage), Due: utc(p.Due), To: p.To, Attempts: p.Attempts, NextAttempt: utc(p.NextAttempt),
+		})
+	}
 	if h := inc.Handoff; h != nil {
 		r.Handoff = &handoffRecord{
 			Role: string(h.Role), From: h.From, To: h.To,
@@ -162,6 +176,11 @@ func (r *incidentRecord) incident(id int64) *incident.Incident {
 	}
 	for _, a := range r.Announcements {
 		inc.Announcements = append(inc.Announcements, incident.Announcement{ChannelID: a.ChannelID, TS: a.TS})
+	}
+	for _, p := range r.Pending {
+		inc.Pending = append(inc.Pending, incident.Reminder{
+			Stage: incident.ReminderStage(p.Stage), Due: utc(p.Due), To: p.To, Attempts: p.Attempts, NextAttempt: utc(p.NextAttempt),
+		})
 	}
 	if h := r.Handoff; h != nil {
 		inc.Handoff = &incident.Handoff{

@@ -180,6 +180,12 @@ func (s *Server) handleAckFrame(data []byte) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.dropAcks > 0 {
+		// A lost ack, as on a flaky network: Slack never sees it and
+		// redelivers the envelope.
+		s.dropAcks--
+		return
+	}
 	env, ok := s.envelopes[a.EnvelopeID]
 	if !ok {
 		if a.EnvelopeID != "" { // acking hello sends an empty envelope_id; harmless
@@ -278,4 +284,13 @@ func (s *Server) postSystemLocked(c *channel, userID, subtype, text string, extr
 	s.addMessageLocked(c, m)
 	s.emitMessageLocked(c, m)
 	return m
+}
+
+// DropNextAcks makes the fake lose the next n ack frames, so that Slack's
+// redelivery of unacked envelopes can be tested against an app that acks
+// at once.
+func (s *Server) DropNextAcks(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropAcks += n
 }

@@ -17,6 +17,7 @@ const (
 // Methods not listed are not limited. apps.connections.open (Tier 1 on
 // paper) is left out so that socket reconnects in tests are not throttled.
 var methodTiers = map[string]int{
+	"conversations.list":           tier2,
 	"conversations.create":         tier2,
 	"conversations.setTopic":       tier2,
 	"conversations.setPurpose":     tier2,

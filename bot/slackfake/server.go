@@ -75,6 +75,8 @@ type Server struct {
 	httpSrv *httptest.Server
 	baseURL string // "http://127.0.0.1:port", no trailing slash
 
+	dropAcks int // ack frames still to lose (DropNextAcks)
+
 	// Configuration, fixed after New except where setters exist.
 	log             *slog.Logger
 	now             func() time.Time

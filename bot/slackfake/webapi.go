@@ -128,6 +128,7 @@ func init() {
 		"conversations.history":        {h: (*Server).apiConvHistory},
 		"conversations.replies":        {h: (*Server).apiConvReplies},
 		"conversations.members":        {h: (*Server).apiConvMembers},
+		"conversations.list":           {h: (*Server).apiConvList},
 		"conversations.open":           {h: (*Server).apiConvOpen},
 		"chat.postMessage":             {h: (*Server).apiChatPostMessage},
 		"chat.update":                  {h: (*Server).apiChatUpdate},

@@ -466,3 +466,43 @@ func (s *Server) apiConvOpen(q *request) (map[string]any, *apiError) {
 	c := s.imLocked(u.ID)
 	return map[string]any{"channel": s.channelJSONLocked(c), "already_open": already, "no_op": already}, nil
 }
+
+// apiConvList lists the channels the bot can see: every public channel and
+// the private ones it is a member of. types filters public_channel,
+// private_channel and im; exclude_archived drops archived ones.
+func (s *Server) apiConvList(q *request) (map[string]any, *apiError) {
+	types := q.str("types")
+	if types == "" {
+		types = "public_channel"
+	}
+	want := map[string]bool{}
+	for _, t := range strings.Split(types, ",") {
+		want[strings.TrimSpace(t)] = true
+	}
+	var all []map[string]any
+	for _, id := range s.channelOrder {
+		c := s.channels[id]
+		switch {
+		case c.im && !want["im"]:
+			continue
+		case !c.im && c.private && (!want["private_channel"] || !slices.Contains(c.members, botUserID)):
+			continue
+		case !c.im && !c.private && !want["public_channel"]:
+			continue
+		case c.archived && q.boolean("exclude_archived"):
+			continue
+		}
+		all = append(all, s.channelJSONLocked(c))
+	}
+	start := min(decodeCursor(q.str("cursor")), len(all))
+	end := min(start+parseLimit(q, 100, 1000), len(all))
+	next := ""
+	if end < len(all) {
+		next = encodeCursor(end)
+	}
+	page := all[start:end]
+	if page == nil {
+		page = []map[string]any{}
+	}
+	return map[string]any{"channels": page, "response_metadata": map[string]any{"next_cursor": next}}, nil
+}
