@@ -28,7 +28,8 @@ import (
 //
 //	go test -run '^$' -bench 'AckLatency|WarRoomReady' -benchtime 20x -count 6 ./bot/
 
-// benchInFlight is how many envelopes are in flight at once.
+// benchInFlight is how many envelopes one iteration sends; the inflight=200
+// sub-benchmarks have them all in flight at once, inflight=1 one at a time.
 const benchInFlight = 200
 
 // benchBot is the App running against the fake Slack, for benchmarks
@@ -122,17 +123,20 @@ func reportPercentiles(b *testing.B, ds []time.Duration) {
 // The raw sub-benchmark is the floor on this machine: a gorilla/websocket
 // echo on 127.0.0.1 with the same number of messages in flight.
 func BenchmarkAckLatency(b *testing.B) {
-	for _, env := range []struct{ name, text string }{
-		{"bot/help", "help"},
-		{"bot/unknown", "frobnicate"},
-	} {
-		b.Run(env.name, func(b *testing.B) { benchAckBot(b, env.text) })
+	for _, inflight := range []int{benchInFlight, 1} {
+		for _, env := range []struct{ name, text string }{
+			{"help", "help"},
+			{"unknown", "frobnicate"},
+		} {
+			b.Run(fmt.Sprintf("bot/%s/inflight=%d", env.name, inflight), func(b *testing.B) { benchAckBot(b, env.text, inflight) })
+		}
+		b.Run(fmt.Sprintf("raw-websocket/inflight=%d", inflight), func(b *testing.B) { benchAckRaw(b, inflight) })
 	}
-	b.Run("raw-websocket", benchAckRaw)
 }
 
-// benchAckBot fires benchInFlight "/incident TEXT" at once per iteration.
-func benchAckBot(b *testing.B, text string) {
+// benchAckBot sends benchInFlight "/incident TEXT" per iteration, inflight
+// of them at a time.
+func benchAckBot(b *testing.B, text string, inflight int) {
 	bb := newBenchBot(b)
 	ctx := context.Background()
 	// Warm up: the first envelopes pay for connection buffers and
@@ -153,12 +157,15 @@ func benchAckBot(b *testing.B, text string) {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		gate := make(chan struct{})
+		sem := make(chan struct{}, inflight)
 		errs := make(chan error, benchInFlight)
 		for range benchInFlight {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				<-gate
+				sem <- struct{}{}
+				defer func() { <-sem }()
 				t0 := time.Now()
 				d, err := bb.fake.SlashCommand(bb.alice, bb.general, "/incident", text)
 				if err != nil {
@@ -193,9 +200,9 @@ func benchAckBot(b *testing.B, text string) {
 	reportPercentiles(b, lat)
 }
 
-// benchAckRaw is the floor: a gorilla/websocket echo on 127.0.0.1 with
-// benchInFlight messages in flight.
-func benchAckRaw(b *testing.B) {
+// benchAckRaw is the floor: a gorilla/websocket echo on 127.0.0.1, with
+// benchInFlight messages per iteration, inflight of them at a time.
+func benchAckRaw(b *testing.B, inflight int) {
 	up := websocket.Upgrader{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)
@@ -248,6 +255,7 @@ func benchAckRaw(b *testing.B) {
 	for b.Loop() {
 		var wg sync.WaitGroup
 		gate := make(chan struct{})
+		sem := make(chan struct{}, inflight)
 		for range benchInFlight {
 			seq++
 			id := strconv.Itoa(seq)
@@ -259,6 +267,8 @@ func benchAckRaw(b *testing.B) {
 			go func() {
 				defer wg.Done()
 				<-gate
+				sem <- struct{}{}
+				defer func() { <-sem }()
 				t0 := time.Now()
 				mu.Lock()
 				err := c.WriteMessage(websocket.TextMessage, []byte(id+" "+pad))

@@ -65,7 +65,7 @@ func TestDeclare_Private(t *testing.T) {
 	}
 	// Someone outside cannot see it in the list.
 	h.slash(h.carol, h.general, "list")
-	l := h.expectEphemeral(h.general, h.carol, "#1")
+	l := h.expectEphemeral(h.general, h.carol, "No open incidents")
 	if strings.Contains(render(l), "Leaked") {
 		t.Errorf("list leaks the private title to a stranger: %s", render(l))
 	}

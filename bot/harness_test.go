@@ -55,6 +55,8 @@ type harness struct {
 	general  string
 	cancel   context.CancelFunc
 	done     chan error
+	dbPath   string
+	options  bot.Options
 }
 
 type harnessOption func(*harnessConfig)
@@ -95,7 +97,8 @@ func newHarness(t *testing.T, hopts ...harnessOption) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(filepath.Join(t.TempDir(), "incidentbot.db"), store.WithNow(clk.Now))
+	h.dbPath = filepath.Join(t.TempDir(), "incidentbot.db")
+	db, err := store.Open(h.dbPath, store.WithNow(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,21 +122,46 @@ func newHarness(t *testing.T, hopts ...harnessOption) *harness {
 	if hc.opts != nil {
 		hc.opts(&o)
 	}
-	h.app = bot.New(o)
-	h.sched = &nudge.Scheduler{Store: db, Policy: policy, Notifier: h.app, Now: clk.Now}
+	h.options = o
+	h.start()
+	t.Cleanup(h.stop)
+	return h
+}
+
+// start runs a new App (and scheduler) on h.db.
+func (h *harness) start() {
+	h.t.Helper()
+	h.options.Store = h.db
+	h.app = bot.New(h.options)
+	h.sched = &nudge.Scheduler{Store: h.db, Policy: h.options.Policy, Notifier: h.app, Now: h.clock.Now}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.done = make(chan error, 1)
 	go func() { h.done <- h.app.Run(ctx) }()
-	t.Cleanup(h.stop)
 	select {
 	case <-h.app.Connected():
 	case err := <-h.done:
-		t.Fatalf("app stopped before connecting: %v", err)
+		h.t.Fatalf("app stopped before connecting: %v", err)
 	case <-time.After(10 * time.Second):
-		t.Fatal("app did not connect to the fake Slack")
+		h.t.Fatal("app did not connect to the fake Slack")
 	}
-	return h
+}
+
+func storeOpen(h *harness) (*store.DB, error) {
+	return store.Open(h.dbPath, store.WithNow(h.clock.Now))
+}
+
+// restart stops the bot and starts a new one on the same database file,
+// as a redeploy does.
+func (h *harness) restart() {
+	h.t.Helper()
+	h.stop()
+	db, err := storeOpen(h)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.db = db
+	h.start()
 }
 
 func (h *harness) stop() {

@@ -2,6 +2,9 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -21,6 +24,11 @@ func (a *App) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		}
 	case slack.InteractionTypeViewSubmission:
 		a.handleViewSubmission(ctx, cb, ack)
+	case slack.InteractionTypeMessageAction:
+		ack(nil)
+		if cb.CallbackID == CallbackAddToTimeline {
+			a.shortcutToTimeline(ctx, cb)
+		}
 	default:
 		ack(nil)
 	}
@@ -130,7 +138,12 @@ func viewErrors(errs map[string]string) *slack.ViewSubmissionResponse {
 // first; a double click sends the same view twice. Invalid submissions do
 // not count: the person fixes the form and submits the same view again.
 func (a *App) firstSubmission(ctx context.Context, cb slack.InteractionCallback) bool {
-	first, err := a.store.FirstTime(ctx, "view:"+cb.View.ID+":"+cb.View.CallbackID, a.now())
+	// The key includes what was submitted: a double click sends the same
+	// values twice, a corrected form sends new ones.
+	state, _ := json.Marshal(cb.View.State)
+	sum := sha256.Sum256(state)
+	key := "view:" + cb.View.ID + ":" + cb.View.CallbackID + ":" + hex.EncodeToString(sum[:8])
+	first, err := a.store.FirstTime(ctx, key, a.now())
 	if err != nil {
 		a.fail("dedupe view submission", err)
 		return true
@@ -313,4 +326,34 @@ func (a *App) submitHandoff(ctx context.Context, cb slack.InteractionCallback, r
 		return
 	}
 	ack(nil)
+}
+
+// CallbackAddToTimeline is the callback ID of the "Add to incident
+// timeline" message shortcut declared in the manifest.
+const CallbackAddToTimeline = "add_to_timeline"
+
+// shortcutToTimeline adds the message the shortcut was used on to the
+// timeline of the incident whose war room holds it.
+func (a *App) shortcutToTimeline(ctx context.Context, cb slack.InteractionCallback) {
+	r := a.interactionReplier(cb)
+	ts := cb.MessageTs
+	if ts == "" {
+		ts = cb.Message.Timestamp
+	}
+	inc, err := a.store.FindIncidentByChannel(ctx, r.channel)
+	if incident.ErrorCode(err) == incident.ENOTFOUND {
+		r.err(ctx, incident.Errorf(incident.ENOTFOUND, "This channel is not an incident war room; use the shortcut on a message in one."), "")
+		return
+	} else if err != nil {
+		r.err(ctx, err, "")
+		return
+	}
+	if inc.IsPinned(ts) {
+		r.text(ctx, fmt.Sprintf("That message is already on the timeline of incident #%d.", inc.ID))
+		return
+	}
+	a.pinToTimeline(ctx, r.channel, ts, r.user)
+	if h, err := a.store.FindIncidentByID(ctx, inc.ID); err == nil && h.IsPinned(ts) {
+		r.text(ctx, fmt.Sprintf(":pushpin: Added to the timeline of incident #%d.", inc.ID))
+	}
 }

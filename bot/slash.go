@@ -23,6 +23,10 @@ func (a *App) handleSlash(ctx context.Context, sc slack.SlashCommand, ack func(a
 	}
 	switch cmd.Kind {
 	case command.KindHelp:
+		if cmd.Help != "" && cmd.Help != command.KindHelp {
+			ack(ackText(command.Usage(cmd.Help) + "\nRun `/incident help` for every command."))
+			return
+		}
 		ack(ackText(command.HelpText()))
 		return
 	case command.KindDeclare:
@@ -119,7 +123,7 @@ func (a *App) visibleOpen(ctx context.Context, user string) ([]*incident.Inciden
 	}
 	out := incs[:0]
 	for _, inc := range incs {
-		if inc.Status.Open() && a.canSee(inc, user, "") || inc.Status.Open() && inc.Private {
+		if inc.Status.Open() && a.canSee(inc, user, "") {
 			out = append(out, inc)
 		}
 	}

@@ -20,7 +20,7 @@ type Config struct {
 	Slack SlackConfig `mapstructure:"slack" yaml:"slack"`
 	// Store: where the bbolt database lives.
 	Store StoreConfig `mapstructure:"store" yaml:"store"`
-	// HTTP: the admin HTTP server (health, metrics, status page).
+	// HTTP: the admin HTTP server (health, readiness, backup).
 	HTTP HTTPConfig `mapstructure:"http" yaml:"http"`
 	// Timezone is the IANA zone used to render times and run the digest,
 	// e.g. "Europe/Berlin". Key: timezone. Default "UTC".

@@ -160,5 +160,8 @@ func (p *player) play(ctx context.Context, general, announce, alice, bob, carol,
 	if err := p.slash(ctx, alice, inc.ChannelID, "close"); err != nil {
 		return err
 	}
-	return p.wait(ctx, "the postmortem upload", func() bool { return len(p.fake.Files()) > 0 })
+	return p.wait(ctx, "the postmortem upload", func() bool {
+		fs := p.fake.Files()
+		return len(fs) > 0 && len(fs[0].Channels) > 0
+	})
 }

@@ -317,7 +317,8 @@ func (inc *Incident) PostUpdate(p Policy, actor string, u Update, now time.Time)
 		}
 		evs = append(evs, newEvent(EventStatusChanged, actor, now, "", "from", string(from), "to", string(u.Status)))
 	}
-	late := inc.Overdue(now)
+	// Late means after the promised time; an update at the minute is on time.
+	late := !inc.NextUpdateDue.IsZero() && now.After(inc.NextUpdateDue)
 	if late {
 		inc.LateUpdates++
 	}

@@ -190,7 +190,7 @@ func (inc *Incident) Communicator() string {
 
 // Overdue reports whether the promised update is late at now.
 func (inc *Incident) Overdue(now time.Time) bool {
-	return inc.Status.Open() && !inc.NextUpdateDue.IsZero() && now.After(inc.NextUpdateDue)
+	return inc.Status.Open() && !inc.NextUpdateDue.IsZero() && !now.Before(inc.NextUpdateDue)
 }
 
 // Duration returns how long the incident lasted (until resolved) or has

@@ -143,6 +143,21 @@ func (inc *Incident) Deliverable(now time.Time) []Reminder {
 	return out
 }
 
+// ClaimDeliverable returns the reminders whose delivery is due at now and
+// leases them until now+lease: a concurrent tick will not take them, and
+// if the process dies before Delivered or DeliveryFailed, they are retried
+// when the lease ends.
+func (inc *Incident) ClaimDeliverable(p Policy, now time.Time, lease time.Duration) []Reminder {
+	out := inc.Deliverable(now)
+	for i := range inc.Pending {
+		if !now.Before(inc.Pending[i].NextAttempt) {
+			inc.Pending[i].NextAttempt = now.Add(lease)
+		}
+	}
+	inc.Replan(p)
+	return out
+}
+
 // Stale reports whether a pending reminder no longer applies: its promise
 // was kept or replaced, or the incident is no longer open.
 func (inc *Incident) Stale(r Reminder) bool {

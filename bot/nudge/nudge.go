@@ -20,6 +20,10 @@ type Notifier interface {
 	Remind(ctx context.Context, inc *incident.Incident, r incident.Reminder) error
 }
 
+// deliveryLease is how long a tick owns a reminder it is delivering. A tick
+// that dies leaves the reminder to be retried after it.
+const deliveryLease = time.Minute
+
 // Scheduler finds due reminders and has them delivered.
 type Scheduler struct {
 	Store    incident.Store
@@ -70,7 +74,7 @@ func (s *Scheduler) Tick(ctx context.Context) (TickResult, error) {
 		var todo []incident.Reminder
 		inc, _, err := s.Store.UpdateIncident(ctx, id, func(inc *incident.Incident) ([]incident.Event, error) {
 			_, evs, _ := inc.NextReminder(s.Policy, now)
-			todo = inc.Deliverable(now)
+			todo = inc.ClaimDeliverable(s.Policy, now, deliveryLease)
 			return evs, nil
 		})
 		if err != nil {

@@ -990,3 +990,41 @@ func (s *Server) NewResponseURL(userID, channelID string) string {
 	defer s.mu.Unlock()
 	return s.newResponseURLLocked(&responseURL{userID: userID, channelID: channelID})
 }
+
+// MessageShortcut runs the message shortcut callbackID on the message ts,
+// as a user picking it from the message's "More actions" menu. Slack sends
+// a message_action payload with a trigger_id and a response_url.
+func (s *Server) MessageShortcut(userID, channelID, ts, callbackID string) (*Delivery, error) {
+	s.mu.Lock()
+	u, err := s.actorLocked(userID)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("shortcut %s: %w", callbackID, err)
+	}
+	c, m, ephemeral, err := s.messageForActionLocked(userID, channelID, ts)
+	if err == nil && ephemeral {
+		err = fmt.Errorf("message %s is ephemeral: shortcuts are not offered on it", ts)
+	}
+	if err != nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("shortcut %s: %w", callbackID, err)
+	}
+	payload := map[string]any{
+		"type":         "message_action",
+		"callback_id":  callbackID,
+		"user":         userObj(u),
+		"team":         teamObj(),
+		"api_app_id":   appID,
+		"token":        "fake-verification-token",
+		"action_ts":    formatTS(s.now().UnixMicro()),
+		"message_ts":   m.ts,
+		"message":      s.msgJSONLocked(c, m),
+		"channel":      map[string]any{"id": c.id, "name": channelName(c)},
+		"trigger_id":   s.newTriggerLocked(u.ID),
+		"response_url": s.newResponseURLLocked(&responseURL{userID: u.ID, channelID: c.id}),
+	}
+	d := s.enqueueLocked("interactive", payload, true, fmt.Sprintf("message_action %s by %s on %s/%s", callbackID, u.ID, c.id, ts), nil)
+	s.mu.Unlock()
+	s.waitSent(d)
+	return d, nil
+}

@@ -12,7 +12,7 @@
 // channel-name rules, trigger_id expiry, response_url use counts, rate
 // limits, membership) so that a bot that passes against it does not trip
 // over them in production. The facts it encodes come from
-// /work/shared/slack-reference.md.
+// the project's Slack reference notes (shared/slack-reference.md).
 package slackfake
 
 import (

@@ -28,7 +28,11 @@ func (e Env) Reminder(inc *incident.Incident, r incident.Reminder, escalateTo st
 		who += " " + escalateTo
 	}
 	late := e.Now.Sub(r.Due).Round(time.Minute)
-	text := fmt.Sprintf(":rotating_light: Escalation: the update on incident #%d is %s late (due %s). %s, please make sure an update goes out; the spokesperson %s has not posted one.", inc.ID, Duration(late), due, who, User(r.To))
+	missing := "no update has been posted"
+	if inc.Spokesperson != "" {
+		missing = "the spokesperson " + User(inc.Spokesperson) + " has not posted one"
+	}
+	text := fmt.Sprintf(":rotating_light: Escalation: the update on incident #%d is %s late (due %s). %s, please make sure an update goes out; %s.", inc.ID, Duration(late), due, who, missing)
 	return []slack.Block{section(text), slack.NewActionBlock("reminder_"+v,
 		button(ActionPostUpdate, v, "Post update", slack.StylePrimary),
 		button(ActionSnooze, v, "Snooze "+Duration(e.Policy.Snooze), ""),
@@ -52,7 +56,7 @@ func (e Env) Digest(incs []*incident.Incident) ([]slack.Block, string) {
 		} else {
 			line = fmt.Sprintf("*#%d* %s\n%s · %s · open for %s · operator %s · spokesperson %s", inc.ID, inc.Title, e.SeverityLabel(inc.Severity), inc.Status, Duration(e.Now.Sub(inc.DeclaredAt)), User(inc.Operator), User(inc.Spokesperson))
 		}
-		if inc.ChannelID != "" {
+		if inc.ChannelID != "" && !inc.Private {
 			line += " · <#" + inc.ChannelID + ">"
 		}
 		if inc.Overdue(e.Now) {

@@ -40,6 +40,12 @@ func Handler(o Options) http.Handler {
 		io.WriteString(w, "ready\n")
 	})
 	mux.HandleFunc("GET /admin/backup", func(w http.ResponseWriter, r *http.Request) {
+		// The database holds every private incident: only clients on this
+		// machine (or inside this container) may copy it.
+		if !loopback(r.RemoteAddr) {
+			http.Error(w, "the backup endpoint answers loopback clients only; run 'incidentbot backup' on the bot's host", http.StatusForbidden)
+			return
+		}
 		if o.Backup == nil {
 			http.Error(w, "backup is not available", http.StatusNotFound)
 			return
@@ -79,3 +85,12 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // Shutdown stops the server, letting in-flight requests finish.
 func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+
+func loopback(remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

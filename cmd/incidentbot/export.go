@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
@@ -26,6 +28,9 @@ func cmdExport(ctx context.Context, env *Env, args []string) error {
 	}
 	if err := cfg.ValidateWithoutTokens(); err != nil {
 		return newConfigError(opts.Config, err)
+	}
+	if _, err := os.Stat(cfg.Store.Path); err != nil {
+		return fmt.Errorf("no database at %s (store.path): %w", cfg.Store.Path, errors.Unwrap(err))
 	}
 	db, err := store.Open(cfg.Store.Path)
 	if err != nil {

@@ -118,14 +118,6 @@ func TestMain_Version(t *testing.T) {
 	}
 }
 
-func TestMain_Pending(t *testing.T) {
-	for _, args := range [][]string{
-		{"run"}, {"demo"}, {"backup", "--out", "b.db"}, {"export", "--format", "json", "--since", "2026-01-02", "--incident", "4"},
-	} {
-		assertOneLineError(t, MustRun(t, nil, args...), 1, "not wired yet")
-	}
-}
-
 func TestMain_CheckConfig(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		r := MustRun(t, TokenEnv(), "check-config", "--config", examplePath)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/incidentbot/incidentbot/bot"
 	"io"
 
 	"go.yaml.in/yaml/v3"
@@ -87,10 +88,6 @@ type Interactivity struct {
 	IsEnabled bool `yaml:"is_enabled"`
 }
 
-// TimelineShortcutID is the callback_id of the "Add to incident timeline"
-// message shortcut.
-const TimelineShortcutID = "add_to_timeline"
-
 // BotScopes are the bot token scopes incidentbot requests.
 var BotScopes = []string{
 	"commands",
@@ -134,7 +131,7 @@ func AppManifest() Manifest {
 			Shortcuts: []Shortcut{{
 				Name:        "Add to incident timeline",
 				Type:        "message",
-				CallbackID:  TimelineShortcutID,
+				CallbackID:  bot.CallbackAddToTimeline,
 				Description: "Add this message to the incident's timeline",
 			}},
 		},

@@ -1,0 +1,83 @@
+package bot_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/incidentbot/incidentbot/bot"
+	"github.com/incidentbot/incidentbot/bot/incident"
+)
+
+func TestMessageShortcutAddsToTimeline(t *testing.T) {
+	h := newHarness(t)
+	inc, ch := h.declare(h.alice, "Shortcut test")
+	ts, _ := h.fake.PostUserMessage(h.alice, ch.ID, "the queue is draining now")
+	d, err := h.fake.MessageShortcut(h.alice, ch.ID, ts, bot.CallbackAddToTimeline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Wait(h.ctx())
+	h.expectEphemeral(ch.ID, h.alice, "Added to the timeline of incident #1")
+	e := h.waitEvent(inc.ID, incident.EventMessagePinned)
+	if e.Text != "the queue is draining now" || e.Field("author") != h.alice || e.Actor != h.alice {
+		t.Errorf("timeline entry %+v", e)
+	}
+	// Outside a war room the shortcut explains itself.
+	ts2, _ := h.fake.PostUserMessage(h.alice, h.general, "hello")
+	d, _ = h.fake.MessageShortcut(h.alice, h.general, ts2, bot.CallbackAddToTimeline)
+	d.Wait(h.ctx())
+	h.expectEphemeral(h.general, h.alice, "not an incident war room")
+}
+
+func TestHelpForOneCommand(t *testing.T) {
+	h := newHarness(t)
+	ack := h.slash(h.alice, h.general, "help update")
+	if !strings.Contains(string(ack), "/incident update") || strings.Contains(string(ack), "/incident declare") {
+		t.Errorf("help update = %s", ack)
+	}
+}
+
+func TestListHidesPrivateIncidentsFromStrangers(t *testing.T) {
+	h := newHarness(t)
+	h.declare(h.alice, "--private Suspicious logins")
+	h.declare(h.alice, "Public outage")
+	h.slash(h.carol, h.general, "list")
+	m := h.expectEphemeral(h.general, h.carol, "Open incidents (1)")
+	if strings.Contains(render(m), "private") || strings.Contains(render(m), "Suspicious") {
+		t.Errorf("a stranger sees the private incident: %s", render(m))
+	}
+	h.slash(h.alice, h.general, "list")
+	h.expectEphemeral(h.general, h.alice, "Open incidents (2)", "private incident")
+}
+
+func TestDigest(t *testing.T) {
+	h := newHarness(t)
+	if err := h.app.Digest(h.ctx(), h.announce, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.app.Digest(h.ctx(), h.announce, true); err != nil {
+		t.Fatal(err)
+	}
+	h.expectMessage(h.announce, "no open incidents")
+	if n := h.countMessages(h.announce, "digest"); n != 1 {
+		t.Fatalf("%d digests with nothing open; want only the one configured to post when empty", n)
+	}
+	inc, _ := withSpokesperson(t, h)
+	h.declare(h.alice, "--private Secret thing")
+	h.clock.Add(2 * time.Hour) // the first incident's update is overdue
+	h.slash(h.alice, inc.ChannelID, "task write the runbook")
+	h.expectMessage(inc.ChannelID, "write the runbook")
+	if err := h.app.Digest(h.ctx(), h.announce, false); err != nil {
+		t.Fatal(err)
+	}
+	m := h.expectMessage(h.announce, "Incident digest: 2 open")
+	for _, want := range []string{"Checkout is down", "open for 2h 00m", "update overdue since 09:30", "1 open action items", "private incident"} {
+		if !strings.Contains(render(m), want) {
+			t.Errorf("digest lacks %q:\n%s", want, render(m))
+		}
+	}
+	if strings.Contains(render(m), "Secret thing") {
+		t.Error("digest leaks a private title")
+	}
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/incidentbot/incidentbot/bot/slackfake"
+	"github.com/incidentbot/incidentbot/store"
+)
+
+// freePort returns a loopback address nobody listens on.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// syncBuffer is a bytes.Buffer safe for a running command to write to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestMain_Run(t *testing.T) {
+	fake := slackfake.New()
+	defer fake.Close()
+	alice := fake.AddUser(slackfake.User{Name: "alice"})
+	general, _ := fake.CreateChannel(alice, "general", false, alice)
+	fake.CreateChannel(alice, "incidents", false, alice)
+	dir := t.TempDir()
+	listen := freePort(t)
+	cfgPath := MustWriteConfig(t, fmt.Sprintf(`slack:
+  api_url: %q
+  announce_channels: ["#incidents"]
+store:
+  path: %q
+http:
+  listen: %q
+scheduler:
+  tick: 1s
+`, fake.APIURL(), filepath.Join(dir, "bot.db"), listen))
+	env := MapEnv(map[string]string{"SLACK_BOT_TOKEN": fake.BotToken(), "SLACK_APP_TOKEN": fake.AppToken()})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Dispatch(ctx, &Env{Stdout: &stderr, Stderr: &stderr, Getenv: env}, []string{"run", "--config", cfgPath})
+	}()
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if err := fake.WaitFor(wctx, func() bool { return fake.Connections() > 0 }); err != nil {
+		cancel()
+		t.Fatalf("the bot did not connect: %s", stderr.String())
+	}
+	// It serves: a declaration opens a war room, announced in #incidents.
+	d, err := fake.SlashCommand(alice, general, "/incident", "declare Run test outage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Wait(wctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.WaitFor(wctx, func() bool { _, ok := fake.ChannelByName("inc-1-run-test-outage"); return ok }); err != nil {
+		t.Fatal("no war room")
+	}
+	// A second process cannot open the same database: one clear line.
+	r := MustRun(t, env, "run", "--config", cfgPath)
+	assertOneLineError(t, r, 1, "locked by another process")
+
+	// Backup while running goes through the bot's admin endpoint.
+	out := filepath.Join(dir, "live-backup.db")
+	r = MustRun(t, env, "backup", "--config", cfgPath, "--out", out)
+	if r.code != 0 || !strings.Contains(r.stdout, "from the running bot") {
+		t.Fatalf("backup while running: %+v", r)
+	}
+	mustHaveIncident(t, out, 1)
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("run exited %d: %s", code, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not stop on cancel")
+	}
+	if !strings.Contains(stderr.String(), "stopped cleanly") {
+		t.Errorf("log lacks the clean stop: %s", stderr.String())
+	}
+	// Stopped: backup reads the file directly.
+	out2 := filepath.Join(dir, "cold-backup.db")
+	r = MustRun(t, env, "backup", "--config", cfgPath, "--out", out2)
+	if r.code != 0 {
+		t.Fatalf("backup when stopped: %+v", r)
+	}
+	mustHaveIncident(t, out2, 1)
+}
+
+func mustHaveIncident(t *testing.T, path string, id int64) {
+	t.Helper()
+	db, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FindIncidentByID(context.Background(), id); err != nil {
+		t.Fatalf("backup lacks incident %d: %v", id, err)
+	}
+}
+
+func TestMain_RunBadInput(t *testing.T) {
+	t.Run("NoConfig", func(t *testing.T) {
+		assertOneLineError(t, MustRun(t, nil, "run", "--config", filepath.Join(t.TempDir(), "nope.yaml")), 1, "not found")
+	})
+	t.Run("WrongTokenPrefix", func(t *testing.T) {
+		env := MapEnv(map[string]string{"SLACK_BOT_TOKEN": "xapp-oops", "SLACK_APP_TOKEN": "xapp-1-x"})
+		r := MustRun(t, env, "run", "--config", examplePath)
+		if r.code != 1 || !strings.Contains(r.stderr, "slack.bot_token") || strings.Contains(r.stderr, "xapp-oops") {
+			t.Errorf("got %+v", r)
+		}
+	})
+	t.Run("UnwritableStore", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "a-file")
+		os.WriteFile(file, []byte("x"), 0o600)
+		path := MustWriteConfig(t, fmt.Sprintf("store:\n  path: %q\nhttp:\n  listen: \"\"\n", filepath.Join(file, "db")))
+		env := MapEnv(map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
+		r := MustRun(t, env, "run", "--config", path)
+		if r.code != 1 || !strings.Contains(r.stderr, "store") || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("got %+v", r)
+		}
+	})
+}
+
+func TestMain_DemoAndExport(t *testing.T) {
+	keep := t.TempDir()
+	r := MustRun(t, nil, "demo", "--keep", keep)
+	if r.code != 0 {
+		t.Fatalf("demo exited %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"declare --sev major", "escalation", "#incidents (announcements)", "# Postmortem: #1 Checkout fails for EU customers", "## Action items"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	cfg := MustWriteConfig(t, fmt.Sprintf("store:\n  path: %q\n", filepath.Join(keep, "incidentbot.db")))
+	r = MustRun(t, nil, "export", "--config", cfg, "--format", "json")
+	if r.code != 0 {
+		t.Fatalf("export: %+v", r)
+	}
+	var got []struct {
+		Schema string `json:"schema"`
+		ID     int64  `json:"id"`
+		Events []any  `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || len(got) != 1 || got[0].Schema != "incidentbot.export/v1" || len(got[0].Events) < 10 {
+		t.Fatalf("export json: %v %+v", err, got)
+	}
+	r = MustRun(t, nil, "export", "--config", cfg, "--incident", "1")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "# Postmortem: #1") {
+		t.Fatalf("export md: %+v", r)
+	}
+	assertOneLineError(t, MustRun(t, nil, "export", "--config", cfg, "--incident", "7"), 1, "#7 does not exist")
+	missing := MustWriteConfig(t, fmt.Sprintf("store:\n  path: %q\n", filepath.Join(keep, "nope.db")))
+	assertOneLineError(t, MustRun(t, nil, "export", "--config", missing), 1, "no database at")
+	if _, err := os.Stat(filepath.Join(keep, "nope.db")); err == nil {
+		t.Error("export created an empty database")
+	}
+}
