@@ -39,15 +39,14 @@ func (a *App) publishPostmortem(ctx context.Context, id int64, actor string, atC
 	if err != nil {
 		return fmt.Errorf("draft postmortem of incident %d: %w", id, err)
 	}
-	if dir := a.opt.Postmortem.Dir; dir != "" {
+	// A private incident's draft stays in its war room: the postmortem
+	// directory is usually a shared repository.
+	if dir := a.opt.Postmortem.Dir; dir != "" && !inc.Private {
 		path, err := postmortem.WriteFile(dir, inc, draft)
 		if err != nil {
 			a.log.Error("write postmortem file", "incident_id", id, "err", err)
 		} else if a.opt.Postmortem.GitCommit {
 			msg := fmt.Sprintf("Postmortem draft for incident #%d: %s", inc.ID, views.Plain(inc.Title))
-			if inc.Private {
-				msg = fmt.Sprintf("Postmortem draft for incident #%d (private)", inc.ID)
-			}
 			if err := postmortem.GitCommit(ctx, dir, path, msg); err != nil {
 				a.log.Error("commit postmortem", "incident_id", id, "err", err)
 			}

@@ -67,3 +67,17 @@ func (a *App) Digest(ctx context.Context, channel string, postWhenEmpty bool) er
 	}
 	return nil
 }
+
+// Archive archives a closed incident's war room. It implements
+// nudge.Notifier.
+func (a *App) Archive(ctx context.Context, inc *incident.Incident) error {
+	if inc.ChannelID == "" {
+		return nil
+	}
+	err := a.api.ArchiveConversationContext(ctx, inc.ChannelID)
+	if err != nil && !slackErr(err, "already_archived") {
+		return fmt.Errorf("archive war room: %w", err)
+	}
+	a.log.Info("war room archived", "incident_id", inc.ID, "channel_id", inc.ChannelID)
+	return nil
+}

@@ -42,6 +42,7 @@ type incidentRecord struct {
 	ReminderStage  int              `json:"reminder_stage,omitempty"`
 	Pending        []reminderRecord `json:"pending,omitempty"`
 	WakeAt         time.Time        `json:"wake_at,omitzero"`
+	ArchiveAt      time.Time        `json:"archive_at,omitzero"`
 
 	Pinned      []string           `json:"pinned,omitempty"`
 	Handoff     *handoffRecord     `json:"handoff,omitempty"`
@@ -117,6 +118,7 @@ func toIncidentRecord(inc *incident.Incident) *incidentRecord {
 		NextUpdateDue:  utc(inc.NextUpdateDue),
 		ReminderStage:  int(inc.Reminder.Stage),
 		WakeAt:         utc(inc.WakeAt),
+		ArchiveAt:      utc(inc.ArchiveAt),
 		Pinned:         append([]string(nil), inc.Pinned...),
 		Updates:        inc.Updates,
 		LateUpdates:    inc.LateUpdates,
@@ -170,6 +172,7 @@ func (r *incidentRecord) incident(id int64) *incident.Incident {
 		NextUpdateDue:  utc(r.NextUpdateDue),
 		Reminder:       incident.ReminderState{Stage: incident.ReminderStage(r.ReminderStage)},
 		WakeAt:         utc(r.WakeAt),
+		ArchiveAt:      utc(r.ArchiveAt),
 		Pinned:         append([]string(nil), r.Pinned...),
 		Updates:        r.Updates,
 		LateUpdates:    r.LateUpdates,

@@ -441,6 +441,9 @@ func (inc *Incident) Close(p Policy, actor string, now time.Time) ([]Event, erro
 	inc.Status = StatusClosed
 	inc.ClosedAt = now
 	inc.Handoff = nil
+	if p.ArchiveAfter > 0 && inc.ChannelID != "" {
+		inc.ArchiveAt = now.Add(p.ArchiveAfter)
+	}
 	inc.touch(p, now)
 	return []Event{newEvent(EventClosed, actor, now, "")}, nil
 }

@@ -120,6 +120,10 @@ type Incident struct {
 	// Pinned lists the ts of war-room messages on the timeline.
 	Pinned []string
 
+	// ArchiveAt is when the closed incident's war room is to be archived;
+	// zero means never, or already done.
+	ArchiveAt time.Time
+
 	Handoff     *Handoff
 	ActionItems []ActionItem
 	Updates     int // status updates posted

@@ -32,6 +32,9 @@ type Policy struct {
 	EscalateAfter time.Duration
 	// Snooze is how long the Snooze button postpones an update.
 	Snooze time.Duration
+	// ArchiveAfter is how long after close the war room is archived;
+	// zero keeps it.
+	ArchiveAfter time.Duration
 }
 
 // DefaultPolicy returns the policy used when nothing is configured.

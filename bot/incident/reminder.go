@@ -44,6 +44,10 @@ func (inc *Incident) Replan(p Policy) {
 			}
 		}
 	}()
+	if inc.Status == StatusClosed && !inc.ArchiveAt.IsZero() {
+		inc.WakeAt = inc.ArchiveAt
+		return
+	}
 	if !inc.Status.Open() || inc.NextUpdateDue.IsZero() {
 		return
 	}
@@ -186,5 +190,30 @@ func (inc *Incident) DeliveryFailed(p Policy, r Reminder, now time.Time) {
 			break
 		}
 	}
+	inc.Replan(p)
+}
+
+// ArchiveDue reports whether the war room of a closed incident is to be
+// archived at now.
+func (inc *Incident) ArchiveDue(now time.Time) bool {
+	return inc.Status == StatusClosed && !inc.ArchiveAt.IsZero() && !now.Before(inc.ArchiveAt)
+}
+
+// Archived records that the war room was archived.
+func (inc *Incident) Archived(p Policy, now time.Time) []Event {
+	if inc.ArchiveAt.IsZero() {
+		return nil
+	}
+	inc.ArchiveAt = time.Time{}
+	inc.touch(p, now)
+	return []Event{newEvent(EventArchived, "", now, "", "channel", inc.ChannelID)}
+}
+
+// ArchiveFailed tries the archive again after wait.
+func (inc *Incident) ArchiveFailed(p Policy, now time.Time, wait time.Duration) {
+	if inc.ArchiveAt.IsZero() {
+		return
+	}
+	inc.ArchiveAt = now.Add(wait)
 	inc.Replan(p)
 }

@@ -31,6 +31,7 @@ const (
 type okNotifier struct{}
 
 func (okNotifier) Remind(context.Context, *incident.Incident, incident.Reminder) error { return nil }
+func (okNotifier) Archive(context.Context, *incident.Incident) error { return nil }
 
 // benchStores builds each store size once per process (the top-level
 // benchmark function runs once; its sub-benchmarks run -count times).
@@ -267,7 +268,7 @@ func groupedTick(b *testing.B, ctx context.Context, db *store.DB, p incident.Pol
 		var todo []incident.Reminder
 		inc, _, err := db.UpdateIncident(ctx, ids[i], func(inc *incident.Incident) ([]incident.Event, error) {
 			_, evs, _ := inc.NextReminder(p, now)
-			todo = inc.Deliverable(now)
+			todo = inc.ClaimDeliverable(p, now, time.Minute) // Tick's lease
 			return evs, nil
 		})
 		plans[i] = plan{inc, todo}

@@ -18,6 +18,8 @@ import (
 // the reminder stays pending and is retried later.
 type Notifier interface {
 	Remind(ctx context.Context, inc *incident.Incident, r incident.Reminder) error
+	// Archive archives a closed incident's war room (postmortem.archive_after).
+	Archive(ctx context.Context, inc *incident.Incident) error
 }
 
 // deliveryLease is how long a tick owns a reminder it is delivering. A tick
@@ -44,6 +46,7 @@ type TickResult struct {
 	Sent      int // reminders delivered
 	Failed    int // deliveries that failed and will be retried
 	Discarded int // reminders found stale (the update came in time)
+	Archived  int // war rooms archived
 }
 
 // Tick handles every incident whose wake time has come: it decides the
@@ -72,14 +75,22 @@ func (s *Scheduler) Tick(ctx context.Context) (TickResult, error) {
 			return res, err
 		}
 		var todo []incident.Reminder
+		var archive bool
 		inc, _, err := s.Store.UpdateIncident(ctx, id, func(inc *incident.Incident) ([]incident.Event, error) {
 			_, evs, _ := inc.NextReminder(s.Policy, now)
 			todo = inc.ClaimDeliverable(s.Policy, now, deliveryLease)
+			if archive = inc.ArchiveDue(now); archive {
+				// Leased like a reminder: a racing tick leaves it alone.
+				inc.ArchiveFailed(s.Policy, now, deliveryLease)
+			}
 			return evs, nil
 		})
 		if err != nil {
 			s.log().Error("plan reminder", "incident_id", id, "err", err)
 			continue
+		}
+		if archive {
+			s.archive(ctx, inc, now, &res)
 		}
 		for _, r := range todo {
 			stale := inc.Stale(r)
@@ -109,6 +120,27 @@ func (s *Scheduler) Tick(ctx context.Context) (TickResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// archive archives a war room and records it, or schedules a retry.
+func (s *Scheduler) archive(ctx context.Context, inc *incident.Incident, now time.Time, res *TickResult) {
+	aerr := s.Notifier.Archive(ctx, inc)
+	_, _, err := s.Store.UpdateIncident(ctx, inc.ID, func(i *incident.Incident) ([]incident.Event, error) {
+		if aerr != nil {
+			i.ArchiveFailed(s.Policy, now, 5*time.Minute)
+			return nil, nil
+		}
+		return i.Archived(s.Policy, now), nil
+	})
+	switch {
+	case err != nil:
+		s.log().Error("record war-room archive", "incident_id", inc.ID, "err", err)
+	case aerr != nil:
+		res.Failed++
+		s.log().Warn("archive war room; will retry", "incident_id", inc.ID, "err", aerr)
+	default:
+		res.Archived++
+	}
 }
 
 func (s *Scheduler) now() time.Time {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
@@ -43,11 +44,19 @@ func cmdExport(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("incident #%d: %s", opts.Incident, incident.ErrorMessage(err))
 		}
+		if inc.Private && !opts.IncludePrivate {
+			return fmt.Errorf("incident #%d is private; add --include-private to export it", inc.ID)
+		}
 		incs = append(incs, inc)
 	} else {
 		incs, err = db.FindIncidents(ctx, incident.Filter{Since: opts.Since})
 		if err != nil {
 			return err
+		}
+		// Private incidents stay out unless asked for: an export is often
+		// published.
+		if !opts.IncludePrivate {
+			incs = slices.DeleteFunc(incs, func(i *incident.Incident) bool { return i.Private })
 		}
 		// Oldest first reads naturally in an export.
 		for i, j := 0, len(incs)-1; i < j; i, j = i+1, j-1 {

@@ -313,6 +313,8 @@ type exportOptions struct {
 	Incident int64     // 0: all incidents
 	Format   string    // "md" or "json"
 	Since    time.Time // zero: no lower bound; a date alone is midnight UTC
+	// IncludePrivate exports private (security) incidents too.
+	IncludePrivate bool
 }
 
 func parseExportFlags(env *Env, args []string) (exportOptions, error) {
@@ -323,6 +325,7 @@ func parseExportFlags(env *Env, args []string) (exportOptions, error) {
 	fs.Int64Var(&o.Incident, "incident", 0, "export only incident `N` (default all)")
 	fs.StringVar(&o.Format, "format", "md", "output `format`: md or json")
 	fs.StringVar(&since, "since", "", "only incidents declared on or after `DATE` (2006-01-02 or RFC 3339)")
+	fs.BoolVar(&o.IncludePrivate, "include-private", false, "include private (security) incidents, which are left out by default")
 	if err := parseFlags(env, fs, args); err != nil {
 		return o, err
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/incidentbot/incidentbot/bot/config"
+	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/slackfake"
 	"github.com/incidentbot/incidentbot/store"
 )
@@ -194,5 +196,38 @@ func TestMain_DemoAndExport(t *testing.T) {
 	assertOneLineError(t, MustRun(t, nil, "export", "--config", missing), 1, "no database at")
 	if _, err := os.Stat(filepath.Join(keep, "nope.db")); err == nil {
 		t.Error("export created an empty database")
+	}
+}
+
+func TestMain_ExportLeavesOutPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bot.db")
+	db, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := policy(config.Default())
+	now := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
+	for _, r := range []incident.DeclareRequest{
+		{Title: "Public outage", DeclaredBy: "U1"},
+		{Title: "Secret breach", DeclaredBy: "U1", Private: true},
+	} {
+		inc, evs, err := incident.Declare(p, r, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.CreateIncident(context.Background(), inc, evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	cfg := MustWriteConfig(t, fmt.Sprintf("store:\n  path: %q\n", path))
+	r := MustRun(t, nil, "export", "--config", cfg, "--format", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, "Public outage") || strings.Contains(r.stdout, "Secret breach") {
+		t.Fatalf("export without --include-private: %+v", r)
+	}
+	assertOneLineError(t, MustRun(t, nil, "export", "--config", cfg, "--incident", "2"), 1, "--include-private")
+	r = MustRun(t, nil, "export", "--config", cfg, "--include-private")
+	if r.code != 0 || !strings.Contains(r.stdout, "Secret breach") {
+		t.Fatalf("export --include-private: %+v", r)
 	}
 }

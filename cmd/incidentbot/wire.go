@@ -24,6 +24,7 @@ func policy(cfg config.Config) incident.Policy {
 		RemindBefore:    cfg.Reminders.RemindBefore,
 		EscalateAfter:   cfg.Reminders.EscalateAfter,
 		Snooze:          cfg.Reminders.Snooze,
+		ArchiveAfter:    cfg.Postmortem.ArchiveAfter,
 	}
 	for _, s := range cfg.Incidents.Severities {
 		p.Severities = append(p.Severities, incident.SeverityLevel{
