@@ -81,3 +81,21 @@ func TestDigest(t *testing.T) {
 		t.Error("digest leaks a private title")
 	}
 }
+
+func TestSurvivesSocketModeDisconnect(t *testing.T) {
+	h := newHarness(t)
+	h.declare(h.alice, "Before the refresh")
+	acks := len(h.fake.Acks())
+	h.fake.Disconnect("refresh_requested")
+	h.waitFor("a reconnect", func() bool { return h.fake.Connections() == 1 })
+	// Envelopes sent while reconnecting wait in the fake until a socket is
+	// up; either way the command is served.
+	h.slash(h.alice, h.general, "declare After the refresh")
+	h.waitFor("the second war room", func() bool { _, ok := h.fake.ChannelByName("inc-2-after-the-refresh"); return ok })
+	if len(h.fake.Acks()) <= acks {
+		t.Error("no ack recorded after the reconnect")
+	}
+	if errs := h.fake.UserErrors(); len(errs) > 0 {
+		t.Errorf("users saw errors: %v", errs)
+	}
+}

@@ -31,7 +31,7 @@ const (
 type okNotifier struct{}
 
 func (okNotifier) Remind(context.Context, *incident.Incident, incident.Reminder) error { return nil }
-func (okNotifier) Archive(context.Context, *incident.Incident) error { return nil }
+func (okNotifier) Archive(context.Context, *incident.Incident) error                   { return nil }
 
 // benchStores builds each store size once per process (the top-level
 // benchmark function runs once; its sub-benchmarks run -count times).

@@ -129,14 +129,25 @@ func schedule(ctx context.Context, cfg config.Config, app *bot.App, sched *nudge
 		return nil, fmt.Errorf("scheduler.tick: %w", err)
 	}
 	if cfg.Digest.Enabled {
-		if _, err := c.AddFunc(cfg.Digest.Schedule, func() {
+		spec, err := digestSchedule(cfg)
+		if err != nil {
+			return nil, err
+		}
+		c.Schedule(spec, cron.FuncJob(func() {
 			if err := app.Digest(ctx, digestChannel, cfg.Digest.PostWhenEmpty); err != nil {
 				log.Error("digest", "err", err)
 			}
-		}); err != nil {
-			return nil, fmt.Errorf("digest.schedule: %w", err)
-		}
+		}))
 	}
 	c.Start()
 	return c, nil
+}
+
+// digestSchedule is when the digest runs, in the team's time zone.
+func digestSchedule(cfg config.Config) (cron.Schedule, error) {
+	s, err := cron.ParseStandard("CRON_TZ=" + cfg.Location().String() + " " + cfg.Digest.Schedule)
+	if err != nil {
+		return nil, fmt.Errorf("digest.schedule: %w", err)
+	}
+	return s, nil
 }
