@@ -6,11 +6,11 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot"
+	"github.com/incidentbot/incidentbot/bot/clock"
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/nudge"
 	"github.com/incidentbot/incidentbot/bot/slackfake"
@@ -18,19 +18,6 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 )
-
-// clock is a settable clock shared by the app, the store and the scheduler.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type testWriter struct{ t *testing.T }
 
@@ -45,7 +32,7 @@ type harness struct {
 	fake     *slackfake.Server
 	db       *store.DB
 	app      *bot.App
-	clock    *clock
+	clock    *clock.Fake
 	sched    *nudge.Scheduler
 	alice    string // declares incidents
 	bob      string
@@ -80,7 +67,7 @@ func newHarness(t *testing.T, hopts ...harnessOption) *harness {
 	for _, o := range hopts {
 		o(&hc)
 	}
-	clk := &clock{t: time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)}
+	clk := clock.NewFake(time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC))
 	fake := slackfake.New(append([]slackfake.Option{slackfake.WithAckTimeout(2 * time.Second)}, hc.fakeOpts...)...)
 	t.Cleanup(fake.Close)
 	h := &harness{t: t, fake: fake, clock: clk}

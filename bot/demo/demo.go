@@ -11,10 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot"
+	"github.com/incidentbot/incidentbot/bot/clock"
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/nudge"
 	"github.com/incidentbot/incidentbot/bot/slackfake"
@@ -32,26 +32,13 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// clock is the demo's simulated time, so that reminders fire in seconds.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // player drives the fake Slack as the people in the story.
 type player struct {
 	fake  *slackfake.Server
 	db    *store.DB
 	app   *bot.App
 	sched *nudge.Scheduler
-	clock *clock
+	clock *clock.Fake
 	out   io.Writer
 	names map[string]string
 	step  int
@@ -74,7 +61,8 @@ func Run(ctx context.Context, out io.Writer, o Options) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	clk := &clock{t: time.Now().UTC().Truncate(time.Minute)}
+	// Simulated time, so that reminders fire in seconds.
+	clk := clock.NewFake(time.Now().UTC().Truncate(time.Minute))
 	fake := slackfake.New(slackfake.WithLogger(logger.With("component", "slackfake")), slackfake.WithNow(clk.Now))
 	defer fake.Close()
 	p := &player{fake: fake, clock: clk, out: out, names: map[string]string{}}

@@ -24,12 +24,9 @@ func cmdBackup(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := ReadConfig(opts.Config, env.getenv)
+	cfg, err := loadOfflineConfig(opts.Config, env.getenv)
 	if err != nil {
 		return err
-	}
-	if err := cfg.ValidateWithoutTokens(); err != nil {
-		return newConfigError(opts.Config, err)
 	}
 	if cfg.HTTP.Listen != "" {
 		err := backupOverHTTP(ctx, cfg.HTTP.Listen, opts.Out)

@@ -385,3 +385,16 @@ func NewLogger(cfg config.LogConfig, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
+
+// loadOfflineConfig loads and validates the configuration for commands
+// that never talk to Slack (backup, export): tokens are not required.
+func loadOfflineConfig(path string, getenv func(string) string) (config.Config, error) {
+	cfg, err := ReadConfig(path, getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if err := cfg.ValidateWithoutTokens(); err != nil {
+		return cfg, newConfigError(path, err)
+	}
+	return cfg, nil
+}

@@ -23,12 +23,9 @@ func cmdExport(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := ReadConfig(opts.Config, env.getenv)
+	cfg, err := loadOfflineConfig(opts.Config, env.getenv)
 	if err != nil {
 		return err
-	}
-	if err := cfg.ValidateWithoutTokens(); err != nil {
-		return newConfigError(opts.Config, err)
 	}
 	if _, err := os.Stat(cfg.Store.Path); err != nil {
 		return fmt.Errorf("no database at %s (store.path): %w", cfg.Store.Path, errors.Unwrap(err))
