@@ -157,12 +157,16 @@ func (a *App) setupWarRoom(ctx context.Context, inc *incident.Incident) error {
 		mu.Lock()
 		cardTS = ts
 		mu.Unlock()
+		// The picker follows the card, so the war room reads top-down; it
+		// and the pin are independent and go out together.
+		goDo("spokesperson picker", func() error {
+			_, err := a.post(ctx, ch.ID, env.SpokespersonPicker(inc), "Choose a spokesperson")
+			return err
+		})
 		if err := a.api.AddPinContext(ctx, ch.ID, slack.ItemRef{Channel: ch.ID, Timestamp: ts}); err != nil && !slackErr(err, "already_pinned") {
 			return fmt.Errorf("pin card: %w", err)
 		}
-		// The picker follows the card, so the war room reads top-down.
-		_, err = a.post(ctx, ch.ID, env.SpokespersonPicker(inc), "Choose a spokesperson")
-		return err
+		return nil
 	})
 	for _, ann := range a.opt.AnnounceChannels {
 		goDo("announce", func() error {

@@ -243,6 +243,11 @@ func suggest(word string) string {
 			if len(a) < 2 || a[0] == '-' {
 				continue
 			}
+			// The length difference bounds the distance from below: skip
+			// aliases that cannot beat the best so far.
+			if diff := n - utf8.RuneCountInString(a); diff >= bestD || -diff >= bestD {
+				continue
+			}
 			if d := distance(word, a); d < bestD && d < n {
 				best, bestD = a, d
 			}
@@ -255,25 +260,24 @@ func suggest(word string) string {
 // runes: Levenshtein plus transpositions ("stauts" is 1 from "status").
 func distance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
+	// Three rolling rows: transpositions look two rows back.
+	prev2, prev, cur := make([]int, len(rb)+1), make([]int, len(rb)+1), make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
 	}
 	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
 		for j := 1; j <= len(rb); j++ {
 			cost := 1
 			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+				cur[j] = min(cur[j], prev2[j-2]+1)
 			}
 		}
+		prev2, prev, cur = prev, cur, prev2
 	}
-	return d[len(ra)][len(rb)]
+	return prev[len(rb)]
 }

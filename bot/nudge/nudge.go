@@ -26,6 +26,9 @@ type Notifier interface {
 // that dies leaves the reminder to be retried after it.
 const deliveryLease = time.Minute
 
+// deliveryWorkers bounds the incidents whose reminders are sent at once.
+const deliveryWorkers = 8
+
 // Scheduler finds due reminders and has them delivered.
 type Scheduler struct {
 	Store    incident.Store
@@ -70,56 +73,125 @@ func (s *Scheduler) Tick(ctx context.Context) (TickResult, error) {
 		return res, fmt.Errorf("read due incidents: %w", err)
 	}
 	res.Due = len(ids)
-	for _, id := range ids {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		var todo []incident.Reminder
-		var archive bool
-		inc, _, err := s.Store.UpdateIncident(ctx, id, func(inc *incident.Incident) ([]incident.Event, error) {
-			_, evs, _ := inc.NextReminder(s.Policy, now)
-			todo = inc.ClaimDeliverable(s.Policy, now, deliveryLease)
-			if archive = inc.ArchiveDue(now); archive {
-				// Leased like a reminder: a racing tick leaves it alone.
-				inc.ArchiveFailed(s.Policy, now, deliveryLease)
-			}
-			return evs, nil
-		})
-		if err != nil {
-			s.log().Error("plan reminder", "incident_id", id, "err", err)
+	if len(ids) == 0 {
+		return res, nil
+	}
+	// Plan every due incident at once: the store's group commit merges the
+	// concurrent writes into one transaction, so a tick costs one fsync to
+	// plan and one to record, not two per incident.
+	plans := make([]plan, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			plans[i] = s.plan(ctx, id, now)
+		}()
+	}
+	wg.Wait()
+	// Deliver, a few incidents at a time (each reminder is a Slack call),
+	// and record each incident's outcome as soon as it is known.
+	var mu sync.Mutex
+	sem := make(chan struct{}, deliveryWorkers)
+	for _, pl := range plans {
+		if pl.inc == nil || (len(pl.todo) == 0 && !pl.archive) {
 			continue
 		}
-		if archive {
-			s.archive(ctx, inc, now, &res)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r := s.deliver(ctx, pl, now)
+			mu.Lock()
+			res.Sent += r.Sent
+			res.Failed += r.Failed
+			res.Discarded += r.Discarded
+			res.Archived += r.Archived
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return res, ctx.Err()
+}
+
+// plan is what one tick does for one incident.
+type plan struct {
+	inc     *incident.Incident
+	todo    []incident.Reminder
+	archive bool
+}
+
+// plan records the reminder due for incident id (with its timeline event)
+// and leases what is to be delivered, in one transaction.
+func (s *Scheduler) plan(ctx context.Context, id int64, now time.Time) plan {
+	var pl plan
+	inc, _, err := s.Store.UpdateIncident(ctx, id, func(inc *incident.Incident) ([]incident.Event, error) {
+		_, evs, _ := inc.NextReminder(s.Policy, now)
+		pl.todo = inc.ClaimDeliverable(s.Policy, now, deliveryLease)
+		if pl.archive = inc.ArchiveDue(now); pl.archive {
+			// Leased like a reminder: a racing tick leaves it alone.
+			inc.ArchiveFailed(s.Policy, now, deliveryLease)
 		}
-		for _, r := range todo {
-			stale := inc.Stale(r)
-			var derr error
-			if !stale {
-				derr = s.Notifier.Remind(ctx, inc, r)
+		return evs, nil
+	})
+	if err != nil {
+		s.log().Error("plan reminder", "incident_id", id, "err", err)
+		return plan{}
+	}
+	pl.inc = inc
+	return pl
+}
+
+// deliver sends an incident's planned reminders (and archive) and records
+// the outcome in one transaction.
+func (s *Scheduler) deliver(ctx context.Context, pl plan, now time.Time) TickResult {
+	var res TickResult
+	inc := pl.inc
+	if pl.archive {
+		s.archive(ctx, inc, now, &res)
+	}
+	type outcome struct {
+		r     incident.Reminder
+		err   error
+		stale bool
+	}
+	var outs []outcome
+	for _, r := range pl.todo {
+		o := outcome{r: r, stale: inc.Stale(r)}
+		if !o.stale {
+			o.err = s.Notifier.Remind(ctx, inc, r)
+		}
+		outs = append(outs, o)
+	}
+	if len(outs) == 0 {
+		return res
+	}
+	_, _, err := s.Store.UpdateIncident(ctx, inc.ID, func(i *incident.Incident) ([]incident.Event, error) {
+		for _, o := range outs {
+			if o.err != nil {
+				i.DeliveryFailed(s.Policy, o.r, now)
+			} else {
+				i.Delivered(s.Policy, o.r)
 			}
-			_, _, err := s.Store.UpdateIncident(ctx, id, func(inc *incident.Incident) ([]incident.Event, error) {
-				if derr != nil {
-					inc.DeliveryFailed(s.Policy, r, now)
-				} else {
-					inc.Delivered(s.Policy, r)
-				}
-				return nil, nil
-			})
-			switch {
-			case err != nil:
-				s.log().Error("record reminder delivery", "incident_id", id, "err", err)
-			case derr != nil:
-				res.Failed++
-				s.log().Warn("deliver reminder; will retry", "incident_id", id, "stage", r.Stage, "attempt", r.Attempts+1, "err", derr)
-			case stale:
-				res.Discarded++
-			default:
-				res.Sent++
-			}
+		}
+		return nil, nil
+	})
+	if err != nil {
+		s.log().Error("record reminder delivery", "incident_id", inc.ID, "err", err)
+		return res
+	}
+	for _, o := range outs {
+		switch {
+		case o.err != nil:
+			res.Failed++
+			s.log().Warn("deliver reminder; will retry", "incident_id", inc.ID, "stage", o.r.Stage, "attempt", o.r.Attempts+1, "err", o.err)
+		case o.stale:
+			res.Discarded++
+		default:
+			res.Sent++
 		}
 	}
-	return res, nil
+	return res
 }
 
 // archive archives a war room and records it, or schedules a retry.

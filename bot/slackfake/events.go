@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,8 +19,11 @@ type Ack struct {
 	EnvelopeID string
 	Type       string // envelope type: events_api, slash_commands, interactive
 	Payload    json.RawMessage
-	Time       time.Time
-	Late       bool // arrived after the ack timeout; Slack ignored it
+	Time       time.Time // when the ack frame arrived
+	// SentAt is when the envelope (this delivery of it) was written to the
+	// socket; Time.Sub(SentAt) is the app's ack latency.
+	SentAt time.Time
+	Late   bool // arrived after the ack timeout; Slack ignored it
 }
 
 // Delivery tracks one envelope (and, for events, its retries) until the app
@@ -78,6 +82,7 @@ type envelope struct {
 	retryReason  string
 	d            *Delivery
 	sent         chan struct{}
+	sentAt       atomic.Int64 // UnixNano of the last write to a socket
 	acked        bool
 	timedOut     bool
 	// onAck applies the ack payload (slash command reply, view_submission
@@ -122,7 +127,7 @@ func (s *Server) sendLocked(env *envelope) {
 	for range len(s.conns) {
 		c := s.conns[s.rr%len(s.conns)]
 		s.rr++
-		if !c.enqueue(outFrame{data: env.frame(), sent: env.sent}) {
+		if !c.enqueue(outFrame{data: env.frame(), sent: env.sent, sentAt: &env.sentAt}) {
 			continue // a dying or stalled socket: try the next one
 		}
 		if env.d.conn == nil {
@@ -164,7 +169,7 @@ func (s *Server) ackDeadline(env *envelope) {
 }
 
 // handleAckFrame processes one text frame from the app.
-func (s *Server) handleAckFrame(data []byte) {
+func (s *Server) handleAckFrame(data []byte, received time.Time) {
 	// Slack silently drops responses of 20 KB or more; so does the fake.
 	if len(data) >= 20*1024 {
 		s.log.Warn("slackfake: ack frame of 20KB or more ignored", "bytes", len(data))
@@ -197,7 +202,11 @@ func (s *Server) handleAckFrame(data []byte) {
 		a.Payload = nil
 	}
 	late := env.timedOut || env.d.finished
-	s.acks = append(s.acks, Ack{EnvelopeID: env.id, Type: env.typ, Payload: a.Payload, Time: time.Now(), Late: late})
+	var sentAt time.Time
+	if n := env.sentAt.Load(); n != 0 {
+		sentAt = time.Unix(0, n)
+	}
+	s.acks = append(s.acks, Ack{EnvelopeID: env.id, Type: env.typ, Payload: a.Payload, Time: received, SentAt: sentAt, Late: late})
 	defer s.bumpLocked()
 	if env.acked || late {
 		return

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -26,9 +27,10 @@ type wsConn struct {
 }
 
 type outFrame struct {
-	data  []byte
-	sent  chan struct{} // closed after data is written, may be nil
-	close bool          // close the socket after writing data
+	data   []byte
+	sent   chan struct{} // closed after data is written, may be nil
+	sentAt *atomic.Int64 // stamped with the write time, for Ack.SentAt
+	close  bool          // close the socket after writing data
 }
 
 func (c *wsConn) enqueue(f outFrame) bool {
@@ -132,6 +134,11 @@ func (s *Server) writeLoop(c *wsConn) {
 	for {
 		select {
 		case f := <-c.out:
+			if f.sentAt != nil {
+				// Stamped before the write: the app may answer before
+				// WriteMessage returns.
+				f.sentAt.Store(time.Now().UnixNano())
+			}
 			if f.data != nil {
 				_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 				if err := c.ws.WriteMessage(websocket.TextMessage, f.data); err != nil {
@@ -161,13 +168,33 @@ func (s *Server) writeLoop(c *wsConn) {
 
 func (s *Server) readLoop(c *wsConn) {
 	defer s.dropConn(c)
+	// Frames are stamped as they arrive and handled in order by another
+	// goroutine, so that the fake's own work on one ack (validating its
+	// blocks) never delays reading the next: Ack.Time measures the app,
+	// not the fake.
+	type inFrame struct {
+		data []byte
+		at   time.Time
+	}
+	in := make(chan inFrame, 1024)
+	handled := make(chan struct{})
+	go func() {
+		defer close(handled)
+		for f := range in {
+			s.handleAckFrame(f.data, f.at)
+		}
+	}()
+	defer func() {
+		close(in)
+		<-handled
+	}()
 	for {
 		typ, data, err := c.ws.ReadMessage()
 		if err != nil {
 			return
 		}
 		if typ == websocket.TextMessage {
-			s.handleAckFrame(data)
+			in <- inFrame{data, time.Now()}
 		}
 	}
 }
