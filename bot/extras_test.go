@@ -7,6 +7,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/bot/slackfake"
 )
 
 func TestMessageShortcutAddsToTimeline(t *testing.T) {
@@ -97,5 +98,23 @@ func TestSurvivesSocketModeDisconnect(t *testing.T) {
 	}
 	if errs := h.fake.UserErrors(); len(errs) > 0 {
 		t.Errorf("users saw errors: %v", errs)
+	}
+}
+
+func TestUnknownEventIsAcked(t *testing.T) {
+	h := newHarness(t, withFake(slackfake.WithAckTimeout(300*time.Millisecond)))
+	// slack-go cannot parse an inner event type it does not know; the bot
+	// must still ack it, or Slack redelivers it for ever.
+	d := h.fake.SendEvent(map[string]any{"type": "brand_new_event_type", "event_ts": "1.2"})
+	if _, err := d.Wait(h.ctx()); err != nil {
+		t.Fatalf("unknown event not acked: %v", err)
+	}
+	// Malformed but known: a reaction on a message in no incident channel.
+	d = h.fake.SendEvent(map[string]any{"type": "reaction_added", "user": h.alice, "reaction": "pushpin", "item": map[string]any{"type": "message", "channel": "CNOPE", "ts": "1.1"}, "event_ts": "1.3"})
+	if _, err := d.Wait(h.ctx()); err != nil {
+		t.Fatalf("reaction event not acked: %v", err)
+	}
+	if incs, _ := h.db.FindIncidents(h.ctx(), incident.Filter{}); len(incs) != 0 {
+		t.Errorf("stray events created incidents")
 	}
 }

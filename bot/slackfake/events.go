@@ -303,3 +303,14 @@ func (s *Server) DropNextAcks(n int) {
 	defer s.mu.Unlock()
 	s.dropAcks += n
 }
+
+// SendEvent delivers an arbitrary Events API inner event, wrapped as Slack
+// wraps it. Tests use it for events the fake does not produce itself, such
+// as types slack-go cannot parse, which the app must still ack.
+func (s *Server) SendEvent(inner map[string]any) *Delivery {
+	s.mu.Lock()
+	d := s.emitEventLocked(inner)
+	s.mu.Unlock()
+	s.waitSent(d)
+	return d
+}

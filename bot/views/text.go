@@ -30,37 +30,43 @@ var markup = regexp.MustCompile(`<([^<>]*)>`)
 // It reports whether a broadcast was neutralised.
 func FromCommand(s string) (string, bool) {
 	neutralised := false
-	out := markup.ReplaceAllStringFunc(s, func(m string) string {
-		inner := m[1 : len(m)-1]
-		target, label, _ := strings.Cut(inner, "|")
+	var b strings.Builder
+	last := 0
+	// Text between markup tokens has its stray angle brackets escaped, so
+	// that what remains can never combine into new markup.
+	stray := strings.NewReplacer("<", "&lt;", ">", "&gt;")
+	for _, m := range markup.FindAllStringSubmatchIndex(s, -1) {
+		b.WriteString(stray.Replace(s[last:m[0]]))
+		last = m[1]
+		target, label, _ := strings.Cut(s[m[2]:m[3]], "|")
 		switch {
-		case strings.HasPrefix(target, "@U"), strings.HasPrefix(target, "@W"):
-			return "<" + target + ">"
-		case strings.HasPrefix(target, "#C"), strings.HasPrefix(target, "#G"):
-			return "<" + target + ">"
+		case strings.HasPrefix(target, "@U"), strings.HasPrefix(target, "@W"),
+			strings.HasPrefix(target, "#C"), strings.HasPrefix(target, "#G"):
+			b.WriteString("<" + target + ">")
 		case strings.HasPrefix(target, "!"):
 			neutralised = true
 			name := strings.TrimPrefix(target, "!")
 			if strings.HasPrefix(name, "subteam^") {
-				name = label
+				name = strings.TrimPrefix(label, "@")
 				if name == "" {
 					name = "a user group"
 				}
-				return strings.TrimPrefix(name, "@")
-			}
-			if i := strings.IndexByte(name, '^'); i >= 0 {
+			} else if i := strings.IndexByte(name, '^'); i >= 0 {
 				name = name[:i]
 			}
-			return name
+			b.WriteString(stray.Replace(name))
 		case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"), strings.HasPrefix(target, "mailto:"):
 			if label != "" && label != target {
-				return Escape(label) + " (<" + target + ">)"
+				b.WriteString(stray.Replace(label) + " (<" + target + ">)")
+			} else {
+				b.WriteString("<" + target + ">")
 			}
-			return "<" + target + ">"
+		default:
+			b.WriteString("&lt;" + stray.Replace(s[m[2]:m[3]]) + "&gt;")
 		}
-		return "&lt;" + inner + "&gt;"
-	})
-	return out, neutralised
+	}
+	b.WriteString(stray.Replace(s[last:]))
+	return b.String(), neutralised
 }
 
 // FromInput turns text typed in a modal (raw, unescaped) into safe mrkdwn:

@@ -142,3 +142,23 @@ func TestTruncate(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func FuzzFromCommand(f *testing.F) {
+	for _, s := range []string{"hi <!channel>", "<https://a|b>", "<@U1|x> <#C1>", "<<!here>>", "<!subteam^S1|@ops>", "&lt;&amp;", "<", ">", "<|>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, _ := FromCommand(in)
+		// Nothing that pings everyone or disguises a link survives.
+		for _, bad := range []string{"<!channel", "<!here", "<!everyone", "<!subteam"} {
+			if strings.Contains(out, bad) {
+				t.Fatalf("FromCommand(%q) = %q keeps %s", in, out, bad)
+			}
+		}
+		for _, m := range markup.FindAllStringSubmatch(out, -1) {
+			if strings.Contains(m[1], "|") {
+				t.Fatalf("FromCommand(%q) = %q keeps a labelled link %q", in, out, m[0])
+			}
+		}
+	})
+}
