@@ -234,6 +234,13 @@ func (h *harness) expectMessage(channel string, keywords ...string) slackfake.Me
 func (h *harness) expectEphemeral(channel, user string, keywords ...string) slackfake.Message {
 	h.t.Helper()
 	var found slackfake.Message
+	defer func() {
+		if h.t.Failed() {
+			for _, m := range h.fake.Ephemerals(channel, user) {
+				h.t.Logf("ephemeral to %s: %s", user, m.Text)
+			}
+		}
+	}()
 	h.waitFor("an ephemeral with "+strings.Join(keywords, ", "), func() bool {
 		for _, m := range h.fake.Ephemerals(channel, user) {
 			if containsAll(render(m), keywords) {
@@ -280,13 +287,16 @@ func containsAll(s string, keywords []string) bool {
 // and waits for the newest incident's war room.
 func (h *harness) declare(user, text string) (*incident.Incident, slackfake.Channel) {
 	h.t.Helper()
+	before := 0
 	if text != "" {
+		incs, _ := h.db.FindIncidents(context.Background(), incident.Filter{})
+		before = len(incs)
 		h.slash(user, h.general, "declare "+text)
 	}
 	var inc *incident.Incident
 	h.waitFor("the war room to be ready", func() bool {
 		incs, err := h.db.FindIncidents(context.Background(), incident.Filter{})
-		if err != nil || len(incs) == 0 {
+		if err != nil || len(incs) == 0 || len(incs) <= before {
 			return false
 		}
 		inc = incs[0]
