@@ -14,7 +14,7 @@ import (
 // It re-reads the incident under a per-incident lock so that concurrent
 // changes can never leave an older state on the card.
 func (a *App) refresh(ctx context.Context, id int64) {
-	m := a.incidentMutex(id)
+	m := a.refreshMus.get(id)
 	m.Lock()
 	defer m.Unlock()
 	inc, err := a.store.FindIncidentByID(ctx, id)
@@ -27,8 +27,11 @@ func (a *App) refresh(ctx context.Context, id int64) {
 	}
 	env := a.env()
 	if inc.CardTS != "" {
-		_, _, _, err := a.api.UpdateMessageContext(ctx, inc.ChannelID, inc.CardTS,
-			slack.MsgOptionText(env.CardText(inc), false), slack.MsgOptionBlocks(env.Card(inc)...))
+		err := a.withRetry(ctx, func() error {
+			_, _, _, err := a.api.UpdateMessageContext(ctx, inc.ChannelID, inc.CardTS,
+				slack.MsgOptionText(env.CardText(inc), false), slack.MsgOptionBlocks(env.Card(inc)...))
+			return err
+		})
 		if err != nil {
 			a.log.Error("update incident card", "incident_id", id, "err", err)
 		}
@@ -43,7 +46,10 @@ func (a *App) refresh(ctx context.Context, id int64) {
 	if same {
 		return
 	}
-	if _, err := a.api.SetTopicOfConversationContext(ctx, inc.ChannelID, topic); err != nil {
+	if err := a.withRetry(ctx, func() error {
+		_, err := a.api.SetTopicOfConversationContext(ctx, inc.ChannelID, topic)
+		return err
+	}); err != nil {
 		a.log.Error("set war-room topic", "incident_id", id, "err", err)
 		return
 	}

@@ -73,7 +73,8 @@ type App struct {
 	work sync.WaitGroup // in-flight handlers, awaited at shutdown
 
 	mu         sync.Mutex
-	refreshMus map[int64]*sync.Mutex
+	refreshMus keyedMutex[int64]  // one card refresh at a time per incident
+	channelMus keyedMutex[string] // one post at a time per channel
 	topics     map[int64]string
 	connected  chan struct{}
 	connOnce   sync.Once
@@ -97,16 +98,15 @@ func New(o Options) *App {
 		o.TimelineReaction = "pushpin"
 	}
 	return &App{
-		opt:        o,
-		api:        o.Slack,
-		store:      o.Store,
-		policy:     o.Policy,
-		log:        o.Logger,
-		now:        func() time.Time { return o.Now().UTC() },
-		loc:        o.Location,
-		refreshMus: map[int64]*sync.Mutex{},
-		topics:     map[int64]string{},
-		connected:  make(chan struct{}),
+		opt:       o,
+		api:       o.Slack,
+		store:     o.Store,
+		policy:    o.Policy,
+		log:       o.Logger,
+		now:       func() time.Time { return o.Now().UTC() },
+		loc:       o.Location,
+		topics:    map[int64]string{},
+		connected: make(chan struct{}),
 	}
 }
 
@@ -260,17 +260,6 @@ func (a *App) fail(msg string, err error, attrs ...any) {
 	}
 }
 
-func (a *App) incidentMutex(id int64) *sync.Mutex {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	m, ok := a.refreshMus[id]
-	if !ok {
-		m = &sync.Mutex{}
-		a.refreshMus[id] = m
-	}
-	return m
-}
-
 // Ready reports whether the bot has connected to Slack.
 func (a *App) Ready() bool {
 	select {
@@ -279,4 +268,24 @@ func (a *App) Ready() bool {
 	default:
 		return false
 	}
+}
+
+// keyedMutex hands out one mutex per key.
+type keyedMutex[K comparable] struct {
+	mu sync.Mutex
+	m  map[K]*sync.Mutex
+}
+
+func (k *keyedMutex[K]) get(key K) *sync.Mutex {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil {
+		k.m = map[K]*sync.Mutex{}
+	}
+	m, ok := k.m[key]
+	if !ok {
+		m = &sync.Mutex{}
+		k.m[key] = m
+	}
+	return m
 }

@@ -95,7 +95,11 @@ func (a *App) setupWarRoom(ctx context.Context, inc *incident.Incident) error {
 	var err error
 	for attempt := 0; attempt < 20; attempt++ {
 		name := ChannelName(a.opt.ChannelPrefix, inc.ID, inc.Title, attempt)
-		ch, err = a.api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: name, IsPrivate: inc.Private})
+		err = a.withRetry(ctx, func() error {
+			var err error
+			ch, err = a.api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: name, IsPrivate: inc.Private})
+			return err
+		})
 		if !slackErr(err, "name_taken") {
 			break
 		}
@@ -132,7 +136,10 @@ func (a *App) setupWarRoom(ctx context.Context, inc *incident.Incident) error {
 	}
 	if len(invite) > 0 {
 		goDo("invite", func() error {
-			_, err := a.api.InviteUsersToConversationContext(ctx, ch.ID, invite...)
+			err := a.withRetry(ctx, func() error {
+				_, err := a.api.InviteUsersToConversationContext(ctx, ch.ID, invite...)
+				return err
+			})
 			if slackErr(err, "already_in_channel") {
 				return nil
 			}
@@ -141,7 +148,10 @@ func (a *App) setupWarRoom(ctx context.Context, inc *incident.Incident) error {
 	}
 	goDo("topic", func() error {
 		topic := env.Topic(inc)
-		_, err := a.api.SetTopicOfConversationContext(ctx, ch.ID, topic)
+		err := a.withRetry(ctx, func() error {
+			_, err := a.api.SetTopicOfConversationContext(ctx, ch.ID, topic)
+			return err
+		})
 		if err == nil {
 			a.mu.Lock()
 			a.topics[inc.ID] = topic
@@ -163,7 +173,9 @@ func (a *App) setupWarRoom(ctx context.Context, inc *incident.Incident) error {
 			_, err := a.post(ctx, ch.ID, env.SpokespersonPicker(inc), "Choose a spokesperson")
 			return err
 		})
-		if err := a.api.AddPinContext(ctx, ch.ID, slack.ItemRef{Channel: ch.ID, Timestamp: ts}); err != nil && !slackErr(err, "already_pinned") {
+		if err := a.withRetry(ctx, func() error {
+			return a.api.AddPinContext(ctx, ch.ID, slack.ItemRef{Channel: ch.ID, Timestamp: ts})
+		}); err != nil && !slackErr(err, "already_pinned") {
 			return fmt.Errorf("pin card: %w", err)
 		}
 		return nil

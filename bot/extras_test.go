@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +117,38 @@ func TestUnknownEventIsAcked(t *testing.T) {
 	}
 	if incs, _ := h.db.FindIncidents(h.ctx(), incident.Filter{}); len(incs) != 0 {
 		t.Errorf("stray events created incidents")
+	}
+}
+
+func TestBurstUnderRateLimitsLosesNothing(t *testing.T) {
+	h := newHarness(t, withFake(slackfake.WithRateLimits(true)))
+	inc, ch := withSpokesperson(t, h)
+	// Five updates in a burst: Slack allows about one message a second per
+	// channel, so some posts are answered 429 and retried after Retry-After.
+	for i := range 5 {
+		h.slash(h.bob, ch.ID, fmt.Sprintf("update burst %d", i))
+	}
+	h.waitFor("every update in the war room", func() bool { return h.countMessages(ch.ID, "Update on incident #1: burst") == 5 })
+	ann := inc.Announcements[0]
+	h.waitFor("every update in the announcement thread", func() bool {
+		n := 0
+		for _, m := range h.fake.Thread(ann.ChannelID, ann.TS) {
+			if strings.Contains(m.Text, ": burst") {
+				n++
+			}
+		}
+		return n == 5
+	})
+	limited := 0
+	for _, c := range h.fake.Calls() {
+		if c.Method == "chat.postMessage" && c.Status == 429 {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Error("the burst never hit the rate limit; the test proves nothing")
+	}
+	if n := h.incident(inc.ID).Updates; n != 5 {
+		t.Errorf("%d updates recorded", n)
 	}
 }

@@ -34,7 +34,9 @@ func (a *App) Remind(ctx context.Context, inc *incident.Incident, r incident.Rem
 		return fmt.Errorf("incident %d has no war room yet", inc.ID)
 	}
 	blocks, text := a.env().Reminder(inc, r, a.opt.Escalation.mentions())
-	if _, err := a.post(ctx, inc.ChannelID, blocks, text); err != nil {
+	// No patient retry here: the scheduler keeps the reminder pending and
+	// retries it durably, across restarts.
+	if _, err := a.postWith(ctx, false, inc.ChannelID, blocks, text); err != nil {
 		return fmt.Errorf("post reminder: %w", err)
 	}
 	if r.Stage == incident.StageEscalated && !inc.Private {

@@ -62,11 +62,31 @@ func ackError(err error, lost string) map[string]any {
 	return map[string]any{"response_type": "ephemeral", "text": views.Plain(views.Truncate(msg, 300)), "blocks": views.ErrorReply(msg, lost)}
 }
 
-// post posts a message as the bot and returns its ts.
+// post posts a message as the bot and returns its ts. Posts to one
+// channel go out one at a time, in the order they were made, and are
+// retried through rate limits, so a burst arrives late but whole and in
+// order.
 func (a *App) post(ctx context.Context, channel string, blocks []slack.Block, text string, extra ...slack.MsgOption) (string, error) {
+	return a.postWith(ctx, true, channel, blocks, text, extra...)
+}
+
+// postWith is post, with the patient retry layer optional: callers that
+// keep their own durable retry (the reminder scheduler) fail fast instead.
+func (a *App) postWith(ctx context.Context, retry bool, channel string, blocks []slack.Block, text string, extra ...slack.MsgOption) (string, error) {
 	opts := append([]slack.MsgOption{slack.MsgOptionText(views.Plain(views.Truncate(text, 300)), false), slack.MsgOptionBlocks(blocks...)}, extra...)
-	_, ts, err := a.api.PostMessageContext(ctx, channel, opts...)
-	return ts, err
+	m := a.channelMus.get(channel)
+	m.Lock()
+	defer m.Unlock()
+	var ts string
+	call := func() error {
+		var err error
+		_, ts, err = a.api.PostMessageContext(ctx, channel, opts...)
+		return err
+	}
+	if !retry {
+		return ts, call()
+	}
+	return ts, a.withRetry(ctx, call)
 }
 
 func slackErr(err error, code string) bool {
