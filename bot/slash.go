@@ -148,6 +148,8 @@ func (a *App) run(ctx context.Context, r replier, triggerID string, inc *inciden
 	now := a.now()
 	p := a.policy
 	var change func(*incident.Incident) ([]incident.Event, error)
+	// after tells people about the change; every command that reaches the
+	// shared store update below sets it.
 	var after func(*incident.Incident, []incident.Event)
 	switch cmd.Kind {
 	case command.KindSeverity:
@@ -267,7 +269,5 @@ func (a *App) run(ctx context.Context, r replier, triggerID string, inc *inciden
 		return
 	}
 	a.refresh(ctx, inc.ID)
-	if after != nil {
-		after(inc, evs)
-	}
+	after(inc, evs)
 }

@@ -70,14 +70,6 @@ func (q *request) raw(key string) json.RawMessage {
 	return nil
 }
 
-func (q *request) has(key string) bool {
-	if _, ok := q.form[key]; ok {
-		return true
-	}
-	_, ok := q.json[key]
-	return ok
-}
-
 func (q *request) boolean(key string) bool {
 	switch strings.ToLower(q.str(key)) {
 	case "true", "1", "yes":

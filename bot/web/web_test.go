@@ -1,0 +1,55 @@
+package web
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestHandler(t *testing.T) {
+	ready := false
+	h := Handler(Options{
+		Backup: func(w io.Writer) (int64, error) { n, err := w.Write([]byte("DBDATA")); return int64(n), err },
+		Ready:  func() bool { return ready },
+	})
+	do := func(path, remote string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.RemoteAddr = remote
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := do("/healthz", "127.0.0.1:1"); rec.Code != 200 {
+		t.Errorf("healthz = %d", rec.Code)
+	}
+	if rec := do("/readyz", "127.0.0.1:1"); rec.Code != 503 || !strings.Contains(rec.Body.String(), "not connected") {
+		t.Errorf("readyz before connecting = %d %q", rec.Code, rec.Body)
+	}
+	ready = true
+	if rec := do("/readyz", "127.0.0.1:1"); rec.Code != 200 {
+		t.Errorf("readyz = %d", rec.Code)
+	}
+	if rec := do("/admin/backup", "127.0.0.1:5000"); rec.Code != 200 || !bytes.Equal(rec.Body.Bytes(), []byte("DBDATA")) {
+		t.Errorf("backup from loopback = %d %q", rec.Code, rec.Body)
+	}
+	if rec := do("/admin/backup", "[::1]:5000"); rec.Code != 200 {
+		t.Errorf("backup from ::1 = %d", rec.Code)
+	}
+	for _, remote := range []string{"10.0.0.7:5000", "192.0.2.1:80", "garbage"} {
+		if rec := do("/admin/backup", remote); rec.Code != http.StatusForbidden || strings.Contains(rec.Body.String(), "DBDATA") {
+			t.Errorf("backup from %s = %d", remote, rec.Code)
+		}
+	}
+	if rec := do("/nope", "127.0.0.1:1"); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown path = %d", rec.Code)
+	}
+}
+
+func TestListenBadAddress(t *testing.T) {
+	if _, err := Listen("not-an-address", Handler(Options{})); err == nil || !strings.Contains(err.Error(), "http.listen") {
+		t.Errorf("err = %v, want one naming http.listen", err)
+	}
+}
