@@ -76,6 +76,12 @@ func TestReminders_HeadsUpDueEscalation(t *testing.T) {
 	h.click(h.bob, ch.ID, nudgeMsg.TS, views.ActionSnooze)
 	h.expectMessage(ch.ID, "snoozed the update reminder")
 	got := h.incident(inc.ID)
+	// A second click changes nothing and says why.
+	h.click(h.bob, ch.ID, nudgeMsg.TS, views.ActionSnooze)
+	h.expectEphemeral(ch.ID, h.bob, "not due yet; nothing to snooze")
+	if again := h.incident(inc.ID); !again.NextUpdateDue.Equal(got.NextUpdateDue) || h.count(inc.ID, incident.EventSnoozed) != 1 {
+		t.Errorf("a second snooze changed the promise: %v -> %v", got.NextUpdateDue, again.NextUpdateDue)
+	}
 	if !got.NextUpdateDue.Equal(h.clock.Now().Add(10 * time.Minute)) {
 		t.Errorf("snoozed due %v", got.NextUpdateDue)
 	}
