@@ -159,6 +159,12 @@ func (a *App) publishUpdate(ctx context.Context, inc *incident.Incident, evs []i
 // starts a handoff: the outgoing holder (or the operator) writes a brief.
 func (a *App) requestRole(ctx context.Context, r replier, triggerID string, inc *incident.Incident, role incident.Role, user string, force bool) {
 	holder := inc.Holder(role)
+	// Taking an empty role for yourself is for the people in the war room;
+	// from elsewhere it would let anyone take charge of any incident.
+	if holder == "" && user == r.user && !a.policy.CanManage(inc, r.user) && (inc.ChannelID == "" || r.channel != inc.ChannelID) {
+		r.err(ctx, incident.Errorf(incident.EUNAUTHORIZED, "To take the %s role yourself, join <#%s> and run the command there; or ask %s.", role, inc.ChannelID, views.User(inc.Operator)), "")
+		return
+	}
 	if holder == "" || force || holder == user {
 		a.assignRole(ctx, r, inc.ID, role, user, force)
 		return

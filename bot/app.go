@@ -75,6 +75,7 @@ type App struct {
 	mu         sync.Mutex
 	refreshMus keyedMutex[int64]  // one card refresh at a time per incident
 	channelMus keyedMutex[string] // one post at a time per channel
+	setupMus   keyedMutex[int64]  // one war-room setup at a time per incident
 	topics     map[int64]string
 	connected  chan struct{}
 	connOnce   sync.Once
@@ -128,6 +129,17 @@ func (a *App) Run(ctx context.Context) error {
 	a.log.Info("authenticated with Slack", "team", auth.Team, "bot_user_id", auth.UserID)
 
 	sm := socketmode.New(a.api, a.opt.SocketOptions...)
+	// Once connected, finish any war room a crash or a Slack outage left
+	// half built.
+	a.work.Add(1)
+	go func() {
+		defer a.work.Done()
+		select {
+		case <-a.connected:
+			a.ResumeWarRooms(ctx)
+		case <-ctx.Done():
+		}
+	}()
 	loopCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	loopDone := make(chan struct{})

@@ -127,3 +127,24 @@ func TestDeclare_BadInput(t *testing.T) {
 		t.Errorf("bad input declared %d incidents", len(incs))
 	}
 }
+
+func TestDeclare_ModalKeepsFlags(t *testing.T) {
+	h := newHarness(t)
+	h.slash(h.alice, h.general, "declare --private --sev critical")
+	v := h.topView(h.alice)
+	raw := string(v.Raw)
+	if !strings.Contains(raw, `"initial_options"`) {
+		t.Fatalf("the form lost the flags: %s", raw)
+	}
+	// Submitting without touching the checkbox keeps the incident private.
+	h.submit(h.alice, v, map[string]string{views.InputTitle: "Leaked keys", views.InputOperator: h.alice})
+	inc, ch := h.declare(h.alice, "")
+	if !inc.Private || !ch.Private || inc.Severity != "critical" {
+		t.Errorf("incident private=%v severity=%s channel private=%v", inc.Private, inc.Severity, ch.Private)
+	}
+	for _, m := range h.fake.Messages(h.announce) {
+		if strings.Contains(render(m), "Leaked") {
+			t.Errorf("announced a private title: %s", m.Text)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -150,5 +151,53 @@ func TestBurstUnderRateLimitsLosesNothing(t *testing.T) {
 	}
 	if n := h.incident(inc.ID).Updates; n != 5 {
 		t.Errorf("%d updates recorded", n)
+	}
+}
+
+func TestWarRoomSetupIsResumed(t *testing.T) {
+	h := newHarness(t)
+	// Slack refuses to create the channel: the declaration is kept and the
+	// declarer told that incidentbot keeps trying.
+	h.fake.FailNext("conversations.create", slackfake.Failure{Error: "restricted_action"})
+	h.slash(h.alice, h.general, "declare --private Database failover stuck")
+	h.expectEphemeral(h.general, h.alice, "Incident #1 is recorded", "keeps trying")
+	inc := h.incident(1)
+	if inc.ChannelID != "" {
+		t.Fatalf("channel %s despite the failure", inc.ChannelID)
+	}
+	// A private incident without a war room stays invisible to others.
+	h.slash(h.carol, h.general, "list")
+	h.expectEphemeral(h.general, h.carol, "No open incidents")
+	// The next resume finishes it and tells the declarer.
+	h.app.ResumeWarRooms(h.ctx())
+	inc = h.incident(1)
+	if inc.ChannelID == "" || inc.CardTS == "" || len(inc.Announcements) != 1 {
+		t.Fatalf("resume left %+v", inc)
+	}
+	h.expectDM(h.alice, "war room of incident #1 is ready")
+	if ch, _ := h.fake.Channel(inc.ChannelID); !ch.Private || !slices.Contains(ch.Members, h.alice) {
+		t.Errorf("war room %+v", ch)
+	}
+	// An incident recorded just before a crash (no war room at all) is
+	// finished when the bot starts again.
+	h.stop()
+	db, err := storeOpen(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := incident.DefaultPolicy()
+	crashed, evs, _ := incident.Declare(p, incident.DeclareRequest{Title: "Declared before a crash", DeclaredBy: h.bob}, h.clock.Now())
+	if err := db.CreateIncident(h.ctx(), crashed, evs); err != nil {
+		t.Fatal(err)
+	}
+	h.db = db
+	h.start()
+	h.waitFor("the resumed war room", func() bool { _, ok := h.fake.ChannelByName("inc-2-declared-before-a-crash"); return ok })
+	h.waitFor("the card", func() bool { return h.incident(2).CardTS != "" })
+	// Resuming again does nothing: every part is there.
+	before := len(h.fake.Messages(h.announce))
+	h.app.ResumeWarRooms(h.ctx())
+	if n := len(h.fake.Messages(h.announce)); n != before {
+		t.Errorf("a second resume announced again (%d -> %d messages)", before, n)
 	}
 }

@@ -112,7 +112,65 @@ func newHarness(t *testing.T, hopts ...harnessOption) *harness {
 	h.options = o
 	h.start()
 	t.Cleanup(h.stop)
+	t.Cleanup(h.checkNoBroadcasts)
 	return h
+}
+
+// checkNoBroadcasts fails the test if anything the bot posted could ping a
+// whole channel: user text must never become @channel, @here, @everyone
+// or a user-group mention, in the blocks or in the notification text.
+func (h *harness) checkNoBroadcasts() {
+	var msgs []slackfake.Message
+	for _, c := range h.fake.Channels() {
+		msgs = append(msgs, h.fake.Messages(c.ID)...)
+		for _, u := range []string{h.alice, h.bob, h.carol, h.admin} {
+			msgs = append(msgs, h.fake.Ephemerals(c.ID, u)...)
+		}
+	}
+	for _, m := range msgs {
+		if m.BotID == "" {
+			continue
+		}
+		// plain_text (headers, buttons) is shown as is and parses no
+		// markup; the message text and every mrkdwn text object do.
+		texts := append(mrkdwnTexts(m.RawBlocks), m.Text)
+		for _, txt := range texts {
+			for _, bad := range []string{"<!channel", "<!here", "<!everyone"} {
+				if strings.Contains(txt, bad) {
+					h.t.Errorf("the bot posted a broadcast %s in %s: %q", bad, m.Channel, txt)
+				}
+			}
+		}
+	}
+}
+
+// mrkdwnTexts returns the text of every mrkdwn text object in blocks.
+func mrkdwnTexts(raw json.RawMessage) []string {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if x["type"] == "mrkdwn" {
+				if t, ok := x["text"].(string); ok {
+					out = append(out, t)
+				}
+			}
+			for _, c := range x {
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(v)
+	return out
 }
 
 // start runs a new App (and scheduler) on h.db.

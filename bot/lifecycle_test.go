@@ -73,6 +73,13 @@ func TestRoles_ForceAndRefusals(t *testing.T) {
 	// The operator may force it.
 	h.slash(h.alice, ch.ID, "role spokesperson "+mention(h.carol)+" --force")
 	h.waitFor("forced role change", func() bool { return h.incident(inc.ID).Spokesperson == h.carol })
+	// Nobody may take an empty role from outside the war room.
+	inc2, ch2 := h.declare(h.alice, "Second incident")
+	h.slash(h.carol, h.general, fmt.Sprintf("%d role spokesperson %s", inc2.ID, mention(h.carol)))
+	h.expectEphemeral(h.general, h.carol, "join <#"+ch2.ID+">")
+	if got := h.incident(inc2.ID).Spokesperson; got != "" {
+		t.Fatalf("a stranger took the role from #general: %s", got)
+	}
 	// A user who does not exist.
 	h.slash(h.alice, ch.ID, "role operator <@U404|ghost>")
 	h.expectEphemeral(ch.ID, h.alice, "no user")

@@ -20,7 +20,7 @@ type replier struct {
 }
 
 func (r replier) blocks(ctx context.Context, text string, blocks []slack.Block) {
-	opts := []slack.MsgOption{slack.MsgOptionText(views.Plain(views.Truncate(text, 300)), false), slack.MsgOptionBlocks(blocks...)}
+	opts := []slack.MsgOption{slack.MsgOptionText(views.Truncate(text, 300), false), slack.MsgOptionBlocks(blocks...)}
 	if r.responseURL != "" {
 		_, _, err := r.a.api.PostMessageContext(ctx, r.channel, append(opts, slack.MsgOptionResponseURL(r.responseURL, slack.ResponseTypeEphemeral))...)
 		if err == nil {
@@ -54,12 +54,12 @@ func (r replier) err(ctx context.Context, err error, lost string) {
 // ackText is the payload of a slash-command ack showing a message to the
 // person who typed it.
 func ackText(text string) map[string]any {
-	return map[string]any{"response_type": "ephemeral", "text": views.Plain(views.Truncate(text, 300)), "blocks": views.Ephemeral(text)}
+	return map[string]any{"response_type": "ephemeral", "text": views.Truncate(text, 300), "blocks": views.Ephemeral(text)}
 }
 
 func ackError(err error, lost string) map[string]any {
 	msg := incident.ErrorMessage(err)
-	return map[string]any{"response_type": "ephemeral", "text": views.Plain(views.Truncate(msg, 300)), "blocks": views.ErrorReply(msg, lost)}
+	return map[string]any{"response_type": "ephemeral", "text": views.Truncate(msg, 300), "blocks": views.ErrorReply(msg, lost)}
 }
 
 // post posts a message as the bot and returns its ts. Posts to one
@@ -73,7 +73,7 @@ func (a *App) post(ctx context.Context, channel string, blocks []slack.Block, te
 // postWith is post, with the patient retry layer optional: callers that
 // keep their own durable retry (the reminder scheduler) fail fast instead.
 func (a *App) postWith(ctx context.Context, retry bool, channel string, blocks []slack.Block, text string, extra ...slack.MsgOption) (string, error) {
-	opts := append([]slack.MsgOption{slack.MsgOptionText(views.Plain(views.Truncate(text, 300)), false), slack.MsgOptionBlocks(blocks...)}, extra...)
+	opts := append([]slack.MsgOption{slack.MsgOptionText(views.Truncate(text, 300), false), slack.MsgOptionBlocks(blocks...)}, extra...)
 	m := a.channelMus.get(channel)
 	m.Lock()
 	defer m.Unlock()

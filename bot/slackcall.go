@@ -18,11 +18,16 @@ const retryBudget = 15 * time.Minute
 // connection failures back off exponentially. The Slack client retries a
 // few times itself; this is the outer, patient layer.
 func (a *App) withRetry(ctx context.Context, call func() error) error {
+	return a.withRetryIf(ctx, retryable, call)
+}
+
+// withRetryIf is withRetry for the errors retry accepts.
+func (a *App) withRetryIf(ctx context.Context, retry func(error) bool, call func() error) error {
 	deadline := time.Now().Add(retryBudget)
 	backoff := 500 * time.Millisecond
 	for {
 		err := call()
-		if err == nil || !retryable(err) || time.Now().After(deadline) {
+		if err == nil || !retry(err) || time.Now().After(deadline) {
 			return err
 		}
 		wait := backoff
@@ -41,6 +46,14 @@ func (a *App) withRetry(ctx context.Context, call func() error) error {
 	}
 }
 
+// rateLimited reports whether Slack refused a call for its rate limit,
+// which means it did nothing.
+func rateLimited(err error) bool {
+	var rl *slack.RateLimitedError
+	return errors.As(err, &rl)
+}
+
+// retryable reports whether a failed call may succeed if tried again.
 func retryable(err error) bool {
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {

@@ -32,7 +32,7 @@ func (a *App) handleSlash(ctx context.Context, sc slack.SlashCommand, ack func(a
 	case command.KindDeclare:
 		if cmd.Title == "" {
 			ack(nil)
-			a.openDeclareModal(ctx, sc, r)
+			a.openDeclareModal(ctx, sc, r, cmd.Severity, cmd.Private)
 			return
 		}
 		if err := incident.CheckTitle(cmd.Title); err != nil {
@@ -114,7 +114,7 @@ func (a *App) target(ctx context.Context, cmd command.Command, sc slack.SlashCom
 // canSee keeps private incidents private: outside its war room, only its
 // role holders and admins know it exists.
 func (a *App) canSee(inc *incident.Incident, user, channel string) bool {
-	if !inc.Private || channel == inc.ChannelID {
+	if !inc.Private || (channel != "" && channel == inc.ChannelID) {
 		return true
 	}
 	return user == inc.Operator || user == inc.Spokesperson || user == inc.DeclaredBy || a.policy.IsAdmin(user)

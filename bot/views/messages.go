@@ -35,7 +35,7 @@ func (e Env) StatusUpdate(inc *incident.Incident, ev incident.Event) ([]slack.Bl
 
 // Notice renders a one-line change (severity, status, role, resolution).
 func Notice(text string) ([]slack.Block, string) {
-	return []slack.Block{section(text)}, Plain(Truncate(text, 300))
+	return []slack.Block{section(text)}, Truncate(text, 300)
 }
 
 // Ephemeral is a reply only the person who asked sees.
@@ -116,5 +116,5 @@ func (e Env) TaskAdded(inc *incident.Incident, t incident.ActionItem, actor stri
 	return []slack.Block{
 		section(fmt.Sprintf("%s added an action item to incident #%d:", User(actor), inc.ID)),
 		e.taskBlock(inc, t),
-	}, "Action item: " + Plain(Truncate(t.Text, 200))
+	}, "Action item: " + Truncate(t.Text, 200)
 }

@@ -58,24 +58,40 @@ func (e Env) severityOptions() []*slack.OptionBlockObject {
 	return opts
 }
 
-// DeclareModal asks for what a declaration needs. metadata travels back
-// with the submission (the channel the command came from).
-func (e Env) DeclareModal(title, operator, metadata string) slack.ModalViewRequest {
+// DeclareForm is what the declare modal starts with.
+type DeclareForm struct {
+	Severity string // empty: the policy's default
+	Private  bool
+	Operator string
+	// Metadata travels back with the submission (the channel the command
+	// came from).
+	Metadata string
+}
+
+// DeclareModal asks for what a declaration needs.
+func (e Env) DeclareModal(f DeclareForm) slack.ModalViewRequest {
 	opts := e.severityOptions()
 	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose a severity"), InputSeverity, opts...)
+	sev := f.Severity
+	if sev == "" {
+		sev = e.Policy.DefaultSeverity
+	}
 	for _, o := range opts {
-		if o.Value == e.Policy.DefaultSeverity {
+		if o.Value == sev {
 			sel.InitialOption = o
 		}
 	}
-	priv := slack.NewCheckboxGroupsBlockElement(InputPrivate,
-		option("private", "Security incident: keep it private", "Private war room; announcements say nothing about it"))
+	privOpt := option("private", "Security incident: keep it private", "Private war room; announcements say nothing about it")
+	priv := slack.NewCheckboxGroupsBlockElement(InputPrivate, privOpt)
+	if f.Private {
+		priv.InitialOptions = []*slack.OptionBlockObject{privOpt}
+	}
 	privBlock := slack.NewInputBlock(InputPrivate, plain("Privacy"), nil, priv)
 	privBlock.Optional = true
 	op := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, plain("Who leads the response?"), InputOperator)
-	op.InitialUser = operator
-	return modal(CallbackDeclare, "Declare an incident", "Declare", metadata,
-		textInput(InputTitle, "Title", "What is broken, in a few words", title, false, false, incident.MaxTitleLen),
+	op.InitialUser = f.Operator
+	return modal(CallbackDeclare, "Declare an incident", "Declare", f.Metadata,
+		textInput(InputTitle, "Title", "What is broken, in a few words", "", false, false, incident.MaxTitleLen),
 		slack.NewInputBlock(InputSeverity, plain("Severity"), nil, sel),
 		textInput(InputImpact, "What are users seeing?", "e.g. checkout fails with a 500 for about 30% of users", "", true, true, 2000),
 		privBlock,

@@ -78,8 +78,10 @@ func Escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
-// Plain decodes Slack's entities, for plain_text fields (headers, topics,
-// modal defaults) where Slack shows characters as they are.
+// Plain decodes Slack's entities, for plain_text fields (headers, modal
+// defaults) where Slack shows characters as they are and parses no markup.
+// Never use it for a message's text: that is mrkdwn, where a decoded
+// "<!channel>" would ping.
 func Plain(s string) string {
 	s = markup.ReplaceAllStringFunc(s, func(m string) string {
 		target, label, _ := strings.Cut(m[1:len(m)-1], "|")

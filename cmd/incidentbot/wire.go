@@ -128,6 +128,10 @@ func schedule(ctx context.Context, cfg config.Config, app *bot.App, sched *nudge
 	}); err != nil {
 		return nil, fmt.Errorf("scheduler.tick: %w", err)
 	}
+	// War rooms that Slack refused or a crash interrupted are finished here.
+	if _, err := c.AddFunc("@every 1m", func() { app.ResumeWarRooms(ctx) }); err != nil {
+		return nil, fmt.Errorf("schedule war-room resume: %w", err)
+	}
 	if cfg.Digest.Enabled {
 		spec, err := digestSchedule(cfg)
 		if err != nil {
