@@ -220,7 +220,9 @@ func (a *App) offerHandoff(ctx context.Context, r replier, id int64, role incide
 	if err != nil {
 		return err
 	}
+	a.work.Add(1)
 	go func() {
+		defer a.work.Done()
 		blocks, text := a.env().HandoffOffer(inc)
 		if inc.ChannelID != "" {
 			if _, err := a.api.InviteUsersToConversationContext(ctx, inc.ChannelID, to); err != nil && !slackErr(err, "already_in_channel") {
@@ -365,6 +367,9 @@ func (a *App) resolveUser(ctx context.Context, id, name string) (string, error) 
 		}
 		if u.Deleted {
 			return "", incident.Errorf(incident.EINVALID, "<@%s> is deactivated; choose someone else.", id)
+		}
+		if u.IsBot || u.ID == a.botUserID {
+			return "", incident.Errorf(incident.EINVALID, "<@%s> is a bot; incident roles need a person.", id)
 		}
 		return u.ID, nil
 	}

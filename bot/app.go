@@ -44,6 +44,9 @@ type Options struct {
 	// UserName renders a user ID for documents outside Slack (the
 	// postmortem); nil renders the ID itself.
 	UserName func(id string) string
+	// ShutdownGrace is how long in-flight work may go on after shutdown
+	// begins (default 20 s) before its Slack calls are cancelled.
+	ShutdownGrace time.Duration
 	// SocketOptions are extra options for the Socket Mode client (tests
 	// raise the ping interval, for instance).
 	SocketOptions []socketmode.Option
@@ -140,12 +143,25 @@ func (a *App) Run(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}()
+	// Handlers outlive the envelope and the shutdown signal, to finish the
+	// work they started, but not by more than ShutdownGrace.
+	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer hcancel()
+	grace := a.opt.ShutdownGrace
+	if grace <= 0 {
+		grace = 20 * time.Second
+	}
+	stopGrace := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(grace, hcancel)
+		context.AfterFunc(hctx, func() { t.Stop() })
+	})
+	defer stopGrace()
 	loopCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	loopDone := make(chan struct{})
 	go func() {
 		defer close(loopDone)
-		a.loop(loopCtx, sm)
+		a.loop(loopCtx, sm, hctx)
 	}()
 	err = sm.RunContext(ctx)
 	cancel()
@@ -157,7 +173,7 @@ func (a *App) Run(ctx context.Context) error {
 	return err
 }
 
-func (a *App) loop(ctx context.Context, sm *socketmode.Client) {
+func (a *App) loop(ctx context.Context, sm *socketmode.Client, hctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -166,7 +182,7 @@ func (a *App) loop(ctx context.Context, sm *socketmode.Client) {
 			if !ok {
 				return
 			}
-			a.dispatch(ctx, sm, evt)
+			a.dispatch(hctx, sm, evt)
 		}
 	}
 }
@@ -196,6 +212,8 @@ func (k *acker) ack(payload any) {
 	})
 }
 
+// dispatch acks and routes one Socket Mode event. ctx is the handlers'
+// context: it ends a grace period after shutdown begins.
 func (a *App) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeConnected:
@@ -240,9 +258,7 @@ func (a *App) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmod
 				a.log.Error("handler panicked", "type", evt.Type, "panic", r)
 			}
 		}()
-		// Handlers outlive the envelope but not shutdown: they finish the
-		// work they started with a context that is not cancelled by it.
-		hctx := context.WithoutCancel(ctx)
+		hctx := ctx
 		switch evt.Type {
 		case socketmode.EventTypeSlashCommand:
 			cmd, ok := evt.Data.(slack.SlashCommand)

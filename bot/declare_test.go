@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/bot/slackfake"
 	"github.com/incidentbot/incidentbot/bot/views"
 )
 
@@ -146,5 +147,22 @@ func TestDeclare_ModalKeepsFlags(t *testing.T) {
 		if strings.Contains(render(m), "Leaked") {
 			t.Errorf("announced a private title: %s", m.Text)
 		}
+	}
+}
+
+func TestDeclare_ModalRefusesBotOperator(t *testing.T) {
+	h := newHarness(t)
+	robot := h.fake.AddUser(slackfake.User{Name: "deploybot", IsBot: true})
+	h.slash(h.alice, h.general, "declare")
+	v := h.topView(h.alice)
+	ack := h.submit(h.alice, v, map[string]string{views.InputTitle: "Deploys stuck", views.InputOperator: robot})
+	if !strings.Contains(string(ack), `"errors"`) || !strings.Contains(string(ack), "is a bot") {
+		t.Fatalf("ack = %s, want an error on the operator", ack)
+	}
+	// The person fixes the form; the same view goes through.
+	h.submit(h.alice, v, map[string]string{views.InputTitle: "Deploys stuck", views.InputOperator: h.bob})
+	inc, _ := h.declare(h.alice, "")
+	if inc.Operator != h.bob {
+		t.Errorf("operator %s", inc.Operator)
 	}
 }

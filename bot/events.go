@@ -19,22 +19,28 @@ func (a *App) handleEventsAPI(ctx context.Context, evt socketmode.Event) {
 	if !ok {
 		return
 	}
-	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" {
+	// Only events the bot acts on are recorded for deduplication: every
+	// message in every war room arrives here too.
+	first := func() bool {
+		cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
+		if !ok || cb.EventID == "" {
+			return true
+		}
 		first, err := a.store.FirstTime(ctx, "event:"+cb.EventID, a.now())
 		if err != nil {
 			a.fail("dedupe event", err, "event_id", cb.EventID)
-		} else if !first {
-			return
+			return true
 		}
+		return first
 	}
 	switch e := ev.InnerEvent.Data.(type) {
 	case *slackevents.ReactionAddedEvent:
-		if e.Reaction != a.opt.TimelineReaction || e.Item.Type != "message" || e.User == a.botUserID {
+		if e.Reaction != a.opt.TimelineReaction || e.Item.Type != "message" || e.User == a.botUserID || !first() {
 			return
 		}
 		a.pinToTimeline(ctx, e.Item.Channel, e.Item.Timestamp, e.User)
 	case *slackevents.PinAddedEvent:
-		if e.User == a.botUserID || e.Item.Type != "message" {
+		if e.User == a.botUserID || e.Item.Type != "message" || !first() {
 			return
 		}
 		ts := e.Item.Timestamp
@@ -47,7 +53,9 @@ func (a *App) handleEventsAPI(ctx context.Context, evt socketmode.Event) {
 		}
 		a.pinToTimeline(ctx, ch, ts, e.User)
 	case *slackevents.MessageEvent:
-		a.messageChanged(ctx, e)
+		if (e.SubType == "message_changed" || e.SubType == "message_deleted") && first() {
+			a.messageChanged(ctx, e)
+		}
 	}
 }
 
@@ -107,7 +115,9 @@ func (a *App) fetchMessage(ctx context.Context, channel, ts string) (slack.Messa
 		}
 	}
 	// Thread replies are not in the history; ask for the thread.
-	msgs, _, _, err := a.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: channel, Timestamp: ts, Inclusive: true, Limit: 1})
+	// Slack answers with the thread's parent first: start the page at the
+	// reply itself.
+	msgs, _, _, err := a.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: channel, Timestamp: ts, Oldest: ts, Inclusive: true, Limit: 2})
 	if err != nil {
 		return slack.Message{}, fmt.Errorf("read thread message %s: %w", ts, err)
 	}
@@ -126,6 +136,11 @@ func (a *App) messageChanged(ctx context.Context, e *slackevents.MessageEvent) {
 	switch e.SubType {
 	case "message_changed":
 		if e.Message == nil {
+			return
+		}
+		// Link previews and reply counts change a message too; only a new
+		// text is an edit.
+		if e.PreviousMessage != nil && e.PreviousMessage.Text == e.Message.Text {
 			return
 		}
 		ts, text, actor = e.Message.Timestamp, e.Message.Text, e.Message.User

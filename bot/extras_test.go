@@ -201,3 +201,24 @@ func TestWarRoomSetupIsResumed(t *testing.T) {
 		t.Errorf("a second resume announced again (%d -> %d messages)", before, n)
 	}
 }
+
+func TestThreadReplyJoinsTimeline(t *testing.T) {
+	h := newHarness(t)
+	inc, ch := h.declare(h.alice, "Thread pins")
+	h.fake.JoinChannel(h.bob, ch.ID)
+	parent, _ := h.fake.PostUserMessage(h.alice, ch.ID, "looking at the dashboards")
+	h.fake.PostThreadReply(h.bob, ch.ID, parent, "first reply")
+	reply, _ := h.fake.PostThreadReply(h.bob, ch.ID, parent, "p99 latency doubled at 09:02")
+	h.fake.AddReaction(h.alice, ch.ID, reply, "pushpin")
+	e := h.waitEvent(inc.ID, incident.EventMessagePinned)
+	if e.Text != "p99 latency doubled at 09:02" || e.Field("author") != h.bob {
+		t.Errorf("pinned %+v, want the reply itself", e)
+	}
+	// An edit that leaves the text alone (a link preview) is not an edit.
+	h.fake.EditMessage(h.bob, ch.ID, reply, "p99 latency doubled at 09:02")
+	h.fake.EditMessage(h.bob, ch.ID, reply, "p99 latency tripled at 09:02")
+	h.waitEvent(inc.ID, incident.EventMessageEdited)
+	if n := h.count(inc.ID, incident.EventMessageEdited); n != 1 {
+		t.Errorf("%d edit events, want 1", n)
+	}
+}

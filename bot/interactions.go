@@ -184,6 +184,17 @@ func (a *App) submitDeclare(ctx context.Context, cb slack.InteractionCallback, r
 		return
 	}
 	private := len(input(cb, views.InputPrivate).SelectedOptions) > 0
+	operator := input(cb, views.InputOperator).SelectedUser
+	if operator != "" {
+		if _, err := a.resolveUser(ctx, operator, ""); err != nil {
+			if incident.ErrorCode(err) == incident.EINTERNAL {
+				a.fail("check operator", err)
+			} else {
+				ack(viewErrors(map[string]string{views.InputOperator: views.Plain(incident.ErrorMessage(err))}))
+				return
+			}
+		}
+	}
 	r.channel = cb.View.PrivateMetadata
 	ack(nil)
 	if !a.firstSubmission(ctx, cb) {
@@ -195,7 +206,7 @@ func (a *App) submitDeclare(ctx context.Context, cb slack.InteractionCallback, r
 		Private:    private,
 		Impact:     views.FromInput(input(cb, views.InputImpact).Value),
 		DeclaredBy: cb.User.ID,
-		Operator:   input(cb, views.InputOperator).SelectedUser,
+		Operator:   operator,
 	})
 }
 
@@ -262,6 +273,10 @@ func (a *App) submitRole(ctx context.Context, cb slack.InteractionCallback, r re
 	user := input(cb, views.InputUser).SelectedUser
 	if user == "" {
 		ack(viewErrors(map[string]string{views.InputUser: "Choose someone."}))
+		return
+	}
+	if _, err := a.resolveUser(ctx, user, ""); err != nil && incident.ErrorCode(err) != incident.EINTERNAL {
+		ack(viewErrors(map[string]string{views.InputUser: views.Plain(incident.ErrorMessage(err))}))
 		return
 	}
 	inc, err := a.store.FindIncidentByID(ctx, id)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/views"
@@ -39,6 +40,10 @@ func (a *App) Remind(ctx context.Context, inc *incident.Incident, r incident.Rem
 	if _, err := a.postWith(ctx, false, inc.ChannelID, blocks, text); err != nil {
 		return fmt.Errorf("post reminder: %w", err)
 	}
+	// What follows is secondary: bounded, so that one rate-limited channel
+	// cannot hold up the tick and every other incident's reminders.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	if r.Stage == incident.StageEscalated && !inc.Private {
 		note, plain := views.Notice(fmt.Sprintf(":hourglass: The update on incident #%d is late (it was due %s). The team has been reminded.", inc.ID, views.When(r.Due, a.now(), a.loc)))
 		for _, ann := range inc.Announcements {

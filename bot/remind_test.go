@@ -187,7 +187,6 @@ func TestReminders_TwoTicksRace(t *testing.T) {
 	if n := h.count(inc.ID, incident.EventReminderDue); n != 1 {
 		t.Fatalf("%d due reminders", n)
 	}
-	time.Sleep(20 * time.Millisecond)
 	if n := h.countMessages(inc.ChannelID, "is due now"); n != 1 {
 		t.Errorf("the nudge was posted %d times", n)
 	}

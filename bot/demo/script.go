@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/bot/slackfake"
 	"github.com/incidentbot/incidentbot/bot/views"
 )
 
@@ -27,9 +28,13 @@ func (p *player) play(ctx context.Context, general, announce, alice, bob, carol,
 	inc := p.incident(ctx)
 	p.say("incidentbot opened #%s, pinned the incident card, announced it in #incidents, and asked Alice (the operator) to choose a spokesperson.", inc.ChannelName)
 
-	picker, ok := p.messageWith(inc.ChannelID, "choose a *spokesperson*")
-	if !ok {
-		return fmt.Errorf("demo: no spokesperson picker in the war room")
+	var picker slackfake.Message
+	if err := p.wait(ctx, "the spokesperson picker", func() bool {
+		var ok bool
+		picker, ok = p.messageWith(inc.ChannelID, "choose a *spokesperson*")
+		return ok
+	}); err != nil {
+		return err
 	}
 	p.say("Alice picks Bob as spokesperson in the picker.")
 	d, err := p.fake.SelectInMessage(alice, inc.ChannelID, picker.TS, views.ActionPickSpokesperson, bob)

@@ -179,18 +179,29 @@ func (inc *Incident) Delivered(p Policy, r Reminder) {
 	inc.Replan(p)
 }
 
-// DeliveryFailed schedules another attempt with exponential backoff.
-func (inc *Incident) DeliveryFailed(p Policy, r Reminder, now time.Time) {
+// MaxDeliveryAttempts bounds the retries of one reminder: about two and a
+// half hours at the backoff's five-minute cap. A reminder Slack refuses for
+// that long (an archived war room, a revoked token) is given up.
+const MaxDeliveryAttempts = 30
+
+// DeliveryFailed schedules another attempt with exponential backoff. It
+// reports whether the reminder was given up instead.
+func (inc *Incident) DeliveryFailed(p Policy, r Reminder, now time.Time) (gaveUp bool) {
+	defer inc.Replan(p)
 	for i := range inc.Pending {
 		x := &inc.Pending[i]
 		if x.Stage == r.Stage && x.Due.Equal(r.Due) {
 			x.Attempts++
+			if x.Attempts >= MaxDeliveryAttempts {
+				inc.Pending = append(inc.Pending[:i], inc.Pending[i+1:]...)
+				return true
+			}
 			wait := time.Duration(1<<min(x.Attempts, 10)) * time.Second
 			x.NextAttempt = now.Add(min(wait, maxReminderBackoff))
-			break
+			return false
 		}
 	}
-	inc.Replan(p)
+	return false
 }
 
 // ArchiveDue reports whether the war room of a closed incident is to be

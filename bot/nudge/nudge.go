@@ -166,16 +166,21 @@ func (s *Scheduler) deliver(ctx context.Context, pl plan, now time.Time) TickRes
 	if len(outs) == 0 {
 		return res
 	}
+	var gaveUp []incident.Reminder
 	_, _, err := s.Store.UpdateIncident(ctx, inc.ID, func(i *incident.Incident) ([]incident.Event, error) {
+		gaveUp = gaveUp[:0]
 		for _, o := range outs {
-			if o.err != nil {
-				i.DeliveryFailed(s.Policy, o.r, now)
-			} else {
+			if o.err == nil {
 				i.Delivered(s.Policy, o.r)
+			} else if i.DeliveryFailed(s.Policy, o.r, now) {
+				gaveUp = append(gaveUp, o.r)
 			}
 		}
 		return nil, nil
 	})
+	for _, r := range gaveUp {
+		s.log().Error("reminder given up after repeated Slack failures", "incident_id", inc.ID, "stage", r.Stage, "attempts", incident.MaxDeliveryAttempts)
+	}
 	if err != nil {
 		s.log().Error("record reminder delivery", "incident_id", inc.ID, "err", err)
 		return res

@@ -130,6 +130,22 @@ func TestScheduler_Tick(t *testing.T) {
 			t.Errorf("tick %+v, want the stale nudge discarded", res)
 		}
 	})
+	t.Run("GivesUpAfterMaxAttempts", func(t *testing.T) {
+		f := newFixture(t)
+		f.rec.failures = 1000 // Slack refuses for good (an archived channel)
+		at := 30 * time.Minute
+		for range incident.MaxDeliveryAttempts + 5 {
+			f.tick(t, at)
+			at += 5 * time.Minute
+		}
+		inc, err := f.db.FindIncidentByID(context.Background(), f.inc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(inc.Pending) != 0 {
+			t.Errorf("still %d pending after %d attempts: %+v", len(inc.Pending), incident.MaxDeliveryAttempts, inc.Pending)
+		}
+	})
 	t.Run("OnlyDueIncidentsRead", func(t *testing.T) {
 		f := newFixture(t)
 		if res := f.tick(t, time.Minute); res.Due != 0 {

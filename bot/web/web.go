@@ -5,12 +5,14 @@ package web
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -18,6 +20,10 @@ import (
 type Options struct {
 	// Backup writes a consistent copy of the database to w.
 	Backup func(w io.Writer) (int64, error)
+	// BackupToken must be presented as "Authorization: Bearer TOKEN" to
+	// download a backup. The bot writes it next to the database, where only
+	// those who can read the database can read it; empty disables backups.
+	BackupToken string
 	// Ready reports whether the bot is connected to Slack.
 	Ready  func() bool
 	Logger *slog.Logger
@@ -46,8 +52,15 @@ func Handler(o Options) http.Handler {
 			http.Error(w, "the backup endpoint answers loopback clients only; run 'incidentbot backup' on the bot's host", http.StatusForbidden)
 			return
 		}
-		if o.Backup == nil {
+		if o.Backup == nil || o.BackupToken == "" {
 			http.Error(w, "backup is not available", http.StatusNotFound)
+			return
+		}
+		// A proxy on this host would make any caller look local: the token
+		// file is what proves the caller can read the bot's data directory.
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(o.BackupToken)) != 1 {
+			http.Error(w, "a backup needs the token the bot wrote next to its database; run 'incidentbot backup' on the bot's host", http.StatusUnauthorized)
 			return
 		}
 		w.Header().Set("Content-Type", "application/octet-stream")
@@ -65,8 +78,8 @@ type Server struct {
 	ln  net.Listener
 }
 
-// Listen starts serving h on addr.
-func Listen(addr string, h http.Handler) (*Server, error) {
+// Listen starts serving h on addr; serving errors go to log.
+func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s (http.listen): %w", addr, err)
@@ -74,7 +87,7 @@ func Listen(addr string, h http.Handler) (*Server, error) {
 	s := &Server{srv: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}, ln: ln}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			slog.Default().Error("http server", "err", err)
+			log.Error("http server", "err", err)
 		}
 	}()
 	return s, nil

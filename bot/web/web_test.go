@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,12 +13,17 @@ import (
 func TestHandler(t *testing.T) {
 	ready := false
 	h := Handler(Options{
-		Backup: func(w io.Writer) (int64, error) { n, err := w.Write([]byte("DBDATA")); return int64(n), err },
-		Ready:  func() bool { return ready },
+		Backup:      func(w io.Writer) (int64, error) { n, err := w.Write([]byte("DBDATA")); return int64(n), err },
+		Ready:       func() bool { return ready },
+		BackupToken: "s3cret",
 	})
+	token := "s3cret"
 	do := func(path, remote string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, path, nil)
 		req.RemoteAddr = remote
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		return rec
@@ -43,13 +49,19 @@ func TestHandler(t *testing.T) {
 			t.Errorf("backup from %s = %d", remote, rec.Code)
 		}
 	}
+	for _, bad := range []string{"", "wrong"} {
+		token = bad
+		if rec := do("/admin/backup", "127.0.0.1:5000"); rec.Code != http.StatusUnauthorized || strings.Contains(rec.Body.String(), "DBDATA") {
+			t.Errorf("backup with token %q = %d", bad, rec.Code)
+		}
+	}
 	if rec := do("/nope", "127.0.0.1:1"); rec.Code != http.StatusNotFound {
 		t.Errorf("unknown path = %d", rec.Code)
 	}
 }
 
 func TestListenBadAddress(t *testing.T) {
-	if _, err := Listen("not-an-address", Handler(Options{})); err == nil || !strings.Contains(err.Error(), "http.listen") {
+	if _, err := Listen("not-an-address", Handler(Options{}), slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "http.listen") {
 		t.Errorf("err = %v, want one naming http.listen", err)
 	}
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,7 +32,7 @@ func cmdBackup(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if cfg.HTTP.Listen != "" {
-		err := backupOverHTTP(ctx, cfg.HTTP.Listen, opts.Out)
+		err := backupOverHTTP(ctx, cfg.HTTP.Listen, adminTokenPath(cfg.Store.Path), opts.Out)
 		if err == nil {
 			fmt.Fprintf(env.Stdout, "backup written to %s (from the running bot at %s)\n", opts.Out, cfg.HTTP.Listen)
 			return nil
@@ -45,7 +48,7 @@ func cmdBackup(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-func backupOverHTTP(ctx context.Context, listen, out string) error {
+func backupOverHTTP(ctx context.Context, listen, tokenPath, out string) error {
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		return fmt.Errorf("http.listen %q: %w", listen, err)
@@ -59,6 +62,13 @@ func backupOverHTTP(ctx context.Context, listen, out string) error {
 	if err != nil {
 		return err
 	}
+	token, err := os.ReadFile(tokenPath)
+	if err != nil {
+		// No token file: no bot is running on this database (or it runs
+		// without the admin server); the file copy below will tell.
+		return fmt.Errorf("read the running bot's token %s: %w", tokenPath, syscall.ECONNREFUSED)
+	}
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
@@ -94,4 +104,27 @@ func backupOverHTTP(ctx context.Context, listen, out string) error {
 		return fmt.Errorf("backup from the running bot fails its consistency check: %w", cerr)
 	}
 	return os.Rename(tmp.Name(), out)
+}
+
+// adminTokenPath is where a running bot keeps the token that authorises
+// backups through its admin endpoint: beside the database, readable by
+// whoever may read the database itself.
+func adminTokenPath(storePath string) string { return storePath + ".admin-token" }
+
+// writeAdminToken creates a fresh random token file for this run.
+func writeAdminToken(storePath string) (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("make admin token: %w", err)
+	}
+	token := hex.EncodeToString(b)
+	path := adminTokenPath(storePath)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(token+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write admin token %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return "", fmt.Errorf("write admin token %s: %w", path, err)
+	}
+	return token, nil
 }

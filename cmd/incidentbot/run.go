@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot"
@@ -44,7 +46,12 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	app := bot.New(appOptions(cfg, api, db, announce, log, time.Now))
 	sched := &nudge.Scheduler{Store: db, Policy: policy(cfg), Notifier: app, Logger: log.With("component", "nudge")}
 	if cfg.HTTP.Listen != "" {
-		srv, err := web.Listen(cfg.HTTP.Listen, web.Handler(web.Options{Backup: db.Backup, Ready: app.Ready, Logger: log}))
+		token, err := writeAdminToken(cfg.Store.Path)
+		if err != nil {
+			return err
+		}
+		defer os.Remove(adminTokenPath(cfg.Store.Path))
+		srv, err := web.Listen(cfg.HTTP.Listen, web.Handler(web.Options{Backup: db.Backup, BackupToken: token, Ready: app.Ready, Logger: log}), log.With("component", "http"))
 		if err != nil {
 			return err
 		}
@@ -55,12 +62,15 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 			srv.Shutdown(sctx)
 		}()
 	}
-	c, err := schedule(ctx, cfg, app, sched, digest, log)
+	c, err := schedule(ctx, cfg, app, db, sched, digest, log)
 	if err != nil {
 		return err
 	}
 	// Catch up at once on reminders that fell due while the bot was down.
+	var catchUp sync.WaitGroup
+	catchUp.Add(1)
 	go func() {
+		defer catchUp.Done()
 		select {
 		case <-app.Connected():
 			if _, err := sched.Tick(ctx); err != nil {
@@ -70,7 +80,10 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		}
 	}()
 	runErr := app.Run(ctx)
+	// Stop the scheduler and wait for a tick in progress before the store
+	// closes.
 	<-c.Stop().Done()
+	catchUp.Wait()
 	if runErr != nil {
 		return fmt.Errorf("slack: %w", runErr)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,6 +97,20 @@ scheduler:
 	r := MustRun(t, env, "run", "--config", cfgPath)
 	assertOneLineError(t, r, 1, "locked by another process")
 
+	// The admin token is beside the database, readable by its owner only.
+	tokenFile := filepath.Join(dir, "bot.db.admin-token")
+	if fi, err := os.Stat(tokenFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("admin token file: %v %v", fi, err)
+	}
+	// Without the token, the endpoint refuses even a loopback client.
+	resp, err := http.Get("http://" + listen + "/admin/backup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("backup without token: HTTP %d", resp.StatusCode)
+	}
 	// Backup while running goes through the bot's admin endpoint.
 	out := filepath.Join(dir, "live-backup.db")
 	r = MustRun(t, env, "backup", "--config", cfgPath, "--out", out)
@@ -112,6 +127,9 @@ scheduler:
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("run did not stop on cancel")
+	}
+	if _, err := os.Stat(tokenFile); err == nil {
+		t.Error("the admin token outlived the bot")
 	}
 	if !strings.Contains(stderr.String(), "stopped cleanly") {
 		t.Errorf("log lacks the clean stop: %s", stderr.String())

@@ -114,7 +114,7 @@ func (c cronLogger) Error(err error, msg string, kv ...any) {
 
 // schedule starts the wall-clock jobs: the reminder tick and the digest.
 // The work itself lives in plain methods tested with a fake clock.
-func schedule(ctx context.Context, cfg config.Config, app *bot.App, sched *nudge.Scheduler, digestChannel string, log *slog.Logger) (*cron.Cron, error) {
+func schedule(ctx context.Context, cfg config.Config, app *bot.App, db *store.DB, sched *nudge.Scheduler, digestChannel string, log *slog.Logger) (*cron.Cron, error) {
 	cl := cronLogger{log.With("component", "cron")}
 	c := cron.New(cron.WithLocation(cfg.Location()), cron.WithLogger(cl),
 		cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
@@ -127,6 +127,17 @@ func schedule(ctx context.Context, cfg config.Config, app *bot.App, sched *nudge
 		}
 	}); err != nil {
 		return nil, fmt.Errorf("scheduler.tick: %w", err)
+	}
+	// The dedupe table of Slack event ids only needs to outlast Slack's
+	// redeliveries (minutes); a week is plenty.
+	if _, err := c.AddFunc("@daily", func() {
+		if n, err := db.PruneSeen(ctx, time.Now().Add(-7*24*time.Hour)); err != nil {
+			log.Error("prune seen event ids", "err", err)
+		} else if n > 0 {
+			log.Info("pruned seen event ids", "count", n)
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("schedule pruning: %w", err)
 	}
 	// War rooms that Slack refused or a crash interrupted are finished here.
 	if _, err := c.AddFunc("@every 1m", func() { app.ResumeWarRooms(ctx) }); err != nil {
