@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
@@ -73,7 +74,8 @@ type App struct {
 	botUserID string
 	botID     string
 
-	work sync.WaitGroup // in-flight handlers, awaited at shutdown
+	work   sync.WaitGroup // in-flight handlers, awaited at shutdown
+	active atomic.Int64   // the same, counted, for Idle
 
 	mu         sync.Mutex
 	refreshMus keyedMutex[int64]  // one card refresh at a time per incident
@@ -250,8 +252,10 @@ func (a *App) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmod
 	}
 	k := &acker{sm: sm, req: evt.Request, log: a.log}
 	a.work.Add(1)
+	a.active.Add(1)
 	go func() {
 		defer a.work.Done()
+		defer a.active.Add(-1)
 		defer k.ack(nil) // whatever happens, the envelope is acked
 		defer func() {
 			if r := recover(); r != nil {
@@ -317,3 +321,7 @@ func (k *keyedMutex[K]) get(key K) *sync.Mutex {
 	}
 	return m
 }
+
+// Idle reports whether no envelope is being handled. The demo uses it to
+// let each step's Slack effects land before the story moves on.
+func (a *App) Idle() bool { return a.active.Load() == 0 }

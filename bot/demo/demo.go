@@ -155,12 +155,12 @@ func (p *player) say(format string, args ...any) {
 
 // wait blocks until cond holds, or fails after 10 s with what.
 func (p *player) wait(ctx context.Context, what string, cond func() bool) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := p.fake.WaitFor(ctx, cond); err != nil {
+	if err := p.fake.WaitFor(wctx, cond); err != nil {
 		return fmt.Errorf("demo stuck waiting for %s", what)
 	}
-	return nil
+	return p.settle(ctx)
 }
 
 func (p *player) slash(ctx context.Context, user, channel, text string) error {
@@ -168,8 +168,28 @@ func (p *player) slash(ctx context.Context, user, channel, text string) error {
 	if err != nil {
 		return fmt.Errorf("/incident %s: %w", text, err)
 	}
-	_, err = d.Wait(ctx)
-	return err
+	if _, err = d.Wait(ctx); err != nil {
+		return err
+	}
+	return p.settle(ctx)
+}
+
+// settle waits until Slack has delivered every envelope and the bot has
+// finished handling them, so that what a step posts lands at that step's
+// time in the transcript.
+func (p *player) settle(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for p.fake.Pending() > 0 || !p.app.Idle() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("demo stuck: the bot is still busy")
+		case <-tick.C:
+		}
+	}
+	return nil
 }
 
 func (p *player) incident(ctx context.Context) *incident.Incident {
