@@ -161,6 +161,19 @@ func (a *App) setupWarRoom(ctx context.Context, id int64) (created bool, err err
 			})
 		}
 	}
+	goDo("topic", func() error {
+		topic := env.Topic(inc)
+		err := a.withRetry(ctx, func() error {
+			_, err := a.api.SetTopicOfConversationContext(ctx, ch, topic)
+			return err
+		})
+		if err == nil {
+			a.mu.Lock()
+			a.topics[id] = topic
+			a.mu.Unlock()
+		}
+		return err
+	})
 	if inc.CardTS == "" {
 		goDo("card", func() error {
 			ts, err := a.post(ctx, ch, env.Card(inc), env.CardText(inc))
@@ -201,9 +214,11 @@ func (a *App) setupWarRoom(ctx context.Context, id int64) (created bool, err err
 		})
 	}
 	wg.Wait()
-	// The topic (and the card, if the incident changed meanwhile) catch up
-	// with the stored incident.
-	a.refresh(ctx, id)
+	// If the incident changed while the war room was being built (a
+	// spokesperson chosen, an update posted), the card and topic catch up.
+	if now, err := a.store.FindIncidentByID(ctx, id); err == nil && !now.UpdatedAt.Equal(inc.UpdatedAt) {
+		a.refresh(ctx, id)
+	}
 	return created, errors.Join(errs...)
 }
 
