@@ -358,7 +358,16 @@ func (h *harness) declare(user, text string) (*incident.Incident, slackfake.Chan
 			return false
 		}
 		inc = incs[0]
-		return inc.CardTS != "" && len(inc.Announcements) == 1
+		if inc.CardTS == "" || len(inc.Announcements) != 1 {
+			return false
+		}
+		// The pin and the spokesperson picker follow the card.
+		pinned, picker := false, false
+		for _, m := range h.fake.Messages(inc.ChannelID) {
+			pinned = pinned || (m.TS == inc.CardTS && m.Pinned)
+			picker = picker || strings.Contains(m.Text, "Choose a spokesperson")
+		}
+		return pinned && picker
 	})
 	ch, ok := h.fake.Channel(inc.ChannelID)
 	if !ok {
