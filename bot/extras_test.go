@@ -2,6 +2,8 @@ package bot_test
 
 import (
 	"fmt"
+	"github.com/incidentbot/incidentbot/bot/views"
+	"github.com/slack-go/slack"
 	"slices"
 	"strings"
 	"testing"
@@ -220,5 +222,43 @@ func TestThreadReplyJoinsTimeline(t *testing.T) {
 	h.waitEvent(inc.ID, incident.EventMessageEdited)
 	if n := h.count(inc.ID, incident.EventMessageEdited); n != 1 {
 		t.Errorf("%d edit events, want 1", n)
+	}
+}
+
+func TestMalformedInteractionsAreAnswered(t *testing.T) {
+	h := newHarness(t)
+	_, ch := h.declare(h.alice, "Malformed clicks")
+	// Buttons the bot never rendered (an old message, a forged payload):
+	// posted here with the bot's own client, then clicked.
+	post := func(channel, actionID, value string) string {
+		btn := slack.NewButtonBlockElement(actionID, value, slack.NewTextBlockObject(slack.PlainTextType, "Click", false, false))
+		_, ts, err := h.options.Slack.PostMessage(channel, slack.MsgOptionText("old message", false),
+			slack.MsgOptionBlocks(slack.NewActionBlock("b", btn)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	ts := post(ch.ID, views.ActionTaskDone, "1:not-a-number")
+	h.click(h.alice, ch.ID, ts, views.ActionTaskDone)
+	h.expectEphemeral(ch.ID, h.alice, "This button is broken")
+	ts = post(ch.ID, views.ActionTaskDone, "1:99")
+	h.click(h.alice, ch.ID, ts, views.ActionTaskDone)
+	h.expectEphemeral(ch.ID, h.alice, "no action item 99")
+	ts = post(ch.ID, views.ActionResolve, "4242")
+	h.click(h.alice, ch.ID, ts, views.ActionResolve)
+	h.expectEphemeral(ch.ID, h.alice, "#4242 does not exist")
+	// A card button clicked outside any war room, with no incident in it.
+	h.fake.JoinChannel(h.fake.BotUserID(), h.general)
+	ts = post(h.general, views.ActionPostUpdate, "")
+	h.click(h.alice, h.general, ts, views.ActionPostUpdate)
+	h.expectEphemeral(h.general, h.alice, "not an incident's war room")
+	ts = post(ch.ID, "some_action_from_an_old_version", "x")
+	h.click(h.alice, ch.ID, ts, "some_action_from_an_old_version")
+	if errs := h.fake.UserErrors(); len(errs) > 0 {
+		t.Errorf("users saw errors: %v", errs)
+	}
+	if got := h.incident(1); got.Status != incident.StatusInvestigating {
+		t.Errorf("a malformed click changed the incident: %s", got.Status)
 	}
 }
