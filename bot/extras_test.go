@@ -262,3 +262,38 @@ func TestMalformedInteractionsAreAnswered(t *testing.T) {
 		t.Errorf("a malformed click changed the incident: %s", got.Status)
 	}
 }
+
+func TestRoleModalAndPlainMentions(t *testing.T) {
+	h := newHarness(t)
+	inc, ch := h.declare(h.alice, "Roles by form")
+	// The card's Assign role button: a free role is assigned at once.
+	h.click(h.alice, ch.ID, inc.CardTS, views.ActionAssignRole)
+	v := h.topView(h.alice)
+	if v.CallbackID != views.CallbackRole {
+		t.Fatalf("opened %q", v.CallbackID)
+	}
+	ack := h.submit(h.alice, v, map[string]string{views.InputRole: "spokesperson", views.InputUser: h.carol})
+	if len(ack) > 0 && string(ack) != "null" {
+		t.Fatalf("ack = %s, want the form closed", ack)
+	}
+	h.waitFor("carol as spokesperson", func() bool { return h.incident(inc.ID).Spokesperson == h.carol })
+	h.expectDM(h.carol, "spokesperson")
+	if c, _ := h.fake.Channel(ch.ID); !slices.Contains(c.Members, h.carol) {
+		t.Error("the new spokesperson was not invited to the war room")
+	}
+	// Someone who already holds the role: the form says so.
+	h.click(h.alice, ch.ID, inc.CardTS, views.ActionAssignRole)
+	v = h.topView(h.alice)
+	ack = h.submit(h.alice, v, map[string]string{views.InputRole: "operator", views.InputUser: h.alice})
+	if !strings.Contains(string(ack), "already the operator") {
+		t.Errorf("ack = %s", ack)
+	}
+	// A client that did not escape the mention sends a plain @name.
+	h.slash(h.alice, ch.ID, "role spokesperson @bob --force")
+	h.waitFor("bob by name", func() bool { return h.incident(inc.ID).Spokesperson == h.bob })
+	h.slash(h.alice, ch.ID, "role spokesperson @nobody-here --force")
+	h.expectEphemeral(ch.ID, h.alice, "no user called @nobody-here")
+	// The postmortem waits for the resolution.
+	h.slash(h.alice, ch.ID, "postmortem")
+	h.expectEphemeral(ch.ID, h.alice, "once incident #1 is resolved")
+}
