@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/incidentbot/incidentbot/bot/command"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -73,6 +74,9 @@ type App struct {
 
 	botUserID string
 	botID     string
+	// helpAck is the reply to /incident help, rendered once: it is the
+	// command people run most when learning the tool.
+	helpAck map[string]any
 
 	work   sync.WaitGroup // in-flight handlers, awaited at shutdown
 	active atomic.Int64   // the same, counted, for Idle
@@ -112,6 +116,7 @@ func New(o Options) *App {
 		now:       func() time.Time { return o.Now().UTC() },
 		loc:       o.Location,
 		topics:    map[int64]string{},
+		helpAck:   ackText(command.HelpText()),
 		connected: make(chan struct{}),
 	}
 }

@@ -27,7 +27,7 @@ func (a *App) handleSlash(ctx context.Context, sc slack.SlashCommand, ack func(a
 			ack(ackText(command.Usage(cmd.Help) + "\nRun `/incident help` for every command."))
 			return
 		}
-		ack(helpAck)
+		ack(a.helpAck)
 		return
 	case command.KindDeclare:
 		if cmd.Title == "" {
@@ -74,10 +74,6 @@ func (a *App) handleSlash(ctx context.Context, sc slack.SlashCommand, ack func(a
 	}
 	a.run(ctx, r, sc.TriggerID, inc, cmd)
 }
-
-// helpAck is the reply to /incident help, rendered once: it is the
-// command people run most when learning the tool.
-var helpAck = ackText(command.HelpText())
 
 // lostText is the user's free text in a command, shown back on refusal.
 func lostText(cmd command.Command) string {
