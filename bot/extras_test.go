@@ -77,11 +77,7 @@ func TestDigest(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := h.expectMessage(h.announce, "Incident digest: 2 open")
-	for _, want := range []string{"Checkout is down", "open for 2h 00m", "update overdue since 09:30", "1 open action items", "private incident"} {
-		if !strings.Contains(render(m), want) {
-			t.Errorf("digest lacks %q:\n%s", want, render(m))
-		}
-	}
+	assertShows(t, "digest", m, "Checkout is down", "open for 2h 00m", "update overdue since 09:30", "1 open action items", "private incident")
 	if strings.Contains(render(m), "Secret thing") {
 		t.Error("digest leaks a private title")
 	}

@@ -470,3 +470,13 @@ func (h *harness) click(user, channel, ts, actionID string) {
 		h.t.Fatalf("click %s: %v", actionID, err)
 	}
 }
+
+// assertShows fails for each of wants that message m does not show.
+func assertShows(t *testing.T, what string, m slackfake.Message, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(render(m), want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, render(m))
+		}
+	}
+}
