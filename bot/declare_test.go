@@ -35,11 +35,7 @@ func TestDeclare_OneLine(t *testing.T) {
 	if !card.Pinned {
 		t.Error("card is not pinned")
 	}
-	for _, want := range []string{"#1 Checkout is down", views.ActionPostUpdate, views.ActionSeverity, views.ActionAssignRole, views.ActionResolve} {
-		if !strings.Contains(render(card), want) {
-			t.Errorf("card lacks %q", want)
-		}
-	}
+	assertShows(t, "card", card, "#1 Checkout is down", views.ActionPostUpdate, views.ActionSeverity, views.ActionAssignRole, views.ActionResolve)
 	ann := h.expectMessage(h.announce, "Incident #1 declared", "Checkout is down", "<#"+ch.ID+">")
 	if ann.TS != inc.Announcements[0].TS {
 		t.Errorf("announcement ts %s, stored %s", ann.TS, inc.Announcements[0].TS)
@@ -164,5 +160,21 @@ func TestDeclare_ModalRefusesBotOperator(t *testing.T) {
 	inc, _ := h.declare(h.alice, "")
 	if inc.Operator != h.bob {
 		t.Errorf("operator %s", inc.Operator)
+	}
+}
+
+func TestDeclare_TakenChannelName(t *testing.T) {
+	h := newHarness(t)
+	if _, err := h.fake.CreateChannel(h.bob, "inc-1-name-taken", false, h.bob); err != nil {
+		t.Fatal(err)
+	}
+	_, ch := h.declare(h.alice, "Name taken")
+	if ch.Name != "inc-1-name-taken-2" {
+		t.Errorf("war room %q, want the suffixed name", ch.Name)
+	}
+	// An empty slug still makes a valid name.
+	_, ch = h.declare(h.alice, "!!! ???")
+	if ch.Name != "inc-2" {
+		t.Errorf("war room %q, want inc-2", ch.Name)
 	}
 }

@@ -2,7 +2,7 @@ package bot
 
 import (
 	"context"
-	"strings"
+	"errors"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/views"
@@ -89,6 +89,10 @@ func (a *App) postWith(ctx context.Context, retry bool, channel string, blocks [
 	return ts, a.withRetry(ctx, call)
 }
 
+// slackErr reports whether Slack answered the call with the error code
+// (e.g. "name_taken"). It compares the code itself: a substring match would
+// take "user_not_in_channel" for "not_in_channel".
 func slackErr(err error, code string) bool {
-	return err != nil && strings.Contains(err.Error(), code)
+	var se slack.SlackErrorResponse
+	return errors.As(err, &se) && se.Err == code
 }
