@@ -54,7 +54,7 @@ func BenchmarkAppendEvents(b *testing.B) {
 			defer db.Close()
 			ctx := context.Background()
 			for range 64 {
-				if err := db.CreateIncident(ctx, &incident.Incident{Title: "bench"}, nil); err != nil {
+				if _, err := db.CreateIncident(ctx, &incident.Incident{Title: "bench"}, incident.Change{}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -51,9 +51,12 @@ var (
 	// bucketOutbox maps itob(seq) to a JSON effectRecord; its NextSequence
 	// numbers the effects.
 	bucketOutbox = []byte("outbox")
+	// bucketInbox maps itob(seq) to a JSON requestRecord: requests
+	// acknowledged to Slack and not yet processed.
+	bucketInbox = []byte("inbox")
 
 	allBuckets = [][]byte{bucketMeta, bucketIncidents, bucketTimeline, bucketOpen,
-		bucketDue, bucketByChannel, bucketSeen, bucketOutbox}
+		bucketDue, bucketByChannel, bucketSeen, bucketOutbox, bucketInbox}
 
 	keySchemaVersion = []byte("schema_version")
 	keyApp           = []byte("app")
@@ -72,6 +75,12 @@ var migrations = []func(tx *bolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// 1 → 2: the inbox of acknowledged requests. An older binary must not
+	// open a database whose inbox it would ignore.
+	func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketInbox)
+		return err
 	},
 }
 

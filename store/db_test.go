@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -207,7 +208,7 @@ func TestOpen(t *testing.T) {
 		}
 		db.Close()
 		_, err = Open(path, testOptions()...)
-		want := `open store "` + path + `": created by a newer incidentbot (schema 2 > 1); upgrade incidentbot`
+		want := fmt.Sprintf(`open store "%s": created by a newer incidentbot (schema %d > %d); upgrade incidentbot`, path, len(migrations)+1, len(migrations))
 		if err == nil || err.Error() != want {
 			t.Fatalf("err = %v, want %s", err, want)
 		}
@@ -250,7 +251,7 @@ func TestOpen_Migrations(t *testing.T) {
 	MustCreateIncident(t, db, &incident.Incident{Title: "before"})
 	MustCloseDB(t, db)
 
-	// A fake migration 1 → 2 that adds a bucket and sees the old data.
+	// A fake next migration that adds a bucket and sees the old data.
 	var ran int
 	fake := func(tx *bolt.Tx) error {
 		ran++
@@ -269,8 +270,8 @@ func TestOpen_Migrations(t *testing.T) {
 		if tx.Bucket([]byte("rotations")) == nil {
 			t.Error("migration not applied")
 		}
-		if v := btoi(tx.Bucket(bucketMeta).Get(keySchemaVersion)); v != 2 {
-			t.Errorf("schema_version = %d, want 2", v)
+		if v := btoi(tx.Bucket(bucketMeta).Get(keySchemaVersion)); v != uint64(len(ms)) {
+			t.Errorf("schema_version = %d, want %d", v, len(ms))
 		}
 		return nil
 	})
@@ -279,7 +280,7 @@ func TestOpen_Migrations(t *testing.T) {
 	}
 	MustCloseDB(t, db)
 
-	// Already at 2: it does not run again.
+	// Already up to date: it does not run again.
 	MustCloseDB(t, MustOpenDBAt(t, path, withMigrations(ms)))
 	if ran != 1 {
 		t.Fatalf("migration ran %d times", ran)
@@ -294,7 +295,7 @@ func TestOpen_Migrations(t *testing.T) {
 			}
 			return errors.New("boom")
 		})
-		if _, err := Open(path, testOptions(withMigrations(bad))...); err == nil || !strings.Contains(err.Error(), "migrate schema 1 to 2: boom") {
+		if _, err := Open(path, testOptions(withMigrations(bad))...); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("migrate schema %d to %d: boom", len(migrations), len(migrations)+1)) {
 			t.Fatalf("err = %v", err)
 		}
 		// Nothing of the failed migration is left.

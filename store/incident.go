@@ -12,15 +12,17 @@ import (
 )
 
 // CreateIncident assigns inc.ID (the incidents bucket's next sequence:
-// 1, 2, 3…), stores inc and appends events to its timeline, in one
-// transaction. On success *inc is the stored incident (ID set, times in
-// UTC) and events[i] get their IncidentID, Seq and, when zero, At.
+// 1, 2, 3…), stores inc and applies ch, in one transaction: its events
+// are appended to the new incident's timeline, its effects (IncidentID 0
+// becomes the new ID) enqueued, its done effects and request removed. On
+// success *inc is the stored incident (ID set, Rev 1, times in UTC) and the
+// returned Change has events with IncidentID, Seq and At, effects with Seq.
 //
 // Returns ECONFLICT when inc.ChannelID is already another incident's war
 // room; other errors are internal.
-func (db *DB) CreateIncident(ctx context.Context, inc *incident.Incident, events []incident.Event) error {
+func (db *DB) CreateIncident(ctx context.Context, inc *incident.Incident, ch incident.Change) (incident.Change, error) {
 	var stored *incident.Incident
-	var evs []incident.Event
+	var out incident.Change
 	err := db.write(ctx, func(tx *bolt.Tx, now time.Time, dirty func()) error {
 		b := tx.Bucket(bucketIncidents)
 		if inc.ChannelID != "" {
@@ -35,34 +37,34 @@ func (db *DB) CreateIncident(ctx context.Context, inc *incident.Incident, events
 		}
 		c := *inc // putIncident copies what it keeps
 		c.ID = int64(seq)
+		c.Rev = 1
 		if stored, err = putIncident(tx, nil, &c); err != nil {
 			return err
 		}
-		evs, err = appendEvents(tx, c.ID, now, events)
+		out, err = applyChange(tx, now, c.ID, ch)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("create incident: %w", err)
+		return incident.Change{}, fmt.Errorf("create incident: %w", err)
 	}
 	*inc = *stored
-	copy(events, evs)
-	return nil
+	return out, nil
 }
 
 // UpdateIncident loads incident id, calls fn with a fresh copy of it, and
-// stores the changed incident, its indexes and the events fn returns, in
-// one transaction shared with concurrent writers. Events get their
-// IncidentID and Seq, and At when it is zero. It returns the stored
-// incident and the stored events.
+// stores the changed incident (its Rev incremented), its indexes and the
+// Change fn returns, in one transaction shared with concurrent writers. It
+// returns the stored incident and the Change as stored (events with
+// IncidentID, Seq and At; effects with Seq).
 //
 // If fn returns an error nothing is written and the error is returned
 // unwrapped, so domain errors keep their code. fn may be called more than
 // once if the shared transaction has to be retried, so it must do nothing
 // but change inc. Returns ENOTFOUND when the incident does not exist,
 // ECONFLICT when fn gives it a channel that belongs to another incident.
-func (db *DB) UpdateIncident(ctx context.Context, id int64, fn func(inc *incident.Incident) ([]incident.Event, error)) (*incident.Incident, []incident.Event, error) {
+func (db *DB) UpdateIncident(ctx context.Context, id int64, fn func(inc *incident.Incident) (incident.Change, error)) (*incident.Incident, incident.Change, error) {
 	var out *incident.Incident
-	var outEvs []incident.Event
+	var outCh incident.Change
 	var fnErr error
 	err := db.write(ctx, func(tx *bolt.Tx, now time.Time, dirty func()) error {
 		fnErr = nil
@@ -72,12 +74,13 @@ func (db *DB) UpdateIncident(ctx context.Context, id int64, fn func(inc *inciden
 		}
 		// old keeps what the indexes are keyed on.
 		old := &incident.Incident{Status: inc.Status, WakeAt: inc.WakeAt, ChannelID: inc.ChannelID}
-		evs, err := fn(inc)
+		rev := inc.Rev
+		ch, err := fn(inc)
 		if err != nil {
 			fnErr = err
 			return err
 		}
-		inc.ID = id
+		inc.ID, inc.Rev = id, rev+1
 		if inc.ChannelID != "" && inc.ChannelID != old.ChannelID {
 			if err := checkChannelFree(tx, inc.ChannelID, id); err != nil {
 				return err
@@ -87,18 +90,70 @@ func (db *DB) UpdateIncident(ctx context.Context, id int64, fn func(inc *inciden
 		if out, err = putIncident(tx, old, inc); err != nil {
 			return err
 		}
-		outEvs, err = appendEvents(tx, id, now, evs)
+		outCh, err = applyChange(tx, now, id, ch)
 		return err
 	})
 	switch {
 	case fnErr != nil && err == fnErr:
-		return nil, nil, err
+		return nil, incident.Change{}, err
 	case incident.ErrorCode(err) == incident.ENOTFOUND || incident.ErrorCode(err) == incident.ECONFLICT:
-		return nil, nil, err
+		return nil, incident.Change{}, err
 	case err != nil:
-		return nil, nil, fmt.Errorf("update incident %d: %w", id, err)
+		return nil, incident.Change{}, fmt.Errorf("update incident %d: %w", id, err)
 	}
-	return out, outEvs, nil
+	return out, outCh, nil
+}
+
+// Apply writes a change that touches no incident: effects to enqueue,
+// effects done, a request finished. Returns EINVALID when ch has events;
+// other errors are internal.
+func (db *DB) Apply(ctx context.Context, ch incident.Change) (incident.Change, error) {
+	if len(ch.Events) > 0 {
+		return incident.Change{}, incident.Errorf(incident.EINVALID, "Timeline events need an incident.")
+	}
+	if ch.Empty() {
+		return ch, nil
+	}
+	var out incident.Change
+	err := db.write(ctx, func(tx *bolt.Tx, now time.Time, dirty func()) error {
+		dirty()
+		var err error
+		out, err = applyChange(tx, now, 0, ch)
+		return err
+	})
+	if err != nil {
+		return incident.Change{}, fmt.Errorf("apply change: %w", err)
+	}
+	return out, nil
+}
+
+// applyChange writes ch inside tx for incident id (0: none) and returns it
+// as stored.
+func applyChange(tx *bolt.Tx, now time.Time, id int64, ch incident.Change) (incident.Change, error) {
+	var out incident.Change
+	var err error
+	if len(ch.Events) > 0 {
+		if out.Events, err = appendEvents(tx, id, now, ch.Events); err != nil {
+			return out, err
+		}
+	}
+	if out.Effects, err = enqueueEffects(tx, now, id, ch.Effects); err != nil {
+		return out, err
+	}
+	outbox := tx.Bucket(bucketOutbox)
+	for _, seq := range ch.Done {
+		if err := outbox.Delete(itob(seq)); err != nil {
+			return out, err
+		}
+	}
+	out.Done = append([]uint64(nil), ch.Done...)
+	if ch.Request != 0 {
+		if err := tx.Bucket(bucketInbox).Delete(itob(ch.Request)); err != nil {
+			return out, err
+		}
+		out.Request = ch.Request
+	}
+	return out, nil
 }
 
 // FindIncidentByID returns incident id, or ENOTFOUND.

@@ -16,12 +16,17 @@ import (
 )
 
 // MustCreateIncident stores inc and returns it with its ID.
-func MustCreateIncident(tb testing.TB, db *DB, inc *incident.Incident, events ...incident.Event) *incident.Incident {
+func MustCreateIncident(tb testing.TB, db *DB, inc *incident.Incident, evs ...incident.Event) *incident.Incident {
 	tb.Helper()
-	if err := db.CreateIncident(context.Background(), inc, events); err != nil {
+	if _, err := db.CreateIncident(context.Background(), inc, incident.Change{Events: evs}); err != nil {
 		tb.Fatal(err)
 	}
 	return inc
+}
+
+// events adapts a domain command's result to UpdateIncident.
+func events(evs []incident.Event, err error) (incident.Change, error) {
+	return incident.Change{Events: evs}, err
 }
 
 func TestDB_CreateIncident(t *testing.T) {
@@ -33,8 +38,11 @@ func TestDB_CreateIncident(t *testing.T) {
 		evs := []incident.Event{{Kind: incident.EventDeclared, Actor: "U1", Text: "db down", Fields: map[string]string{"severity": "major"}}, {Kind: incident.EventNote}}
 		inc := want.Clone()
 		inc.Pinned = slices.Clone(want.Pinned)
-		MustCreateIncident(t, db, inc, evs...)
-		want.ID = 1
+		ch, err := db.CreateIncident(ctx, inc, incident.Change{Events: evs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.ID, want.Rev = 1, 1
 		if !reflect.DeepEqual(inc, want) {
 			t.Fatalf("CreateIncident changed the incident\n got %+v\nwant %+v", inc, want)
 		}
@@ -56,8 +64,8 @@ func TestDB_CreateIncident(t *testing.T) {
 		if !reflect.DeepEqual(stored, wantEvs) {
 			t.Fatalf("events %+v\nwant %+v", stored, wantEvs)
 		}
-		if !reflect.DeepEqual(evs, wantEvs) {
-			t.Fatalf("events not filled in: %+v", evs)
+		if !reflect.DeepEqual(ch.Events, wantEvs) {
+			t.Fatalf("stored events not returned: %+v", ch.Events)
 		}
 	})
 
@@ -73,7 +81,7 @@ func TestDB_CreateIncident(t *testing.T) {
 	t.Run("ErrChannelTaken", func(t *testing.T) {
 		db := MustOpenDB(t)
 		MustCreateIncident(t, db, &incident.Incident{ChannelID: "C1"})
-		err := db.CreateIncident(ctx, &incident.Incident{ChannelID: "C1"}, nil)
+		_, err := db.CreateIncident(ctx, &incident.Incident{ChannelID: "C1"}, incident.Change{})
 		if incident.ErrorCode(err) != incident.ECONFLICT {
 			t.Fatalf("err = %v", err)
 		}
@@ -97,10 +105,10 @@ func TestDB_UpdateIncident(t *testing.T) {
 		db := MustOpenDB(t)
 		MustCreateIncident(t, db, &incident.Incident{Title: "a", Status: incident.StatusInvestigating}, incident.Event{Kind: incident.EventDeclared})
 		at := epoch.Add(time.Hour)
-		inc, evs, err := db.UpdateIncident(ctx, 1, func(inc *incident.Incident) ([]incident.Event, error) {
+		inc, ch, err := db.UpdateIncident(ctx, 1, func(inc *incident.Incident) (incident.Change, error) {
 			inc.Title = "b"
 			inc.ID = 42 // ignored
-			return []incident.Event{{Kind: incident.EventNote, Text: "n"}, {Kind: incident.EventNote, At: at}}, nil
+			return incident.Change{Events: []incident.Event{{Kind: incident.EventNote, Text: "n"}, {Kind: incident.EventNote, At: at}}}, nil
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -112,8 +120,11 @@ func TestDB_UpdateIncident(t *testing.T) {
 			{IncidentID: 1, Seq: 2, At: epoch, Kind: incident.EventNote, Text: "n"},
 			{IncidentID: 1, Seq: 3, At: at, Kind: incident.EventNote},
 		}
-		if !reflect.DeepEqual(evs, want) {
-			t.Fatalf("events = %+v", evs)
+		if !reflect.DeepEqual(ch.Events, want) {
+			t.Fatalf("events = %+v", ch.Events)
+		}
+		if inc.Rev != 2 {
+			t.Fatalf("Rev = %d, want 2", inc.Rev)
 		}
 		if got, _ := db.FindIncidentByID(ctx, 1); !reflect.DeepEqual(got, inc) {
 			t.Fatalf("stored %+v\nreturned %+v", got, inc)
@@ -128,9 +139,9 @@ func TestDB_UpdateIncident(t *testing.T) {
 		MustCreateIncident(t, db, &incident.Incident{Title: "a", ChannelID: "C1", WakeAt: epoch}, incident.Event{Kind: incident.EventDeclared})
 		before := MustDump(t, db)
 		domainErr := incident.Errorf(incident.EUNAUTHORIZED, "Only the operator can resolve.")
-		_, _, err := db.UpdateIncident(ctx, 1, func(inc *incident.Incident) ([]incident.Event, error) {
+		_, _, err := db.UpdateIncident(ctx, 1, func(inc *incident.Incident) (incident.Change, error) {
 			inc.Title, inc.ChannelID, inc.Status, inc.WakeAt = "changed", "C2", incident.StatusClosed, time.Time{}
-			return []incident.Event{{Kind: incident.EventNote}}, domainErr
+			return incident.Change{Events: []incident.Event{{Kind: incident.EventNote}}}, domainErr
 		})
 		if err != domainErr {
 			t.Fatalf("err = %v, want the fn's error unchanged", err)
@@ -147,7 +158,7 @@ func TestDB_UpdateIncident(t *testing.T) {
 	t.Run("ErrNotFound", func(t *testing.T) {
 		db := MustOpenDB(t)
 		called := false
-		_, _, err := db.UpdateIncident(ctx, 3, func(*incident.Incident) ([]incident.Event, error) { called = true; return nil, nil })
+		_, _, err := db.UpdateIncident(ctx, 3, func(*incident.Incident) (incident.Change, error) { called = true; return incident.Change{}, nil })
 		if incident.ErrorCode(err) != incident.ENOTFOUND || incident.ErrorMessage(err) != "Incident #3 does not exist." || called {
 			t.Fatalf("err = %v, called = %v", err, called)
 		}
@@ -158,7 +169,7 @@ func TestDB_UpdateIncident(t *testing.T) {
 		MustCreateIncident(t, db, &incident.Incident{})
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		_, _, err := db.UpdateIncident(cctx, 1, func(*incident.Incident) ([]incident.Event, error) { return nil, nil })
+		_, _, err := db.UpdateIncident(cctx, 1, func(*incident.Incident) (incident.Change, error) { return incident.Change{}, nil })
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v", err)
 		}
@@ -172,10 +183,10 @@ func TestDB_UpdateIncident(t *testing.T) {
 		errs := make(chan error, n)
 		for i := range n {
 			wg.Go(func() {
-				_, _, err := db.UpdateIncident(ctx, 1, func(inc *incident.Incident) ([]incident.Event, error) {
+				_, _, err := db.UpdateIncident(ctx, 1, func(inc *incident.Incident) (incident.Change, error) {
 					inc.Updates++
 					inc.Pinned = append(inc.Pinned, fmt.Sprint(i))
-					return []incident.Event{{Kind: incident.EventNote, Text: fmt.Sprint(i)}}, nil
+					return incident.Change{Events: []incident.Event{{Kind: incident.EventNote, Text: fmt.Sprint(i)}}}, nil
 				})
 				errs <- err
 			})
@@ -291,7 +302,7 @@ func TestDB_Indexes(t *testing.T) {
 		}
 		return MustCreateIncident(t, db, inc, evs...)
 	}
-	update := func(id int64, fn func(inc *incident.Incident) ([]incident.Event, error)) {
+	update := func(id int64, fn func(inc *incident.Incident) (incident.Change, error)) {
 		t.Helper()
 		if _, _, err := db.UpdateIncident(ctx, id, fn); err != nil {
 			t.Fatal(err)
@@ -311,8 +322,8 @@ func TestDB_Indexes(t *testing.T) {
 	check([]int64{1, 2}, "2@00:05", "1@00:25")
 
 	// A status update moves the promise: one entry, at the new time.
-	update(1, func(inc *incident.Incident) ([]incident.Event, error) {
-		return inc.PostUpdate(p, "U1", incident.Update{Text: "on it", Next: time.Hour}, epoch)
+	update(1, func(inc *incident.Incident) (incident.Change, error) {
+		return events(inc.PostUpdate(p, "U1", incident.Update{Text: "on it", Next: time.Hour}, epoch))
 	})
 	check([]int64{1, 2}, "2@00:05", "1@00:55")
 
@@ -334,20 +345,22 @@ func TestDB_Indexes(t *testing.T) {
 	}
 
 	// The reminder runner moves incident 2 to its last stage.
-	update(2, func(inc *incident.Incident) ([]incident.Event, error) {
+	update(2, func(inc *incident.Incident) (incident.Change, error) {
 		inc.Reminder.Stage = incident.StageDue
 		inc.Replan(p)
-		return nil, nil
+		return incident.Change{}, nil
 	})
 	check([]int64{1, 2}, "2@00:20", "1@00:55") // escalation at due + 10 min
 
 	// Resolving drops the due entry; closing drops the open entry.
-	update(2, func(inc *incident.Incident) ([]incident.Event, error) { return inc.Resolve(p, "U1", "", epoch) })
+	update(2, func(inc *incident.Incident) (incident.Change, error) { return events(inc.Resolve(p, "U1", "", epoch)) })
 	check([]int64{1, 2}, "1@00:55")
-	update(2, func(inc *incident.Incident) ([]incident.Event, error) { return inc.Close(p, "U1", epoch) })
+	update(2, func(inc *incident.Incident) (incident.Change, error) { return events(inc.Close(p, "U1", epoch)) })
 	check([]int64{1}, "1@00:55")
 	// An update that does not touch WakeAt leaves the entry alone.
-	update(1, func(inc *incident.Incident) ([]incident.Event, error) { return inc.AddNote(p, "U1", "hi", epoch) })
+	update(1, func(inc *incident.Incident) (incident.Change, error) {
+		return events(inc.AddNote(p, "U1", "hi", epoch))
+	})
 	check([]int64{1}, "1@00:55")
 
 	open, err := db.FindIncidents(ctx, incident.Filter{OpenOnly: true})
@@ -365,9 +378,9 @@ func TestDB_FindIncidentByChannel(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	setChannel := func(id int64, ch string) error {
-		_, _, err := db.UpdateIncident(ctx, id, func(inc *incident.Incident) ([]incident.Event, error) {
+		_, _, err := db.UpdateIncident(ctx, id, func(inc *incident.Incident) (incident.Change, error) {
 			inc.ChannelID = ch
-			return nil, nil
+			return incident.Change{}, nil
 		})
 		return err
 	}

@@ -17,6 +17,7 @@ const recordVersion = 1
 // incidents/itob(id). The ID is the key, not a field.
 type incidentRecord struct {
 	V             int                  `json:"v"`
+	Rev           uint64               `json:"rev,omitempty"`
 	Title         string               `json:"title"`
 	Severity      string               `json:"severity"`
 	Private       bool                 `json:"private,omitempty"`
@@ -96,6 +97,7 @@ func utc(t time.Time) time.Time {
 func toIncidentRecord(inc *incident.Incident) *incidentRecord {
 	r := &incidentRecord{
 		V:              recordVersion,
+		Rev:            inc.Rev,
 		Title:          inc.Title,
 		Severity:       inc.Severity,
 		Private:        inc.Private,
@@ -150,6 +152,7 @@ func toIncidentRecord(inc *incident.Incident) *incidentRecord {
 func (r *incidentRecord) incident(id int64) *incident.Incident {
 	inc := &incident.Incident{
 		ID:             id,
+		Rev:            r.Rev,
 		Title:          r.Title,
 		Severity:       r.Severity,
 		Private:        r.Private,

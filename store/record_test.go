@@ -105,7 +105,7 @@ func TestEventRecord_RoundTrip(t *testing.T) {
 }
 
 func TestEffectRecord_RoundTrip(t *testing.T) {
-	var e Effect
+	var e incident.Effect
 	n := 0
 	fill(t, reflect.ValueOf(&e).Elem(), &n)
 	data, err := marshalEffect(e)
@@ -118,5 +118,22 @@ func TestEffectRecord_RoundTrip(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, e) {
 		t.Fatalf("round trip lost data\n got %+v\nwant %+v", got, e)
+	}
+}
+
+func TestRequestRecord_RoundTrip(t *testing.T) {
+	var r incident.Request
+	n := 0
+	fill(t, reflect.ValueOf(&r).Elem(), &n)
+	data, err := marshalRequest(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := unmarshalRequest(r.Seq, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, r) {
+		t.Fatalf("round trip lost data\n got %+v\nwant %+v", got, r)
 	}
 }

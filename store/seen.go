@@ -10,32 +10,41 @@ import (
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
-// FirstTime records key (an envelope or event ID) with the time now and
-// reports whether it was new. Returns EINVALID for an empty key or one
-// longer than bbolt allows.
-func (db *DB) FirstTime(ctx context.Context, key string, now time.Time) (bool, error) {
-	if key == "" || len(key) > bolt.MaxKeySize {
-		return false, incident.Errorf(incident.EINVALID, "A deduplication key must be 1 to %d bytes long.", bolt.MaxKeySize)
-	}
-	var first bool
-	err := db.write(ctx, func(tx *bolt.Tx, _ time.Time, dirty func()) error {
-		b := tx.Bucket(bucketSeen)
-		first = b.Get([]byte(key)) == nil
-		if !first {
-			return nil
+// checkKeys refuses deduplication keys bbolt cannot store.
+func checkKeys(keys []string) error {
+	for _, k := range keys {
+		if k == "" || len(k) > bolt.MaxKeySize {
+			return incident.Errorf(incident.EINVALID, "A deduplication key must be 1 to %d bytes long.", bolt.MaxKeySize)
 		}
-		dirty()
-		return b.Put([]byte(key), itob(uint64(now.UnixNano())))
-	})
-	if err != nil {
-		return false, fmt.Errorf("first time %q: %w", key, err)
 	}
-	return first, nil
+	return nil
 }
 
-// PruneSeen forgets FirstTime keys recorded before olderThan and returns
-// how many it removed. It scans the whole seen bucket; run it from a
-// daily job. Errors are internal.
+// seenAny reports whether any of keys was recorded.
+func seenAny(tx *bolt.Tx, keys []string) bool {
+	b := tx.Bucket(bucketSeen)
+	for _, k := range keys {
+		if b.Get([]byte(k)) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// markSeen records keys with the time now.
+func markSeen(tx *bolt.Tx, keys []string, now time.Time) error {
+	b := tx.Bucket(bucketSeen)
+	for _, k := range keys {
+		if err := b.Put([]byte(k), itob(uint64(now.UnixNano()))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PruneSeen forgets deduplication keys recorded before olderThan and
+// returns how many it removed. It scans the whole seen bucket; run it from
+// a daily job. Errors are internal.
 func (db *DB) PruneSeen(ctx context.Context, olderThan time.Time) (int, error) {
 	var n int
 	err := db.write(ctx, func(tx *bolt.Tx, _ time.Time, dirty func()) error {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -9,29 +10,56 @@ import (
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
-func TestDB_FirstTime(t *testing.T) {
+func TestDB_Receive(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpenDB(t)
-	for i, want := range []bool{true, false, false} {
-		if got, err := db.FirstTime(ctx, "Ev1", epoch); err != nil || got != want {
-			t.Fatalf("call %d: %v, %v", i, got, err)
+	req := incident.Request{Kind: "slash", Payload: []byte(`{"text":"declare x"}`)}
+	seq, dup, err := db.Receive(ctx, req, []string{"env:E1", "trigger:T1"})
+	if err != nil || dup || seq != 1 {
+		t.Fatalf("first: seq %d dup %v err %v", seq, dup, err)
+	}
+	// Any key seen before makes it a duplicate, and nothing is stored.
+	for _, keys := range [][]string{{"env:E1"}, {"env:E2", "trigger:T1"}} {
+		if seq, dup, err := db.Receive(ctx, req, keys); err != nil || !dup || seq != 0 {
+			t.Fatalf("%v: seq %d dup %v err %v", keys, seq, dup, err)
 		}
 	}
-	if got, _ := db.FirstTime(ctx, "Ev2", epoch.Add(time.Hour)); !got {
-		t.Fatal("Ev2 not new")
-	}
-	if _, err := db.FirstTime(ctx, "", epoch); incident.ErrorCode(err) != incident.EINVALID {
+	if _, _, err := db.Receive(ctx, req, []string{""}); incident.ErrorCode(err) != incident.EINVALID {
 		t.Fatalf("empty key: %v", err)
 	}
+	got, err := db.Requests(ctx, 0)
+	want := []incident.Request{{Seq: 1, Kind: "slash", Payload: req.Payload, ReceivedAt: epoch}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("requests %+v, %v\nwant %+v", got, err, want)
+	}
+	if err := db.RetryRequest(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Requests(ctx, 0); got[0].Attempts != 1 {
+		t.Fatalf("attempts = %d", got[0].Attempts)
+	}
+	if err := db.RetryRequest(ctx, 9); err != nil {
+		t.Fatalf("retrying a finished request: %v", err)
+	}
+	// Keys without a request (nothing to do) are remembered too.
+	if _, dup, _ := db.Receive(ctx, incident.Request{Kind: "event"}, []string{"event:Ev2"}); dup {
+		t.Fatal("Ev2 seen")
+	}
+
+	// Pruning forgets old keys only.
+	db.now = func() time.Time { return epoch.Add(time.Hour) }
+	if _, dup, _ := db.Receive(ctx, incident.Request{Kind: "event"}, []string{"event:Ev3"}); dup {
+		t.Fatal("Ev3 seen")
+	}
 	n, err := db.PruneSeen(ctx, epoch.Add(time.Minute))
-	if err != nil || n != 1 {
+	if err != nil || n != 3 {
 		t.Fatalf("pruned %d, %v", n, err)
 	}
-	if got, _ := db.FirstTime(ctx, "Ev1", epoch); !got {
-		t.Fatal("pruned key not new")
+	if _, dup, _ := db.Receive(ctx, req, []string{"env:E1"}); dup {
+		t.Fatal("a pruned key still counts")
 	}
-	if got, _ := db.FirstTime(ctx, "Ev2", epoch); got {
-		t.Fatal("Ev2 was pruned")
+	if _, dup, _ := db.Receive(ctx, req, []string{"event:Ev3"}); !dup {
+		t.Fatal("Ev3 was pruned")
 	}
 
 	t.Run("Concurrent", func(t *testing.T) {
@@ -40,11 +68,11 @@ func TestDB_FirstTime(t *testing.T) {
 		firsts := 0
 		for range 20 {
 			wg.Go(func() {
-				ok, err := db.FirstTime(ctx, "dup", epoch)
+				_, dup, err := db.Receive(ctx, req, []string{"env:dup"})
 				if err != nil {
 					t.Error(err)
 				}
-				if ok {
+				if !dup {
 					mu.Lock()
 					firsts++
 					mu.Unlock()

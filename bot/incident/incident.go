@@ -80,7 +80,11 @@ func (r Role) Duty() string {
 // Incident is the current state of one incident. It is a snapshot derived
 // from the timeline: every change to it is made together with an Event.
 type Incident struct {
-	ID           int64
+	ID int64
+	// Rev counts the stored versions of the incident: the store increments
+	// it on every write. What renders the incident (the card) records the
+	// Rev it showed, so a later change is never left unrendered.
+	Rev          uint64
 	Title        string
 	Severity     string
 	Private      bool

@@ -5,17 +5,26 @@ import (
 	"time"
 )
 
-// Store keeps incidents and their timelines. Implementations must apply an
-// incident change and its events atomically.
+// Store keeps incidents, their timelines, the inbox of acknowledged
+// requests and the outbox of effects. Every method that writes applies its
+// whole Change in one transaction.
 type Store interface {
 	// CreateIncident assigns inc.ID (the next incident number), stores it
-	// and appends events to its timeline, in one transaction.
-	CreateIncident(ctx context.Context, inc *Incident, events []Event) error
-	// UpdateIncident loads incident id, calls fn with it, and stores the
-	// changed incident and the events fn returns, in one transaction. If fn
-	// returns an error nothing is written and the error is returned.
-	// Returns ENOTFOUND when the incident does not exist.
-	UpdateIncident(ctx context.Context, id int64, fn func(inc *Incident) ([]Event, error)) (*Incident, []Event, error)
+	// and applies ch (events appended to its timeline; effects whose
+	// IncidentID is 0 get the new ID), in one transaction. It returns ch as
+	// stored: events with IncidentID and Seq, effects with Seq.
+	CreateIncident(ctx context.Context, inc *Incident, ch Change) (Change, error)
+	// UpdateIncident loads incident id, calls fn with a copy of it, and
+	// stores the changed incident and applies the Change fn returns, in one
+	// transaction. If fn returns an error nothing is written and the error
+	// is returned as is. fn may run more than once, so it must do nothing
+	// but change inc and build the Change. Returns ENOTFOUND when the
+	// incident does not exist.
+	UpdateIncident(ctx context.Context, id int64, fn func(inc *Incident) (Change, error)) (*Incident, Change, error)
+	// Apply writes a change that touches no incident: effects to enqueue,
+	// effects done, a request finished. ch.Events must be empty (EINVALID).
+	Apply(ctx context.Context, ch Change) (Change, error)
+
 	// FindIncidentByID returns ENOTFOUND when there is no such incident.
 	FindIncidentByID(ctx context.Context, id int64) (*Incident, error)
 	// FindIncidentByChannel returns the incident whose war room is
@@ -28,10 +37,23 @@ type Store interface {
 	// DueIncidents returns the IDs of incidents whose WakeAt is at or
 	// before now, earliest first, reading only the due-time index.
 	DueIncidents(ctx context.Context, now time.Time, limit int) ([]int64, error)
-	// FirstTime records key (an envelope or event id) and reports whether
-	// it was new. It makes redelivered envelopes and double submissions act
-	// once.
-	FirstTime(ctx context.Context, key string, now time.Time) (bool, error)
+
+	// Receive stores r in the inbox unless one of keys (envelope, event or
+	// trigger IDs) was seen before, in which case it stores nothing and
+	// reports dup. The keys are remembered for deduplication.
+	Receive(ctx context.Context, r Request, keys []string) (seq uint64, dup bool, err error)
+	// Requests returns up to limit (<= 0: all) unfinished requests, oldest
+	// first.
+	Requests(ctx context.Context, limit int) ([]Request, error)
+	// RetryRequest records a failed processing attempt of request seq.
+	RetryRequest(ctx context.Context, seq uint64) error
+
+	// PendingEffects returns up to limit (<= 0: all) effects not yet done,
+	// in Seq order, whatever their NotBefore.
+	PendingEffects(ctx context.Context, limit int) ([]Effect, error)
+	// RetryEffect records a failed delivery of effect seq: its attempt
+	// count and when to try again. Returns ENOTFOUND when it is gone.
+	RetryEffect(ctx context.Context, seq uint64, attempts int, notBefore time.Time) error
 }
 
 // Filter selects incidents.
