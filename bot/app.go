@@ -1,29 +1,41 @@
-// Package bot is incidentbot's Slack surface: it receives slash commands,
-// button clicks, modal submissions and events over Socket Mode, calls the
-// incident domain, and renders the results in Slack.
+// Package bot is incidentbot's Slack surface. Its router files (slash.go,
+// interactions.go, events.go) turn each Socket Mode envelope into exactly
+// one use-case call; the use cases (warroom.go, roles.go, updates.go,
+// lifecycle.go, timeline.go, tasks.go, postmortem.go) apply the domain's
+// rules in one store transaction that also records the Slack effects they
+// cause; deliver.go performs those effects through the outbound client.
+//
+// A request that changes anything is stored (the inbox) before Slack is
+// told it was received, and finished in the same transaction as its
+// change; every effect is stored (the outbox) with the change that causes
+// it. So a crash loses nothing that was acknowledged and posts nothing
+// twice.
 package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/incidentbot/incidentbot/bot/command"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/incidentbot/incidentbot/bot/incident"
-	"github.com/incidentbot/incidentbot/bot/views"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/incidentbot/incidentbot/bot/clock"
+	"github.com/incidentbot/incidentbot/bot/command"
+	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/bot/outbound"
+	"github.com/incidentbot/incidentbot/bot/views"
 )
 
 // Options configure an App.
 type Options struct {
 	// Slack is the Web API client, with the bot token and, for Socket
-	// Mode, the app-level token.
+	// Mode, the app-level token. Give it an http.Client with a timeout and
+	// no retries of its own: retries belong to the outbound worker.
 	Slack  *slack.Client
 	Store  incident.Store
 	Policy incident.Policy
@@ -36,22 +48,37 @@ type Options struct {
 	TimelineReaction string
 	// Location is the team's time zone for rendering.
 	Location *time.Location
-	// Now is the clock; it defaults to time.Now.
-	Now    func() time.Time
+	// Clock defaults to the real one.
+	Clock  clock.Clock
 	Logger *slog.Logger
 	// Escalation is who is called when an update is badly overdue.
 	Escalation EscalationTarget
 	// Postmortem configures where drafts go besides Slack.
 	Postmortem PostmortemOptions
-	// UserName renders a user ID for documents outside Slack (the
-	// postmortem); nil renders the ID itself.
-	UserName func(id string) string
 	// ShutdownGrace is how long in-flight work may go on after shutdown
-	// begins (default 20 s) before its Slack calls are cancelled.
+	// begins before its Slack calls are cancelled (default 8 s: docker stop
+	// kills after 10 s).
 	ShutdownGrace time.Duration
+	// ConnectTimeout is how long Socket Mode may stay disconnected before
+	// Run gives up, so that an orchestrator restarts the process (default
+	// 2 minutes).
+	ConnectTimeout time.Duration
+	// CallTimeout bounds each Slack Web API call (default 10 s).
+	CallTimeout time.Duration
+	// Workers bounds the effects delivered at once (default 8);
+	// InboxWorkers the requests processed at once (default 4).
+	Workers      int
+	InboxWorkers int
+	// Instance names this database in the metadata of the bot's messages,
+	// so that a retry recognises a message it already posted.
+	Instance string
 	// SocketOptions are extra options for the Socket Mode client (tests
 	// raise the ping interval, for instance).
 	SocketOptions []socketmode.Option
+	// NoPacing turns off the limiter that keeps Slack calls under Slack's
+	// rate limits before they are made (429s are still honoured): for
+	// tests and the demo, against a fake Slack that does not limit.
+	NoPacing bool
 }
 
 // PostmortemOptions configure what happens with postmortem drafts.
@@ -62,15 +89,27 @@ type PostmortemOptions struct {
 	GitCommit bool
 }
 
+// EscalationTarget is who hears about an update that is badly late,
+// besides the operator.
+type EscalationTarget struct {
+	UserGroup string   // a Slack user group ID (S…)
+	Users     []string // user IDs
+}
+
 // App is the running bot.
 type App struct {
 	opt    Options
-	api    *slack.Client
 	store  incident.Store
 	policy incident.Policy
 	log    *slog.Logger
-	now    func() time.Time
+	clk    clock.Clock
 	loc    *time.Location
+
+	slack   *outbound.Client
+	outbox  *outbound.Worker
+	inbox   *inbox
+	users   *directory
+	members *memberCache
 
 	botUserID string
 	botID     string
@@ -78,22 +117,19 @@ type App struct {
 	// command people run most when learning the tool.
 	helpAck map[string]any
 
-	work   sync.WaitGroup // in-flight handlers, awaited at shutdown
-	active atomic.Int64   // the same, counted, for Idle
+	ready     atomic.Bool
+	connected chan struct{} // closed at the first connection
+	connOnce  sync.Once
+	changed   chan struct{} // signalled on every connection state change
 
-	mu         sync.Mutex
-	refreshMus keyedMutex[int64]  // one card refresh at a time per incident
-	channelMus keyedMutex[string] // one post at a time per channel
-	setupMus   keyedMutex[int64]  // one war-room setup at a time per incident
-	topics     map[int64]string
-	connected  chan struct{}
-	connOnce   sync.Once
+	work   sync.WaitGroup // envelope handlers in flight, awaited at shutdown
+	active atomic.Int64   // the same, counted, for Idle
 }
 
 // New returns an App; Run starts it.
 func New(o Options) *App {
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
 	}
 	if o.Location == nil {
 		o.Location = time.UTC
@@ -107,79 +143,186 @@ func New(o Options) *App {
 	if o.TimelineReaction == "" {
 		o.TimelineReaction = "pushpin"
 	}
-	return &App{
+	if o.ShutdownGrace <= 0 {
+		o.ShutdownGrace = 8 * time.Second
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 2 * time.Minute
+	}
+	a := &App{
 		opt:       o,
-		api:       o.Slack,
 		store:     o.Store,
 		policy:    o.Policy,
 		log:       o.Logger,
-		now:       func() time.Time { return o.Now().UTC() },
+		clk:       o.Clock,
 		loc:       o.Location,
-		topics:    map[int64]string{},
 		helpAck:   ackText(command.HelpText()),
 		connected: make(chan struct{}),
+		changed:   make(chan struct{}, 1),
 	}
+	a.slack = outbound.New(o.Slack, outbound.Options{Clock: o.Clock, Timeout: o.CallTimeout, Instance: o.Instance, NoPacing: o.NoPacing, Logger: o.Logger.With("component", "slack")})
+	a.outbox = outbound.NewWorker(outbound.WorkerOptions{
+		Store: o.Store, Deliverer: a, Clock: o.Clock, Workers: o.Workers, Grace: o.ShutdownGrace, Logger: o.Logger.With("component", "outbox"),
+	})
+	a.inbox = newInbox(a, o.InboxWorkers)
+	a.users = newDirectory(a.slack, o.Clock)
+	a.members = newMemberCache(a.slack, o.Clock)
+	return a
 }
 
-// Connected is closed once the first Socket Mode connection is up.
-func (a *App) Connected() <-chan struct{} { return a.connected }
+// now reads the clock, in UTC.
+func (a *App) now() time.Time { return a.clk.Now().UTC() }
 
 func (a *App) env() views.Env {
 	return views.Env{Policy: a.policy, Location: a.loc, Now: a.now()}
 }
 
-// Run connects to Slack over Socket Mode and serves until ctx is done.
-// It then waits for in-flight handlers to finish before returning.
+// Connected is closed once the first Socket Mode connection is up.
+func (a *App) Connected() <-chan struct{} { return a.connected }
+
+// Ready reports whether the bot is connected to Slack right now.
+func (a *App) Ready() bool { return a.ready.Load() }
+
+// Idle reports whether no envelope, request or effect is in progress or
+// queued. The demo and tests use it to let Slack effects land.
+func (a *App) Idle() bool {
+	return a.active.Load() == 0 && a.inbox.pending() == 0 && a.outbox.Pending() == 0
+}
+
+// WaitIdle waits until Idle, or ctx ends.
+func (a *App) WaitIdle(ctx context.Context) error {
+	for !a.Idle() {
+		if err := a.inbox.waitIdle(ctx); err != nil {
+			return err
+		}
+		if err := a.outbox.WaitIdle(ctx); err != nil {
+			return err
+		}
+		if a.active.Load() > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// Busy describes the work queued or in progress, for diagnostics.
+func (a *App) Busy() []string {
+	out := []string{fmt.Sprintf("%d envelopes, %d requests", a.active.Load(), a.inbox.pending())}
+	return append(out, a.outbox.Describe()...)
+}
+
+// ErrConnectTimeout is returned by Run when Socket Mode stays disconnected
+// longer than Options.ConnectTimeout.
+var ErrConnectTimeout = errors.New("could not connect to Slack")
+
+// Run connects to Slack over Socket Mode and serves until ctx is done: it
+// replays the inbox, delivers the outbox and handles envelopes. On
+// shutdown, work in progress gets ShutdownGrace to finish; what remains
+// stays stored for the next start.
 func (a *App) Run(ctx context.Context) error {
-	auth, err := a.api.AuthTestContext(ctx)
+	auth, err := a.slack.AuthTest(ctx)
 	if err != nil {
 		return fmt.Errorf("check the bot token with auth.test: %w", err)
 	}
 	a.botUserID, a.botID = auth.UserID, auth.BotID
 	a.log.Info("authenticated with Slack", "team", auth.Team, "bot_user_id", auth.UserID)
 
-	sm := socketmode.New(a.api, a.opt.SocketOptions...)
-	// Once connected, finish any war room a crash or a Slack outage left
-	// half built.
-	a.work.Add(1)
-	go func() {
-		defer a.work.Done()
-		select {
-		case <-a.connected:
-			a.ResumeWarRooms(ctx)
-		case <-ctx.Done():
-		}
-	}()
-	// Handlers outlive the envelope and the shutdown signal, to finish the
-	// work they started, but not by more than ShutdownGrace.
-	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer hcancel()
-	grace := a.opt.ShutdownGrace
-	if grace <= 0 {
-		grace = 20 * time.Second
-	}
+	// Work outlives the shutdown signal by the grace period, to finish
+	// what it started.
+	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer wcancel()
 	stopGrace := context.AfterFunc(ctx, func() {
-		t := time.AfterFunc(grace, hcancel)
-		context.AfterFunc(hctx, func() { t.Stop() })
+		t := time.AfterFunc(a.opt.ShutdownGrace, wcancel)
+		context.AfterFunc(wctx, func() { t.Stop() })
 	})
 	defer stopGrace()
-	loopCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	loopDone := make(chan struct{})
-	go func() {
-		defer close(loopDone)
-		a.loop(loopCtx, sm, hctx)
-	}()
-	err = sm.RunContext(ctx)
-	cancel()
-	<-loopDone
+
+	var bg sync.WaitGroup
+	outboxCtx, stopOutbox := context.WithCancel(ctx)
+	defer stopOutbox()
+	outboxDone := make(chan struct{})
+	bg.Go(func() {
+		defer close(outboxDone)
+		if err := a.outbox.Run(outboxCtx); err != nil {
+			a.log.Error("outbox stopped", "err", err)
+		}
+	})
+	if err := a.inbox.start(wctx); err != nil {
+		return fmt.Errorf("replay the inbox: %w", err)
+	}
+
+	sm := socketmode.New(a.opt.Slack, a.opt.SocketOptions...)
+	loopCtx, cancelLoop := context.WithCancel(ctx)
+	defer cancelLoop()
+	bg.Go(func() { a.loop(loopCtx, sm, wctx) })
+	watchErr := make(chan error, 1)
+	bg.Go(func() { watchErr <- a.watchConnection(loopCtx) })
+
+	runErr := make(chan error, 1)
+	go func() { runErr <- sm.RunContext(loopCtx) }()
+	select {
+	case err = <-runErr:
+		cancelLoop()
+	case err = <-watchErr:
+		cancelLoop()
+		if rerr := <-runErr; err == nil {
+			err = rerr
+		}
+	}
+	a.ready.Store(false)
 	a.work.Wait()
-	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+	// Every acknowledged request is stored: those in progress finish within
+	// the grace period, the rest wait for the next start. The outbox then
+	// stops starting deliveries and lets those in progress finish.
+	a.inbox.stop()
+	stopOutbox()
+	<-outboxDone
+	wcancel()
+	bg.Wait()
+	if err == nil || (errors.Is(err, context.Canceled) && ctx.Err() != nil) {
 		return nil
 	}
 	return err
 }
 
+// watchConnection ends Run when Socket Mode stays disconnected longer than
+// ConnectTimeout.
+func (a *App) watchConnection(ctx context.Context) error {
+	for {
+		if a.ready.Load() {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-a.changed:
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-a.changed:
+		case <-a.clk.After(a.opt.ConnectTimeout):
+			if !a.ready.Load() {
+				return fmt.Errorf("%w: Socket Mode has been disconnected for %s; check the network and SLACK_APP_TOKEN", ErrConnectTimeout, a.opt.ConnectTimeout)
+			}
+		}
+	}
+}
+
+func (a *App) setReady(ok bool) {
+	a.ready.Store(ok)
+	select {
+	case a.changed <- struct{}{}:
+	default:
+	}
+}
+
+// loop reads Socket Mode events until ctx ends. hctx is the handlers'
+// context: it ends a grace period after shutdown begins.
 func (a *App) loop(ctx context.Context, sm *socketmode.Client, hctx context.Context) {
 	for {
 		select {
@@ -194,139 +337,9 @@ func (a *App) loop(ctx context.Context, sm *socketmode.Client, hctx context.Cont
 	}
 }
 
-// acker acknowledges one envelope, once.
-type acker struct {
-	once sync.Once
-	sm   *socketmode.Client
-	req  *socketmode.Request
-	log  *slog.Logger
-}
-
-func (k *acker) ack(payload any) {
-	k.once.Do(func() {
-		if k.req == nil || k.req.EnvelopeID == "" {
-			return
-		}
-		var err error
-		if payload == nil {
-			err = k.sm.Ack(*k.req)
-		} else {
-			err = k.sm.Ack(*k.req, payload)
-		}
-		if err != nil {
-			k.log.Error("ack envelope", "envelope_id", k.req.EnvelopeID, "err", err)
-		}
-	})
-}
-
-// dispatch acks and routes one Socket Mode event. ctx is the handlers'
-// context: it ends a grace period after shutdown begins.
-func (a *App) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
-	switch evt.Type {
-	case socketmode.EventTypeConnected:
-		a.log.Info("connected to Slack over Socket Mode")
-		a.connOnce.Do(func() { close(a.connected) })
-		return
-	case socketmode.EventTypeConnecting:
-		a.log.Debug("connecting to Slack")
-		return
-	case socketmode.EventTypeConnectionError:
-		a.log.Warn("Socket Mode connection error; retrying", "err", evt.Data)
-		return
-	case socketmode.EventTypeHello, socketmode.EventTypeDisconnect:
-		return
-	case socketmode.EventTypeErrorBadMessage:
-		// An event slack-go cannot parse still has an envelope that must be
-		// acked, or Slack redelivers it for ever.
-		if bad, ok := evt.Data.(*socketmode.ErrorBadMessage); ok {
-			var env struct {
-				EnvelopeID string `json:"envelope_id"`
-			}
-			if json.Unmarshal(bad.Message, &env) == nil && env.EnvelopeID != "" {
-				k := &acker{sm: sm, req: &socketmode.Request{EnvelopeID: env.EnvelopeID}, log: a.log}
-				k.ack(nil)
-			}
-		}
-		return
-	case socketmode.EventTypeIncomingError, socketmode.EventTypeInvalidAuth:
-		a.log.Warn("Socket Mode error", "type", evt.Type, "err", evt.Data)
-		return
-	}
-	if evt.Request == nil {
-		return
-	}
-	k := &acker{sm: sm, req: evt.Request, log: a.log}
-	a.work.Add(1)
-	a.active.Add(1)
-	go func() {
-		defer a.work.Done()
-		defer a.active.Add(-1)
-		defer k.ack(nil) // whatever happens, the envelope is acked
-		defer func() {
-			if r := recover(); r != nil {
-				a.log.Error("handler panicked", "type", evt.Type, "panic", r)
-			}
-		}()
-		hctx := ctx
-		switch evt.Type {
-		case socketmode.EventTypeSlashCommand:
-			cmd, ok := evt.Data.(slack.SlashCommand)
-			if !ok {
-				return
-			}
-			a.handleSlash(hctx, cmd, k.ack)
-		case socketmode.EventTypeInteractive:
-			cb, ok := evt.Data.(slack.InteractionCallback)
-			if !ok {
-				return
-			}
-			a.handleInteraction(hctx, cb, k.ack)
-		case socketmode.EventTypeEventsAPI:
-			k.ack(nil)
-			a.handleEventsAPI(hctx, evt)
-		default:
-			k.ack(nil)
-		}
-	}()
-}
-
 // fail logs an internal error once, where it is handled.
 func (a *App) fail(msg string, err error, attrs ...any) {
 	if incident.ErrorCode(err) == incident.EINTERNAL {
 		a.log.Error(msg, append(attrs, "err", err)...)
 	}
 }
-
-// Ready reports whether the bot has connected to Slack.
-func (a *App) Ready() bool {
-	select {
-	case <-a.connected:
-		return true
-	default:
-		return false
-	}
-}
-
-// keyedMutex hands out one mutex per key.
-type keyedMutex[K comparable] struct {
-	mu sync.Mutex
-	m  map[K]*sync.Mutex
-}
-
-func (k *keyedMutex[K]) get(key K) *sync.Mutex {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.m == nil {
-		k.m = map[K]*sync.Mutex{}
-	}
-	m, ok := k.m[key]
-	if !ok {
-		m = &sync.Mutex{}
-		k.m[key] = m
-	}
-	return m
-}
-
-// Idle reports whether no envelope is being handled. The demo uses it to
-// let each step's Slack effects land before the story moves on.
-func (a *App) Idle() bool { return a.active.Load() == 0 }

@@ -32,7 +32,7 @@ func TestMessageShortcutAddsToTimeline(t *testing.T) {
 	ts2, _ := h.fake.PostUserMessage(h.alice, h.general, "hello")
 	d, _ = h.fake.MessageShortcut(h.alice, h.general, ts2, bot.CallbackAddToTimeline)
 	d.Wait(h.ctx())
-	h.expectEphemeral(h.general, h.alice, "not an incident war room")
+	h.expectEphemeral(h.general, h.alice, "not an incident's war room")
 }
 
 func TestHelpForOneCommand(t *testing.T) {
@@ -127,9 +127,10 @@ func TestBurstUnderRateLimitsLosesNothing(t *testing.T) {
 	for i := range 5 {
 		h.slash(h.bob, ch.ID, fmt.Sprintf("update burst %d", i))
 	}
-	h.waitFor("every update in the war room", func() bool { return h.countMessages(ch.ID, "Update on incident #1: burst") == 5 })
+	// Retry-After is honoured on the bot's clock: move it along.
+	h.waitAdvancing("every update in the war room", time.Second, func() bool { return h.countMessages(ch.ID, "Update on incident #1: burst") == 5 })
 	ann := inc.Announcements[0]
-	h.waitFor("every update in the announcement thread", func() bool {
+	h.waitAdvancing("every update in the announcement thread", time.Second, func() bool {
 		n := 0
 		for _, m := range h.fake.Thread(ann.ChannelID, ann.TS) {
 			if strings.Contains(m.Text, ": burst") {
@@ -152,54 +153,70 @@ func TestBurstUnderRateLimitsLosesNothing(t *testing.T) {
 	}
 }
 
-func TestWarRoomSetupIsResumed(t *testing.T) {
+func TestWarRoomSetup_TransientFailureRetried(t *testing.T) {
 	h := newHarness(t)
-	// Slack refuses to create the channel: the declaration is kept and the
-	// declarer told that incidentbot keeps trying.
-	h.fake.FailNext("conversations.create", slackfake.Failure{Error: "restricted_action"})
+	// Slack fails to create the channel (a 503 that did nothing): the
+	// declaration is kept and the channel retried with backoff.
+	h.fake.FailNext("conversations.create", slackfake.Failure{Status: 503})
 	h.slash(h.alice, h.general, "declare --private Database failover stuck")
-	h.expectEphemeral(h.general, h.alice, "Incident #1 is recorded", "keeps trying")
-	inc := h.incident(1)
-	if inc.ChannelID != "" {
-		t.Fatalf("channel %s despite the failure", inc.ChannelID)
-	}
+	h.waitFor("the failed create", func() bool { return h.fake.CallCount("conversations.create") == 1 })
 	// A private incident without a war room stays invisible to others.
 	h.slash(h.carol, h.general, "list")
 	h.expectEphemeral(h.general, h.carol, "No open incidents")
-	// The next resume finishes it and tells the declarer.
-	h.app.ResumeWarRooms(h.ctx())
-	inc = h.incident(1)
-	if inc.ChannelID == "" || inc.CardTS == "" || len(inc.Announcements) != 1 {
-		t.Fatalf("resume left %+v", inc)
+	// The retry waits on the bot's clock: it is still pending across a
+	// restart, and lands once the clock moves.
+	h.restart()
+	if inc := h.incident(1); inc.ChannelID != "" {
+		t.Fatalf("channel %s before the retry was due", inc.ChannelID)
 	}
-	h.expectDM(h.alice, "war room of incident #1 is ready")
+	for i := 0; i < 20 && h.incident(1).CardTS == ""; i++ {
+		h.clock.Add(time.Second)
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.settle()
+	inc := h.incident(1)
+	if inc.ChannelID == "" || inc.CardTS == "" || len(inc.Announcements) != 1 || inc.Announcements[0].TS == "" {
+		t.Fatalf("war room not finished: %+v", inc)
+	}
 	if ch, _ := h.fake.Channel(inc.ChannelID); !ch.Private || !slices.Contains(ch.Members, h.alice) {
 		t.Errorf("war room %+v", ch)
 	}
-	// An incident recorded just before a crash (no war room at all) is
-	// finished when the bot starts again.
-	h.stop()
-	db, err := storeOpen(h)
-	if err != nil {
-		t.Fatal(err)
+	if n := h.fake.CallCount("conversations.create"); n != 2 {
+		t.Errorf("conversations.create called %d times, want 2", n)
 	}
-	p := incident.DefaultPolicy()
-	crashed, evs, _ := incident.Declare(p, incident.DeclareRequest{Title: "Declared before a crash", DeclaredBy: h.bob}, h.clock.Now())
-	if err := db.CreateIncident(h.ctx(), crashed, evs); err != nil {
-		t.Fatal(err)
-	}
-	h.db = db
-	h.start()
-	h.waitFor("the resumed war room", func() bool { _, ok := h.fake.ChannelByName("inc-2-declared-before-a-crash"); return ok })
-	h.waitFor("the card", func() bool { return h.incident(2).CardTS != "" })
-	// Resuming again does nothing: every part is there.
-	before := len(h.fake.Messages(h.announce))
-	h.app.ResumeWarRooms(h.ctx())
-	if n := len(h.fake.Messages(h.announce)); n != before {
-		t.Errorf("a second resume announced again (%d -> %d messages)", before, n)
+	if n := len(h.fake.Messages(h.announce)); n != 1 {
+		t.Errorf("%d announcements, want 1:\n%s", n, h.fake.Transcript(h.announce))
 	}
 }
 
+func TestWarRoomSetup_PermanentFailureReportedOnce(t *testing.T) {
+	h := newHarness(t)
+	// The workspace forbids the bot to create channels: that is said once,
+	// with the reason, and not retried; the incident is kept and works.
+	h.fake.FailNext("conversations.create", slackfake.Failure{Error: "restricted_action"})
+	h.slash(h.alice, h.general, "declare Database failover stuck")
+	h.expectEphemeral(h.general, h.alice, "Incident #1 is recorded", "restricted_action", "/incident 1")
+	h.settle()
+	inc := h.incident(1)
+	if inc.ChannelID != "" || inc.WarRoomError != "restricted_action" {
+		t.Fatalf("incident %+v", inc)
+	}
+	if n := h.fake.CallCount("conversations.create"); n != 1 {
+		t.Errorf("conversations.create called %d times, want 1", n)
+	}
+	h.clock.Add(time.Hour)
+	h.settle()
+	if n := h.fake.CallCount("conversations.create"); n != 1 {
+		t.Errorf("retried a permanent failure: %d calls", n)
+	}
+	// The announcement still goes out, and commands work by number.
+	h.expectMessage(h.announce, "Database failover stuck")
+	h.slash(h.alice, h.general, "1 note still no war room")
+	h.waitEvent(1, incident.EventNote)
+	if e := h.waitEvent(1, incident.EventDeliveryFailed); e.Field("error") != "restricted_action" {
+		t.Errorf("delivery failure event %+v", e)
+	}
+}
 func TestThreadReplyJoinsTimeline(t *testing.T) {
 	h := newHarness(t)
 	inc, ch := h.declare(h.alice, "Thread pins")
@@ -228,7 +245,7 @@ func TestMalformedInteractionsAreAnswered(t *testing.T) {
 	// posted here with the bot's own client, then clicked.
 	post := func(channel, actionID, value string) string {
 		btn := slack.NewButtonBlockElement(actionID, value, slack.NewTextBlockObject(slack.PlainTextType, "Click", false, false))
-		_, ts, err := h.options.Slack.PostMessage(channel, slack.MsgOptionText("old message", false),
+		_, ts, err := h.sb.Options.Slack.PostMessage(channel, slack.MsgOptionText("old message", false),
 			slack.MsgOptionBlocks(slack.NewActionBlock("b", btn)))
 		if err != nil {
 			t.Fatal(err)
@@ -274,6 +291,7 @@ func TestRoleModalAndPlainMentions(t *testing.T) {
 	}
 	h.waitFor("carol as spokesperson", func() bool { return h.incident(inc.ID).Spokesperson == h.carol })
 	h.expectDM(h.carol, "spokesperson")
+	h.settle()
 	if c, _ := h.fake.Channel(ch.ID); !slices.Contains(c.Members, h.carol) {
 		t.Error("the new spokesperson was not invited to the war room")
 	}

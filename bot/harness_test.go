@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +13,8 @@ import (
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/nudge"
 	"github.com/incidentbot/incidentbot/bot/slackfake"
+	"github.com/incidentbot/incidentbot/cmd/sandbox"
 	"github.com/incidentbot/incidentbot/store"
-	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
 )
 
 type testWriter struct{ t *testing.T }
@@ -26,9 +24,11 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// harness runs the real App against the fake Slack and a real bbolt file.
+// harness runs the real App against the fake Slack and a real bbolt file,
+// through the sandbox the demo uses too.
 type harness struct {
 	t        *testing.T
+	sb       *sandbox.Sandbox
 	fake     *slackfake.Server
 	db       *store.DB
 	app      *bot.App
@@ -40,10 +40,7 @@ type harness struct {
 	admin    string
 	announce string // #incidents
 	general  string
-	cancel   context.CancelFunc
-	done     chan error
 	dbPath   string
-	options  bot.Options
 }
 
 type harnessOption func(*harnessConfig)
@@ -67,53 +64,40 @@ func newHarness(t *testing.T, hopts ...harnessOption) *harness {
 	for _, o := range hopts {
 		o(&hc)
 	}
-	clk := clock.NewFake(time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC))
-	fake := slackfake.New(append([]slackfake.Option{slackfake.WithAckTimeout(2 * time.Second)}, hc.fakeOpts...)...)
-	t.Cleanup(fake.Close)
-	h := &harness{t: t, fake: fake, clock: clk}
-	h.alice = fake.AddUser(slackfake.User{Name: "alice", RealName: "Alice Archer"})
-	h.bob = fake.AddUser(slackfake.User{Name: "bob", RealName: "Bob Baker"})
-	h.carol = fake.AddUser(slackfake.User{Name: "carol", RealName: "Carol Cole"})
-	h.admin = fake.AddUser(slackfake.User{Name: "dana", RealName: "Dana Admin"})
-	var err error
-	h.announce, err = fake.CreateChannel(h.alice, "incidents", false, h.alice, h.bob, h.carol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.general, err = fake.CreateChannel(h.alice, "general", false, h.alice, h.bob, h.carol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.dbPath = filepath.Join(t.TempDir(), "incidentbot.db")
-	db, err := store.Open(h.dbPath, store.WithNow(clk.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.db = db
-	policy := incident.DefaultPolicy()
-	policy.Admins = []string{h.admin}
-	api := slack.New(fake.BotToken(), slack.OptionAPIURL(fake.APIURL()), slack.OptionAppLevelToken(fake.AppToken()),
-		slack.OptionRetryConfig(slack.RetryConfig{MaxRetries: 5, RetryAfterDuration: time.Second}))
-	o := bot.Options{
-		Slack:            api,
-		Store:            db,
-		Policy:           policy,
-		AnnounceChannels: []string{h.announce},
-		Now:              clk.Now,
-		Escalation:       bot.EscalationTarget{Users: []string{h.admin}},
-		SocketOptions:    []socketmode.Option{socketmode.OptionPingInterval(time.Minute)},
+	o := sandbox.Options{
+		Dir:  t.TempDir(),
+		Fake: append([]slackfake.Option{slackfake.WithAckTimeout(2 * time.Second)}, hc.fakeOpts...),
+		Configure: func(bo *bot.Options) {
+			bo.ShutdownGrace = 2 * time.Second
+			if hc.opts != nil {
+				hc.opts(bo)
+			}
+		},
 	}
 	if testing.Verbose() {
 		o.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	if hc.opts != nil {
-		hc.opts(&o)
+	sb, err := sandbox.New(o)
+	if err != nil {
+		t.Fatal(err)
 	}
-	h.options = o
+	h := &harness{t: t, sb: sb}
+	t.Cleanup(func() {
+		if err := sb.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	h.start()
-	t.Cleanup(h.stop)
 	t.Cleanup(h.checkNoBroadcasts)
 	return h
+}
+
+// sync copies the sandbox's parts, which a restart replaces.
+func (h *harness) sync() {
+	s := h.sb
+	h.fake, h.db, h.app, h.clock, h.sched = s.Fake, s.DB, s.App, s.Clock, s.Sched
+	h.alice, h.bob, h.carol, h.admin = s.Alice, s.Bob, s.Carol, s.Dana
+	h.announce, h.general, h.dbPath = s.Announce, s.General, s.DBPath
 }
 
 // checkNoBroadcasts fails the test if anything the bot posted could ping a
@@ -173,60 +157,49 @@ func mrkdwnTexts(raw json.RawMessage) []string {
 	return out
 }
 
-// start runs a new App (and scheduler) on h.db.
+// start runs a new App (and scheduler) on the store.
 func (h *harness) start() {
 	h.t.Helper()
-	h.options.Store = h.db
-	h.app = bot.New(h.options)
-	h.sched = &nudge.Scheduler{Store: h.db, Policy: h.options.Policy, Notifier: h.app, Now: h.clock.Now}
-	ctx, cancel := context.WithCancel(context.Background())
-	h.cancel = cancel
-	h.done = make(chan error, 1)
-	go func() { h.done <- h.app.Run(ctx) }()
-	select {
-	case <-h.app.Connected():
-	case err := <-h.done:
-		h.t.Fatalf("app stopped before connecting: %v", err)
-	case <-time.After(10 * time.Second):
-		h.t.Fatal("app did not connect to the fake Slack")
+	if err := h.sb.Start(context.Background()); err != nil {
+		h.t.Fatal(err)
 	}
-}
-
-func storeOpen(h *harness) (*store.DB, error) {
-	return store.Open(h.dbPath, store.WithNow(h.clock.Now))
+	h.sync()
 }
 
 // restart stops the bot and starts a new one on the same database file,
 // as a redeploy does.
 func (h *harness) restart() {
 	h.t.Helper()
-	h.stop()
-	db, err := storeOpen(h)
-	if err != nil {
+	if err := h.sb.Restart(context.Background()); err != nil {
 		h.t.Fatal(err)
 	}
-	h.db = db
-	h.start()
+	h.sync()
 }
 
+// reopen starts a new bot on the stopped bot's database.
+func (h *harness) reopen() {
+	h.t.Helper()
+	if err := h.sb.Reopen(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+	h.sync()
+}
+
+// stop stops the bot; the store is checked and closed.
 func (h *harness) stop() {
-	if h.cancel == nil {
-		return
+	h.t.Helper()
+	if err := h.sb.Stop(); err != nil {
+		h.t.Error(err)
 	}
-	h.cancel()
-	h.cancel = nil
-	select {
-	case err := <-h.done:
-		if err != nil {
-			h.t.Errorf("app.Run: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		h.t.Error("app did not stop within 10s")
+}
+
+// settle waits until everything the bot received is processed and every
+// effect it can deliver now is delivered.
+func (h *harness) settle() {
+	h.t.Helper()
+	if err := h.sb.Settle(context.Background()); err != nil {
+		h.t.Fatal(err)
 	}
-	if err := h.db.Check(); err != nil {
-		h.t.Errorf("store check: %v", err)
-	}
-	h.db.Close()
 }
 
 // slash runs /incident as user in channel and returns the ack payload.
@@ -265,6 +238,21 @@ func (h *harness) waitFor(what string, cond func() bool) {
 		case <-tick.C:
 		}
 	}
+}
+
+// waitAdvancing waits until cond holds, moving the bot's clock by step
+// between looks: for work that waits on the clock (a Retry-After, a
+// backoff). It fails after 200 steps.
+func (h *harness) waitAdvancing(what string, step time.Duration, cond func() bool) {
+	h.t.Helper()
+	for range 200 {
+		if cond() {
+			return
+		}
+		h.clock.Add(step)
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.t.Fatalf("%s did not happen within %s of the bot's clock", what, 200*step)
 }
 
 // messageWith returns the first message in channel whose text or blocks

@@ -5,121 +5,157 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/views"
-	"github.com/slack-go/slack"
 )
 
-func (a *App) handleInteraction(ctx context.Context, cb slack.InteractionCallback, ack func(any)) {
+// CallbackAddToTimeline is the callback ID of the "Add to incident
+// timeline" message shortcut declared in the manifest.
+const CallbackAddToTimeline = "add_to_timeline"
+
+// onInteraction routes buttons, modal submissions and the message
+// shortcut. Each becomes the same request its slash command would.
+func (a *App) onInteraction(ctx context.Context, cb slack.InteractionCallback, env string, ack func(any)) {
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
-		ack(nil)
 		for _, act := range cb.ActionCallback.BlockActions {
-			a.handleBlockAction(ctx, cb, act)
+			a.onBlockAction(ctx, cb, act, env, ack)
 		}
-	case slack.InteractionTypeViewSubmission:
-		a.handleViewSubmission(ctx, cb, ack)
-	case slack.InteractionTypeMessageAction:
 		ack(nil)
-		if cb.CallbackID == CallbackAddToTimeline {
-			a.shortcutToTimeline(ctx, cb)
+	case slack.InteractionTypeViewSubmission:
+		a.onViewSubmission(ctx, cb, env, ack)
+	case slack.InteractionTypeMessageAction:
+		if cb.CallbackID != CallbackAddToTimeline {
+			ack(nil)
+			return
 		}
+		ts := cb.MessageTs
+		if ts == "" {
+			ts = cb.Message.Timestamp
+		}
+		o := op{Kind: opPin, Actor: cb.User.ID, Channel: cb.Channel.ID, ResponseURL: cb.ResponseURL, Via: viaShortcut, TS: ts}
+		a.accept(ctx, o, []string{env, "trigger:" + cb.TriggerID}, ack, a.ackByReply(o, true))
 	default:
 		ack(nil)
 	}
 }
 
-func (a *App) interactionReplier(cb slack.InteractionCallback) replier {
-	ch := cb.Channel.ID
-	if ch == "" {
-		ch = cb.Container.ChannelID
+// ackByReply answers a request whose ack Slack does not show (a button, a
+// shortcut): a refusal, and with confirm also the confirmation, go to the
+// person as a reply.
+func (a *App) ackByReply(o op, confirm bool) func(c *call, err error) any {
+	return func(c *call, err error) any {
+		var e incident.Effect
+		switch {
+		case err != nil:
+			e = a.replyError(o, err)
+		case confirm && c.ack != "":
+			e = replyTo(o, c.ack, nil)
+		default:
+			return nil
+		}
+		// The reply gets a context of its own: the request's may end before
+		// the reply is queued, and a queued reply must not be lost to it.
+		ch, aerr := a.store.Apply(context.Background(), incident.Change{Effects: []incident.Effect{e}})
+		if aerr != nil {
+			a.log.Error("queue a reply", "user_id", o.Actor, "err", aerr)
+			return nil
+		}
+		a.outbox.Add(ch.Effects...)
+		return nil
 	}
-	return replier{a: a, user: cb.User.ID, channel: ch, responseURL: cb.ResponseURL}
 }
 
-// incidentFor finds the incident a button is about: from its value, else
-// from the channel it was clicked in.
-func (a *App) incidentFor(ctx context.Context, value, channel string) (*incident.Incident, error) {
+// incidentOf reads the incident a button is about from its value ("42" or
+// "42:3"), else from the channel it was clicked in.
+func (a *App) incidentOf(ctx context.Context, value, channel string) (*incident.Incident, error) {
 	if id, err := strconv.ParseInt(strings.SplitN(value, ":", 2)[0], 10, 64); err == nil && id > 0 {
 		return a.store.FindIncidentByID(ctx, id)
 	}
-	return a.store.FindIncidentByChannel(ctx, channel)
+	return a.warRoom(ctx, channel)
 }
 
-func (a *App) handleBlockAction(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) {
-	r := a.interactionReplier(cb)
-	inc, err := a.incidentFor(ctx, act.Value, r.channel)
+func (a *App) onBlockAction(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction, env string, ack func(any)) {
+	channel := cb.Channel.ID
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	o := op{Actor: cb.User.ID, Channel: channel, ResponseURL: cb.ResponseURL, Via: viaButton}
+	keys := []string{env, "trigger:" + cb.TriggerID + ":" + act.ActionID}
+	// A button's effect usually shows (the card changes); marking an
+	// action item done shows nowhere else, so it is confirmed.
+	confirm := act.ActionID == views.ActionTaskDone || act.ActionID == views.ActionTaskReopen
+	reply := a.ackByReply(o, confirm)
+	inc, err := a.incidentOf(ctx, act.Value, channel)
+	if err == nil {
+		err = a.policy.CheckCanSee(inc, o.Actor, a.inWarRoom(ctx, inc, o.Actor, channel))
+	}
 	if err != nil {
-		r.err(ctx, err, "")
+		a.fail("find the incident of a button", err)
+		reply(&call{op: o}, err)
 		return
 	}
+	o.Incident = inc.ID
 	switch act.ActionID {
 	case views.ActionPostUpdate:
-		if !a.policy.CanUpdate(inc, r.user) {
-			r.err(ctx, incident.Errorf(incident.EUNAUTHORIZED, "Only the spokesperson, the operator or an incidentbot admin can post status updates."), "")
-			return
-		}
 		if err := inc.CheckOpen(); err != nil {
-			r.err(ctx, err, "")
+			reply(&call{op: o}, err)
 			return
 		}
-		if err := a.openView(ctx, cb.TriggerID, a.env().UpdateModal(inc, "")); err != nil {
-			r.err(ctx, err, "")
-		}
-	case views.ActionSeverity:
-		sev := act.SelectedOption.Value
-		inc, evs, err := a.store.UpdateIncident(ctx, inc.ID, func(i *incident.Incident) ([]incident.Event, error) {
-			return i.SetSeverity(a.policy, r.user, sev, a.now())
-		})
-		if err != nil {
-			r.err(ctx, err, "")
+		if err := a.policy.CheckCanUpdate(inc, o.Actor); err != nil {
+			reply(&call{op: o}, err)
 			return
 		}
-		a.refresh(ctx, inc.ID)
-		a.announceChange(ctx, inc, evs)
+		a.openForm(ctx, cb.TriggerID, a.env().UpdateModal(inc, "", encodeMeta(formMeta{Incident: inc.ID, Channel: channel, ResponseURL: cb.ResponseURL})), ack)
+		return
 	case views.ActionAssignRole:
-		if err := a.openView(ctx, cb.TriggerID, a.env().RoleModal(inc)); err != nil {
-			r.err(ctx, err, "")
-		}
-	case views.ActionResolve:
-		inc, evs, err := a.store.UpdateIncident(ctx, inc.ID, func(i *incident.Incident) ([]incident.Event, error) {
-			return i.Resolve(a.policy, r.user, "", a.now())
-		})
-		if err != nil {
-			r.err(ctx, err, "")
-			return
-		}
-		a.refresh(ctx, inc.ID)
-		a.announceChange(ctx, inc, evs)
-	case views.ActionClose:
-		a.closeIncident(ctx, r, inc.ID)
+		a.openForm(ctx, cb.TriggerID, a.env().RoleModal(inc, encodeMeta(formMeta{Incident: inc.ID, Channel: channel, ResponseURL: cb.ResponseURL})), ack)
+		return
 	case views.ActionPickSpokesperson:
 		user := act.SelectedUser
 		if user == "" {
-			r.err(ctx, incident.Errorf(incident.EINVALID, "Choose someone in the picker."), "")
+			reply(&call{op: o}, incident.Errorf(incident.EINVALID, "Choose someone in the picker."))
 			return
 		}
-		a.requestRole(ctx, r, cb.TriggerID, inc, incident.RoleSpokesperson, user, false)
+		if h := inc.Spokesperson; h != "" && h != user {
+			if err := a.policy.CheckCanHandOff(inc, o.Actor, incident.RoleSpokesperson); err != nil {
+				reply(&call{op: o}, err)
+				return
+			}
+			meta := formMeta{Incident: inc.ID, Channel: channel, ResponseURL: cb.ResponseURL, Role: string(incident.RoleSpokesperson), To: user}
+			a.openForm(ctx, cb.TriggerID, a.env().HandoffModal(inc, incident.RoleSpokesperson, user, encodeMeta(meta)), ack)
+			return
+		}
+		o.Kind, o.Role, o.User = opRole, string(incident.RoleSpokesperson), user
+	case views.ActionSeverity:
+		o.Kind, o.Severity = opSeverity, act.SelectedOption.Value
+	case views.ActionResolve:
+		o.Kind = opResolve
+	case views.ActionClose:
+		o.Kind = opClose
 	case views.ActionAcceptHandoff:
-		a.acceptHandoff(ctx, r, inc.ID)
+		o.Kind = opAccept
 	case views.ActionSnooze:
-		a.snooze(ctx, r, inc.ID)
+		o.Kind = opSnooze
 	case views.ActionTaskDone, views.ActionTaskReopen:
 		_, taskStr, _ := strings.Cut(act.Value, ":")
 		task, err := strconv.Atoi(taskStr)
 		if err != nil {
-			r.err(ctx, incident.Errorf(incident.EINVALID, "This button is broken (bad action item %q); use `/incident tasks`.", views.Escape(act.Value)), "")
+			reply(&call{op: o}, incident.Errorf(incident.EINVALID, "This button is broken (bad action item %q); use `/incident tasks`.", views.Escape(act.Value)))
 			return
 		}
-		a.setTaskDone(ctx, r, inc.ID, task, act.ActionID == views.ActionTaskDone)
+		o.Kind, o.Task, o.Done = opTaskDone, task, act.ActionID == views.ActionTaskDone
 	default:
 		a.log.Warn("unknown action", "action_id", act.ActionID)
+		return
 	}
+	a.accept(ctx, o, keys, ack, reply)
 }
 
 // input reads one input of a submitted view.
@@ -130,245 +166,141 @@ func input(cb slack.InteractionCallback, block string) slack.BlockAction {
 	return cb.View.State.Values[block][block]
 }
 
-func viewErrors(errs map[string]string) *slack.ViewSubmissionResponse {
+// fieldErrors answers a submission with errors shown against its inputs.
+func fieldErrors(errs map[string]string) *slack.ViewSubmissionResponse {
 	return slack.NewErrorsViewSubmissionResponse(errs)
 }
 
-// firstSubmission reports whether this valid submission of a view is the
-// first; a double click sends the same view twice. Invalid submissions do
-// not count: the person fixes the form and submits the same view again.
-func (a *App) firstSubmission(ctx context.Context, cb slack.InteractionCallback) bool {
-	// The key includes what was submitted: a double click sends the same
-	// values twice, a corrected form sends new ones.
-	state, _ := json.Marshal(cb.View.State)
-	sum := sha256.Sum256(state)
-	key := "view:" + cb.View.ID + ":" + cb.View.CallbackID + ":" + hex.EncodeToString(sum[:8])
-	first, err := a.store.FirstTime(ctx, key, a.now())
-	if err != nil {
-		a.fail("dedupe view submission", err)
-		return true
-	}
-	return first
+// formError shows err against input block of the submitted form, in plain
+// text: a form shows no markup, so mentions become names (or "that
+// person" when the name is not known yet: a form's answer cannot wait for
+// Slack).
+func (a *App) formError(block string, err error) *slack.ViewSubmissionResponse {
+	return fieldErrors(map[string]string{block: a.plainText(incident.ErrorMessage(err))})
 }
 
-// handleViewSubmission validates a modal and answers in the ack: errors
-// shown against the inputs, or an empty ack that closes the modal. A view
-// submitted twice (a double click) acts once.
-func (a *App) handleViewSubmission(ctx context.Context, cb slack.InteractionCallback, ack func(any)) {
-	r := replier{a: a, user: cb.User.ID}
+// viewKey makes a double submission of one form act once: the same view
+// submitted with the same values. A corrected form has new values.
+func viewKey(cb slack.InteractionCallback) string {
+	state, _ := json.Marshal(cb.View.State)
+	sum := sha256.Sum256(state)
+	return "view:" + cb.View.ID + ":" + hex.EncodeToString(sum[:8])
+}
+
+// onViewSubmission checks a form and answers in the ack: errors against
+// its inputs, or an empty ack that closes it once the request is stored.
+func (a *App) onViewSubmission(ctx context.Context, cb slack.InteractionCallback, env string, ack func(any)) {
+	meta := decodeMeta(cb.View.PrivateMetadata)
+	o := op{Actor: cb.User.ID, Channel: meta.Channel, ResponseURL: meta.ResponseURL, Via: viaModal, Incident: meta.Incident}
+	keys := []string{env, viewKey(cb)}
+	// onError picks the input a refusal shows against; internal failures
+	// close the form and apologise by reply, with the person's text.
+	onError := func(block string) func(c *call, err error) any {
+		return func(c *call, err error) any {
+			if err == nil {
+				return nil
+			}
+			if incident.ErrorCode(err) == incident.EINTERNAL {
+				a.ackByReply(o, false)(c, err)
+				return nil
+			}
+			return a.formError(block, err)
+		}
+	}
 	switch cb.View.CallbackID {
 	case views.CallbackDeclare:
-		a.submitDeclare(ctx, cb, r, ack)
+		// Form text is plain: escape it first, so that what looks like
+		// markup is kept as text rather than refused.
+		o.Kind, o.Title = opDeclare, views.FromInput(input(cb, views.InputTitle).Value)
+		if err := incident.CheckTitle(o.Title); err != nil {
+			ack(a.formError(views.InputTitle, err))
+			return
+		}
+		o.Severity = input(cb, views.InputSeverity).SelectedOption.Value
+		if _, err := a.policy.Severity(o.Severity); err != nil {
+			ack(a.formError(views.InputSeverity, err))
+			return
+		}
+		o.Private = len(input(cb, views.InputPrivate).SelectedOptions) > 0
+		o.Operator = input(cb, views.InputOperator).SelectedUser
+		o.Impact = views.FromInput(input(cb, views.InputImpact).Value)
+		a.accept(ctx, o, keys, ack, onError(views.InputOperator))
 	case views.CallbackUpdate:
-		a.submitUpdate(ctx, cb, r, ack)
+		o.Kind = opUpdate
+		o.Text = views.FromInput(input(cb, views.InputKnown).Value)
+		o.Doing = views.FromInput(input(cb, views.InputDoing).Value)
+		o.Impact = views.FromInput(input(cb, views.InputImpact).Value)
+		o.Status = input(cb, views.InputStatus).SelectedOption.Value
+		if n := input(cb, views.InputNext).SelectedOption.Value; n != "" {
+			d, err := time.ParseDuration(n)
+			if err != nil || d <= 0 {
+				ack(fieldErrors(map[string]string{views.InputNext: "Choose when the next update is due."}))
+				return
+			}
+			o.Next = d
+		}
+		a.accept(ctx, o, keys, ack, onError(views.InputKnown))
 	case views.CallbackRole:
-		a.submitRole(ctx, cb, r, ack)
+		role, err := incident.ParseRole(input(cb, views.InputRole).SelectedOption.Value)
+		if err != nil {
+			ack(a.formError(views.InputRole, err))
+			return
+		}
+		o.Kind, o.Role, o.User = opRole, string(role), input(cb, views.InputUser).SelectedUser
+		if o.User == "" {
+			ack(fieldErrors(map[string]string{views.InputUser: "Choose someone."}))
+			return
+		}
+		inc, _, err := a.target(ctx, &call{op: o}, o.Incident)
+		if err != nil {
+			ack(a.formError(views.InputUser, err))
+			return
+		}
+		if h := inc.Holder(role); h != "" && h != o.User {
+			// A held role changes hands with a brief: swap this form for it.
+			if err := a.policy.CheckCanHandOff(inc, o.Actor, role); err != nil {
+				ack(a.formError(views.InputUser, err))
+				return
+			}
+			m := meta
+			m.Role, m.To = string(role), o.User
+			v := a.env().HandoffModal(inc, role, o.User, encodeMeta(m))
+			ack(slack.NewUpdateViewSubmissionResponse(&v))
+			return
+		}
+		a.accept(ctx, o, keys, ack, onError(views.InputUser))
 	case views.CallbackHandoff:
-		a.submitHandoff(ctx, cb, r, ack)
+		o.Kind, o.Role, o.User = opHandoff, meta.Role, meta.To
+		o.Brief = &incident.Brief{
+			State:    views.FromInput(input(cb, views.InputState).Value),
+			InFlight: views.FromInput(input(cb, views.InputInFlight).Value),
+			Watch:    views.FromInput(input(cb, views.InputWatch).Value),
+		}
+		a.accept(ctx, o, keys, ack, onError(views.InputState))
 	default:
 		ack(nil)
 	}
 }
 
-func (a *App) submitDeclare(ctx context.Context, cb slack.InteractionCallback, r replier, ack func(any)) {
-	// Modal text is plain: escape it first, so that what looks like markup
-	// is kept as text rather than refused.
-	title := views.FromInput(input(cb, views.InputTitle).Value)
-	if err := incident.CheckTitle(title); err != nil {
-		ack(viewErrors(map[string]string{views.InputTitle: incident.ErrorMessage(err)}))
-		return
-	}
-	sev := input(cb, views.InputSeverity).SelectedOption.Value
-	if _, err := a.policy.Severity(sev); err != nil {
-		ack(viewErrors(map[string]string{views.InputSeverity: incident.ErrorMessage(err)}))
-		return
-	}
-	private := len(input(cb, views.InputPrivate).SelectedOptions) > 0
-	operator := input(cb, views.InputOperator).SelectedUser
-	if operator != "" {
-		if _, err := a.resolveUser(ctx, operator, ""); err != nil {
-			if incident.ErrorCode(err) == incident.EINTERNAL {
-				a.fail("check operator", err)
-			} else {
-				ack(viewErrors(map[string]string{views.InputOperator: views.Plain(incident.ErrorMessage(err))}))
-				return
-			}
-		}
-	}
-	r.channel = cb.View.PrivateMetadata
-	ack(nil)
-	if !a.firstSubmission(ctx, cb) {
-		return
-	}
-	a.declare(ctx, r, incident.DeclareRequest{
-		Title:      title,
-		Severity:   sev,
-		Private:    private,
-		Impact:     views.FromInput(input(cb, views.InputImpact).Value),
-		DeclaredBy: cb.User.ID,
-		Operator:   operator,
-	})
+// encodeMeta and decodeMeta carry formMeta in a view's private_metadata
+// (3,000 characters at most: a response_url and two IDs fit easily).
+func encodeMeta(m formMeta) string {
+	data, _ := json.Marshal(m)
+	return string(data)
 }
 
-func (a *App) submitUpdate(ctx context.Context, cb slack.InteractionCallback, r replier, ack func(any)) {
-	id, err := strconv.ParseInt(cb.View.PrivateMetadata, 10, 64)
-	if err != nil {
-		ack(nil)
-		r.err(ctx, incident.Errorf(incident.EINVALID, "This form lost track of its incident; please run `/incident update` again."), input(cb, views.InputKnown).Value)
-		return
+func decodeMeta(s string) formMeta {
+	var m formMeta
+	if json.Unmarshal([]byte(s), &m) != nil {
+		// A form from before metadata was JSON carried the incident
+		// number alone.
+		m.Incident, _ = strconv.ParseInt(strings.SplitN(s, "|", 2)[0], 10, 64)
 	}
-	u := incident.Update{
-		Text:   views.FromInput(input(cb, views.InputKnown).Value),
-		Doing:  views.FromInput(input(cb, views.InputDoing).Value),
-		Impact: views.FromInput(input(cb, views.InputImpact).Value),
-	}
-	if st := input(cb, views.InputStatus).SelectedOption.Value; st != "" {
-		s, err := incident.ParseStatus(st)
-		if err != nil {
-			ack(viewErrors(map[string]string{views.InputStatus: incident.ErrorMessage(err)}))
-			return
-		}
-		u.Status = s
-	}
-	if n := input(cb, views.InputNext).SelectedOption.Value; n != "" {
-		d, err := time.ParseDuration(n)
-		if err != nil || d <= 0 {
-			ack(viewErrors(map[string]string{views.InputNext: "Choose when the next update is due."}))
-			return
-		}
-		u.Next = d
-	}
-	if !a.firstSubmission(ctx, cb) {
-		ack(nil)
-		return
-	}
-	inc, evs, err := a.store.UpdateIncident(ctx, id, func(i *incident.Incident) ([]incident.Event, error) {
-		return i.PostUpdate(a.policy, r.user, u, a.now())
-	})
-	if err != nil {
-		if c := incident.ErrorCode(err); c == incident.EINVALID {
-			ack(viewErrors(map[string]string{views.InputKnown: incident.ErrorMessage(err)}))
-			return
-		}
-		ack(nil)
-		r.err(ctx, err, input(cb, views.InputKnown).Value)
-		return
-	}
-	ack(nil)
-	a.publishUpdate(ctx, inc, evs)
-	a.refresh(ctx, id)
+	return m
 }
 
-func (a *App) submitRole(ctx context.Context, cb slack.InteractionCallback, r replier, ack func(any)) {
-	id, err := strconv.ParseInt(cb.View.PrivateMetadata, 10, 64)
-	if err != nil {
-		ack(nil)
-		return
-	}
-	role, err := incident.ParseRole(input(cb, views.InputRole).SelectedOption.Value)
-	if err != nil {
-		ack(viewErrors(map[string]string{views.InputRole: incident.ErrorMessage(err)}))
-		return
-	}
-	user := input(cb, views.InputUser).SelectedUser
-	if user == "" {
-		ack(viewErrors(map[string]string{views.InputUser: "Choose someone."}))
-		return
-	}
-	if _, err := a.resolveUser(ctx, user, ""); err != nil && incident.ErrorCode(err) != incident.EINTERNAL {
-		ack(viewErrors(map[string]string{views.InputUser: views.Plain(incident.ErrorMessage(err))}))
-		return
-	}
-	inc, err := a.store.FindIncidentByID(ctx, id)
-	if err != nil {
-		ack(nil)
-		r.err(ctx, err, "")
-		return
-	}
-	r.channel = inc.ChannelID
-	holder := inc.Holder(role)
-	if holder != "" && holder != user {
-		if r.user != holder && !a.policy.CanManage(inc, r.user) {
-			ack(viewErrors(map[string]string{views.InputUser: fmt.Sprintf("%s is the %s; only they, the operator or an admin can hand it off.", views.Plain("<@"+holder+">"), role)}))
-			return
-		}
-		// A held role changes hands with a brief: swap this form for it.
-		v := a.env().HandoffModal(inc, role, user)
-		ack(slack.NewUpdateViewSubmissionResponse(&v))
-		return
-	}
-	_, _, err = a.store.UpdateIncident(ctx, id, func(i *incident.Incident) ([]incident.Event, error) {
-		return i.AssignRole(a.policy, r.user, role, user, false, a.now())
-	})
-	if err != nil {
-		ack(viewErrors(map[string]string{views.InputUser: incident.ErrorMessage(err)}))
-		return
-	}
-	ack(nil)
-	inc, _ = a.store.FindIncidentByID(ctx, id)
-	a.roleTaken(ctx, inc, role, user, r.user)
-	a.refresh(ctx, id)
-}
-
-func (a *App) submitHandoff(ctx context.Context, cb slack.InteractionCallback, r replier, ack func(any)) {
-	parts := strings.Split(cb.View.PrivateMetadata, "|")
-	if len(parts) != 3 {
-		ack(nil)
-		return
-	}
-	id, err := strconv.ParseInt(parts[0], 10, 64)
-	role, rerr := incident.ParseRole(parts[1])
-	if err != nil || rerr != nil {
-		ack(nil)
-		return
-	}
-	if !a.firstSubmission(ctx, cb) {
-		ack(nil)
-		return
-	}
-	b := incident.Brief{
-		State:    views.FromInput(input(cb, views.InputState).Value),
-		InFlight: views.FromInput(input(cb, views.InputInFlight).Value),
-		Watch:    views.FromInput(input(cb, views.InputWatch).Value),
-	}
-	if err := a.offerHandoff(ctx, r, id, role, parts[2], b); err != nil {
-		if incident.ErrorCode(err) == incident.EINTERNAL {
-			ack(nil)
-			r.err(ctx, err, b.Text())
-			return
-		}
-		ack(viewErrors(map[string]string{views.InputState: incident.ErrorMessage(err)}))
-		return
-	}
-	ack(nil)
-}
-
-// CallbackAddToTimeline is the callback ID of the "Add to incident
-// timeline" message shortcut declared in the manifest.
-const CallbackAddToTimeline = "add_to_timeline"
-
-// shortcutToTimeline adds the message the shortcut was used on to the
-// timeline of the incident whose war room holds it.
-func (a *App) shortcutToTimeline(ctx context.Context, cb slack.InteractionCallback) {
-	r := a.interactionReplier(cb)
-	ts := cb.MessageTs
-	if ts == "" {
-		ts = cb.Message.Timestamp
-	}
-	inc, err := a.store.FindIncidentByChannel(ctx, r.channel)
-	if incident.ErrorCode(err) == incident.ENOTFOUND {
-		r.err(ctx, incident.Errorf(incident.ENOTFOUND, "This channel is not an incident war room; use the shortcut on a message in one."), "")
-		return
-	} else if err != nil {
-		r.err(ctx, err, "")
-		return
-	}
-	if inc.IsPinned(ts) {
-		r.text(ctx, fmt.Sprintf("That message is already on the timeline of incident #%d.", inc.ID))
-		return
-	}
-	a.pinToTimeline(ctx, r.channel, ts, r.user)
-	if h, err := a.store.FindIncidentByID(ctx, inc.ID); err == nil && h.IsPinned(ts) {
-		r.text(ctx, fmt.Sprintf(":pushpin: Added to the timeline of incident #%d.", inc.ID))
-	}
+// plainText turns a message for Slack into plain text for a form: mentions
+// become names when the directory knows them.
+func (a *App) plainText(msg string) string {
+	return views.PlainMentions(msg, a.users.cachedName)
 }

@@ -5,77 +5,113 @@ import (
 	"fmt"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/bot/outbound"
 	"github.com/incidentbot/incidentbot/bot/postmortem"
 	"github.com/incidentbot/incidentbot/bot/views"
-	"github.com/slack-go/slack"
 )
 
-// postmortemOptions returns the rendering options for postmortem drafts.
-func (a *App) postmortemOptions() postmortem.Options {
-	return postmortem.Options{Location: a.loc, Policy: a.policy, UserName: a.opt.UserName, Now: a.now()}
+// Postmortem drafts the postmortem of a resolved or closed incident again,
+// from its timeline as it is now.
+func (a *App) Postmortem(ctx context.Context, c *call, id int64) error {
+	_, err := a.change(ctx, c, id, func(inc *incident.Incident, _ bool) (incident.Change, error) {
+		if inc.Status.Open() {
+			return incident.Change{}, incident.Errorf(incident.ECONFLICT, "The postmortem is drafted once incident #%d is resolved; it is still %s.", inc.ID, inc.Status)
+		}
+		if inc.Status == incident.StatusCancelled {
+			return incident.Change{}, incident.Errorf(incident.ECONFLICT, "Incident #%d was cancelled: it needs no postmortem.", inc.ID)
+		}
+		c.ack = fmt.Sprintf(":page_facing_up: The postmortem draft of incident #%d is on its way to its war room.", inc.ID)
+		return a.draftPostmortem(inc, c.Actor, false), nil
+	})
+	return err
 }
 
-// publishPostmortem drafts the postmortem from the timeline, records that
-// it did, uploads it to the war room, writes it to the postmortem
-// directory (and git) when configured, and, at close, tells the
-// announcement channels that the report is ready. Private incidents are
-// never announced beyond their war room.
-func (a *App) publishPostmortem(ctx context.Context, id int64, actor string, atClose bool) error {
-	inc, _, err := a.store.UpdateIncident(ctx, id, func(i *incident.Incident) ([]incident.Event, error) {
-		if i.Status.Open() {
-			return nil, incident.Errorf(incident.ECONFLICT, "Incident #%d is still %s; the postmortem is drafted once it is resolved.", i.ID, i.Status)
-		}
-		return []incident.Event{{At: a.now(), Actor: actor, Kind: incident.EventPostmortem}}, nil
-	})
-	if err != nil {
-		return err
-	}
-	evs, err := a.store.Events(ctx, id)
-	if err != nil {
-		return err
-	}
-	o := a.postmortemOptions()
-	draft, err := postmortem.Draft(inc, evs, o)
-	if err != nil {
-		return fmt.Errorf("draft postmortem of incident %d: %w", id, err)
-	}
+// draftPostmortem records that a draft is made and queues it: uploaded to
+// the war room, written to the postmortem directory (and git) for a public
+// incident, and at close announced as ready.
+func (a *App) draftPostmortem(inc *incident.Incident, actor string, atClose bool) incident.Change {
+	inc.Drafts++
+	ch := incident.Change{Events: []incident.Event{{At: a.now(), Actor: actor, Kind: incident.EventPostmortem, Fields: map[string]string{"draft": fmt.Sprint(inc.Drafts)}}}}
+	ch.Effects = append(ch.Effects, effect(effUpload, laneRoom, payload{Draft: inc.Drafts}))
 	// A private incident's draft stays in its war room: the postmortem
 	// directory is usually a shared repository.
-	if dir := a.opt.Postmortem.Dir; dir != "" && !inc.Private {
-		path, err := postmortem.WriteFile(dir, inc, draft)
-		if err != nil {
-			a.log.Error("write postmortem file", "incident_id", id, "err", err)
-		} else if a.opt.Postmortem.GitCommit {
-			msg := fmt.Sprintf("Postmortem draft for incident #%d: %s", inc.ID, views.Plain(inc.Title))
-			if err := postmortem.GitCommit(ctx, dir, path, msg); err != nil {
-				a.log.Error("commit postmortem", "incident_id", id, "err", err)
-			}
-		}
+	if a.opt.Postmortem.Dir != "" && !inc.Private {
+		ch.Effects = append(ch.Effects, effect(effPostmortemFile, laneGit, payload{Draft: inc.Drafts}))
 	}
-	if inc.ChannelID == "" {
-		return nil
+	if atClose && !inc.Private {
+		text := fmt.Sprintf(":page_facing_up: Incident #%d (%s) is closed; its postmortem draft is ready in <#%s>.", inc.ID, inc.Title, inc.ChannelID)
+		ch.Effects = append(ch.Effects, threads(inc, payload{Msg: msgNotice, Text: text}, true)...)
 	}
-	m := postmortem.ComputeMetrics(inc, evs)
-	_, err = a.api.UploadFileContext(ctx, slack.UploadFileParameters{
-		Channel:        inc.ChannelID,
-		Filename:       postmortem.FileName(inc),
-		Title:          fmt.Sprintf("Postmortem draft: incident #%d", inc.ID),
-		Content:        draft,
-		FileSize:       len(draft),
-		InitialComment: postmortem.Summary(inc, m, o),
-	})
+	return ch
+}
+
+// postmortemOptions renders drafts with people's names, asked of Slack
+// (and cached): a draft is read outside Slack, where <@U123> means nothing.
+func (a *App) postmortemOptions(ctx context.Context) postmortem.Options {
+	return postmortem.Options{Location: a.loc, Policy: a.policy, Now: a.now(),
+		UserName: func(id string) string { return a.users.name(ctx, id) }}
+}
+
+// draft renders the postmortem of the delivery's incident.
+func (d delivery) draft(ctx context.Context) (string, postmortem.Options, []incident.Event, error) {
+	evs, err := d.a.store.Events(ctx, d.inc.ID)
 	if err != nil {
-		return fmt.Errorf("upload postmortem of incident %d: %w", id, err)
+		return "", postmortem.Options{}, nil, err
 	}
-	if !atClose || inc.Private {
-		return nil
+	o := d.a.postmortemOptions(ctx)
+	md, err := postmortem.Draft(d.inc, evs, o)
+	if err != nil {
+		return "", o, nil, fmt.Errorf("%w: %v", errCorrupt, err)
 	}
-	text := fmt.Sprintf(":page_facing_up: Incident #%d (%s) is closed; its postmortem draft is ready in <#%s>.", inc.ID, inc.Title, inc.ChannelID)
-	blocks, plain := views.Notice(text)
-	for _, ann := range inc.Announcements {
-		if _, err := a.post(ctx, ann.ChannelID, blocks, plain, slack.MsgOptionTS(ann.TS), slack.MsgOptionBroadcast()); err != nil {
-			a.log.Error("announce postmortem", "incident_id", id, "channel_id", ann.ChannelID, "err", err)
+	return md, o, evs, nil
+}
+
+// upload shares the draft in the war room, under a title unique to the
+// draft so that an upload whose answer was lost is found, not repeated.
+func (d delivery) upload(ctx context.Context) error {
+	room, err := d.room()
+	if err != nil || room == "" {
+		return d.orDone(ctx, err)
+	}
+	title := fmt.Sprintf("Postmortem draft: incident #%d (draft %d)", d.inc.ID, d.p.Draft)
+	if d.recheck {
+		found, err := d.a.slack.FindFile(ctx, room, title, d.e.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if found {
+			return d.done(ctx, nil)
 		}
 	}
-	return nil
+	md, o, evs, err := d.draft(ctx)
+	if err != nil {
+		return err
+	}
+	summary := postmortem.Summary(d.inc, postmortem.ComputeMetrics(d.inc, evs), o)
+	if err := d.a.slack.Upload(ctx, room, postmortem.FileName(d.inc), title, md, summary); err != nil {
+		return err
+	}
+	return d.done(ctx, nil)
+}
+
+// postmortemFile writes the draft to the postmortem directory and commits
+// it. Writing the same file again is harmless, and committing an unchanged
+// file does nothing, so a repeat after a crash changes nothing.
+func (d delivery) postmortemFile(ctx context.Context) error {
+	md, _, _, err := d.draft(ctx)
+	if err != nil {
+		return err
+	}
+	dir := d.a.opt.Postmortem.Dir
+	path, err := postmortem.WriteFile(dir, d.inc, md)
+	if err != nil {
+		return outbound.PermanentError(err.Error())
+	}
+	if d.a.opt.Postmortem.GitCommit {
+		msg := fmt.Sprintf("Postmortem draft for incident #%d: %s", d.inc.ID, views.Plain(d.inc.Title))
+		if err := postmortem.GitCommit(ctx, dir, path, msg); err != nil {
+			return err
+		}
+	}
+	return d.done(ctx, nil)
 }

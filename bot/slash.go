@@ -4,23 +4,26 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
 
 	"github.com/incidentbot/incidentbot/bot/command"
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/views"
-	"github.com/slack-go/slack"
 )
 
-// handleSlash serves /incident. It acks at once (with an error or a
-// "working on it" line when that needs no I/O), then does the work and
-// answers through the response_url.
-func (a *App) handleSlash(ctx context.Context, sc slack.SlashCommand, ack func(any)) {
-	r := replier{a: a, user: sc.UserID, channel: sc.ChannelID, responseURL: sc.ResponseURL}
+// onSlash routes /incident: read-only commands are answered in the ack,
+// forms are opened, and everything else becomes one request, checked,
+// stored and acknowledged (see accept).
+func (a *App) onSlash(ctx context.Context, sc slack.SlashCommand, env string, ack func(any)) {
 	cmd, err := command.Parse(sc.Text)
 	if err != nil {
 		ack(ackError(err, ""))
 		return
 	}
+	o := op{Actor: sc.UserID, Channel: sc.ChannelID, ResponseURL: sc.ResponseURL, Via: viaCommand}
+	keys := []string{env, "trigger:" + sc.TriggerID}
 	switch cmd.Kind {
 	case command.KindHelp:
 		if cmd.Help != "" && cmd.Help != command.KindHelp {
@@ -29,74 +32,113 @@ func (a *App) handleSlash(ctx context.Context, sc slack.SlashCommand, ack func(a
 		}
 		ack(a.helpAck)
 		return
+	case command.KindList:
+		ack(a.listReply(ctx, sc.UserID, sc.ChannelID, cmd.Page))
+		return
 	case command.KindDeclare:
 		if cmd.Title == "" {
-			ack(nil)
-			a.openDeclareModal(ctx, sc, r, cmd.Severity, cmd.Private)
+			a.openDeclareForm(ctx, sc, cmd, ack)
 			return
 		}
+		// A title goes into announcements: one that would ping a channel is
+		// refused as typed, rather than quietly defused.
 		if err := incident.CheckTitle(cmd.Title); err != nil {
-			ack(ackError(err, ""))
+			ack(ackError(err, safeCommandText(cmd.Title)))
 			return
 		}
-		ack(ackText(":hourglass_flowing_sand: Declaring the incident…"))
-		a.declare(ctx, r, incident.DeclareRequest{
-			Title:      safeCommandText(cmd.Title),
-			Severity:   cmd.Severity,
-			Private:    cmd.Private,
-			DeclaredBy: sc.UserID,
-		})
-		return
-	case command.KindList:
-		ack(nil)
-		a.list(ctx, r)
+		o.Kind, o.Title, o.Severity, o.Private = opDeclare, safeCommandText(cmd.Title), cmd.Severity, cmd.Private
+		a.accept(ctx, o, keys, ack, ackFor(""))
 		return
 	}
-	ack(nil)
-	inc, err := a.target(ctx, cmd, sc)
+	inc, err := a.commandTarget(ctx, cmd, sc)
+	lost := safeCommandText(cmd.Text)
 	if err != nil {
-		r.err(ctx, err, lostText(cmd))
+		a.fail("find the incident of a command", err)
+		ack(ackError(err, lost))
 		return
 	}
 	if inc == nil {
-		incs, err := a.visibleOpen(ctx, sc.UserID)
-		if err != nil {
-			r.err(ctx, err, lostText(cmd))
-			return
-		}
-		intro := fmt.Sprintf("Which incident? Run the command in its war room, or give its number: `/incident 42 %s`.", strings.TrimSpace(sc.Text))
-		if len(incs) == 0 {
-			r.blocks(ctx, "There is no open incident.", views.ErrorReply("There is no open incident. Declare one with `/incident declare TITLE`.", lostText(cmd)))
-			return
-		}
-		r.blocks(ctx, intro, a.env().List(incs, views.Escape(intro)))
+		ack(a.whichIncident(ctx, sc))
 		return
 	}
-	a.run(ctx, r, sc.TriggerID, inc, cmd)
+	o.Incident = inc.ID
+	switch cmd.Kind {
+	case command.KindTimeline:
+		reply, err := a.timelineReply(ctx, inc, cmd.Page)
+		if err != nil {
+			a.fail("read the timeline", err, "incident_id", inc.ID)
+			ack(ackError(err, ""))
+			return
+		}
+		ack(reply)
+		return
+	case command.KindTasks:
+		ack(ackBlocks(fmt.Sprintf("Action items of incident #%d", inc.ID), a.env().Tasks(inc, cmd.Page)))
+		return
+	case command.KindUpdate:
+		if cmd.Text == "" {
+			a.openUpdateForm(ctx, inc, sc, ack)
+			return
+		}
+		o.Kind, o.Text, o.Next, o.Status = opUpdate, safeCommandText(cmd.Text), cmd.Next, cmd.Status
+	case command.KindRole:
+		if a.handoffNeeded(inc, cmd) {
+			a.openHandoffForm(ctx, inc, sc, cmd, ack)
+			return
+		}
+		o.Kind, o.Role, o.User, o.UserName, o.Force = opRole, cmd.Role, cmd.User, cmd.UserName, cmd.Force
+	case command.KindSeverity:
+		o.Kind, o.Severity = opSeverity, cmd.Severity
+	case command.KindStatus:
+		o.Kind, o.Status = opStatus, cmd.Status
+	case command.KindAccept:
+		o.Kind = opAccept
+	case command.KindNote:
+		o.Kind, o.Text = opNote, safeCommandText(cmd.Text)
+	case command.KindResolve:
+		o.Kind, o.Text = opResolve, safeCommandText(cmd.Text)
+	case command.KindClose:
+		o.Kind = opClose
+	case command.KindCancel:
+		o.Kind, o.Text = opCancel, safeCommandText(cmd.Text)
+	case command.KindCause:
+		o.Kind, o.Text = opCause, safeCommandText(cmd.Text)
+	case command.KindImpact:
+		o.Kind, o.Text = opImpact, safeCommandText(cmd.Text)
+	case command.KindTask:
+		o.Kind, o.Text, o.User, o.UserName = opTask, safeCommandText(cmd.Text), cmd.User, cmd.UserName
+	case command.KindTaskDone, command.KindTaskReopen:
+		o.Kind, o.Task, o.Done = opTaskDone, cmd.TaskID, cmd.Kind == command.KindTaskDone
+	case command.KindPostmortem:
+		o.Kind = opPostmortem
+	case command.KindSnooze:
+		o.Kind = opSnooze
+	default:
+		ack(a.helpAck)
+		return
+	}
+	if o.Status != "" {
+		st, err := incident.ParseStatus(o.Status)
+		if err != nil {
+			ack(ackError(err, lost))
+			return
+		}
+		o.Status = string(st)
+	}
+	a.accept(ctx, o, keys, ack, ackFor(lost))
 }
 
-// lostText is the user's free text in a command, shown back on refusal.
-func lostText(cmd command.Command) string {
-	return cmd.Text
-}
-
-// safeCommandText neutralises broadcasts and disguised links in text typed
-// in a slash command.
-func safeCommandText(s string) string {
-	out, _ := views.FromCommand(strings.TrimSpace(s))
-	return out
-}
-
-// target finds the incident a command is about: the number given, else the
-// war room the command was typed in. It returns nil, nil when neither.
-func (a *App) target(ctx context.Context, cmd command.Command, sc slack.SlashCommand) (*incident.Incident, error) {
+// commandTarget finds the incident a command is about: the number given,
+// else the war room the command was typed in; nil when neither. A private
+// incident the person may not see does not exist for them.
+func (a *App) commandTarget(ctx context.Context, cmd command.Command, sc slack.SlashCommand) (*incident.Incident, error) {
 	if cmd.Incident != 0 {
 		inc, err := a.store.FindIncidentByID(ctx, cmd.Incident)
 		if err != nil {
 			return nil, err
 		}
-		if !a.canSee(inc, sc.UserID, sc.ChannelID) {
-			return nil, incident.Errorf(incident.ENOTFOUND, "Incident #%d does not exist.", cmd.Incident)
+		if err := a.policy.CheckCanSee(inc, sc.UserID, a.inWarRoom(ctx, inc, sc.UserID, sc.ChannelID)); err != nil {
+			return nil, err
 		}
 		return inc, nil
 	}
@@ -107,163 +149,160 @@ func (a *App) target(ctx context.Context, cmd command.Command, sc slack.SlashCom
 	return inc, err
 }
 
-// canSee keeps private incidents private: outside its war room, only its
-// role holders and admins know it exists.
-func (a *App) canSee(inc *incident.Incident, user, channel string) bool {
-	if !inc.Private || (channel != "" && channel == inc.ChannelID) {
-		return true
+// whichIncident answers a command typed outside any war room without a
+// number: with the open incidents to choose from.
+func (a *App) whichIncident(ctx context.Context, sc slack.SlashCommand) map[string]any {
+	incs, _, err := a.visibleOpen(ctx, sc.UserID, sc.ChannelID, 1)
+	if err != nil {
+		a.fail("list open incidents", err)
+		return ackError(err, "")
 	}
-	return user == inc.Operator || user == inc.Spokesperson || user == inc.DeclaredBy || a.policy.IsAdmin(user)
+	if len(incs) == 0 {
+		return ackBlocks("There is no open incident.", views.ErrorReply("There is no open incident. Declare one with `/incident declare TITLE`.", ""))
+	}
+	intro := fmt.Sprintf("Which incident? Run the command in its war room, or give its number: `/incident 42 %s`.", views.Escape(strings.TrimSpace(sc.Text)))
+	return ackBlocks(intro, a.env().List(incs, intro))
 }
 
-func (a *App) visibleOpen(ctx context.Context, user string) ([]*incident.Incident, error) {
-	incs, err := a.store.FindIncidents(ctx, incident.Filter{OpenOnly: true})
-	if err != nil {
-		return nil, err
+// listPage is how many incidents one page of /incident list shows.
+const listPage = 20
+
+// visibleOpen returns page (from 1) of the open incidents user may see,
+// newest first, and how many they may see in all. Private incidents show
+// to their role holders and admins, and in their own war room.
+func (a *App) visibleOpen(ctx context.Context, user, channel string, page int) ([]*incident.Incident, int, error) {
+	if page < 1 {
+		page = 1
 	}
-	out := incs[:0]
-	for _, inc := range incs {
-		if inc.Status.Open() && a.canSee(inc, user, "") {
+	skip := (page - 1) * listPage
+	var out []*incident.Incident
+	total := 0
+	err := a.eachOpen(ctx, func(inc *incident.Incident) bool {
+		if !a.policy.CanSee(inc, user, inc.ChannelID != "" && inc.ChannelID == channel) {
+			return true
+		}
+		total++
+		if total > skip && len(out) < listPage {
 			out = append(out, inc)
 		}
-	}
-	return out, nil
+		return true
+	})
+	return out, total, err
 }
 
-func (a *App) list(ctx context.Context, r replier) {
-	incs, err := a.visibleOpen(ctx, r.user)
+// eachOpen calls fn with the open incidents, newest first, until it
+// returns false. It reads in batches, so a long list costs only what is
+// shown.
+func (a *App) eachOpen(ctx context.Context, fn func(*incident.Incident) bool) error {
+	incs, err := a.store.FindIncidents(ctx, incident.Filter{OpenOnly: true})
 	if err != nil {
-		r.err(ctx, err, "")
-		return
+		return err
 	}
-	r.blocks(ctx, fmt.Sprintf("%d open incidents", len(incs)), a.env().List(incs, fmt.Sprintf("*Open incidents (%d)*", len(incs))))
+	for _, inc := range incs {
+		if !fn(inc) {
+			return nil
+		}
+	}
+	return nil
 }
 
-// run executes a command about inc.
-func (a *App) run(ctx context.Context, r replier, triggerID string, inc *incident.Incident, cmd command.Command) {
-	now := a.now()
-	p := a.policy
-	var change func(*incident.Incident) ([]incident.Event, error)
-	// after tells people about the change; every command that reaches the
-	// shared store update below sets it.
-	var after func(*incident.Incident, []incident.Event)
-	switch cmd.Kind {
-	case command.KindSeverity:
-		change = func(i *incident.Incident) ([]incident.Event, error) {
-			return i.SetSeverity(p, r.user, cmd.Severity, now)
-		}
-		after = func(i *incident.Incident, evs []incident.Event) { a.announceChange(ctx, i, evs) }
-	case command.KindStatus:
-		st, err := incident.ParseStatus(cmd.Status)
-		if err != nil {
-			r.err(ctx, err, "")
-			return
-		}
-		if st == incident.StatusClosed {
-			a.closeIncident(ctx, r, inc.ID)
-			return
-		}
-		change = func(i *incident.Incident) ([]incident.Event, error) { return i.SetStatus(p, r.user, st, now) }
-		after = func(i *incident.Incident, evs []incident.Event) { a.announceChange(ctx, i, evs) }
-	case command.KindRole:
-		role, err := incident.ParseRole(cmd.Role)
-		if err != nil {
-			r.err(ctx, err, "")
-			return
-		}
-		user, err := a.resolveUser(ctx, cmd.User, cmd.UserName)
-		if err != nil {
-			r.err(ctx, err, "")
-			return
-		}
-		a.requestRole(ctx, r, triggerID, inc, role, user, cmd.Force)
-		return
-	case command.KindAccept:
-		a.acceptHandoff(ctx, r, inc.ID)
-		return
-	case command.KindUpdate:
-		if cmd.Text == "" {
-			if !p.CanUpdate(inc, r.user) {
-				r.err(ctx, incident.Errorf(incident.EUNAUTHORIZED, "Only the spokesperson, the operator or an incidentbot admin can post status updates."), "")
-				return
-			}
-			if err := a.openView(ctx, triggerID, a.env().UpdateModal(inc, "")); err != nil {
-				r.err(ctx, err, "")
-			}
-			return
-		}
-		var status incident.Status
-		if cmd.Status != "" {
-			st, err := incident.ParseStatus(cmd.Status)
-			if err != nil {
-				r.err(ctx, err, cmd.Text)
-				return
-			}
-			status = st
-		}
-		a.postUpdate(ctx, r, inc.ID, incident.Update{Status: status, Text: safeCommandText(cmd.Text), Next: cmd.Next}, cmd.Text)
-		return
-	case command.KindNote:
-		change = func(i *incident.Incident) ([]incident.Event, error) {
-			return i.AddNote(p, r.user, safeCommandText(cmd.Text), now)
-		}
-		after = func(i *incident.Incident, evs []incident.Event) {
-			r.text(ctx, fmt.Sprintf(":memo: Added to the timeline of incident #%d.", i.ID))
-		}
-	case command.KindTimeline:
-		a.showTimeline(ctx, r, inc)
-		return
-	case command.KindResolve:
-		change = func(i *incident.Incident) ([]incident.Event, error) {
-			return i.Resolve(p, r.user, safeCommandText(cmd.Text), now)
-		}
-		after = func(i *incident.Incident, evs []incident.Event) { a.announceChange(ctx, i, evs) }
-	case command.KindClose:
-		a.closeIncident(ctx, r, inc.ID)
-		return
-	case command.KindCause:
-		change = func(i *incident.Incident) ([]incident.Event, error) {
-			return i.SetCause(p, r.user, safeCommandText(cmd.Text), now)
-		}
-		after = func(i *incident.Incident, evs []incident.Event) {
-			r.text(ctx, fmt.Sprintf(":mag: Root cause of incident #%d recorded; it goes into the postmortem.", i.ID))
-		}
-	case command.KindImpact:
-		change = func(i *incident.Incident) ([]incident.Event, error) {
-			return i.SetImpact(p, r.user, safeCommandText(cmd.Text), now)
-		}
-		after = func(i *incident.Incident, evs []incident.Event) {
-			r.text(ctx, fmt.Sprintf(":busts_in_silhouette: Impact of incident #%d recorded.", i.ID))
-		}
-	case command.KindTask:
-		owner, err := a.resolveUser(ctx, cmd.User, cmd.UserName)
-		if err != nil && cmd.User+cmd.UserName != "" {
-			r.err(ctx, err, cmd.Text)
-			return
-		}
-		a.addTask(ctx, r, inc.ID, safeCommandText(cmd.Text), owner)
-		return
-	case command.KindTasks:
-		r.blocks(ctx, fmt.Sprintf("Action items of incident #%d", inc.ID), a.env().Tasks(inc))
-		return
-	case command.KindTaskDone, command.KindTaskReopen:
-		a.setTaskDone(ctx, r, inc.ID, cmd.TaskID, cmd.Kind == command.KindTaskDone)
-		return
-	case command.KindPostmortem:
-		a.postmortem(ctx, r, inc)
-		return
-	case command.KindSnooze:
-		a.snooze(ctx, r, inc.ID)
-		return
-	default:
-		r.text(ctx, command.HelpText())
-		return
-	}
-	inc, evs, err := a.store.UpdateIncident(ctx, inc.ID, change)
+// listReply answers /incident list.
+func (a *App) listReply(ctx context.Context, user, channel string, page int) map[string]any {
+	incs, total, err := a.visibleOpen(ctx, user, channel, page)
 	if err != nil {
-		r.err(ctx, err, lostText(cmd))
+		a.fail("list open incidents", err)
+		return ackError(err, "")
+	}
+	if page < 1 {
+		page = 1
+	}
+	pages := (total + listPage - 1) / listPage
+	head := fmt.Sprintf("*Open incidents (%d)*", total)
+	if pages > 1 {
+		head = fmt.Sprintf("*Open incidents (%d)*, page %d of %d", total, page, pages)
+	}
+	if len(incs) == 0 && total > 0 {
+		return ackText(fmt.Sprintf("There are %d page(s) of open incidents; there is no page %d.", pages, page))
+	}
+	blocks := a.env().List(incs, head)
+	if page < pages {
+		blocks = append(blocks, views.Context(fmt.Sprintf("More: `/incident list --page %d`.", page+1)))
+	}
+	return ackBlocks(fmt.Sprintf("%d open incidents", total), blocks)
+}
+
+// formMeta is what a modal carries in its private_metadata: which
+// incident, where the person opened it, and the response_url of the
+// command, so that a form opened from a channel the bot is not in can
+// still answer there.
+type formMeta struct {
+	Incident    int64  `json:"i,omitempty"`
+	Channel     string `json:"c,omitempty"`
+	ResponseURL string `json:"r,omitempty"`
+	Role        string `json:"role,omitempty"`
+	To          string `json:"to,omitempty"`
+}
+
+// openForm acknowledges, then opens a modal: views.open must use the
+// trigger within 3 s, and the ack comes first.
+func (a *App) openForm(ctx context.Context, trigger string, v slack.ModalViewRequest, ack func(any)) {
+	ack(nil)
+	if err := a.slack.OpenView(ctx, trigger, v); err != nil {
+		a.log.Warn("open a form", "callback_id", v.CallbackID, "err", err)
+	}
+}
+
+func (a *App) openDeclareForm(ctx context.Context, sc slack.SlashCommand, cmd command.Command, ack func(any)) {
+	if cmd.Severity != "" {
+		if _, err := a.policy.Severity(cmd.Severity); err != nil {
+			ack(ackError(err, ""))
+			return
+		}
+	}
+	meta := encodeMeta(formMeta{Channel: sc.ChannelID, ResponseURL: sc.ResponseURL})
+	a.openForm(ctx, sc.TriggerID, a.env().DeclareModal(views.DeclareForm{Severity: cmd.Severity, Private: cmd.Private, Operator: sc.UserID, Metadata: meta}), ack)
+}
+
+func (a *App) openUpdateForm(ctx context.Context, inc *incident.Incident, sc slack.SlashCommand, ack func(any)) {
+	if err := inc.CheckOpen(); err != nil {
+		ack(ackError(err, ""))
 		return
 	}
-	a.refresh(ctx, inc.ID)
-	after(inc, evs)
+	if err := a.policy.CheckCanUpdate(inc, sc.UserID); err != nil {
+		ack(ackError(err, ""))
+		return
+	}
+	meta := encodeMeta(formMeta{Incident: inc.ID, Channel: sc.ChannelID, ResponseURL: sc.ResponseURL})
+	a.openForm(ctx, sc.TriggerID, a.env().UpdateModal(inc, "", meta), ack)
+}
+
+// handoffNeeded reports whether a role command must go through a handoff
+// brief: the role is held by someone else and not forced.
+func (a *App) handoffNeeded(inc *incident.Incident, cmd command.Command) bool {
+	holder := inc.Holder(incident.Role(mustRole(cmd.Role)))
+	return holder != "" && !cmd.Force && cmd.User != "" && holder != cmd.User
+}
+
+func mustRole(s string) incident.Role {
+	r, _ := incident.ParseRole(s)
+	return r
+}
+
+func (a *App) openHandoffForm(ctx context.Context, inc *incident.Incident, sc slack.SlashCommand, cmd command.Command, ack func(any)) {
+	role := mustRole(cmd.Role)
+	if err := a.policy.CheckCanHandOff(inc, sc.UserID, role); err != nil {
+		ack(ackError(err, ""))
+		return
+	}
+	// Before asking for a brief, make sure the person exists: a Tier 4
+	// read, cached, bounded well inside the 3 s the trigger lives.
+	lctx, cancel := context.WithTimeout(ctx, time.Second)
+	err := a.checkPerson(lctx, &call{}, cmd.User)
+	cancel()
+	if err != nil && incident.ErrorCode(err) != incident.EINTERNAL {
+		ack(ackError(err, ""))
+		return
+	}
+	meta := encodeMeta(formMeta{Incident: inc.ID, Channel: sc.ChannelID, ResponseURL: sc.ResponseURL, Role: string(role), To: cmd.User})
+	a.openForm(ctx, sc.TriggerID, a.env().HandoffModal(inc, role, cmd.User, meta), ack)
 }

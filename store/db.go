@@ -288,6 +288,10 @@ func (db *DB) Close() error {
 	return nil
 }
 
+// WriteTransactions counts the write transactions run so far: concurrent
+// writes share one through the group commit.
+func (db *DB) WriteTransactions() int64 { return db.groups.Load() }
+
 // Path returns the file the store was opened on.
 func (db *DB) Path() string { return db.path }
 

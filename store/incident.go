@@ -278,12 +278,12 @@ func putIncident(tx *bolt.Tx, old, inc *incident.Incident) (*incident.Incident, 
 	}
 	stored := rec.incident(inc.ID)
 
-	// open: every incident not closed.
-	if open := tx.Bucket(bucketOpen); stored.Status == incident.StatusClosed {
+	// open: every incident not ended (closed or cancelled).
+	if open := tx.Bucket(bucketOpen); stored.Status.Ended() {
 		if err := open.Delete(key); err != nil {
 			return nil, err
 		}
-	} else if old == nil || old.Status == incident.StatusClosed {
+	} else if old == nil || old.Status.Ended() {
 		if err := open.Put(key, nil); err != nil {
 			return nil, err
 		}

@@ -31,6 +31,9 @@ type incidentRecord struct {
 	ChannelID     string               `json:"channel_id,omitempty"`
 	ChannelName   string               `json:"channel_name,omitempty"`
 	CardTS        string               `json:"card_ts,omitempty"`
+	CardHash      string               `json:"card_hash,omitempty"`
+	Topic         string               `json:"topic,omitempty"`
+	WarRoomError  string               `json:"war_room_error,omitempty"`
 	Announcements []announcementRecord `json:"announcements,omitempty"`
 
 	DeclaredAt     time.Time        `json:"declared_at,omitzero"`
@@ -50,11 +53,13 @@ type incidentRecord struct {
 	ActionItems []actionItemRecord `json:"action_items,omitempty"`
 	Updates     int                `json:"updates,omitempty"`
 	LateUpdates int                `json:"late_updates,omitempty"`
+	Drafts      int                `json:"drafts,omitempty"`
 }
 
 type announcementRecord struct {
 	ChannelID string `json:"channel_id"`
 	TS        string `json:"ts"`
+	Error     string `json:"error,omitempty"`
 }
 
 type reminderRecord struct {
@@ -111,6 +116,9 @@ func toIncidentRecord(inc *incident.Incident) *incidentRecord {
 		ChannelID:      inc.ChannelID,
 		ChannelName:    inc.ChannelName,
 		CardTS:         inc.CardTS,
+		CardHash:       inc.CardHash,
+		Topic:          inc.Topic,
+		WarRoomError:   inc.WarRoomError,
 		DeclaredAt:     utc(inc.DeclaredAt),
 		AcknowledgedAt: utc(inc.AcknowledgedAt),
 		MitigatedAt:    utc(inc.MitigatedAt),
@@ -124,9 +132,10 @@ func toIncidentRecord(inc *incident.Incident) *incidentRecord {
 		Pinned:         append([]string(nil), inc.Pinned...),
 		Updates:        inc.Updates,
 		LateUpdates:    inc.LateUpdates,
+		Drafts:         inc.Drafts,
 	}
 	for _, a := range inc.Announcements {
-		r.Announcements = append(r.Announcements, announcementRecord{ChannelID: a.ChannelID, TS: a.TS})
+		r.Announcements = append(r.Announcements, announcementRecord{ChannelID: a.ChannelID, TS: a.TS, Error: a.Error})
 	}
 	for _, p := range inc.Pending {
 		r.Pending = append(r.Pending, reminderRecord{
@@ -166,6 +175,9 @@ func (r *incidentRecord) incident(id int64) *incident.Incident {
 		ChannelID:      r.ChannelID,
 		ChannelName:    r.ChannelName,
 		CardTS:         r.CardTS,
+		CardHash:       r.CardHash,
+		Topic:          r.Topic,
+		WarRoomError:   r.WarRoomError,
 		DeclaredAt:     utc(r.DeclaredAt),
 		AcknowledgedAt: utc(r.AcknowledgedAt),
 		MitigatedAt:    utc(r.MitigatedAt),
@@ -179,9 +191,10 @@ func (r *incidentRecord) incident(id int64) *incident.Incident {
 		Pinned:         append([]string(nil), r.Pinned...),
 		Updates:        r.Updates,
 		LateUpdates:    r.LateUpdates,
+		Drafts:         r.Drafts,
 	}
 	for _, a := range r.Announcements {
-		inc.Announcements = append(inc.Announcements, incident.Announcement{ChannelID: a.ChannelID, TS: a.TS})
+		inc.Announcements = append(inc.Announcements, incident.Announcement{ChannelID: a.ChannelID, TS: a.TS, Error: a.Error})
 	}
 	for _, p := range r.Pending {
 		inc.Pending = append(inc.Pending, incident.Reminder{

@@ -42,6 +42,20 @@ func markSeen(tx *bolt.Tx, keys []string, now time.Time) error {
 	return nil
 }
 
+// Seen reports whether any of keys was recorded by Receive. Errors are
+// internal.
+func (db *DB) Seen(ctx context.Context, keys []string) (bool, error) {
+	var seen bool
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		seen = seenAny(tx, keys)
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("seen: %w", err)
+	}
+	return seen, nil
+}
+
 // PruneSeen forgets deduplication keys recorded before olderThan and
 // returns how many it removed. It scans the whole seen bucket; run it from
 // a daily job. Errors are internal.

@@ -24,6 +24,12 @@ func TestDB_Receive(t *testing.T) {
 			t.Fatalf("%v: seq %d dup %v err %v", keys, seq, dup, err)
 		}
 	}
+	if seen, err := db.Seen(ctx, []string{"env:E9", "trigger:T1"}); err != nil || !seen {
+		t.Fatalf("Seen = %v, %v; want a recorded key seen", seen, err)
+	}
+	if seen, err := db.Seen(ctx, []string{"env:E9"}); err != nil || seen {
+		t.Fatalf("Seen = %v, %v; want an unknown key unseen", seen, err)
+	}
 	if _, _, err := db.Receive(ctx, req, []string{""}); incident.ErrorCode(err) != incident.EINVALID {
 		t.Fatalf("empty key: %v", err)
 	}

@@ -40,6 +40,7 @@ const (
 	KindTaskReopen Kind = "task_reopen"
 	KindPostmortem Kind = "postmortem"
 	KindSnooze     Kind = "snooze"
+	KindCancel     Kind = "cancel"
 )
 
 // Command is a parsed /incident command. Only the fields that its Kind uses
@@ -72,6 +73,9 @@ type Command struct {
 	TaskID int
 	// Help is the subcommand asked about by "/incident help SUBCOMMAND".
 	Help Kind
+	// Page is the page asked for by timeline, list and tasks (--page N);
+	// 0 means the first.
+	Page int
 }
 
 // kinds lists every Kind in the order help shows them, with its aliases.
@@ -99,6 +103,7 @@ var kinds = []struct {
 	{KindTaskReopen, nil}, // only "task reopen N"
 	{KindPostmortem, []string{"postmortem", "pm", "report"}},
 	{KindSnooze, []string{"snooze"}},
+	{KindCancel, []string{"cancel", "mistake"}},
 	{KindHelp, []string{"help", "h", "?", "-h", "--help"}},
 }
 
@@ -177,15 +182,17 @@ func (p *parser) parse() (Command, error) {
 		if cmd.Text == "" {
 			err = invalid("Missing text. Usage: %s", Usage(kind))
 		}
-	case KindResolve:
+	case KindResolve, KindCancel:
 		cmd.Text = p.span(args)
+	case KindTimeline, KindList, KindTasks:
+		cmd.Page, err = parsePage(kind, args)
 	case KindTask:
 		err = p.task(&cmd, args)
 	case KindTaskDone:
 		cmd.TaskID, err = parseTaskID(kind, args)
 	case KindHelp:
 		err = p.help(&cmd, args)
-	default: // accept, timeline, list, close, tasks, postmortem, snooze
+	default: // accept, close, postmortem, snooze
 		err = noArgs(kind, args)
 	}
 	if err != nil {

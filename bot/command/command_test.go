@@ -210,7 +210,12 @@ func TestParse_Errors(t *testing.T) {
 		{"ZeroNumber", "#0 sev major", []string{`"#0" is not an incident number`}},
 		{"HugeNumber", "99999999999999999999 sev major", []string{"is not an incident number"}},
 		{"NumberOnly", "42", []string{"Say what to do with incident #42"}},
-		{"TimelineArgs", "timeline <!everyone>", []string{"takes nothing more", `"&lt;!everyone&gt;"`}},
+		{"TimelineArgs", "timeline <!everyone>", []string{"takes only --page N", `"&lt;!everyone&gt;"`}},
+		{"PageZero", "timeline --page 0", []string{"--page must be a page number from 1 to 10000"}},
+		{"PageWord", "list --page two", []string{"--page must be a page number", `"two"`}},
+		{"PageMissing", "tasks --page", []string{`"--page" needs a value`}},
+		{"PageExtra", "timeline --page 2 3", []string{"takes only --page N", `"3"`}},
+		{"PageUnknownFlag", "timeline --all", []string{"Unknown flag"}},
 		{"AcceptArgs", "accept now", []string{"`/incident accept` takes nothing more"}},
 		{"HelpUnknown", "help sevv", []string{`Unknown subcommand "sevv"`, `Did you mean "sev"?`}},
 	} {

@@ -2,6 +2,7 @@ package command
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
@@ -275,4 +276,41 @@ func unknownSubcommand(word string) error {
 		return invalid("Unknown subcommand %s. Did you mean %q? Run `/incident help` for the list.", quote(word), s)
 	}
 	return invalid("Unknown subcommand %s. To declare an incident, use `/incident declare TITLE`; run `/incident help` for the list.", quote(word))
+}
+
+// maxPage bounds --page: no list is that long, and a bound keeps the
+// number from overflowing.
+const maxPage = 10000
+
+// parsePage reads the optional --page N of timeline, list and tasks.
+func parsePage(kind Kind, args []token) (int, error) {
+	if len(args) == 0 {
+		return 0, nil
+	}
+	only := func(got string) error {
+		return invalid("`/incident %s` takes only --page N, but got %s. Usage: %s", aliasOf(kind), quote(got), Usage(kind))
+	}
+	s := args[0].s
+	name, val, hasVal := splitFlag(s)
+	switch {
+	case name != "--page" && name != "-p" && isFlag(s):
+		return 0, unknownFlag(kind, s)
+	case name != "--page" && name != "-p":
+		return 0, only(s)
+	}
+	rest := args[1:]
+	if !hasVal {
+		if len(rest) == 0 || isFlag(rest[0].s) {
+			return 0, missingValue(kind, s, "N")
+		}
+		val, rest = rest[0].s, rest[1:]
+	}
+	n, err := strconv.Atoi(val)
+	if err != nil || n < 1 || n > maxPage {
+		return 0, invalid("%s must be a page number from 1 to %d, not %s. Usage: %s", echo(name), maxPage, quote(val), Usage(kind))
+	}
+	if len(rest) > 0 {
+		return 0, only(rest[0].s)
+	}
+	return n, nil
 }

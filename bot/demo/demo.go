@@ -88,13 +88,12 @@ func Run(ctx context.Context, out io.Writer, o Options) error {
 	api := slack.New(fake.BotToken(), slack.OptionAPIURL(fake.APIURL()), slack.OptionAppLevelToken(fake.AppToken()))
 	p.app = bot.New(bot.Options{
 		Slack: api, Store: db, Policy: policy, AnnounceChannels: []string{announce},
-		Now: clk.Now, Logger: logger.With("component", "bot"),
+		Clock: clk, Logger: logger.With("component", "bot"),
 		Escalation:    bot.EscalationTarget{Users: []string{lead}},
 		Postmortem:    bot.PostmortemOptions{Dir: filepath.Join(dir, "postmortems")},
-		UserName:      func(id string) string { return p.names[id] },
 		SocketOptions: []socketmode.Option{socketmode.OptionPingInterval(time.Minute)},
 	})
-	p.sched = &nudge.Scheduler{Store: db, Policy: policy, Notifier: p.app, Now: clk.Now, Logger: logger}
+	p.sched = &nudge.Scheduler{Store: db, Planner: p.app, Now: clk.Now, Logger: logger}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- p.app.Run(runCtx) }()

@@ -53,7 +53,7 @@ func TestIncident_Permissions(t *testing.T) {
 		}, nil, nil},
 		{"AppointToEmptyRole", func(t *testing.T, inc *incident.Incident) { inc.Spokesperson = "" },
 			func(inc *incident.Incident, a string) error {
-				_, err := inc.AssignRole(p, a, incident.RoleSpokesperson, bob, false, at(time.Minute))
+				_, err := inc.AssignRole(p, a, incident.RoleSpokesperson, bob, false, true, at(time.Minute))
 				return err
 			}, []string{op, admin}, []string{sp, stranger, ""}},
 		{"OfferHandoff", nil, func(inc *incident.Incident, a string) error {
@@ -102,7 +102,7 @@ func TestIncident_Closed(t *testing.T) {
 			return err
 		},
 		"AssignRole": func(inc *incident.Incident) error {
-			_, err := inc.AssignRole(p, op, incident.RoleOperator, bob, true, now)
+			_, err := inc.AssignRole(p, op, incident.RoleOperator, bob, true, true, now)
 			return err
 		},
 		"OfferHandoff": func(inc *incident.Incident) error {
@@ -352,7 +352,7 @@ func TestIncident_AssignRole(t *testing.T) {
 		// Anyone may take an empty role for themselves.
 		inc := MustDeclare(t, p)
 		inc.Spokesperson = ""
-		evs, err := inc.AssignRole(p, stranger, incident.RoleSpokesperson, stranger, false, at(time.Minute))
+		evs, err := inc.AssignRole(p, stranger, incident.RoleSpokesperson, stranger, false, true, at(time.Minute))
 		MustOK(t, err)
 		MustKinds(t, evs, incident.EventRoleAssigned)
 		if inc.Spokesperson != stranger || inc.Communicator() != stranger {
@@ -365,7 +365,7 @@ func TestIncident_AssignRole(t *testing.T) {
 	t.Run("ManagerAppoints", func(t *testing.T) {
 		inc := MustDeclare(t, p)
 		inc.Spokesperson = ""
-		_, err := inc.AssignRole(p, op, incident.RoleSpokesperson, bob, false, at(time.Minute))
+		_, err := inc.AssignRole(p, op, incident.RoleSpokesperson, bob, false, true, at(time.Minute))
 		MustOK(t, err)
 		if inc.Spokesperson != bob {
 			t.Errorf("Spokesperson = %q", inc.Spokesperson)
@@ -374,19 +374,19 @@ func TestIncident_AssignRole(t *testing.T) {
 	t.Run("ErrUnauthorized", func(t *testing.T) {
 		inc := MustDeclare(t, p)
 		inc.Spokesperson = ""
-		_, err := inc.AssignRole(p, stranger, incident.RoleSpokesperson, bob, false, at(time.Minute))
+		_, err := inc.AssignRole(p, stranger, incident.RoleSpokesperson, bob, false, true, at(time.Minute))
 		MustCode(t, err, incident.EUNAUTHORIZED, "assign roles")
 	})
 	t.Run("ErrHeld", func(t *testing.T) {
 		for _, actor := range []string{op, sp, admin, stranger} {
 			inc := MustDeclare(t, p)
-			_, err := inc.AssignRole(p, actor, incident.RoleSpokesperson, bob, false, at(time.Minute))
+			_, err := inc.AssignRole(p, actor, incident.RoleSpokesperson, bob, false, true, at(time.Minute))
 			MustCode(t, err, incident.ECONFLICT, "<@USP> holds the spokesperson role", "handoff")
 		}
 	})
 	t.Run("ForceByOperator", func(t *testing.T) {
 		inc := MustDeclare(t, p)
-		evs, err := inc.AssignRole(p, op, incident.RoleSpokesperson, bob, true, at(time.Minute))
+		evs, err := inc.AssignRole(p, op, incident.RoleSpokesperson, bob, true, true, at(time.Minute))
 		MustOK(t, err)
 		MustKinds(t, evs, incident.EventRoleAssigned)
 		if inc.Spokesperson != bob || evs[0].Field("from") != sp {
@@ -395,7 +395,7 @@ func TestIncident_AssignRole(t *testing.T) {
 	})
 	t.Run("ForceByAdmin", func(t *testing.T) {
 		inc := MustDeclare(t, p)
-		_, err := inc.AssignRole(p, admin, incident.RoleOperator, bob, true, at(time.Minute))
+		_, err := inc.AssignRole(p, admin, incident.RoleOperator, bob, true, true, at(time.Minute))
 		MustOK(t, err)
 		if inc.Operator != bob {
 			t.Errorf("Operator = %q", inc.Operator)
@@ -404,7 +404,7 @@ func TestIncident_AssignRole(t *testing.T) {
 	t.Run("ErrForceUnauthorized", func(t *testing.T) {
 		for _, actor := range []string{sp, stranger} {
 			inc := MustDeclare(t, p)
-			_, err := inc.AssignRole(p, actor, incident.RoleOperator, bob, true, at(time.Minute))
+			_, err := inc.AssignRole(p, actor, incident.RoleOperator, bob, true, true, at(time.Minute))
 			MustCode(t, err, incident.EUNAUTHORIZED, "Only the operator or an incidentbot admin can force", "<@UOP>")
 		}
 	})
@@ -412,7 +412,7 @@ func TestIncident_AssignRole(t *testing.T) {
 		inc := MustDeclare(t, p)
 		_, err := inc.OfferHandoff(p, op, incident.RoleOperator, bob, incident.Brief{State: "s"}, at(time.Minute))
 		MustOK(t, err)
-		evs, err := inc.AssignRole(p, admin, incident.RoleOperator, stranger, true, at(2*time.Minute))
+		evs, err := inc.AssignRole(p, admin, incident.RoleOperator, stranger, true, true, at(2*time.Minute))
 		MustOK(t, err)
 		MustKinds(t, evs, incident.EventHandoffCancelled, incident.EventRoleAssigned)
 		if inc.Handoff != nil || evs[0].Field("to") != bob {
@@ -423,7 +423,7 @@ func TestIncident_AssignRole(t *testing.T) {
 		inc := MustDeclare(t, p)
 		_, err := inc.OfferHandoff(p, op, incident.RoleOperator, bob, incident.Brief{State: "s"}, at(time.Minute))
 		MustOK(t, err)
-		_, err = inc.AssignRole(p, op, incident.RoleSpokesperson, stranger, true, at(2*time.Minute))
+		_, err = inc.AssignRole(p, op, incident.RoleSpokesperson, stranger, true, true, at(2*time.Minute))
 		MustOK(t, err)
 		if inc.Handoff == nil {
 			t.Error("handoff of the other role was dropped")
@@ -431,27 +431,27 @@ func TestIncident_AssignRole(t *testing.T) {
 	})
 	t.Run("AcknowledgedAt", func(t *testing.T) {
 		inc := &incident.Incident{ID: 1, Status: incident.StatusInvestigating, Severity: "major"}
-		_, err := inc.AssignRole(p, bob, incident.RoleOperator, bob, false, at(3*time.Minute))
+		_, err := inc.AssignRole(p, bob, incident.RoleOperator, bob, false, true, at(3*time.Minute))
 		MustOK(t, err)
 		MustTime(t, "AcknowledgedAt", inc.AcknowledgedAt, at(3*time.Minute))
-		_, err = inc.AssignRole(p, bob, incident.RoleOperator, op, true, at(4*time.Minute))
+		_, err = inc.AssignRole(p, bob, incident.RoleOperator, op, true, true, at(4*time.Minute))
 		MustOK(t, err)
 		MustTime(t, "AcknowledgedAt", inc.AcknowledgedAt, at(3*time.Minute))
 	})
 	t.Run("ErrNoUser", func(t *testing.T) {
 		inc := MustDeclare(t, p)
-		_, err := inc.AssignRole(p, op, incident.RoleSpokesperson, "", false, at(time.Minute))
+		_, err := inc.AssignRole(p, op, incident.RoleSpokesperson, "", false, true, at(time.Minute))
 		MustCode(t, err, incident.EINVALID, "/incident role spokesperson @alice")
 	})
 	t.Run("ErrAlreadyHolds", func(t *testing.T) {
 		inc := MustDeclare(t, p)
-		_, err := inc.AssignRole(p, op, incident.RoleOperator, op, true, at(time.Minute))
+		_, err := inc.AssignRole(p, op, incident.RoleOperator, op, true, true, at(time.Minute))
 		MustCode(t, err, incident.EINVALID, "<@UOP> is already the operator")
 	})
 	t.Run("ResolvedAllowed", func(t *testing.T) {
 		inc := MustDeclare(t, p)
 		MustResolve(t, p, inc, at(time.Minute))
-		_, err := inc.AssignRole(p, op, incident.RoleSpokesperson, bob, true, at(2*time.Minute))
+		_, err := inc.AssignRole(p, op, incident.RoleSpokesperson, bob, true, true, at(2*time.Minute))
 		MustOK(t, err)
 	})
 }

@@ -34,6 +34,10 @@ const (
 	EventPostmortem       EventKind = "postmortem_drafted"
 	EventChannelCreated   EventKind = "channel_created"
 	EventArchived         EventKind = "channel_archived"
+	EventCancelled        EventKind = "cancelled"
+	// EventDeliveryFailed records something incidentbot could not say in
+	// Slack (a reminder, an announcement) and gave up on.
+	EventDeliveryFailed EventKind = "delivery_failed"
 )
 
 // Event is one immutable entry of an incident's timeline.

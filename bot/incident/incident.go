@@ -19,10 +19,13 @@ const (
 	StatusMonitoring    Status = "monitoring"
 	StatusResolved      Status = "resolved"
 	StatusClosed        Status = "closed"
+	// StatusCancelled ends an incident declared by mistake; like closed,
+	// it is final.
+	StatusCancelled Status = "cancelled"
 )
 
 // Statuses lists every status in lifecycle order.
-var Statuses = []Status{StatusInvestigating, StatusIdentified, StatusMonitoring, StatusResolved, StatusClosed}
+var Statuses = []Status{StatusInvestigating, StatusIdentified, StatusMonitoring, StatusResolved, StatusClosed, StatusCancelled}
 
 // ParseStatus reads a status name, accepting the aliases people type.
 func ParseStatus(s string) (Status, error) {
@@ -37,12 +40,18 @@ func ParseStatus(s string) (Status, error) {
 		return StatusResolved, nil
 	case "closed", "close":
 		return StatusClosed, nil
+	case "cancelled", "canceled", "cancel":
+		return StatusCancelled, nil
 	}
 	return "", Errorf(EINVALID, "%q is not a status. Use one of: investigating, identified, monitoring, resolved.", s)
 }
 
 // Open reports whether the incident is still being worked on.
-func (s Status) Open() bool { return s != StatusResolved && s != StatusClosed }
+func (s Status) Open() bool { return s != StatusResolved && s != StatusClosed && s != StatusCancelled }
+
+// Ended reports whether the incident is over for good: closed or
+// cancelled. Ended incidents leave the open-incident index.
+func (s Status) Ended() bool { return s == StatusClosed || s == StatusCancelled }
 
 // Role is a responsibility held by one person during an incident.
 type Role string
@@ -101,20 +110,27 @@ type Incident struct {
 	ChannelName   string
 	CardTS        string
 	Announcements []Announcement
+	// CardHash and Topic are what the card and the war-room topic show
+	// now, so that an unchanged card or topic costs no Slack call.
+	CardHash string
+	Topic    string
+	// WarRoomError says why Slack would not create the war room, when it
+	// refused for good (the workspace forbids it, say); "" otherwise.
+	WarRoomError string
 
 	DeclaredAt     time.Time
 	AcknowledgedAt time.Time // first operator assigned
 	MitigatedAt    time.Time // first time monitoring
 	ResolvedAt     time.Time
-	ClosedAt       time.Time
+	ClosedAt       time.Time // closed, or cancelled
 	UpdatedAt      time.Time
 
 	// NextUpdateDue is when the spokesperson promised the next update.
 	NextUpdateDue time.Time
 	Reminder      ReminderState
-	// Pending holds reminders decided but not yet delivered to Slack: an
-	// outbox inside the incident, so a crash or a Slack outage delays a
-	// reminder but never loses it.
+	// Pending holds reminders decided by an incidentbot older than the
+	// outbox (schema 1) and not yet delivered; the scheduler moves them to
+	// the outbox. Nothing adds to it any more.
 	Pending []Reminder
 	// WakeAt is when the scheduler must next look at this incident; zero
 	// means never. It is derived from NextUpdateDue and Reminder by Replan
@@ -132,12 +148,19 @@ type Incident struct {
 	ActionItems []ActionItem
 	Updates     int // status updates posted
 	LateUpdates int // updates that came after their due time
+	// Drafts counts the postmortem drafts made: each is uploaded under its
+	// own title, "… (draft 2)".
+	Drafts int
 }
 
-// Announcement is a message announcing the incident in an announcement channel.
+// Announcement is a message announcing the incident in an announcement
+// channel. It is planned at declaration (TS empty), posted (TS set), or
+// refused for good by Slack (Error set, e.g. "not_in_channel"): updates
+// then go to its thread, or nowhere.
 type Announcement struct {
 	ChannelID string
 	TS        string
+	Error     string
 }
 
 // Handoff is a role handoff offered but not yet accepted.
@@ -169,6 +192,26 @@ type ActionItem struct {
 	Done      bool
 	DoneAt    time.Time
 	DoneBy    string
+}
+
+// AnnouncementIndex returns the index of the announcement in channel, or -1.
+func (inc *Incident) AnnouncementIndex(channel string) int {
+	for i, a := range inc.Announcements {
+		if a.ChannelID == channel {
+			return i
+		}
+	}
+	return -1
+}
+
+// SetAnnouncement records the outcome of the announcement in channel: its
+// ts, or the error Slack refused it with.
+func (inc *Incident) SetAnnouncement(channel, ts, errCode string) {
+	if i := inc.AnnouncementIndex(channel); i >= 0 {
+		inc.Announcements[i].TS, inc.Announcements[i].Error = ts, errCode
+		return
+	}
+	inc.Announcements = append(inc.Announcements, Announcement{ChannelID: channel, TS: ts, Error: errCode})
 }
 
 // Holder returns the user holding role r, or "".

@@ -42,7 +42,7 @@ func MustDeclare(tb testing.TB, p incident.Policy) *incident.Incident {
 		tb.Fatalf("declare: %v", err)
 	}
 	inc.ID = 7
-	if _, err := inc.AssignRole(p, op, incident.RoleSpokesperson, sp, false, t0); err != nil {
+	if _, err := inc.AssignRole(p, op, incident.RoleSpokesperson, sp, false, true, t0); err != nil {
 		tb.Fatalf("assign spokesperson: %v", err)
 	}
 	return inc

@@ -96,14 +96,100 @@ func (p Policy) Cadence(severity string) time.Duration {
 // IsAdmin reports whether user is a configured admin.
 func (p Policy) IsAdmin(user string) bool { return slices.Contains(p.Admins, user) }
 
-// CanManage reports whether user may change severity, roles, resolve and
-// close: the operator, the spokesperson, or an admin.
+// CanManage reports whether user may change severity, status and roles,
+// resolve, close and cancel: the operator, the spokesperson, or an admin.
 func (p Policy) CanManage(inc *Incident, user string) bool {
 	return user != "" && (user == inc.Operator || user == inc.Spokesperson || p.IsAdmin(user))
 }
 
-// CanUpdate reports whether user may post status updates.
-func (p Policy) CanUpdate(inc *Incident, user string) bool { return p.CanManage(inc, user) }
+// CanSee reports whether user may know of inc. Anyone may see a public
+// incident. A private one is visible to its role holders, to admins, and to
+// the people in its war room: inWarRoom says the caller checked that user
+// is a member of the war room now (or acted from inside it). Having
+// declared a private incident is not enough: someone removed from its war
+// room loses sight of it.
+func (p Policy) CanSee(inc *Incident, user string, inWarRoom bool) bool {
+	if !inc.Private || inWarRoom {
+		return true
+	}
+	return user != "" && (user == inc.Operator || user == inc.Spokesperson || p.IsAdmin(user) ||
+		(inc.Handoff != nil && inc.Handoff.To == user))
+}
+
+// CheckCanSee returns ENOTFOUND, worded as for an incident that does not
+// exist, when user may not see inc: whether a private incident exists is
+// itself private.
+func (p Policy) CheckCanSee(inc *Incident, user string, inWarRoom bool) error {
+	if p.CanSee(inc, user, inWarRoom) {
+		return nil
+	}
+	return Errorf(ENOTFOUND, "Incident #%d does not exist.", inc.ID)
+}
+
+// CheckCanManage returns EUNAUTHORIZED, saying who may, unless user may do
+// the managing action what ("change the severity").
+func (p Policy) CheckCanManage(inc *Incident, user, what string) error {
+	if p.CanManage(inc, user) {
+		return nil
+	}
+	return Errorf(EUNAUTHORIZED, "Only %s can %s.", p.whoCanManage(inc), what)
+}
+
+// CheckCanUpdate returns EUNAUTHORIZED unless user may post status updates
+// (and snooze their reminders): the managers.
+func (p Policy) CheckCanUpdate(inc *Incident, user string) error {
+	return p.CheckCanManage(inc, user, "post status updates")
+}
+
+// CheckCanHandOff returns EUNAUTHORIZED unless actor may hand off role: its
+// holder or a manager.
+func (p Policy) CheckCanHandOff(inc *Incident, actor string, role Role) error {
+	holder := inc.Holder(role)
+	if actor != "" && (actor == holder || p.CanManage(inc, actor)) {
+		return nil
+	}
+	// The holder of either role is a manager, so whoCanManage names them.
+	return Errorf(EUNAUTHORIZED, "Only %s can hand off the %s role.", p.whoCanManage(inc), role)
+}
+
+// CheckCanWriteNotes returns an error unless user may add notes and pins to
+// inc's timeline. The timeline is the record, and every entry names its
+// author, so anyone who can see the incident may write to it: for a public
+// incident that is anyone in the workspace, for a private one its war room,
+// role holders and admins.
+func (p Policy) CheckCanWriteNotes(inc *Incident, user string, inWarRoom bool) error {
+	if user == "" {
+		return Errorf(EUNAUTHORIZED, "Notes need an author.")
+	}
+	return p.CheckCanSee(inc, user, inWarRoom)
+}
+
+// CheckCanTakeRole returns an error unless actor may put user in the role
+// now, without a handoff: the role must be empty (or force be set by the
+// operator or an admin). Anyone in the war room may fill an empty role
+// with themselves; appointing someone else takes a manager. Taking a role
+// from outside the war room would let anyone take charge of any incident.
+func (p Policy) CheckCanTakeRole(inc *Incident, actor string, role Role, user string, force, inWarRoom bool) error {
+	holder := inc.Holder(role)
+	switch {
+	case holder == "" && user == actor:
+		if p.CanManage(inc, actor) || inWarRoom {
+			return nil
+		}
+		if inc.ChannelID != "" {
+			return Errorf(EUNAUTHORIZED, "To take the %s role yourself, join <#%s> and run the command there, or ask the operator.", role, inc.ChannelID)
+		}
+		return Errorf(EUNAUTHORIZED, "To take the %s role yourself, ask the operator or run the command in the war room.", role)
+	case holder == "":
+		return p.CheckCanManage(inc, actor, "assign roles")
+	case force:
+		if actor != "" && (actor == inc.Operator || p.IsAdmin(actor)) {
+			return nil
+		}
+		return Errorf(EUNAUTHORIZED, "Only the operator or an incidentbot admin can force a role change; ask <@%s> to hand it off.", holder)
+	}
+	return Errorf(ECONFLICT, "<@%s> holds the %s role; it changes hands through a handoff with a brief.", holder, role)
+}
 
 // whoCanManage describes, for a refusal, who may do a managing action.
 func (p Policy) whoCanManage(inc *Incident) string {
@@ -120,11 +206,4 @@ func (p Policy) whoCanManage(inc *Incident) string {
 	}
 	who = append(who, "an incidentbot admin")
 	return strings.Join(who[:len(who)-1], ", ") + " or " + who[len(who)-1]
-}
-
-func (p Policy) mustManage(inc *Incident, user, what string) error {
-	if p.CanManage(inc, user) {
-		return nil
-	}
-	return Errorf(EUNAUTHORIZED, "Only %s can %s.", p.whoCanManage(inc), what)
 }

@@ -14,9 +14,8 @@ type tick struct {
 	wake  time.Duration          // WakeAt afterwards since t0; -1 means zero
 }
 
-// MustRunSchedule calls NextReminder at each tick and checks what it sends.
-// A reminder it sends waits in Pending (and keeps WakeAt at now) until it
-// is delivered, which the helper does at once.
+// MustRunSchedule calls NextReminder at each tick and checks what it sends
+// and when the incident wakes next.
 func MustRunSchedule(tb testing.TB, p incident.Policy, inc *incident.Incident, ticks []tick) {
 	tb.Helper()
 	kinds := map[incident.ReminderStage]incident.EventKind{
@@ -36,13 +35,9 @@ func MustRunSchedule(tb testing.TB, p incident.Policy, inc *incident.Incident, t
 			if e := evs[0]; e.Actor != "" || e.Field("to") != r.To || e.Field("due") != r.Due.Format(time.RFC3339) || !e.At.Equal(at(tk.at)) {
 				tb.Errorf("at +%v: event %+v", tk.at, e)
 			}
-			if len(inc.Pending) != 1 || !inc.WakeAt.Equal(at(tk.at)) {
-				tb.Errorf("at +%v: pending %+v, WakeAt %v; want the reminder queued and due now", tk.at, inc.Pending, inc.WakeAt)
+			if inc.Stale(r) || len(inc.Pending) != 0 {
+				tb.Errorf("at +%v: fresh reminder %+v is stale, or queued in the incident: %+v", tk.at, r, inc.Pending)
 			}
-			if d := inc.Deliverable(at(tk.at)); len(d) != 1 || d[0] != r || inc.Stale(r) {
-				tb.Errorf("at +%v: deliverable %+v", tk.at, d)
-			}
-			inc.Delivered(p, r)
 		} else if len(evs) != 0 {
 			tb.Errorf("at +%v: events without a reminder: %v", tk.at, evs)
 		}
@@ -226,37 +221,10 @@ func TestIncident_Snooze(t *testing.T) {
 	})
 }
 
-func TestIncident_Pending(t *testing.T) {
+func TestIncident_Stale(t *testing.T) {
 	const m = time.Minute
 	p := MustPolicy(t)
-	t.Run("DeliveryFailedBacksOff", func(t *testing.T) {
-		inc := MustDeclare(t, p)
-		r, _, ok := inc.NextReminder(p, at(30*m))
-		if !ok {
-			t.Fatal("no reminder")
-		}
-		now := at(30 * m)
-		for i, wait := range []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second} {
-			inc.DeliveryFailed(p, r, now)
-			MustTime(t, "WakeAt", inc.WakeAt, now.Add(wait))
-			if len(inc.Deliverable(now)) != 0 || len(inc.Deliverable(now.Add(wait))) != 1 {
-				t.Fatalf("attempt %d: deliverable at the wrong time", i+1)
-			}
-			now = now.Add(wait)
-		}
-		for range 20 {
-			inc.DeliveryFailed(p, r, now)
-		}
-		if got := inc.WakeAt.Sub(now); got != 5*m {
-			t.Errorf("backoff = %v, want the 5m cap", got)
-		}
-		inc.Delivered(p, r)
-		if len(inc.Pending) != 0 {
-			t.Errorf("pending = %+v", inc.Pending)
-		}
-		MustTime(t, "WakeAt", inc.WakeAt, at(40*m))
-	})
-	t.Run("StaleAfterUpdate", func(t *testing.T) {
+	t.Run("AfterUpdate", func(t *testing.T) {
 		inc := MustDeclare(t, p)
 		r, _, _ := inc.NextReminder(p, at(30*m))
 		_, err := inc.PostUpdate(p, sp, incident.Update{Text: "x"}, at(31*m))
@@ -264,18 +232,64 @@ func TestIncident_Pending(t *testing.T) {
 		if !inc.Stale(r) {
 			t.Error("a reminder for a kept promise is not stale")
 		}
-		inc.Delivered(p, r)
 		MustTime(t, "WakeAt", inc.WakeAt, at(56*m))
 	})
-	t.Run("StaleAfterResolve", func(t *testing.T) {
+	t.Run("AfterResolve", func(t *testing.T) {
 		inc := MustDeclare(t, p)
 		r, _, _ := inc.NextReminder(p, at(30*m))
 		MustResolve(t, p, inc, at(31*m))
 		if !inc.Stale(r) {
 			t.Error("a reminder for a resolved incident is not stale")
 		}
-		MustTime(t, "WakeAt", inc.WakeAt, at(30*m)) // wakes to drop it
-		inc.Delivered(p, r)
 		MustTime(t, "WakeAt", inc.WakeAt, time.Time{})
 	})
+}
+
+// TestIncident_TakeLegacyPending: reminders queued in the incident by a
+// schema-1 incidentbot wake it at once and move to the outbox, stale ones
+// dropped.
+func TestIncident_TakeLegacyPending(t *testing.T) {
+	const m = time.Minute
+	p := MustPolicy(t)
+	inc := MustDeclare(t, p)
+	due := inc.NextUpdateDue
+	inc.Pending = []incident.Reminder{
+		{Stage: incident.StageDue, Due: due, To: sp, Attempts: 3, NextAttempt: at(31 * m)},
+		{Stage: incident.StageHeadsUp, Due: due.Add(-time.Hour), To: sp, NextAttempt: at(20 * m)},
+	}
+	inc.Replan(p)
+	MustTime(t, "WakeAt", inc.WakeAt, at(20*m))
+	got := inc.TakeLegacyPending(p)
+	if len(got) != 1 || got[0] != (incident.Reminder{Stage: incident.StageDue, Due: due, To: sp}) {
+		t.Fatalf("taken %+v", got)
+	}
+	if len(inc.Pending) != 0 {
+		t.Fatalf("pending %+v", inc.Pending)
+	}
+	MustTime(t, "WakeAt", inc.WakeAt, due.Add(-5*m))
+}
+
+// TestIncident_TakeArchive: the archive of an ended incident is taken once,
+// when due.
+func TestIncident_TakeArchive(t *testing.T) {
+	const m = time.Minute
+	p := MustPolicy(t)
+	p.ArchiveAfter = time.Hour
+	inc := MustDeclare(t, p)
+	inc.ChannelID = "C1"
+	if inc.TakeArchive(p, at(10*time.Hour)) {
+		t.Fatal("an open incident's war room is archived")
+	}
+	MustResolve(t, p, inc, at(10*m))
+	_, err := inc.Close(p, op, at(20*m))
+	MustOK(t, err)
+	MustTime(t, "WakeAt", inc.WakeAt, at(80*m))
+	if inc.TakeArchive(p, at(79*m)) {
+		t.Fatal("archived early")
+	}
+	if !inc.TakeArchive(p, at(80*m)) || inc.TakeArchive(p, at(81*m)) {
+		t.Fatal("the archive is not taken exactly once")
+	}
+	MustTime(t, "WakeAt", inc.WakeAt, time.Time{})
+	MustKinds(t, inc.Archived(p, at(81*m)), incident.EventArchived)
 }

@@ -42,6 +42,8 @@ type Store interface {
 	// trigger IDs) was seen before, in which case it stores nothing and
 	// reports dup. The keys are remembered for deduplication.
 	Receive(ctx context.Context, r Request, keys []string) (seq uint64, dup bool, err error)
+	// Seen reports whether any of keys was recorded by Receive.
+	Seen(ctx context.Context, keys []string) (bool, error)
 	// Requests returns up to limit (<= 0: all) unfinished requests, oldest
 	// first.
 	Requests(ctx context.Context, limit int) ([]Request, error)

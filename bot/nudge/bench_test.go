@@ -27,12 +27,6 @@ const (
 	benchFarAhead = 1000 * time.Hour
 )
 
-// okNotifier delivers every reminder instantly.
-type okNotifier struct{}
-
-func (okNotifier) Remind(context.Context, *incident.Incident, incident.Reminder) error { return nil }
-func (okNotifier) Archive(context.Context, *incident.Incident) error                   { return nil }
-
 // benchStores builds each store size once per process (the top-level
 // benchmark function runs once; its sub-benchmarks run -count times).
 type benchStores struct {
@@ -69,7 +63,7 @@ func (s *benchStores) path(b *testing.B, stored int) string {
 			defer wg.Done()
 			for range (stored - w + workers - 1) / workers {
 				inc := benchIncident(policy, false)
-				if err := db.CreateIncident(context.Background(), inc, nil); err != nil {
+				if _, err := db.CreateIncident(context.Background(), inc, incident.Change{}); err != nil {
 					errs <- err
 					return
 				}
@@ -84,9 +78,9 @@ func (s *benchStores) path(b *testing.B, stored int) string {
 	// IDs follow commit order; open IDs 1..benchOpen afterwards.
 	ctx := context.Background()
 	benchParallel(b, benchOpen, func(i int) error {
-		_, _, err := db.UpdateIncident(ctx, int64(i+1), func(inc *incident.Incident) ([]incident.Event, error) {
+		_, _, err := db.UpdateIncident(ctx, int64(i+1), func(inc *incident.Incident) (incident.Change, error) {
 			*inc = *benchIncident(policy, true)
-			return nil, nil
+			return incident.Change{}, nil
 		})
 		return err
 	})
@@ -148,20 +142,20 @@ func benchParallel(b *testing.B, n int, fn func(i int) error) {
 // minutes, so the heads-up (five minutes before) is overdue.
 func arm(b *testing.B, db *store.DB, p incident.Policy, due int) {
 	benchParallel(b, due, func(i int) error {
-		_, _, err := db.UpdateIncident(context.Background(), int64(i+1), func(inc *incident.Incident) ([]incident.Event, error) {
+		_, _, err := db.UpdateIncident(context.Background(), int64(i+1), func(inc *incident.Incident) (incident.Change, error) {
 			inc.NextUpdateDue = benchNow.Add(2 * time.Minute)
 			inc.Reminder = incident.ReminderState{}
-			inc.Pending = nil
 			inc.Replan(p)
-			return nil, nil
+			return incident.Change{}, nil
 		})
 		return err
 	})
 }
 
 // BenchmarkTick measures one Scheduler.Tick over a store of stored
-// incidents, benchOpen of them open and due of them due, with a notifier
-// that succeeds at once. The due incidents are re-armed before each tick,
+// incidents, benchOpen of them open and due of them due: each due incident
+// gets its reminder decided and stored with its effect (delivery is the
+// outbox's job, outside the tick). The due incidents are re-armed before each tick,
 // outside the timer. fsync=on is the production setting; fsync=off shows
 // the cost without the disk flushes.
 func BenchmarkTick(b *testing.B) {
@@ -178,7 +172,7 @@ func BenchmarkTick(b *testing.B) {
 						b.Fatal(err)
 					}
 					defer db.Close()
-					s := &nudge.Scheduler{Store: db, Policy: policy, Notifier: okNotifier{}, Now: func() time.Time { return benchNow }}
+					s := &nudge.Scheduler{Store: db, Planner: &planner{p: policy}, Now: func() time.Time { return benchNow }}
 					ctx := context.Background()
 					for b.Loop() {
 						b.StopTimer()
@@ -188,8 +182,8 @@ func BenchmarkTick(b *testing.B) {
 						if err != nil {
 							b.Fatal(err)
 						}
-						if res.Due != due || res.Sent != due {
-							b.Fatalf("tick = %+v, want %d due and sent", res, due)
+						if res.Due != due || res.Effects != due {
+							b.Fatalf("tick = %+v, want %d due, each with its reminder", res, due)
 						}
 					}
 				})

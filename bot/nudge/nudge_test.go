@@ -2,8 +2,8 @@ package nudge_test
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -13,36 +13,50 @@ import (
 	"github.com/incidentbot/incidentbot/store"
 )
 
-// recorder is a Notifier that records deliveries and fails on demand.
-type recorder struct {
+// planner decides reminders with the domain and records each as an
+// effect, as the Slack surface does.
+type planner struct {
+	p incident.Policy
+
 	mu       sync.Mutex
-	got      []incident.ReminderStage
-	failures int
-	archived int
+	enqueued []incident.Effect
 }
 
-func (r *recorder) Remind(_ context.Context, _ *incident.Incident, rem incident.Reminder) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.failures > 0 {
-		r.failures--
-		return errors.New("slack is down")
+func (pl *planner) Wake(inc *incident.Incident, now time.Time) incident.Change {
+	var ch incident.Change
+	if r, evs, ok := inc.NextReminder(pl.p, now); ok {
+		ch.Events = evs
+		ch.Effects = append(ch.Effects, incident.Effect{Kind: "reminder", Lane: "room", Payload: []byte{byte(r.Stage)}})
 	}
-	r.got = append(r.got, rem.Stage)
-	return nil
+	if inc.TakeArchive(pl.p, now) {
+		ch.Effects = append(ch.Effects, incident.Effect{Kind: "archive", Lane: "room"})
+	}
+	return ch
 }
 
-func (r *recorder) Archive(context.Context, *incident.Incident) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.archived++
-	return nil
+func (pl *planner) Enqueued(effs []incident.Effect) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	pl.enqueued = append(pl.enqueued, effs...)
+}
+
+// stages lists the reminder stages enqueued so far.
+func (pl *planner) stages() []incident.ReminderStage {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	var out []incident.ReminderStage
+	for _, e := range pl.enqueued {
+		if e.Kind == "reminder" {
+			out = append(out, incident.ReminderStage(e.Payload[0]))
+		}
+	}
+	return out
 }
 
 type fixture struct {
 	now   time.Time
 	db    *store.DB
-	rec   *recorder
+	pl    *planner
 	sched *nudge.Scheduler
 	inc   *incident.Incident
 }
@@ -51,7 +65,7 @@ func (f *fixture) Now() time.Time { return f.now }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{now: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), rec: &recorder{}}
+	f := &fixture{now: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}
 	db, err := store.Open(filepath.Join(t.TempDir(), "db"), store.WithNow(f.Now))
 	if err != nil {
 		t.Fatal(err)
@@ -59,13 +73,15 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { db.Close() })
 	f.db = db
 	p := incident.DefaultPolicy()
-	f.sched = &nudge.Scheduler{Store: db, Policy: p, Notifier: f.rec, Now: f.Now}
+	p.ArchiveAfter = time.Hour
+	f.pl = &planner{p: p}
+	f.sched = &nudge.Scheduler{Store: db, Planner: f.pl, Now: f.Now}
 	inc, evs, err := incident.Declare(p, incident.DeclareRequest{Title: "x", DeclaredBy: "U1"}, f.now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	inc.ChannelID = "C1"
-	if err := db.CreateIncident(context.Background(), inc, evs); err != nil {
+	if _, err := db.CreateIncident(context.Background(), inc, incident.Change{Events: evs}); err != nil {
 		t.Fatal(err)
 	}
 	f.inc = inc
@@ -86,64 +102,65 @@ func TestScheduler_Tick(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		f := newFixture(t) // major: due at 30m, heads-up at 25m, escalation at 40m
 		for _, step := range []struct {
-			at   time.Duration
-			sent int
+			at      time.Duration
+			effects int
 		}{{24 * time.Minute, 0}, {25 * time.Minute, 1}, {29 * time.Minute, 0}, {30 * time.Minute, 1}, {39 * time.Minute, 0}, {40 * time.Minute, 1}, {5 * time.Hour, 0}} {
-			if res := f.tick(t, step.at); res.Sent != step.sent {
-				t.Errorf("at %s: %+v, want %d sent", step.at, res, step.sent)
+			if res := f.tick(t, step.at); res.Effects != step.effects {
+				t.Errorf("at %s: %+v, want %d effects", step.at, res, step.effects)
 			}
 		}
 		want := []incident.ReminderStage{incident.StageHeadsUp, incident.StageDue, incident.StageEscalated}
-		if len(f.rec.got) != 3 || f.rec.got[0] != want[0] || f.rec.got[1] != want[1] || f.rec.got[2] != want[2] {
-			t.Errorf("delivered %v, want %v", f.rec.got, want)
+		if got := f.pl.stages(); !slices.Equal(got, want) {
+			t.Errorf("enqueued %v, want %v", got, want)
+		}
+		// The effects are in the store, in the same transactions as their
+		// timeline events.
+		pending, err := f.db.PendingEffects(context.Background(), 0)
+		if err != nil || len(pending) != 3 {
+			t.Fatalf("pending %v, %v", pending, err)
+		}
+		evs, _ := f.db.Events(context.Background(), f.inc.ID)
+		var kinds []incident.EventKind
+		for _, e := range evs[2:] {
+			kinds = append(kinds, e.Kind)
+		}
+		if !slices.Equal(kinds, []incident.EventKind{incident.EventReminderHeadsUp, incident.EventReminderDue, incident.EventEscalated}) {
+			t.Errorf("events %v", kinds)
 		}
 	})
-	t.Run("RetryAfterFailure", func(t *testing.T) {
+	t.Run("Archive", func(t *testing.T) {
 		f := newFixture(t)
-		f.rec.failures = 2
-		if res := f.tick(t, 30*time.Minute); res.Failed != 1 || res.Sent != 0 {
-			t.Fatalf("first tick %+v", res)
-		}
-		if res := f.tick(t, 30*time.Minute+time.Second); res.Due != 0 {
-			t.Errorf("retried before its backoff: %+v", res)
-		}
-		f.tick(t, 32*time.Minute) // fails again
-		if res := f.tick(t, 40*time.Minute); res.Sent < 1 {
-			t.Errorf("not delivered after Slack recovered: %+v", res)
-		}
-		if len(f.rec.got) == 0 || f.rec.got[0] != incident.StageDue {
-			t.Errorf("delivered %v", f.rec.got)
-		}
-	})
-	t.Run("StaleDiscarded", func(t *testing.T) {
-		f := newFixture(t)
-		f.rec.failures = 1
-		f.tick(t, 30*time.Minute) // the nudge fails and is pending
-		// The operator posts an update before the retry: the pending nudge is stale.
-		f.now = f.now.Add(10 * time.Second)
-		if _, _, err := f.db.UpdateIncident(context.Background(), f.inc.ID, func(i *incident.Incident) ([]incident.Event, error) {
-			return i.PostUpdate(f.sched.Policy, "U1", incident.Update{Text: "fine"}, f.now)
+		ctx := context.Background()
+		if _, _, err := f.db.UpdateIncident(ctx, f.inc.ID, func(i *incident.Incident) (incident.Change, error) {
+			if _, err := i.Resolve(f.pl.p, "U1", "", f.now); err != nil {
+				return incident.Change{}, err
+			}
+			evs, err := i.Close(f.pl.p, "U1", f.now)
+			return incident.Change{Events: evs}, err
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if res := f.tick(t, 35*time.Minute); res.Discarded != 1 || res.Sent != 0 {
-			t.Errorf("tick %+v, want the stale nudge discarded", res)
+		if res := f.tick(t, 59*time.Minute); res.Due != 0 {
+			t.Errorf("woken before the archive: %+v", res)
+		}
+		if res := f.tick(t, time.Hour); res.Effects != 1 {
+			t.Errorf("tick %+v, want the archive", res)
+		}
+		if res := f.tick(t, 2*time.Hour); res.Due != 0 {
+			t.Errorf("archived twice: %+v", res)
 		}
 	})
-	t.Run("GivesUpAfterMaxAttempts", func(t *testing.T) {
+	t.Run("RacingTicksDoNotDouble", func(t *testing.T) {
 		f := newFixture(t)
-		f.rec.failures = 1000 // Slack refuses for good (an archived channel)
-		at := 30 * time.Minute
-		for range incident.MaxDeliveryAttempts + 5 {
-			f.tick(t, at)
-			at += 5 * time.Minute
+		f.now = f.now.Add(30 * time.Minute)
+		other := &nudge.Scheduler{Store: f.db, Planner: f.pl, Now: f.Now}
+		var wg sync.WaitGroup
+		for _, s := range []*nudge.Scheduler{f.sched, other, f.sched, other} {
+			wg.Go(func() { s.Tick(context.Background()) })
 		}
-		inc, err := f.db.FindIncidentByID(context.Background(), f.inc.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(inc.Pending) != 0 {
-			t.Errorf("still %d pending after %d attempts: %+v", len(inc.Pending), incident.MaxDeliveryAttempts, inc.Pending)
+		wg.Wait()
+		if got := f.pl.stages(); len(got) != 1 || got[0] != incident.StageDue {
+			t.Errorf("enqueued %v, want one nudge", got)
 		}
 	})
 	t.Run("OnlyDueIncidentsRead", func(t *testing.T) {
@@ -152,4 +169,30 @@ func TestScheduler_Tick(t *testing.T) {
 			t.Errorf("tick read %d incidents with nothing due", res.Due)
 		}
 	})
+}
+
+// TestScheduler_TickTransactions: a tick with many incidents due costs
+// at most two write transactions, whatever their number, because their
+// changes share the store's group commit.
+func TestScheduler_TickTransactions(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	p := f.pl.p
+	for range 9 {
+		inc, evs, err := incident.Declare(p, incident.DeclareRequest{Title: "x", DeclaredBy: "U1"}, f.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.db.CreateIncident(ctx, inc, incident.Change{Events: evs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := f.db.WriteTransactions()
+	res := f.tick(t, 30*time.Minute)
+	if res.Due != 10 || res.Effects != 10 {
+		t.Fatalf("tick %+v, want 10 due", res)
+	}
+	if n := f.db.WriteTransactions() - before; n > 2 {
+		t.Errorf("a tick with 10 due made %d write transactions, want at most 2", n)
+	}
 }

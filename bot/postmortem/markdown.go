@@ -1,9 +1,7 @@
 package postmortem
 
 import (
-	"fmt"
 	"strings"
-	"time"
 )
 
 // slackEntities decodes the three entities Slack uses in message text. A
@@ -152,20 +150,4 @@ func link(label, u string) string {
 		return label + " (" + inline(u) + ")"
 	}
 	return "[" + label + "](<" + u + ">)"
-}
-
-// FormatDuration renders d for people: "45m", "1h 05m", "2d 3h". Durations under
-// a minute show seconds; negative durations show as "0m".
-func FormatDuration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "0m"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh %02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
-	}
-	return fmt.Sprintf("%dd %dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
 }

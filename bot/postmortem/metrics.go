@@ -92,5 +92,5 @@ func formatMetric(d time.Duration) string {
 	if d == NotReached {
 		return "—"
 	}
-	return FormatDuration(d)
+	return incident.FormatDuration(d)
 }

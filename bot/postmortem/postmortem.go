@@ -147,9 +147,9 @@ func (r *renderer) view(inc *incident.Incident, events []incident.Event) *view {
 	}
 	m := ComputeMetrics(inc, events)
 	if m.Resolved {
-		v.Duration = FormatDuration(m.Duration)
+		v.Duration = incident.FormatDuration(m.Duration)
 	} else {
-		v.Duration = FormatDuration(r.o.now().Sub(inc.DeclaredAt)) + " so far"
+		v.Duration = incident.FormatDuration(r.o.now().Sub(inc.DeclaredAt)) + " so far"
 	}
 
 	var updates []incident.Event
@@ -196,7 +196,7 @@ func (r *renderer) view(inc *incident.Incident, events []incident.Event) *view {
 		{Name: "Operator", History: r.roleHistory(inc, events, incident.RoleOperator)},
 		{Name: "Spokesperson", History: r.roleHistory(inc, events, incident.RoleSpokesperson)},
 	}
-	v.Timeline = r.timeline(events)
+	v.Timeline = r.timeline()
 	for _, t := range inc.ActionItems {
 		v.ActionItems = append(v.ActionItems, r.actionItem(t))
 	}
@@ -295,7 +295,7 @@ func (r *renderer) metricRows(m Metrics) []metricRow {
 	if m.ActionItems > 0 {
 		items += fmt.Sprintf(" (%d open)", m.OpenActionItems)
 	}
-	dur := FormatDuration(m.Duration)
+	dur := incident.FormatDuration(m.Duration)
 	if !m.Resolved {
 		dur = "— (not resolved)"
 	}

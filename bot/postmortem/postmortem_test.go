@@ -75,7 +75,7 @@ var stories = map[string]func(tb testing.TB) (*story, *time.Location){
 		s := MustDeclare(tb, declare("Checkout fails for EU customers", "major", "Card payments fail for about 30% of EU customers."))
 		s.add("", incident.EventChannelCreated, "", map[string]string{"name": "inc-42-checkout-fails-for-eu-customers"})
 		s.at(2 * time.Minute).do(op(func(inc *incident.Incident, p incident.Policy, now time.Time) ([]incident.Event, error) {
-			return inc.AssignRole(p, bob, incident.RoleSpokesperson, bob, false, now)
+			return inc.AssignRole(p, bob, incident.RoleSpokesperson, bob, false, true, now)
 		}))
 		s.at(10*time.Minute).update(bob, incident.Update{Text: "Payment provider returns 502 for EU cards.", Doing: "Checking the provider status page and our gateway logs."})
 		s.at(25*time.Minute).update(bob, incident.Update{Status: incident.StatusIdentified, Text: "Our gateway sends an expired client certificate to the EU endpoint.", Doing: "Rotating the certificate.", Impact: "All EU card payments fail."})
@@ -99,7 +99,7 @@ var stories = map[string]func(tb testing.TB) (*story, *time.Location){
 	"handoffs": func(tb testing.TB) (*story, *time.Location) {
 		s := MustDeclare(tb, declare("Database failover loop", "critical", "The API returns errors every few minutes."))
 		s.at(5 * time.Minute).do(op(func(inc *incident.Incident, p incident.Policy, now time.Time) ([]incident.Event, error) {
-			return inc.AssignRole(p, alice, incident.RoleSpokesperson, carol, false, now)
+			return inc.AssignRole(p, alice, incident.RoleSpokesperson, carol, false, true, now)
 		}))
 		s.at(45 * time.Minute).do(op(func(inc *incident.Incident, p incident.Policy, now time.Time) ([]incident.Event, error) {
 			return inc.OfferHandoff(p, alice, incident.RoleOperator, bob, incident.Brief{
@@ -140,7 +140,7 @@ var stories = map[string]func(tb testing.TB) (*story, *time.Location){
 	"late_updates": func(tb testing.TB) (*story, *time.Location) {
 		s := MustDeclare(tb, declare("Email delivery delayed", "major", "Password-reset emails arrive an hour late."))
 		s.at(2 * time.Minute).do(op(func(inc *incident.Incident, p incident.Policy, now time.Time) ([]incident.Event, error) {
-			return inc.AssignRole(p, alice, incident.RoleSpokesperson, bob, false, now)
+			return inc.AssignRole(p, alice, incident.RoleSpokesperson, bob, false, true, now)
 		}))
 		s.at(25 * time.Minute).remind() // heads-up, 5 minutes before 09:30
 		s.at(30 * time.Minute).remind() // due
@@ -170,7 +170,7 @@ var stories = map[string]func(tb testing.TB) (*story, *time.Location){
 	"markup": func(tb testing.TB) (*story, *time.Location) {
 		s := MustDeclare(tb, declare("**bold** |pipe| `code` &amp; [link](x)", "major", "# heading\n<!channel> look at <https://evil|harmless>"))
 		s.at(1 * time.Minute).do(op(func(inc *incident.Incident, p incident.Policy, now time.Time) ([]incident.Event, error) {
-			return inc.AssignRole(p, alice, incident.RoleSpokesperson, eve, false, now)
+			return inc.AssignRole(p, alice, incident.RoleSpokesperson, eve, false, true, now)
 		}))
 		s.at(3*time.Minute).note(eve, "<!channel> everyone: `rm -rf` was **not** run &amp; _all_ is fine &lt;b&gt;really&lt;/b&gt;")
 		s.at(4*time.Minute).note(bob, "Steps so far:\n- restarted web-1\n1. checked <@U02BOB|bob>'s dashboard\n---\n> quoted\n\n    indented code?\n| a | b |")

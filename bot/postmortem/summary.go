@@ -22,9 +22,9 @@ func slackText(s string) string {
 func Summary(inc *incident.Incident, m Metrics, o Options) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*Incident #%d: %s* is %s\n", inc.ID, slackText(inc.Title), slackText(string(inc.Status)))
-	dur := FormatDuration(m.Duration)
+	dur := incident.FormatDuration(m.Duration)
 	if !m.Resolved {
-		dur = FormatDuration(o.now().Sub(inc.DeclaredAt)) + " so far"
+		dur = incident.FormatDuration(o.now().Sub(inc.DeclaredAt)) + " so far"
 	}
 	fmt.Fprintf(&b, "Severity: *%s* · Duration: %s", slackText(inc.Severity), dur)
 	if inc.Private {
@@ -60,7 +60,7 @@ func PublicSummary(inc *incident.Incident, o Options) string {
 	}
 	s := fmt.Sprintf("Incident #%d *%s* (severity %s) %s", inc.ID, slackText(inc.Title), sev, verb)
 	if !inc.ResolvedAt.IsZero() {
-		s += " after " + FormatDuration(inc.ResolvedAt.Sub(inc.DeclaredAt))
+		s += " after " + incident.FormatDuration(inc.ResolvedAt.Sub(inc.DeclaredAt))
 	}
 	return s + "."
 }

@@ -17,68 +17,16 @@ const cont = "\\\n  "
 type renderer struct {
 	o     Options
 	loc   *time.Location
-	dates bool              // stamps include the date: the incident spans days
+	tl    incident.Timeline // the projection of the events, pins folded
 	names map[string]string // user ID → rendered name
-	pins  map[string]*pin   // message ts → its state at the end of the timeline
 
 	stampMin int64 // the Unix minute stampStr renders
 	stampStr string
 }
 
-// pin is a pinned message's final state: edits fold into the pinned entry
-// and a deletion hides its text.
-type pin struct {
-	text    string
-	pinned  bool // the timeline holds the pin itself
-	edited  bool
-	deleted bool
-}
-
 func newRenderer(inc *incident.Incident, events []incident.Event, o Options) *renderer {
-	r := &renderer{o: o, loc: o.location(), names: make(map[string]string)}
-	y, m, d := inc.DeclaredAt.In(r.loc).Date()
-	var last time.Time // events are in order: compare dates only when they move
-	for _, e := range events {
-		if !r.dates && !e.At.IsZero() && !e.At.Equal(last) {
-			last = e.At
-			if ey, em, ed := e.At.In(r.loc).Date(); ey != y || em != m || ed != d {
-				r.dates = true
-			}
-		}
-		switch e.Kind {
-		case incident.EventMessagePinned, incident.EventMessageEdited, incident.EventMessageDeleted:
-			r.notePin(e)
-		}
-	}
-	for _, t := range []time.Time{inc.ResolvedAt, inc.ClosedAt} {
-		if ty, tm, td := t.In(r.loc).Date(); !t.IsZero() && (ty != y || tm != m || td != d) {
-			r.dates = true
-		}
-	}
-	return r
-}
-
-func (r *renderer) notePin(e incident.Event) {
-	ts := e.Field("ts")
-	if r.pins == nil {
-		r.pins = make(map[string]*pin)
-	}
-	p := r.pins[ts]
-	if p == nil {
-		p = &pin{}
-		r.pins[ts] = p
-	}
-	switch e.Kind {
-	case incident.EventMessagePinned:
-		p.pinned = true
-		if !p.edited {
-			p.text = e.Text
-		}
-	case incident.EventMessageEdited:
-		p.text, p.edited = e.Text, true
-	case incident.EventMessageDeleted:
-		p.deleted = true
-	}
+	loc := o.location()
+	return &renderer{o: o, loc: loc, tl: incident.Project(inc, events, loc), names: make(map[string]string)}
 }
 
 // name renders a user for people, escaped.
@@ -110,7 +58,7 @@ func (r *renderer) stamp(t time.Time) string {
 		r.stampMin = m
 	}
 	layout := "15:04"
-	if r.dates {
+	if r.tl.SpansDays {
 		layout = "2006-01-02 15:04"
 	}
 	r.stampStr = t.In(r.loc).Format(layout)
@@ -131,19 +79,16 @@ func (r *renderer) fieldTime(s string) string {
 	return r.stamp(t)
 }
 
-// timeline renders every event as a Markdown list item. It writes into
+// timeline renders every entry as a Markdown list item. It writes into
 // one builder rather than through the template: a timeline can hold tens
 // of thousands of events.
-func (r *renderer) timeline(events []incident.Event) string {
-	if len(events) == 0 {
+func (r *renderer) timeline() string {
+	if len(r.tl.Entries) == 0 {
 		return "_The timeline is empty._\n"
 	}
 	var b strings.Builder
-	b.Grow(len(events) * 112)
-	for _, e := range events {
-		if r.folded(e) {
-			continue
-		}
+	b.Grow(len(r.tl.Entries) * 112)
+	for _, e := range r.tl.Entries {
 		b.WriteString("- **")
 		b.WriteString(r.stamp(e.At))
 		b.WriteString("** ")
@@ -155,18 +100,8 @@ func (r *renderer) timeline(events []incident.Event) string {
 	return b.String()
 }
 
-// folded reports whether e shows in another entry rather than its own:
-// edits and deletions of a pinned message show on the pinned entry.
-func (r *renderer) folded(e incident.Event) bool {
-	if e.Kind != incident.EventMessageEdited && e.Kind != incident.EventMessageDeleted {
-		return false
-	}
-	p := r.pins[e.Field("ts")]
-	return p != nil && p.pinned
-}
-
 // describe writes what happened in e, to follow its actor's name.
-func (r *renderer) describe(b *strings.Builder, e incident.Event) {
+func (r *renderer) describe(b *strings.Builder, e incident.Entry) {
 	f := e.Field
 	w := b.WriteString
 	switch e.Kind {
@@ -231,8 +166,8 @@ func (r *renderer) describe(b *strings.Builder, e incident.Event) {
 	case incident.EventMessagePinned:
 		r.pinned(b, e)
 	case incident.EventMessageEdited:
-		// Only when the pin itself is not on the timeline (see folded).
-		if p := r.pins[f("ts")]; p != nil && p.deleted {
+		// Only when the pin itself is not on the timeline (see Project).
+		if e.Pin != nil && e.Pin.Deleted {
 			w("edited a pinned message, since deleted")
 		} else {
 			w("edited a pinned message: " + block(e.Text, "  "))
@@ -288,26 +223,26 @@ func (r *renderer) describe(b *strings.Builder, e incident.Event) {
 	case incident.EventArchived:
 		w("archived the war-room channel")
 	default:
-		r.generic(b, e)
+		r.generic(b, e.Event)
 	}
 }
 
 // pinned writes a pinned message with its latest text, or only the fact
 // that it existed once it was deleted.
-func (r *renderer) pinned(b *strings.Builder, e incident.Event) {
+func (r *renderer) pinned(b *strings.Builder, e incident.Entry) {
 	b.WriteString("pinned a message")
 	if a := e.Field("author"); a != "" {
 		b.WriteString(" by " + r.name(a))
 	}
 	text := e.Text
-	if p := r.pins[e.Field("ts")]; p != nil {
+	if p := e.Pin; p != nil {
 		switch {
-		case p.deleted:
+		case p.Deleted:
 			b.WriteString(" (deleted)")
 			return
-		case p.edited:
+		case p.Edited:
 			b.WriteString(" (edited)")
-			text = p.text
+			text = p.Text
 		}
 	}
 	if text != "" {

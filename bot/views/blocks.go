@@ -1,7 +1,6 @@
 package views
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -98,16 +97,5 @@ func When(t, now time.Time, loc *time.Location) string {
 	return lt.Format("Mon 2 Jan 15:04 MST")
 }
 
-// Duration renders d compactly: "45m", "1h 05m", "2d 3h".
-func Duration(d time.Duration) string {
-	d = d.Round(time.Minute)
-	switch {
-	case d < time.Minute:
-		return "under a minute"
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
-}
+// Context renders a line of small print.
+func Context(s string) slack.Block { return contextText(s) }

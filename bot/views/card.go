@@ -184,7 +184,7 @@ func (e Env) HandoffOffer(inc *incident.Incident) ([]slack.Block, string) {
 		b = append(b, "*Watch out for*\n"+h.Brief.Watch)
 	}
 	if len(b) > 0 {
-		blocks = append(blocks, section(strings.Join(b, "\n\n")))
+		blocks = append(blocks, Sections(strings.Join(b, "\n\n"))...)
 	}
 	blocks = append(blocks, slack.NewActionBlock("handoff_"+Value(inc.ID),
 		button(ActionAcceptHandoff, Value(inc.ID), "Accept the "+string(h.Role)+" role", slack.StylePrimary)))

@@ -27,7 +27,9 @@ func (e Env) StatusUpdate(inc *incident.Incident, ev incident.Event) ([]slack.Bl
 	}
 	blocks := []slack.Block{section(head)}
 	if len(body) > 0 {
-		blocks = append(blocks, section(strings.Join(body, "\n\n")))
+		// An update can be longer than one section holds: it is split, never
+		// cut (Pages splits the message if it outgrows one).
+		blocks = append(blocks, Sections(strings.Join(body, "\n\n"))...)
 	}
 	blocks = append(blocks, contextText("Next update "+e.NextUpdate(inc)+"."))
 	return blocks, fmt.Sprintf("Update on incident #%d: %s", inc.ID, Truncate(ev.Text, 200))
@@ -81,18 +83,32 @@ func (e Env) List(incs []*incident.Incident, intro string) []slack.Block {
 	return blocks
 }
 
-// Tasks renders the action items with Done buttons.
-func (e Env) Tasks(inc *incident.Incident) []slack.Block {
+// Tasks renders one page (from 1) of the action items, with Done buttons.
+// Every block of every page has its own block_id; the buttons of one
+// action_id are then unique within their block, as Slack requires.
+func (e Env) Tasks(inc *incident.Incident, page int) []slack.Block {
 	if len(inc.ActionItems) == 0 {
 		return Ephemeral(fmt.Sprintf("Incident #%d has no action items yet. Add one with `/incident task TEXT @owner`.", inc.ID))
 	}
-	blocks := []slack.Block{section(fmt.Sprintf("*Action items of incident #%d*", inc.ID))}
-	for i, t := range inc.ActionItems {
-		if len(blocks) >= MaxBlocks-1 {
-			blocks = append(blocks, contextText(fmt.Sprintf("…and %d more.", len(inc.ActionItems)-i)))
-			break
+	var items []slack.Block
+	for _, t := range inc.ActionItems {
+		items = append(items, e.taskBlock(inc, t))
+	}
+	pages := Pages(items)
+	if page < 1 {
+		page = 1
+	}
+	if page > len(pages) {
+		return Ephemeral(fmt.Sprintf("Incident #%d has %d page(s) of action items; there is no page %d.", inc.ID, len(pages), page))
+	}
+	blocks := []slack.Block{section(fmt.Sprintf("*Action items of incident #%d* (%d, %d open)", inc.ID, len(inc.ActionItems), inc.OpenTasks()))}
+	blocks = append(blocks, pages[page-1]...)
+	if len(pages) > 1 {
+		note := fmt.Sprintf("Page %d of %d.", page, len(pages))
+		if page < len(pages) {
+			note += fmt.Sprintf(" More: `/incident %d tasks --page %d`.", inc.ID, page+1)
 		}
-		blocks = append(blocks, e.taskBlock(inc, t))
+		blocks = append(blocks, contextText(note))
 	}
 	return blocks
 }
@@ -103,12 +119,13 @@ func (e Env) taskBlock(inc *incident.Incident, t incident.ActionItem) slack.Bloc
 		owner = " — owner " + User(t.Owner)
 	}
 	value := fmt.Sprintf("%d:%d", inc.ID, t.ID)
+	blockID := fmt.Sprintf("task_%d_%d", inc.ID, t.ID)
 	if t.Done {
 		return slack.NewSectionBlock(md(Truncate(fmt.Sprintf(":white_check_mark: ~%d. %s~%s", t.ID, t.Text, owner), MaxSectionText)), nil,
-			slack.NewAccessory(button(ActionTaskReopen, value, "Reopen", "")))
+			slack.NewAccessory(button(ActionTaskReopen, value, "Reopen", "")), slack.SectionBlockOptionBlockID(blockID))
 	}
 	return slack.NewSectionBlock(md(Truncate(fmt.Sprintf(":white_large_square: %d. %s%s", t.ID, t.Text, owner), MaxSectionText)), nil,
-		slack.NewAccessory(button(ActionTaskDone, value, "Mark done", slack.StylePrimary)))
+		slack.NewAccessory(button(ActionTaskDone, value, "Mark done", slack.StylePrimary)), slack.SectionBlockOptionBlockID(blockID))
 }
 
 // TaskAdded confirms a new action item, with its Done button.

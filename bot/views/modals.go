@@ -63,8 +63,8 @@ type DeclareForm struct {
 	Severity string // empty: the policy's default
 	Private  bool
 	Operator string
-	// Metadata travels back with the submission (the channel the command
-	// came from).
+	// Metadata travels back with the submission (where the command came
+	// from, and how to answer).
 	Metadata string
 }
 
@@ -102,7 +102,8 @@ func (e Env) DeclareModal(f DeclareForm) slack.ModalViewRequest {
 var nextChoices = []time.Duration{10 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour, 24 * time.Hour}
 
 // UpdateModal asks for a status update and when the next one is due.
-func (e Env) UpdateModal(inc *incident.Incident, known string) slack.ModalViewRequest {
+// metadata travels back with the submission.
+func (e Env) UpdateModal(inc *incident.Incident, known, metadata string) slack.ModalViewRequest {
 	var sopts []*slack.OptionBlockObject
 	var initial *slack.OptionBlockObject
 	for _, s := range incident.Statuses[:3] {
@@ -122,7 +123,7 @@ func (e Env) UpdateModal(inc *incident.Incident, known string) slack.ModalViewRe
 		choices = append([]time.Duration{cadence}, choices...)
 	}
 	for _, d := range choices {
-		o := option(d.String(), "in "+Duration(d), "")
+		o := option(d.String(), "in "+incident.FormatDuration(d), "")
 		nopts = append(nopts, o)
 		if d == cadence {
 			ninit = o
@@ -130,12 +131,12 @@ func (e Env) UpdateModal(inc *incident.Incident, known string) slack.ModalViewRe
 	}
 	next := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Next update in"), InputNext, nopts...)
 	next.InitialOption = ninit
-	return modal(CallbackUpdate, fmt.Sprintf("Update #%d", inc.ID), "Post update", Value(inc.ID),
+	return modal(CallbackUpdate, fmt.Sprintf("Update #%d", inc.ID), "Post update", metadata,
 		slack.NewInputBlock(InputStatus, plain("Status"), nil, st),
 		textInput(InputKnown, "What we know", "What is happening, in plain words", Plain(known), true, false, 2500),
 		textInput(InputDoing, "What we are doing", "Next steps", "", true, true, 2000),
 		textInput(InputImpact, "Impact", "Who is affected and how", "", true, true, 2000),
-		slack.NewInputBlock(InputNext, plain("Next update in"), plain(fmt.Sprintf("The %s cadence is %s.", inc.Severity, Duration(cadence))), next),
+		slack.NewInputBlock(InputNext, plain("Next update in"), plain(fmt.Sprintf("The %s cadence is %s.", inc.Severity, incident.FormatDuration(cadence))), next),
 	)
 }
 
@@ -149,12 +150,12 @@ func containsDuration(ds []time.Duration, d time.Duration) bool {
 }
 
 // RoleModal asks which role to give to whom.
-func (e Env) RoleModal(inc *incident.Incident) slack.ModalViewRequest {
+func (e Env) RoleModal(inc *incident.Incident, metadata string) slack.ModalViewRequest {
 	role := slack.NewRadioButtonsBlockElement(InputRole,
 		option(string(incident.RoleOperator), "Operator", "Leads the response, hands-on"),
 		option(string(incident.RoleSpokesperson), "Spokesperson", "Owns communication and the log"))
 	user := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, plain("Choose someone"), InputUser)
-	return modal(CallbackRole, fmt.Sprintf("Roles of #%d", inc.ID), "Assign", Value(inc.ID),
+	return modal(CallbackRole, fmt.Sprintf("Roles of #%d", inc.ID), "Assign", metadata,
 		section(fmt.Sprintf("Operator: %s · Spokesperson: %s\nA role someone holds changes hands through a short handoff brief.", User(inc.Operator), User(inc.Spokesperson))),
 		slack.NewInputBlock(InputRole, plain("Role"), nil, role),
 		slack.NewInputBlock(InputUser, plain("Person"), nil, user),
@@ -162,9 +163,8 @@ func (e Env) RoleModal(inc *incident.Incident) slack.ModalViewRequest {
 }
 
 // HandoffModal asks the outgoing holder for a brief.
-func (e Env) HandoffModal(inc *incident.Incident, role incident.Role, to string) slack.ModalViewRequest {
-	meta := fmt.Sprintf("%d|%s|%s", inc.ID, role, to)
-	return modal(CallbackHandoff, "Hand off the role", "Offer handoff", meta,
+func (e Env) HandoffModal(inc *incident.Incident, role incident.Role, to, metadata string) slack.ModalViewRequest {
+	return modal(CallbackHandoff, "Hand off the role", "Offer handoff", metadata,
 		section(fmt.Sprintf("You are handing the *%s* role of incident #%d to %s. They take it when they accept.", role, inc.ID, User(to))),
 		textInput(InputState, "Current state", "Where things stand", "", true, false, 1500),
 		textInput(InputInFlight, "In flight", "What is being tried right now, by whom", "", true, true, 1500),

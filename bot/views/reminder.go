@@ -14,13 +14,13 @@ func (e Env) Reminder(inc *incident.Incident, r incident.Reminder, escalateTo st
 	v := Value(inc.ID)
 	switch r.Stage {
 	case incident.StageHeadsUp:
-		text := fmt.Sprintf(":alarm_clock: %s, heads-up: the next update on incident #%d is due at %s (in %s).", User(r.To), inc.ID, due, Duration(r.Due.Sub(e.Now)))
+		text := fmt.Sprintf(":alarm_clock: %s, heads-up: the next update on incident #%d is due at %s (in %s).", User(r.To), inc.ID, due, incident.FormatDuration(r.Due.Sub(e.Now)))
 		return []slack.Block{section(text), slack.NewActionBlock("reminder_"+v, button(ActionPostUpdate, v, "Post update", slack.StylePrimary))}, text
 	case incident.StageDue:
 		text := fmt.Sprintf(":bell: %s, the update on incident #%d is due now (promised for %s). Stakeholders are waiting: post what you know, even if it is \"no change\".", User(r.To), inc.ID, due)
 		return []slack.Block{section(text), slack.NewActionBlock("reminder_"+v,
 			button(ActionPostUpdate, v, "Post update", slack.StylePrimary),
-			button(ActionSnooze, v, "Snooze "+Duration(e.Policy.Snooze), ""),
+			button(ActionSnooze, v, "Snooze "+incident.FormatDuration(e.Policy.Snooze), ""),
 		)}, text
 	}
 	who := User(inc.Operator)
@@ -32,10 +32,10 @@ func (e Env) Reminder(inc *incident.Incident, r incident.Reminder, escalateTo st
 	if inc.Spokesperson != "" {
 		missing = "the spokesperson " + User(inc.Spokesperson) + " has not posted one"
 	}
-	text := fmt.Sprintf(":rotating_light: Escalation: the update on incident #%d is %s late (due %s). %s, please make sure an update goes out; %s.", inc.ID, Duration(late), due, who, missing)
+	text := fmt.Sprintf(":rotating_light: Escalation: the update on incident #%d is %s late (due %s). %s, please make sure an update goes out; %s.", inc.ID, incident.FormatDuration(late), due, who, missing)
 	return []slack.Block{section(text), slack.NewActionBlock("reminder_"+v,
 		button(ActionPostUpdate, v, "Post update", slack.StylePrimary),
-		button(ActionSnooze, v, "Snooze "+Duration(e.Policy.Snooze), ""),
+		button(ActionSnooze, v, "Snooze "+incident.FormatDuration(e.Policy.Snooze), ""),
 	)}, text
 }
 
@@ -52,9 +52,9 @@ func (e Env) Digest(incs []*incident.Incident) ([]slack.Block, string) {
 		}
 		var line string
 		if inc.Private {
-			line = fmt.Sprintf("*#%d* :lock: private incident — %s, %s, open for %s", inc.ID, inc.Severity, inc.Status, Duration(e.Now.Sub(inc.DeclaredAt)))
+			line = fmt.Sprintf("*#%d* :lock: private incident — %s, %s, open for %s", inc.ID, inc.Severity, inc.Status, incident.FormatDuration(e.Now.Sub(inc.DeclaredAt)))
 		} else {
-			line = fmt.Sprintf("*#%d* %s\n%s · %s · open for %s · operator %s · spokesperson %s", inc.ID, inc.Title, e.SeverityLabel(inc.Severity), inc.Status, Duration(e.Now.Sub(inc.DeclaredAt)), User(inc.Operator), User(inc.Spokesperson))
+			line = fmt.Sprintf("*#%d* %s\n%s · %s · open for %s · operator %s · spokesperson %s", inc.ID, inc.Title, e.SeverityLabel(inc.Severity), inc.Status, incident.FormatDuration(e.Now.Sub(inc.DeclaredAt)), User(inc.Operator), User(inc.Spokesperson))
 		}
 		if inc.ChannelID != "" && !inc.Private {
 			line += " · <#" + inc.ChannelID + ">"

@@ -111,3 +111,19 @@ func Truncate(s string, n int) string {
 func Quote(s string) string {
 	return "> " + strings.ReplaceAll(s, "\n", "\n> ")
 }
+
+var mention = regexp.MustCompile(`<@([UW][A-Z0-9]+)(?:\|[^>]*)?>`)
+
+// PlainMentions renders mrkdwn as plain text for a form's error: user
+// mentions become "@name" when name knows them ("that person" otherwise,
+// never a raw ID), then entities are decoded as Plain does.
+func PlainMentions(s string, name func(id string) string) string {
+	s = mention.ReplaceAllStringFunc(s, func(m string) string {
+		id := mention.FindStringSubmatch(m)[1]
+		if n := name(id); n != "" {
+			return "@" + n
+		}
+		return "that person"
+	})
+	return Plain(s)
+}

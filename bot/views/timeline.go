@@ -3,85 +3,96 @@ package views
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/slack-go/slack"
 )
 
-// Timeline renders an incident's timeline as one or more messages, each
-// within Slack's limits. Times carry the date when the incident spans more
-// than one day. Edits and deletions of pinned messages are folded into the
-// entry they change.
-func (e Env) Timeline(inc *incident.Incident, events []incident.Event) [][]slack.Block {
-	first, last := inc.DeclaredAt, inc.DeclaredAt
-	if len(events) > 0 {
-		first, last = events[0].At, events[len(events)-1].At
-	}
-	fl, ll := first.In(e.Location), last.In(e.Location)
+// Timeline renders one page of an incident's timeline as one message
+// within Slack's limits: page 1 holds the latest entries, page 2 those
+// before, and so on, each in time order. Times carry the date when the
+// incident spans more than one day; edits and deletions of pinned messages
+// fold into the entry they change (incident.Project). The text says which
+// page it is and how to see the others.
+func (e Env) Timeline(inc *incident.Incident, events []incident.Event, page int) ([]slack.Block, string) {
+	tl := incident.Project(inc, events, e.Location)
 	layout := "15:04"
-	if fl.YearDay() != ll.YearDay() || fl.Year() != ll.Year() {
+	if tl.SpansDays {
 		layout = "Mon 2 Jan 15:04"
 	}
-	latest := map[string]string{}
-	deleted := map[string]bool{}
-	for _, ev := range events {
-		switch ev.Kind {
-		case incident.EventMessageEdited:
-			latest[ev.Field("ts")] = ev.Text
-		case incident.EventMessageDeleted:
-			deleted[ev.Field("ts")] = true
-		}
+	lines := make([]string, 0, len(tl.Entries))
+	for _, en := range tl.Entries {
+		lines = append(lines, fmt.Sprintf("`%s` %s", en.At.In(e.Location).Format(layout), describeEntry(en)))
 	}
-	var lines []string
-	for _, ev := range events {
-		var line string
-		switch ev.Kind {
-		case incident.EventMessageEdited, incident.EventMessageDeleted:
-			continue
-		case incident.EventMessagePinned:
-			ts := ev.Field("ts")
-			text, suffix := ev.Text, ""
-			if t, ok := latest[ts]; ok {
-				text, suffix = t, " _(edited)_"
-			}
-			if deleted[ts] {
-				text, suffix = "_message deleted_", ""
-			}
-			line = fmt.Sprintf(":pushpin: %s: %s%s", User(ev.Field("author")), Truncate(text, 500), suffix)
-			if l := ev.Field("permalink"); l != "" && !deleted[ts] {
-				line += " <" + l + "|(link)>"
-			}
-			if f := ev.Field("files"); f != "" && !deleted[ts] {
-				line += " files: " + f
-			}
-		default:
-			line = Describe(ev)
-		}
-		lines = append(lines, fmt.Sprintf("`%s` %s", ev.At.In(e.Location).Format(layout), line))
+	pages := pageLines(lines)
+	if page < 1 {
+		page = 1
 	}
-	head := section(fmt.Sprintf("*Timeline of incident #%d* — %s (%d entries, times %s)", inc.ID, inc.Title, len(lines), e.Location))
-	return pageLines(head, lines)
+	title := fmt.Sprintf("*Timeline of incident #%d* — %s (%d entries, times %s)", inc.ID, inc.Title, len(lines), e.Location)
+	if page > len(pages) {
+		text := fmt.Sprintf("Incident #%d's timeline has %d page(s); there is no page %d.", inc.ID, len(pages), page)
+		return []slack.Block{section(title), section(text)}, text
+	}
+	body := pages[len(pages)-page]
+	blocks := append([]slack.Block{section(title)}, body...)
+	if len(pages) > 1 {
+		note := fmt.Sprintf("Page %d of %d, newest first.", page, len(pages))
+		if page < len(pages) {
+			note += fmt.Sprintf(" Older entries: `/incident %d timeline --page %d`.", inc.ID, page+1)
+		}
+		blocks = append(blocks, contextText(note))
+	}
+	return blocks, fmt.Sprintf("Timeline of incident #%d", inc.ID)
 }
 
-// pageLines packs lines into sections of at most MaxSectionText characters
-// and messages of at most MaxBlocks blocks.
-func pageLines(head slack.Block, lines []string) [][]slack.Block {
-	var pages [][]slack.Block
-	page := []slack.Block{head}
-	var b strings.Builder
-	flush := func() {
-		if b.Len() == 0 {
-			return
+func describeEntry(en incident.Entry) string {
+	if en.Kind != incident.EventMessagePinned {
+		if en.Pin != nil && en.Pin.Deleted && en.Kind == incident.EventMessageEdited {
+			return ":pencil2: a message on the timeline was edited, then deleted"
 		}
-		page = append(page, section(b.String()))
-		b.Reset()
-		if len(page) == MaxBlocks {
-			pages = append(pages, page)
-			page = nil
+		return Describe(en.Event)
+	}
+	text, suffix := en.Text, ""
+	if en.Pin != nil && en.Pin.Edited {
+		text, suffix = en.Pin.Text, " _(edited)_"
+	}
+	if en.Pin != nil && en.Pin.Deleted {
+		return fmt.Sprintf(":pushpin: %s: _message deleted_", User(en.Field("author")))
+	}
+	line := fmt.Sprintf(":pushpin: %s: %s%s", User(en.Field("author")), Truncate(text, 500), suffix)
+	if l := en.Field("permalink"); l != "" {
+		line += " <" + l + "|(link)>"
+	}
+	if f := en.Field("files"); f != "" {
+		line += " files: " + f
+	}
+	return line
+}
+
+// pageLines packs lines into pages, each a list of sections of at most
+// MaxSectionText characters, small enough for one message with its title
+// (Slack refuses more than about 12,000 characters of blocks).
+func pageLines(lines []string) [][]slack.Block {
+	const budget = pageText - 1000 // room for the title and the page note
+	var pages [][]slack.Block
+	var page []slack.Block
+	var b strings.Builder
+	size := 0
+	flush := func() {
+		if b.Len() > 0 {
+			page = append(page, section(b.String()))
+			b.Reset()
 		}
 	}
 	for _, l := range lines {
 		l = Truncate(l, 1000)
+		n := utf8.RuneCountInString(l) + 1
+		if size+n > budget || len(page) >= MaxBlocks-3 {
+			flush()
+			pages = append(pages, page)
+			page, size = nil, 0
+		}
 		if b.Len()+len(l)+1 > MaxSectionText-50 {
 			flush()
 		}
@@ -89,9 +100,10 @@ func pageLines(head slack.Block, lines []string) [][]slack.Block {
 			b.WriteByte('\n')
 		}
 		b.WriteString(l)
+		size += n
 	}
 	flush()
-	if len(page) > 0 {
+	if len(page) > 0 || len(pages) == 0 {
 		pages = append(pages, page)
 	}
 	return pages
@@ -164,6 +176,13 @@ func Describe(ev incident.Event) string {
 		return fmt.Sprintf(":door: war room <#%s> opened", f("channel"))
 	case incident.EventArchived:
 		return ":file_cabinet: war room archived"
+	case incident.EventCancelled:
+		if ev.Text != "" {
+			return fmt.Sprintf(":wastebasket: %s cancelled the incident (declared by mistake): %s", who, ev.Text)
+		}
+		return fmt.Sprintf(":wastebasket: %s cancelled the incident (declared by mistake)", who)
+	case incident.EventDeliveryFailed:
+		return fmt.Sprintf(":warning: incidentbot could not %s (%s)", ev.Text, f("error"))
 	}
 	return fmt.Sprintf("%s: %s %s", ev.Kind, who, ev.Text)
 }

@@ -83,32 +83,60 @@ func TestTimelinePagesWithinLimits(t *testing.T) {
 	for i := range 2000 {
 		evs = append(evs, incident.Event{At: t0.Add(time.Duration(i) * time.Minute), Actor: "U1", Kind: incident.EventNote, Text: fmt.Sprintf("note %d %s", i, strings.Repeat("y", 200))})
 	}
-	pages := e.Timeline(inc, evs)
+	// Page through the whole timeline as /incident timeline --page N does.
+	var pages [][]slack.Block
+	for page := 1; ; page++ {
+		blocks, _ := e.Timeline(inc, evs, page)
+		if strings.Contains(string(mustJSON(t, blocks)), "there is no page") {
+			break
+		}
+		pages = append(pages, blocks)
+	}
 	if len(pages) < 2 {
 		t.Fatalf("%d pages for 2,000 long notes", len(pages))
 	}
-	seen := 0
+	seen := map[string]bool{}
 	for _, p := range pages {
 		if len(p) > MaxBlocks {
 			t.Errorf("page of %d blocks", len(p))
+		}
+		if n := BlocksText(p); n > MaxBlocksText {
+			t.Errorf("page of %d characters of blocks, over Slack's %d", n, MaxBlocksText)
 		}
 		for _, b := range p {
 			if s, ok := b.(*slack.SectionBlock); ok && s.Text != nil {
 				if n := utf8.RuneCountInString(s.Text.Text); n > MaxSectionText {
 					t.Errorf("section of %d chars", n)
 				}
-				seen += strings.Count(s.Text.Text, "note ")
+				for _, line := range strings.Split(s.Text.Text, "\n") {
+					if i := strings.Index(line, "note "); i >= 0 {
+						seen[strings.Fields(line[i:])[1]] = true
+					}
+				}
 			}
 		}
 	}
-	if seen != 2000 {
-		t.Errorf("%d notes shown, want all 2000", seen)
+	if len(seen) != 2000 {
+		t.Errorf("%d notes shown, want all 2000", len(seen))
 	}
-	// The incident spans two days: every line carries its date.
-	last, _ := json.Marshal(pages[len(pages)-1])
-	if !strings.Contains(string(last), "Thu 5 Mar") {
-		t.Error("multi-day timeline lacks dates")
+	// Page 1 holds the latest entries; the incident spans two days, so
+	// every line carries its date.
+	first := string(mustJSON(t, pages[0]))
+	if !strings.Contains(first, "note 1999 ") || !strings.Contains(first, "Thu 5 Mar") {
+		t.Error("page 1 is not the latest entries, with dates")
 	}
+	if !strings.Contains(first, "--page 2") {
+		t.Error("page 1 does not say how to see older entries")
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 func TestFromCommand(t *testing.T) {

@@ -3,8 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"github.com/incidentbot/incidentbot/bot"
 	"io"
+
+	"github.com/incidentbot/incidentbot/bot"
 
 	"go.yaml.in/yaml/v3"
 )

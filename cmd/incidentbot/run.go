@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot"
+	"github.com/incidentbot/incidentbot/bot/clock"
 	"github.com/incidentbot/incidentbot/bot/nudge"
 	"github.com/incidentbot/incidentbot/bot/web"
 	"github.com/incidentbot/incidentbot/store"
@@ -43,8 +44,8 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		}
 		digest = ids[0]
 	}
-	app := bot.New(appOptions(cfg, api, db, announce, log, time.Now))
-	sched := &nudge.Scheduler{Store: db, Policy: policy(cfg), Notifier: app, Logger: log.With("component", "nudge")}
+	app := bot.New(appOptions(cfg, api, db, announce, log, clock.Real{}))
+	sched := &nudge.Scheduler{Store: db, Planner: app, Logger: log.With("component", "nudge")}
 	if cfg.HTTP.Listen != "" {
 		token, err := writeAdminToken(cfg.Store.Path)
 		if err != nil {

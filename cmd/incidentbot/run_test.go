@@ -233,7 +233,7 @@ func TestMain_ExportLeavesOutPrivate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := db.CreateIncident(context.Background(), inc, evs); err != nil {
+		if _, err := db.CreateIncident(context.Background(), inc, incident.Change{Events: evs}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot"
+	"github.com/incidentbot/incidentbot/bot/clock"
 	"github.com/incidentbot/incidentbot/bot/config"
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/nudge"
@@ -88,7 +89,7 @@ func resolveChannels(ctx context.Context, api *slack.Client, names []string) ([]
 }
 
 // appOptions builds the bot's options from the configuration.
-func appOptions(cfg config.Config, api *slack.Client, db *store.DB, announce []string, log *slog.Logger, now func() time.Time) bot.Options {
+func appOptions(cfg config.Config, api *slack.Client, db *store.DB, announce []string, log *slog.Logger, clk clock.Clock) bot.Options {
 	return bot.Options{
 		Slack:            api,
 		Store:            db,
@@ -97,7 +98,7 @@ func appOptions(cfg config.Config, api *slack.Client, db *store.DB, announce []s
 		ChannelPrefix:    cfg.Slack.ChannelPrefix,
 		TimelineReaction: cfg.Slack.TimelineReaction,
 		Location:         cfg.Location(),
-		Now:              now,
+		Clock:            clk,
 		Logger:           log.With("component", "bot"),
 		Escalation:       bot.EscalationTarget{UserGroup: cfg.Reminders.EscalateTo.Usergroup, Users: cfg.Reminders.EscalateTo.Users},
 		Postmortem:       bot.PostmortemOptions{Dir: cfg.Postmortem.Dir, GitCommit: cfg.Postmortem.GitCommit},
@@ -122,8 +123,8 @@ func schedule(ctx context.Context, cfg config.Config, app *bot.App, db *store.DB
 		res, err := sched.Tick(ctx)
 		if err != nil {
 			log.Error("reminder tick", "err", err)
-		} else if res.Sent+res.Failed > 0 {
-			log.Info("reminder tick", "sent", res.Sent, "failed", res.Failed, "discarded", res.Discarded)
+		} else if res.Effects+res.Failed > 0 {
+			log.Info("reminder tick", "due", res.Due, "effects", res.Effects, "failed", res.Failed)
 		}
 	}); err != nil {
 		return nil, fmt.Errorf("scheduler.tick: %w", err)
@@ -138,10 +139,6 @@ func schedule(ctx context.Context, cfg config.Config, app *bot.App, db *store.DB
 		}
 	}); err != nil {
 		return nil, fmt.Errorf("schedule pruning: %w", err)
-	}
-	// War rooms that Slack refused or a crash interrupted are finished here.
-	if _, err := c.AddFunc("@every 1m", func() { app.ResumeWarRooms(ctx) }); err != nil {
-		return nil, fmt.Errorf("schedule war-room resume: %w", err)
 	}
 	if cfg.Digest.Enabled {
 		spec, err := digestSchedule(cfg)

@@ -1,0 +1,602 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/bot/outbound"
+	"github.com/incidentbot/incidentbot/bot/views"
+)
+
+// Deliver performs one effect of the outbox and records it done, with what
+// it learned, in one transaction. It implements outbound.Deliverer: the
+// worker calls it one effect at a time per lane. recheck says the effect
+// may have been performed already; posts and channels are then looked for
+// before they are made again.
+func (a *App) Deliver(ctx context.Context, e incident.Effect, recheck bool) error {
+	var p payload
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
+		return fmt.Errorf("%w: unreadable %s effect: %v", errCorrupt, e.Kind, err)
+	}
+	var inc *incident.Incident
+	if e.IncidentID != 0 {
+		var err error
+		if inc, err = a.store.FindIncidentByID(ctx, e.IncidentID); err != nil {
+			if incident.ErrorCode(err) == incident.ENOTFOUND {
+				return fmt.Errorf("%w: incident %d is gone", errCorrupt, e.IncidentID)
+			}
+			return err
+		}
+	}
+	d := delivery{a: a, e: e, p: p, inc: inc, recheck: recheck}
+	switch e.Kind {
+	case effCreateChannel:
+		return d.createChannel(ctx)
+	case effInvite:
+		return d.invite(ctx)
+	case effTopic:
+		return d.topic(ctx)
+	case effCard:
+		return d.card(ctx)
+	case effPin:
+		return d.pin(ctx)
+	case effReact:
+		return d.react(ctx)
+	case effPost:
+		return d.post(ctx)
+	case effReply:
+		return d.reply(ctx)
+	case effReminder:
+		return d.reminder(ctx)
+	case effArchive:
+		return d.archive(ctx)
+	case effUpload:
+		return d.upload(ctx)
+	case effPostmortemFile:
+		return d.postmortemFile(ctx)
+	}
+	return fmt.Errorf("%w: unknown effect kind %q", errCorrupt, e.Kind)
+}
+
+// errCorrupt marks an effect that can never be delivered: the worker
+// abandons it.
+var errCorrupt = outbound.PermanentError("corrupt effect")
+
+// delivery is one Deliver call.
+type delivery struct {
+	a       *App
+	e       incident.Effect
+	p       payload
+	inc     *incident.Incident
+	recheck bool
+}
+
+// done records the effect done; fn, when set, records what the delivery
+// learned in the incident, in the same transaction, and may add events and
+// effects.
+func (d delivery) done(ctx context.Context, fn func(inc *incident.Incident) incident.Change) error {
+	// What Slack did must be recorded even when shutdown cuts the
+	// delivery short: a lost record means a check after the restart.
+	ctx = context.WithoutCancel(ctx)
+	if fn == nil || d.e.IncidentID == 0 {
+		_, err := d.a.store.Apply(ctx, incident.Change{Done: []uint64{d.e.Seq}})
+		return err
+	}
+	_, ch, err := d.a.store.UpdateIncident(ctx, d.e.IncidentID, func(inc *incident.Incident) (incident.Change, error) {
+		ch := fn(inc)
+		ch.Done = append(ch.Done, d.e.Seq)
+		return ch, nil
+	})
+	if err == nil {
+		d.a.outbox.Add(ch.Effects...)
+	}
+	return err
+}
+
+// key identifies the effect's message in Slack's history.
+func (d delivery) key() string { return strconv.FormatUint(d.e.Seq, 10) }
+
+// room returns the war room, ErrNotReady while it is being created, or ""
+// when it never will be (Slack refused it): the effect is then dropped.
+func (d delivery) room() (string, error) {
+	switch {
+	case d.inc == nil:
+		return "", nil
+	case d.inc.ChannelID != "":
+		return d.inc.ChannelID, nil
+	case d.inc.WarRoomError != "":
+		return "", nil
+	}
+	return "", outbound.ErrNotReady
+}
+
+func (d delivery) env() views.Env { return d.a.env() }
+
+// ChannelName builds a war-room name within Slack's rules:
+// prefix-number-slug, lowercase, at most 80 characters; attempt > 0 adds a
+// suffix for a name that is taken.
+func ChannelName(prefix string, id int64, title string, attempt int) string {
+	base := prefix + "-" + strconv.FormatInt(id, 10)
+	suffix := ""
+	if attempt > 0 {
+		suffix = "-" + strconv.Itoa(attempt+1)
+	}
+	slug := incident.Slug(views.Plain(title))
+	if slug == "incident" {
+		return base + suffix
+	}
+	if room := 80 - len(base) - 1 - len(suffix); len(slug) > room {
+		slug = trimDashes(slug[:room])
+	}
+	if slug == "" {
+		return base + suffix
+	}
+	return base + "-" + slug + suffix
+}
+
+func trimDashes(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == '-' || s[len(s)-1] == '_') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// createChannel creates the war room under a free name and records it. A
+// name that is taken by a channel the bot created and no incident owns is
+// the war room an earlier attempt made before its answer was lost: it is
+// adopted, not duplicated.
+func (d delivery) createChannel(ctx context.Context) error {
+	a, inc := d.a, d.inc
+	if inc.ChannelID != "" {
+		return d.done(ctx, nil)
+	}
+	var ch *slack.Channel
+	for attempt := 0; attempt < 20 && ch == nil; attempt++ {
+		name := ChannelName(a.opt.ChannelPrefix, inc.ID, inc.Title, attempt)
+		created, err := a.slack.CreateChannel(ctx, name, inc.Private)
+		switch {
+		case err == nil:
+			ch = created
+		case outbound.IsCode(err, "name_taken"):
+			found, ferr := a.slack.FindChannel(ctx, name)
+			if ferr != nil {
+				return fmt.Errorf("look for the taken channel #%s: %w", name, ferr)
+			}
+			if found != nil && found.Creator == a.botUserID && found.IsPrivate == inc.Private {
+				if other, err := a.store.FindIncidentByChannel(ctx, found.ID); incident.ErrorCode(err) == incident.ENOTFOUND {
+					a.log.Info("adopting a war room made by an earlier attempt", "incident_id", inc.ID, "channel_id", found.ID)
+					ch = found
+				} else if err != nil {
+					return err
+				} else {
+					a.log.Debug("channel name taken by another incident", "incident_id", inc.ID, "other", other.ID)
+				}
+			}
+		default:
+			return err
+		}
+	}
+	if ch == nil {
+		return outbound.PermanentError("every war-room name for this incident is taken")
+	}
+	return d.done(ctx, func(i *incident.Incident) incident.Change {
+		i.ChannelID, i.ChannelName = ch.ID, ch.Name
+		return incident.Change{Events: []incident.Event{{At: a.now(), Kind: incident.EventChannelCreated, Fields: map[string]string{"channel": ch.ID, "name": ch.Name}}}}
+	})
+}
+
+// invite adds people to the war room, one call each, so that one person
+// who cannot be invited does not keep the others out.
+func (d delivery) invite(ctx context.Context) error {
+	room, err := d.room()
+	if err != nil || room == "" {
+		return d.orDone(ctx, err)
+	}
+	for _, u := range d.p.Users {
+		if u == "" || u == d.a.botUserID {
+			continue
+		}
+		err := d.a.slack.Invite(ctx, room, u)
+		if class, _ := outbound.Classify(err); err != nil && (class != outbound.Permanent || outbound.IsCode(err, "channel_not_found") || outbound.IsCode(err, "is_archived")) {
+			return err
+		} else if err != nil {
+			d.a.log.Warn("cannot invite to the war room", "incident_id", d.e.IncidentID, "user_id", u, "err", err)
+		}
+	}
+	return d.done(ctx, nil)
+}
+
+// orDone finishes an effect that has nothing to do (err nil) or returns
+// err (ErrNotReady).
+func (d delivery) orDone(ctx context.Context, err error) error {
+	if err != nil {
+		return err
+	}
+	return d.done(ctx, nil)
+}
+
+// topic sets the war room's topic when it changed.
+func (d delivery) topic(ctx context.Context) error {
+	room, err := d.room()
+	if err != nil || room == "" || d.inc.Status.Ended() {
+		return d.orDone(ctx, err)
+	}
+	topic := d.env().Topic(d.inc)
+	if topic == d.inc.Topic {
+		return d.done(ctx, nil)
+	}
+	if err := d.a.slack.SetTopic(ctx, room, topic); err != nil {
+		return err
+	}
+	return d.done(ctx, func(i *incident.Incident) incident.Change {
+		i.Topic = topic
+		return incident.Change{}
+	})
+}
+
+// card posts the incident card the first time and edits it in place after,
+// when what it shows changed. Posting it enqueues its pin.
+func (d delivery) card(ctx context.Context) error {
+	room, err := d.room()
+	if err != nil || room == "" {
+		return d.orDone(ctx, err)
+	}
+	env := d.env()
+	blocks, text := env.Card(d.inc), env.CardText(d.inc)
+	hash := hashBlocks(blocks, text)
+	if d.inc.CardTS != "" {
+		if hash == d.inc.CardHash {
+			return d.done(ctx, nil)
+		}
+		if err := d.a.slack.Update(ctx, room, d.inc.CardTS, text, blocks); err != nil {
+			return err
+		}
+		return d.done(ctx, func(i *incident.Incident) incident.Change {
+			i.CardHash = hash
+			return incident.Change{}
+		})
+	}
+	ts, err := d.a.slack.PostOnce(ctx, outbound.Message{Channel: room, Text: text, Blocks: blocks, Key: d.key()}, d.recheck, d.e.CreatedAt)
+	if err != nil {
+		return err
+	}
+	return d.done(ctx, func(i *incident.Incident) incident.Change {
+		i.CardTS, i.CardHash = ts, hash
+		return incident.Change{Effects: []incident.Effect{effect(effPin, laneAux, payload{TS: ts})}}
+	})
+}
+
+func hashBlocks(blocks []slack.Block, text string) string {
+	data, _ := json.Marshal(blocks)
+	sum := sha256.Sum256(append(data, text...))
+	return hex.EncodeToString(sum[:8])
+}
+
+// pin pins the card.
+func (d delivery) pin(ctx context.Context) error {
+	room, err := d.room()
+	if err != nil || room == "" {
+		return d.orDone(ctx, err)
+	}
+	if err := d.a.slack.Pin(ctx, room, d.p.TS); err != nil {
+		return err
+	}
+	return d.done(ctx, nil)
+}
+
+// react marks a message added to the timeline.
+func (d delivery) react(ctx context.Context) error {
+	if err := d.a.slack.React(ctx, d.p.Channel, d.p.TS, "white_check_mark"); err != nil {
+		return err
+	}
+	return d.done(ctx, nil)
+}
+
+// post posts a message where its payload says.
+func (d delivery) post(ctx context.Context) error {
+	a, p := d.a, d.p
+	m := outbound.Message{Key: d.key()}
+	var record func(i *incident.Incident, ts string)
+	switch p.To {
+	case toRoom:
+		room, err := d.room()
+		if err != nil || room == "" {
+			return d.orDone(ctx, err)
+		}
+		m.Channel = room
+		if p.Msg == msgPicker && d.inc.Spokesperson != "" {
+			return d.done(ctx, nil) // a spokesperson was chosen meanwhile
+		}
+	case toAnnounce:
+		if d.inc.ChannelID == "" && d.inc.WarRoomError == "" && !d.inc.Private {
+			return outbound.ErrNotReady // the announcement links the war room
+		}
+		if i := d.inc.AnnouncementIndex(p.Channel); i >= 0 && d.inc.Announcements[i].TS != "" {
+			return d.done(ctx, nil)
+		}
+		m.Channel = p.Channel
+		record = func(i *incident.Incident, ts string) { i.SetAnnouncement(p.Channel, ts, "") }
+	case toThread:
+		i := d.inc.AnnouncementIndex(p.Channel)
+		switch {
+		case i < 0 || d.inc.Announcements[i].Error != "":
+			return d.done(ctx, nil) // never announced there: nothing to thread under
+		case d.inc.Announcements[i].TS == "":
+			return outbound.ErrNotReady
+		}
+		m.Channel, m.ThreadTS, m.Broadcast = p.Channel, d.inc.Announcements[i].TS, p.Broadcast
+	case toDM:
+		ch, err := a.slack.OpenDM(ctx, p.User)
+		if err != nil {
+			return err
+		}
+		m.Channel = ch
+	case toChannel:
+		m.Channel = p.Channel
+	default:
+		return fmt.Errorf("%w: post to %q", errCorrupt, p.To)
+	}
+	var err error
+	m.Blocks, m.Text, err = d.render()
+	if err != nil {
+		return err
+	}
+	// A message longer than Slack takes goes out as several, each with its
+	// own key, in order.
+	var first string
+	for i, page := range views.Pages(m.Blocks) {
+		pm := m
+		pm.Blocks = page
+		if i > 0 {
+			pm.Key = fmt.Sprintf("%s.%d", m.Key, i)
+		}
+		ts, err := a.slack.PostOnce(ctx, pm, d.recheck, d.e.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			first = ts
+		}
+	}
+	if record == nil {
+		return d.done(ctx, nil)
+	}
+	return d.done(ctx, func(inc *incident.Incident) incident.Change {
+		record(inc, first)
+		return incident.Change{}
+	})
+}
+
+// render renders the message of a post or reply payload.
+func (d delivery) render() ([]slack.Block, string, error) {
+	env, p, inc := d.env(), d.p, d.inc
+	switch p.Msg {
+	case msgNotice:
+		b, t := views.Notice(p.Text)
+		return b, t, nil
+	case msgBlocks:
+		b, err := decodeBlocks(p.Blocks)
+		if err != nil {
+			return nil, "", fmt.Errorf("%w: %v", errCorrupt, err)
+		}
+		return b, p.Text, nil
+	case msgUpdate:
+		if p.Event == nil {
+			return nil, "", fmt.Errorf("%w: update without its event", errCorrupt)
+		}
+		b, t := env.StatusUpdate(inc, p.Event.domain())
+		return b, t, nil
+	case msgAnnouncement:
+		b, t := env.Announcement(inc, inc.ChannelID)
+		return b, t, nil
+	case msgPicker:
+		return env.SpokespersonPicker(inc), "Choose a spokesperson", nil
+	case msgRoleDM:
+		t := env.RoleDM(inc, incident.Role(p.Role))
+		return views.Ephemeral(t), fmt.Sprintf("You are the %s of incident #%d", p.Role, inc.ID), nil
+	case msgHandoff:
+		if inc.Handoff == nil {
+			t := fmt.Sprintf("The handoff of incident #%d was already accepted or replaced.", inc.ID)
+			return views.Ephemeral(t), t, nil
+		}
+		b, t := env.HandoffOffer(inc)
+		return b, t, nil
+	case msgTask:
+		for _, t := range inc.ActionItems {
+			if t.ID == p.Task {
+				b, text := env.TaskAdded(inc, t, t.CreatedBy)
+				return b, text, nil
+			}
+		}
+		return nil, "", fmt.Errorf("%w: no action item %d", errCorrupt, p.Task)
+	case msgReady:
+		t := readyText(inc, p.User)
+		return views.Ephemeral(t), t, nil
+	}
+	return nil, "", fmt.Errorf("%w: unknown message %q", errCorrupt, p.Msg)
+}
+
+// readyText tells the declarer where the war room is.
+func readyText(inc *incident.Incident, user string) string {
+	if inc.ChannelID == "" {
+		return fmt.Sprintf(":warning: Incident #%d is recorded, but Slack would not create its war room (%s). `/incident %d …` commands work from any channel.", inc.ID, inc.WarRoomError, inc.ID)
+	}
+	return fmt.Sprintf(":rotating_light: Incident #%d declared: <#%s>. You are the %s.", inc.ID, inc.ChannelID, roleOf(inc, user))
+}
+
+func roleOf(inc *incident.Incident, user string) string {
+	switch user {
+	case inc.Operator:
+		return "operator"
+	case inc.Spokesperson:
+		return "spokesperson"
+	}
+	return "declarer; the operator is " + views.User(inc.Operator)
+}
+
+// reply answers a person: through the response_url Slack gave with their
+// action (it works in channels the bot is not in), else as an ephemeral
+// message where they acted, else in a DM. Ephemeral answers leave no trace
+// Slack can be asked about, so a reply is marked attempted in the store
+// before it is sent, and one that was attempted is not sent again: a
+// doubled reply is as wrong as a lost one, and a lost confirmation loses
+// nothing stored.
+func (d delivery) reply(ctx context.Context) error {
+	if d.e.Attempts > 0 {
+		d.a.log.Info("reply may have been sent already; not sending it again", "effect", d.e.Seq, "user_id", d.p.User)
+		return d.done(ctx, nil)
+	}
+	if d.p.Msg == msgReady {
+		if _, err := d.room(); err != nil {
+			return err
+		}
+	}
+	if err := d.a.store.RetryEffect(ctx, d.e.Seq, 1, time.Time{}); err != nil {
+		return err
+	}
+	blocks, text, err := d.render()
+	if err != nil {
+		return err
+	}
+	a, p := d.a, d.p
+	if p.ResponseURL != "" {
+		if err := a.slack.Respond(ctx, p.ResponseURL, views.Truncate(text, 300), blocks); err == nil {
+			return d.done(ctx, nil)
+		} else if class, _ := outbound.Classify(err); class != outbound.Permanent {
+			return err
+		}
+	}
+	if p.Channel != "" {
+		if err := a.slack.Ephemeral(ctx, p.Channel, p.User, views.Truncate(text, 300), blocks); err == nil {
+			return d.done(ctx, nil)
+		} else if class, _ := outbound.Classify(err); class != outbound.Permanent {
+			return err
+		}
+	}
+	ch, err := a.slack.OpenDM(ctx, p.User)
+	if err != nil {
+		return err
+	}
+	if _, err := a.slack.PostOnce(ctx, outbound.Message{Channel: ch, Text: views.Truncate(text, 300), Blocks: blocks, Key: d.key()}, false, d.e.CreatedAt); err != nil {
+		return err
+	}
+	return d.done(ctx, nil)
+}
+
+// reminder posts a heads-up, nudge or escalation, unless the update came
+// in while it waited.
+func (d delivery) reminder(ctx context.Context) error {
+	r := incident.Reminder{Stage: incident.ReminderStage(d.p.Stage), Due: d.p.Due, To: d.p.User}
+	room, err := d.room()
+	if err != nil || room == "" || d.inc.Stale(r) {
+		return d.orDone(ctx, err)
+	}
+	blocks, text := d.env().Reminder(d.inc, r, d.a.opt.Escalation.mentions())
+	if _, err := d.a.slack.PostOnce(ctx, outbound.Message{Channel: room, Text: text, Blocks: blocks, Key: d.key()}, d.recheck, d.e.CreatedAt); err != nil {
+		return err
+	}
+	return d.done(ctx, nil)
+}
+
+// archive archives an ended incident's war room and records it.
+func (d delivery) archive(ctx context.Context) error {
+	room, err := d.room()
+	if err != nil || room == "" {
+		return d.orDone(ctx, err)
+	}
+	if err := d.a.slack.Archive(ctx, room); err != nil {
+		return err
+	}
+	d.a.log.Info("war room archived", "incident_id", d.inc.ID, "channel_id", room)
+	return d.done(ctx, func(i *incident.Incident) incident.Change {
+		return incident.Change{Events: i.Archived(d.a.policy, d.a.now())}
+	})
+}
+
+// Abandon records an effect done without performing it, after a permanent
+// failure or too many attempts, and tells the people concerned once. It
+// implements outbound.Deliverer.
+func (a *App) Abandon(ctx context.Context, e incident.Effect, cause error) error {
+	var p payload
+	_ = json.Unmarshal(e.Payload, &p)
+	code := outbound.Code(cause)
+	if code == "" {
+		code = cause.Error()
+	}
+	a.log.Error("gave up on a Slack effect", "effect", e.Seq, "kind", e.Kind, "incident_id", e.IncidentID, "err", cause)
+	if e.IncidentID == 0 {
+		_, err := a.store.Apply(ctx, incident.Change{Done: []uint64{e.Seq}})
+		return err
+	}
+	_, ch, err := a.store.UpdateIncident(ctx, e.IncidentID, func(inc *incident.Incident) (incident.Change, error) {
+		ch := incident.Change{Done: []uint64{e.Seq}}
+		what := describeEffect(e.Kind, p)
+		ch.Events = append(ch.Events, incident.Event{At: a.now(), Kind: incident.EventDeliveryFailed, Text: what,
+			Fields: map[string]string{"effect": e.Kind, "error": code}})
+		switch {
+		case e.Kind == effCreateChannel:
+			inc.WarRoomError = code
+		case e.Kind == effPost && p.To == toAnnounce:
+			inc.SetAnnouncement(p.Channel, "", code)
+			ch.Effects = append(ch.Effects, roomNotice(fmt.Sprintf(":warning: I could not announce this incident in <#%s> (%s). Invite me there, or remove it from `slack.announce_channels`.", p.Channel, code)))
+		case e.Kind == effReminder && inc.Operator != "":
+			// The war room refused the reminder: tell the operator where
+			// Slack still listens.
+			ch.Effects = append(ch.Effects, dm(inc.Operator, payload{Msg: msgNotice, Text: fmt.Sprintf(
+				":warning: I could not post the update reminder for incident #%d in its war room (%s). The update is due; please check the war room.", inc.ID, code)}))
+		case p.To == toRoom || p.To == toThread:
+			// Reported once in the log and the timeline; posting about a
+			// room that refuses posts would fail the same way.
+		}
+		return ch, nil
+	})
+	if err == nil {
+		a.outbox.Add(ch.Effects...)
+	}
+	return err
+}
+
+// describeEffect says in words what an effect was, for the timeline.
+func describeEffect(kind string, p payload) string {
+	switch kind {
+	case effCreateChannel:
+		return "create the war room"
+	case effPost:
+		switch p.To {
+		case toAnnounce:
+			return "announce the incident in <#" + p.Channel + ">"
+		case toThread:
+			return "post in the announcement thread in <#" + p.Channel + ">"
+		case toDM:
+			return "send a direct message to " + views.User(p.User)
+		}
+		return "post " + p.Msg + " in the war room"
+	case effReminder:
+		return "post the update reminder"
+	case effUpload:
+		return "upload the postmortem draft"
+	}
+	return kind
+}
+
+func (t EscalationTarget) mentions() string {
+	var m string
+	if t.UserGroup != "" {
+		m = "<!subteam^" + t.UserGroup + ">"
+	}
+	for _, u := range t.Users {
+		if m != "" {
+			m += " "
+		}
+		m += "<@" + u + ">"
+	}
+	return m
+}

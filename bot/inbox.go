@@ -1,0 +1,221 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/incidentbot/incidentbot/bot/incident"
+)
+
+// inbox processes acknowledged requests on a small bounded pool, in the
+// order they came, and replays at start what a stop or a crash left.
+type inbox struct {
+	a       *App
+	workers int
+
+	mu      sync.Mutex
+	queue   []queued
+	running int
+	wake    chan struct{}
+	idle    chan struct{} // closed and replaced whenever the inbox empties
+	wg      sync.WaitGroup
+	quit    chan struct{} // closed by stop: take no more requests
+}
+
+type queued struct {
+	seq       uint64
+	op        op
+	attempts  int
+	notBefore time.Time
+}
+
+// maxRequestAttempts bounds the processing of one request that keeps
+// failing for an internal reason (a Slack read timing out, say).
+const maxRequestAttempts = 5
+
+func newInbox(a *App, workers int) *inbox {
+	if workers <= 0 {
+		workers = 4
+	}
+	return &inbox{a: a, workers: workers, wake: make(chan struct{}, 1), idle: make(chan struct{}), quit: make(chan struct{})}
+}
+
+// start replays the stored requests and starts the workers.
+func (in *inbox) start(ctx context.Context) error {
+	reqs, err := in.a.store.Requests(ctx, 0)
+	if err != nil {
+		return err
+	}
+	for _, r := range reqs {
+		var o op
+		if err := json.Unmarshal(r.Payload, &o); err != nil || r.Kind != requestOp {
+			in.a.log.Error("unreadable request in the inbox; dropping it", "request", r.Seq, "kind", r.Kind, "err", err)
+			if _, err := in.a.store.Apply(ctx, incident.Change{Request: r.Seq}); err != nil {
+				return err
+			}
+			continue
+		}
+		in.push(r.Seq, o)
+		in.mu.Lock()
+		in.queue[len(in.queue)-1].attempts = r.Attempts
+		in.mu.Unlock()
+	}
+	if len(reqs) > 0 {
+		in.a.log.Info("replaying acknowledged requests", "count", len(reqs))
+	}
+	for range in.workers {
+		in.wg.Go(func() { in.work(ctx) })
+	}
+	return nil
+}
+
+// stop waits for the requests being processed (their context ends a
+// grace period after shutdown begins); queued ones stay stored for the
+// next start.
+func (in *inbox) stop() {
+	close(in.quit)
+	in.wg.Wait()
+}
+
+func (in *inbox) push(seq uint64, o op) {
+	in.mu.Lock()
+	in.queue = append(in.queue, queued{seq: seq, op: o})
+	in.mu.Unlock()
+	in.poke()
+}
+
+func (in *inbox) poke() {
+	select {
+	case in.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (in *inbox) pending() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return len(in.queue) + in.running
+}
+
+func (in *inbox) waitIdle(ctx context.Context) error {
+	for {
+		in.mu.Lock()
+		n, idle := len(in.queue)+in.running, in.idle
+		in.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// next takes the first request that may run now, or says when one may.
+func (in *inbox) next(now time.Time) (q queued, ok bool, wait time.Duration) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for i, x := range in.queue {
+		if x.notBefore.After(now) {
+			if d := x.notBefore.Sub(now); wait == 0 || d < wait {
+				wait = d
+			}
+			continue
+		}
+		in.queue = append(in.queue[:i], in.queue[i+1:]...)
+		in.running++
+		return x, true, 0
+	}
+	return queued{}, false, wait
+}
+
+func (in *inbox) work(ctx context.Context) {
+	for {
+		select {
+		case <-in.quit:
+			return
+		default:
+		}
+		q, ok, wait := in.next(in.a.clk.Now())
+		if !ok {
+			var timer <-chan time.Time
+			if wait > 0 {
+				timer = in.a.clk.After(wait)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-in.quit:
+				return
+			case <-in.wake:
+			case <-timer:
+			}
+			continue
+		}
+		retry := in.process(ctx, q)
+		in.mu.Lock()
+		in.running--
+		if retry != nil {
+			in.queue = append(in.queue, *retry)
+		}
+		if len(in.queue)+in.running == 0 {
+			close(in.idle)
+			in.idle = make(chan struct{})
+		}
+		in.mu.Unlock()
+		in.poke()
+	}
+}
+
+// process runs one request and finishes it: with its change, or, when the
+// change is refused, with a reply saying why. An internal failure is
+// retried a few times, then answered with an apology.
+func (in *inbox) process(ctx context.Context, q queued) (retry *queued) {
+	a := in.a
+	c := &call{op: q.op, seq: q.seq}
+	err := a.exec(ctx, c)
+	switch {
+	case ctx.Err() != nil:
+		return nil // shutting down: the request stays stored
+	case err == nil && c.finished:
+		return nil
+	case err == nil:
+		// Nothing to change (a message pinned twice): just finish it.
+		err = a.finish(ctx, c, nil)
+	case incident.ErrorCode(err) != incident.EINTERNAL:
+		a.log.Debug("request refused after its ack", "request", q.seq, "kind", q.op.Kind, "user_id", q.op.Actor, "reason", incident.ErrorMessage(err))
+		err = a.finish(ctx, c, []incident.Effect{a.replyError(c.op, err)})
+	case q.attempts+1 < maxRequestAttempts:
+		a.log.Warn("request failed; will retry", "request", q.seq, "kind", q.op.Kind, "attempt", q.attempts+1, "err", err)
+		if rerr := a.store.RetryRequest(ctx, q.seq); rerr != nil {
+			a.log.Error("record request attempt", "request", q.seq, "err", rerr)
+		}
+		q.attempts++
+		q.notBefore = a.clk.Now().Add(time.Second << q.attempts)
+		return &q
+	default:
+		a.log.Error("request failed for good", "request", q.seq, "kind", q.op.Kind, "err", err)
+		err = a.finish(ctx, c, []incident.Effect{a.replyError(c.op, err)})
+	}
+	if err != nil && ctx.Err() == nil {
+		a.log.Error("finish request", "request", q.seq, "err", err)
+		q.attempts++
+		q.notBefore = a.clk.Now().Add(time.Second << min(q.attempts, 6))
+		return &q
+	}
+	return nil
+}
+
+// finish ends request c.seq with effects (a reply), in one transaction.
+func (a *App) finish(ctx context.Context, c *call, effs []incident.Effect) error {
+	ch, err := a.store.Apply(ctx, incident.Change{Request: c.seq, Effects: effs})
+	if err != nil {
+		return err
+	}
+	a.outbox.Add(ch.Effects...)
+	return nil
+}

@@ -1,0 +1,94 @@
+package incident
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DeclareRequest is what someone supplies to declare an incident.
+type DeclareRequest struct {
+	Title      string
+	Severity   string // empty means the policy's default
+	Private    bool
+	Impact     string
+	DeclaredBy string
+	Operator   string // empty means the declarer
+}
+
+// CheckTitle validates an incident title.
+func CheckTitle(title string) error {
+	title = strings.TrimSpace(title)
+	switch {
+	case title == "":
+		return Errorf(EINVALID, "An incident needs a title: say in a few words what is broken.")
+	case len([]rune(title)) > MaxTitleLen:
+		return Errorf(EINVALID, "The title is %d characters long; keep it to %d. Put details in the impact or a note.", len([]rune(title)), MaxTitleLen)
+	case hasBroadcast(title):
+		return Errorf(EINVALID, "Titles cannot contain @channel, @here, @everyone or a user group; the title is repeated in announcements.")
+	}
+	return nil
+}
+
+func hasBroadcast(s string) bool {
+	return strings.Contains(s, "<!channel") || strings.Contains(s, "<!here") || strings.Contains(s, "<!everyone") ||
+		strings.Contains(s, "<!subteam^")
+}
+
+// Declare creates a new incident. The store assigns its ID; the events are
+// appended to its timeline in the same transaction.
+func Declare(p Policy, r DeclareRequest, now time.Time) (*Incident, []Event, error) {
+	if err := CheckTitle(r.Title); err != nil {
+		return nil, nil, err
+	}
+	if r.DeclaredBy == "" {
+		return nil, nil, Errorf(EINVALID, "Someone must declare the incident.")
+	}
+	sevName := r.Severity
+	if sevName == "" {
+		sevName = p.DefaultSeverity
+	}
+	sev, err := p.Severity(sevName)
+	if err != nil {
+		return nil, nil, err
+	}
+	op := r.Operator
+	if op == "" {
+		op = r.DeclaredBy
+	}
+	inc := &Incident{
+		Title:          strings.TrimSpace(r.Title),
+		Severity:       sev.Name,
+		Private:        r.Private,
+		Status:         StatusInvestigating,
+		Impact:         strings.TrimSpace(r.Impact),
+		DeclaredBy:     r.DeclaredBy,
+		Operator:       op,
+		DeclaredAt:     now,
+		AcknowledgedAt: now,
+		UpdatedAt:      now,
+		NextUpdateDue:  now.Add(p.Cadence(sev.Name)),
+	}
+	inc.Replan(p)
+	evs := []Event{
+		newEvent(EventDeclared, r.DeclaredBy, now, inc.Title,
+			"severity", sev.Name, "private", strconv.FormatBool(r.Private), "impact", inc.Impact,
+			"next_update", formatTime(inc.NextUpdateDue)),
+		newEvent(EventRoleAssigned, r.DeclaredBy, now, "", "role", string(RoleOperator), "to", op),
+	}
+	return inc, evs, nil
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func boolField(b bool) string {
+	if b {
+		return "true"
+	}
+	return ""
+}

@@ -1,0 +1,199 @@
+package outbound
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/incidentbot/incidentbot/bot/clock"
+)
+
+// Per-minute floors of Slack's rate-limit tiers (api.slack.com/apis/rate-limits;
+// the project's Slack reference §3.3).
+const (
+	tier1 = 1
+	tier2 = 20
+	tier3 = 50
+	tier4 = 100
+)
+
+// methodTiers gives the per-minute limit of each method the bot calls
+// (Slack's method pages; java-slack-sdk MethodsRateLimits). Methods not
+// listed are not throttled here; Slack's 429 still is honoured.
+var methodTiers = map[string]int{
+	"conversations.create":         tier2,
+	"conversations.setTopic":       tier2,
+	"conversations.archive":        tier2,
+	"conversations.list":           tier2,
+	"pins.add":                     tier2,
+	"users.list":                   tier2,
+	"bookmarks.add":                tier2,
+	"usergroups.users.list":        tier2,
+	"conversations.invite":         tier3,
+	"conversations.info":           tier3,
+	"conversations.join":           tier3,
+	"conversations.history":        tier3,
+	"conversations.replies":        tier3,
+	"conversations.open":           tier3,
+	"chat.update":                  tier3,
+	"reactions.add":                tier3,
+	"users.lookupByEmail":          tier3,
+	"conversations.members":        tier4,
+	"chat.postEphemeral":           tier4,
+	"chat.getPermalink":            tier4,
+	"views.open":                   tier4,
+	"views.update":                 tier4,
+	"views.push":                   tier4,
+	"users.info":                   tier4,
+	"files.getUploadURLExternal":   tier4,
+	"files.completeUploadExternal": tier4,
+}
+
+// Messages to one channel: "about one per second, short bursts allowed"
+// (chat.postMessage docs), as a token bucket.
+const (
+	channelRate  = 1.0 // messages per second
+	channelBurst = 3
+)
+
+// limits throttles calls before they are made and remembers Retry-After,
+// so that one 429 pauses every caller of that method (or channel), not
+// only the one that got it.
+type limits struct {
+	clk      clock.Clock
+	noPacing bool // only Retry-After applies
+
+	mu       sync.Mutex
+	methods  map[string]*rate.Limiter
+	channels map[string]*channelLimit
+	blocked  map[string]time.Time // method or "chat.postMessage/C…" → until
+}
+
+type channelLimit struct {
+	lim  *rate.Limiter
+	used time.Time // last use, to forget idle channels
+}
+
+func newLimits(clk clock.Clock) *limits {
+	return &limits{clk: clk, methods: map[string]*rate.Limiter{}, channels: map[string]*channelLimit{}, blocked: map[string]time.Time{}}
+}
+
+// key names what a limit applies to: the method, or for messages the
+// method and the channel.
+func limitKey(method, channel string) string {
+	if channel != "" && (method == "chat.postMessage" || method == "chat.postEphemeral") {
+		return method + "/" + channel
+	}
+	return method
+}
+
+// reserve returns how long the caller must wait before calling method on
+// channel, and takes its tokens; cancel gives them back.
+func (l *limits) reserve(method, channel string) (wait time.Duration, cancel func()) {
+	now := l.clk.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var rs []*rate.Reservation
+	for _, k := range []string{method, limitKey(method, channel)} {
+		if until, ok := l.blocked[k]; ok {
+			if until.After(now) {
+				wait = max(wait, until.Sub(now))
+			} else {
+				delete(l.blocked, k)
+			}
+		}
+	}
+	if l.noPacing {
+		return wait, func() {}
+	}
+	if perMin, ok := methodTiers[method]; ok {
+		lim := l.methods[method]
+		if lim == nil {
+			lim = rate.NewLimiter(rate.Limit(float64(perMin)/60), perMin)
+			l.methods[method] = lim
+		}
+		r := lim.ReserveN(now, 1)
+		rs = append(rs, r)
+		wait = max(wait, r.DelayFrom(now))
+	}
+	if method == "chat.postMessage" && channel != "" {
+		cl := l.channels[channel]
+		if cl == nil {
+			cl = &channelLimit{lim: rate.NewLimiter(channelRate, channelBurst)}
+			l.channels[channel] = cl
+			l.forgetIdleLocked(now)
+		}
+		cl.used = now
+		r := cl.lim.ReserveN(now, 1)
+		rs = append(rs, r)
+		wait = max(wait, r.DelayFrom(now))
+	}
+	return wait, func() {
+		for _, r := range rs {
+			r.CancelAt(now)
+		}
+	}
+}
+
+// forgetIdleLocked drops the buckets of channels unused for a minute: by
+// then they are full again, so forgetting them changes nothing, and the
+// map stays as small as the set of busy channels.
+func (l *limits) forgetIdleLocked(now time.Time) {
+	if len(l.channels) < 64 {
+		return
+	}
+	for ch, cl := range l.channels {
+		if now.Sub(cl.used) > time.Minute {
+			delete(l.channels, ch)
+		}
+	}
+}
+
+// maxInlineWait is the longest a call waits for its rate limit in place.
+// A longer wait is returned as a *Throttled error, so that the worker
+// parks the lane and its slot serves other channels meanwhile.
+const maxInlineWait = time.Second
+
+// Throttled is returned, without calling Slack, when a call would have to
+// wait longer than maxInlineWait for its rate limit.
+type Throttled struct {
+	Method string
+	Wait   time.Duration
+}
+
+func (e *Throttled) Error() string {
+	return "rate limit of " + e.Method + ": wait " + e.Wait.String()
+}
+
+// wait blocks until the call may be made (at most maxInlineWait), or
+// returns *Throttled, or ctx's error.
+func (l *limits) wait(ctx context.Context, method, channel string) error {
+	d, cancel := l.reserve(method, channel)
+	if d <= 0 {
+		return nil
+	}
+	if d > maxInlineWait {
+		cancel()
+		return &Throttled{Method: method, Wait: d}
+	}
+	select {
+	case <-l.clk.After(d):
+		return nil
+	case <-ctx.Done():
+		cancel()
+		return ctx.Err()
+	}
+}
+
+// block pauses method (and the channel's messages) for d after a 429.
+func (l *limits) block(method, channel string, d time.Duration) {
+	until := l.clk.Now().Add(d)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := limitKey(method, channel)
+	if until.After(l.blocked[k]) {
+		l.blocked[k] = until
+	}
+}

@@ -1,0 +1,89 @@
+package bot
+
+import (
+	"context"
+	"slices"
+
+	"github.com/incidentbot/incidentbot/bot/incident"
+)
+
+// Declare records a new incident and, in the same transaction, every step
+// of its war room as an effect: the channel, the invites, the topic, the
+// card (then its pin), the spokesperson picker, the operator's DM, the
+// announcements and the answer to the declarer. Each step is recorded as
+// it lands and the outbox resumes what a crash or a Slack outage left,
+// whatever the incident's status by then.
+func (a *App) Declare(ctx context.Context, c *call, req incident.DeclareRequest) error {
+	if req.Operator != "" && req.Operator != req.DeclaredBy {
+		if err := a.checkPerson(ctx, c, req.Operator); err != nil {
+			return err
+		}
+	}
+	inc, evs, err := incident.Declare(a.policy, req, a.now())
+	if err != nil {
+		return err
+	}
+	if c.dry {
+		c.ack = ":hourglass_flowing_sand: Declaring the incident…"
+		return nil
+	}
+	for _, ch := range a.opt.AnnounceChannels {
+		inc.Announcements = append(inc.Announcements, incident.Announcement{ChannelID: ch})
+	}
+	ch, err := a.store.CreateIncident(ctx, inc, incident.Change{Events: evs, Effects: a.setup(inc, c), Request: c.seq})
+	if err != nil {
+		return err
+	}
+	c.finished = true
+	a.outbox.Add(ch.Effects...)
+	a.log.Info("incident declared", "incident_id", inc.ID, "severity", inc.Severity, "private", inc.Private)
+	return nil
+}
+
+// setup lists the effects that build a new incident's war room. The
+// store gives them the incident's ID.
+func (a *App) setup(inc *incident.Incident, c *call) []incident.Effect {
+	var people []string
+	for _, u := range slices.Compact([]string{inc.DeclaredBy, inc.Operator}) {
+		if u != "" && u != a.botUserID {
+			people = append(people, u)
+		}
+	}
+	effs := []incident.Effect{
+		effect(effCreateChannel, laneRoom, payload{}),
+		// The answer to the declarer waits in the room's lane for the
+		// channel it names.
+		effect(effReply, laneRoom, payload{Msg: msgReady, ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.Actor}),
+		effect(effInvite, laneAux, payload{Users: people}),
+		effect(effTopic, laneAux, payload{}),
+		effect(effCard, laneRoom, payload{}),
+		roomPost(payload{Msg: msgPicker}),
+	}
+	if inc.Operator != "" && inc.Operator != a.botUserID {
+		effs = append(effs, dm(inc.Operator, payload{Msg: msgRoleDM, Role: string(incident.RoleOperator)}))
+	}
+	for _, ann := range inc.Announcements {
+		effs = append(effs, effect(effPost, laneAnnounce(ann.ChannelID), payload{To: toAnnounce, Channel: ann.ChannelID, Msg: msgAnnouncement}))
+	}
+	return effs
+}
+
+// checkPerson checks that user can hold a role: a person of the
+// workspace, active, not a bot. The dry run before the ack reads only the
+// directory's cache; the real run asks Slack when the cache does not know.
+func (a *App) checkPerson(ctx context.Context, c *call, user string) error {
+	if user == a.botUserID && user != "" {
+		return incident.Errorf(incident.EINVALID, "<@%s> is a bot; incident roles need a person.", user)
+	}
+	u, err := a.users.lookup(ctx, user, !c.dry)
+	if err != nil || u == nil {
+		return err
+	}
+	switch {
+	case u.Deleted:
+		return incident.Errorf(incident.EINVALID, "<@%s> is deactivated; choose someone else.", user)
+	case u.IsBot:
+		return incident.Errorf(incident.EINVALID, "<@%s> is a bot; incident roles need a person.", user)
+	}
+	return nil
+}
