@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,7 +77,8 @@ type Worker struct {
 
 type item struct {
 	e     incident.Effect
-	fresh bool // enqueued by this process and never attempted
+	lane  string // laneKey(e)
+	fresh bool   // enqueued by this process and never attempted
 	// wasFresh is fresh before the running attempt: an attempt that sent
 	// nothing (not ready, rate limited) leaves the effect fresh.
 	wasFresh bool
@@ -127,11 +130,21 @@ func (w *Worker) addLocked(e incident.Effect, fresh bool) {
 	if e.Seq == 0 || w.items[e.Seq] != nil {
 		return
 	}
-	it := &item{e: e, fresh: fresh}
+	it := &item{e: e, fresh: fresh, lane: laneKey(e)}
 	w.items[e.Seq] = it
-	lane := w.lanes[e.Lane]
+	lane := w.lanes[it.lane]
 	i, _ := slices.BinarySearchFunc(lane, e.Seq, func(x *item, seq uint64) int { return cmpSeq(x.e.Seq, seq) })
-	w.lanes[e.Lane] = slices.Insert(lane, i, it)
+	w.lanes[it.lane] = slices.Insert(lane, i, it)
+}
+
+// laneKey scopes an effect's lane to its incident ("room" of incident 4 is
+// "4/room"), unless the lane starts with "/": a lane shared by every
+// incident, such as the git commits of postmortems.
+func laneKey(e incident.Effect) string {
+	if e.IncidentID == 0 || strings.HasPrefix(e.Lane, "/") {
+		return e.Lane
+	}
+	return strconv.FormatInt(e.IncidentID, 10) + "/" + e.Lane
 }
 
 func cmpSeq(a, b uint64) int {
@@ -280,12 +293,18 @@ func (w *Worker) dispatch(ctx context.Context, now time.Time, wg *sync.WaitGroup
 	return next
 }
 
-// done records the outcome of one delivery.
+// done records the outcome of one delivery. The store is written outside
+// the worker's lock; the item's state changes under it.
 func (w *Worker) done(ctx context.Context, it *item, err error) {
 	now := w.o.Clock.Now()
-	e := it.e
+	w.mu.Lock()
+	e, wasFresh, notReady := it.e, it.wasFresh, it.notReady
+	w.mu.Unlock()
 	outcome := "delivered"
 	finished := err == nil
+	var readyAt time.Time
+	fresh := false
+	attempts, notBefore := e.Attempts, e.NotBefore
 	switch class, wait := Classify(err); {
 	case err == nil:
 	case ctx.Err() != nil:
@@ -295,27 +314,26 @@ func (w *Worker) done(ctx context.Context, it *item, err error) {
 	case errors.Is(err, ErrNotReady):
 		// Nothing was sent: the next attempt needs no check.
 		outcome = "not_ready"
-		it.notReady++
-		it.readyAt = now.Add(min(100*time.Millisecond<<min(it.notReady, 8), 5*time.Second))
-		it.fresh = it.wasFresh
+		notReady++
+		readyAt = now.Add(min(100*time.Millisecond<<min(notReady, 8), 5*time.Second))
+		fresh = wasFresh
 	case class == RateLimited:
 		// Slack (or our own limiter) refused before doing anything.
 		outcome = "rate_limited"
-		it.readyAt = now.Add(wait)
-		it.fresh = it.wasFresh
+		readyAt = now.Add(wait)
+		fresh = wasFresh
 	case class == Permanent || (e.Attempts+1 >= w.o.MaxAttempts && now.Sub(e.CreatedAt) >= w.o.MaxAge):
 		outcome = "abandoned"
 		if aerr := w.o.Deliverer.Abandon(ctx, e, err); aerr != nil {
 			w.log.Error("record an abandoned effect; will try again", "effect", e.Seq, "kind", e.Kind, "err", aerr)
-			it.readyAt = now.Add(time.Minute)
+			readyAt = now.Add(time.Minute)
 			break
 		}
 		finished = true
 		w.log.Warn("effect abandoned", "effect", e.Seq, "kind", e.Kind, "incident_id", e.IncidentID, "class", class, "attempts", e.Attempts+1, "err", err)
 	default:
 		outcome = "retry"
-		attempts := e.Attempts + 1
-		notBefore := now.Add(backoff(attempts))
+		attempts, notBefore = e.Attempts+1, now.Add(backoff(e.Attempts+1))
 		if rerr := w.o.Store.RetryEffect(ctx, e.Seq, attempts, notBefore); rerr != nil {
 			if incident.ErrorCode(rerr) == incident.ENOTFOUND {
 				// Done meanwhile (recorded by an attempt whose answer
@@ -325,21 +343,18 @@ func (w *Worker) done(ctx context.Context, it *item, err error) {
 			}
 			w.log.Error("record a failed delivery", "effect", e.Seq, "err", rerr)
 		}
-		w.mu.Lock()
-		it.e.Attempts, it.e.NotBefore = attempts, notBefore
-		w.mu.Unlock()
 		w.log.Warn("delivery failed; will check and retry", "effect", e.Seq, "kind", e.Kind, "incident_id", e.IncidentID, "attempt", attempts, "retry_in", notBefore.Sub(now).Round(time.Millisecond), "err", err)
 	}
 	if w.o.Observe != nil {
 		w.o.Observe(e, outcome)
 	}
 	w.mu.Lock()
-	it.running = false
+	it.running, it.fresh, it.readyAt, it.notReady = false, fresh, readyAt, notReady
+	it.e.Attempts, it.e.NotBefore = attempts, notBefore
 	w.running--
 	if finished {
 		w.removeLocked(it)
 		if err == nil {
-			it.notReady = 0
 			w.wakeIncidentLocked(e.IncidentID)
 		}
 	}
@@ -353,14 +368,14 @@ func (w *Worker) done(ctx context.Context, it *item, err error) {
 
 func (w *Worker) removeLocked(it *item) {
 	delete(w.items, it.e.Seq)
-	lane := w.lanes[it.e.Lane]
+	lane := w.lanes[it.lane]
 	if i := slices.Index(lane, it); i >= 0 {
 		lane = slices.Delete(lane, i, i+1)
 	}
 	if len(lane) == 0 {
-		delete(w.lanes, it.e.Lane)
+		delete(w.lanes, it.lane)
 	} else {
-		w.lanes[it.e.Lane] = lane
+		w.lanes[it.lane] = lane
 	}
 }
 
@@ -393,7 +408,7 @@ func (w *Worker) Describe() []string {
 	defer w.mu.Unlock()
 	var out []string
 	for _, it := range w.items {
-		s := fmt.Sprintf("effect %d %s lane %q incident %d attempts %d", it.e.Seq, it.e.Kind, it.e.Lane, it.e.IncidentID, it.e.Attempts)
+		s := fmt.Sprintf("effect %d %s lane %q attempts %d", it.e.Seq, it.e.Kind, it.lane, it.e.Attempts)
 		if it.running {
 			s += " running"
 		}
