@@ -1,0 +1,138 @@
+package playbooks
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Problem is one thing wrong with a playbook file, written for the person
+// who edits it. Its Error is "file:line: key: message", the form editors and
+// CI logs turn into links.
+type Problem struct {
+	// File is the file the problem is in: the path inside the directory
+	// given to Load, the full path for LoadDir, or "builtin:<name>.yaml"
+	// for a playbook shipped in the binary.
+	File string
+	// Line is the 1-based line of the offending key or value; 0 when the
+	// problem is about the whole file.
+	Line int
+	// Key is the path of the offending key, e.g. "checklist[2].owner";
+	// empty when the problem is about the whole file.
+	Key string
+	// Message says what is wrong and how to fix it.
+	Message string
+}
+
+// Error implements error.
+func (p Problem) Error() string {
+	var b strings.Builder
+	b.WriteString(p.File)
+	if p.Line > 0 {
+		fmt.Fprintf(&b, ":%d", p.Line)
+	}
+	b.WriteString(": ")
+	if p.Key != "" {
+		b.WriteString(p.Key)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Message)
+	return b.String()
+}
+
+// Problems is every problem found in a set of playbooks, sorted by file and
+// line. The functions of this package return it as their error, so that
+// check-config can print them all at once; get it back with errors.As.
+type Problems []Problem
+
+// Error implements error: one problem per line.
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap gives errors.Is and errors.As each problem.
+func (ps Problems) Unwrap() []error {
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = p
+	}
+	return errs
+}
+
+// err returns ps sorted as an error, or nil when there is none (never a
+// typed nil).
+func (ps Problems) err() error {
+	if len(ps) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+	})
+	return ps
+}
+
+// add records a problem.
+func (ps *Problems) add(file string, line int, key, format string, args ...any) {
+	*ps = append(*ps, Problem{File: file, Line: line, Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+// unknownName words the problem of a name that is not among known (what is
+// "role", "severity"…): the closest known name when one is near, and the
+// whole list, so the fix is in the message.
+func unknownName(what, name string, known []string) string {
+	msg := fmt.Sprintf("unknown %s %q", what, name)
+	if s := closest(name, known); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	if len(known) == 0 {
+		return msg + fmt.Sprintf("; no %s is defined in the config", what)
+	}
+	return msg + fmt.Sprintf("; known %s: %s", plural(what), strings.Join(known, ", "))
+}
+
+func plural(what string) string {
+	if strings.HasSuffix(what, "ity") { // severity
+		return what[:len(what)-1] + "ies"
+	}
+	return what + "s"
+}
+
+// closest returns the candidate nearest to s when it is a plausible typo
+// (at most a third of the characters differ, and at most 3), or "".
+func closest(s string, candidates []string) string {
+	best, bestD := "", 4
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(s), strings.ToLower(c))
+		if d < bestD && d*3 <= max(len(s), len(c)) {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes: the
+// names compared are short ASCII keys, so bytes are characters.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
