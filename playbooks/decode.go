@@ -129,7 +129,11 @@ func (d *decoder) list(n *yaml.Node, path string, each func(i int, item *yaml.No
 		return
 	}
 	if n.Kind == yaml.ScalarNode {
-		d.add(n, path, "want a list, got %s (write [%s], or one \"- item\" per line)", describe(n), n.Value)
+		example := "[" + n.Value + "]"
+		if strings.ContainsAny(n.Value, "\r\n") || len(n.Value) > MaxTitle {
+			example = "[first, second]"
+		}
+		d.add(n, path, "want a list, got %s (write %s, or one \"- item\" per line)", describe(n), example)
 		return
 	}
 	if !d.is(n, path, yaml.SequenceNode) {
@@ -200,7 +204,7 @@ func describe(n *yaml.Node) string {
 	case "!!str":
 		return "text"
 	}
-	return "a value tagged " + n.Tag
+	return fmt.Sprintf("a value tagged %q", n.Tag)
 }
 
 func join(path, key string) string {

@@ -153,10 +153,30 @@ func parseYAML(data []byte) (doc *yaml.Node, line int, msg string) {
 	return root.Content[0], 0, ""
 }
 
+// parserProblems are the messages of the YAML parser, as opposed to its
+// scanner. yaml v3 reports the line of a parser error 0-based (it adds the
+// 1 for scanner errors only), so those lines are one short.
+var parserProblems = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"found undefined tag handle":             true,
+	"did not find expected node content":     true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected key":              true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found duplicate %TAG directive":         true,
+}
+
 func yamlErrorLine(err error) (int, string) {
 	msg := err.Error()
 	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 		if n, err := strconv.Atoi(m[1]); err == nil {
+			if parserProblems[m[2]] {
+				n++
+			}
 			return n, "invalid YAML: " + m[2]
 		}
 	}
@@ -178,6 +198,9 @@ func parseFile(file string, data []byte) (Playbook, Problems) {
 	}
 	if doc == nil || (doc.Kind == yaml.ScalarNode && doc.ShortTag() == "!!null") {
 		d.addAt(0, "", "the file is empty; a playbook needs at least name, title and checklist (see the playbooks README)")
+		return pb, d.problems()
+	}
+	if !d.is(doc, "", yaml.MappingNode) {
 		return pb, d.problems()
 	}
 	var disabled, publicStatus *bool

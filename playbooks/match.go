@@ -35,6 +35,23 @@ func Match(pbs []Playbook, f Facts) []Playbook {
 	return out
 }
 
+// MatchDeclare is Match for an incident being declared. When a matching
+// playbook requires a private incident (the security one does) and f is not
+// private, the incident becomes private and the playbooks are matched again,
+// so that those for private incidents join and those for public ones drop
+// out. It returns the facts to declare the incident with and the playbooks
+// to run.
+func MatchDeclare(pbs []Playbook, f Facts) (Facts, []Playbook) {
+	matched := Match(pbs, f)
+	if !f.Private && slices.ContainsFunc(matched, func(pb Playbook) bool { return pb.RequirePrivate }) {
+		f.Private = true
+		// Load rejects require_private with applies_to.private: false, so
+		// the playbook that asked for privacy still matches: once is enough.
+		matched = Match(pbs, f)
+	}
+	return f, matched
+}
+
 // NewlyMatched returns the playbooks that match after but did not match
 // before, e.g. when the severity is raised. A playbook that stops matching
 // is not undone: its checklist stays. An incident whose facts go back and

@@ -25,8 +25,16 @@ type Problem struct {
 	Message string
 }
 
+// oneLine keeps a problem on one line even when a file name or a value
+// quoted from the file holds a line break.
+var escapeBreaks = strings.NewReplacer("\r", `\r`, "\n", `\n`)
+
 // Error implements error.
 func (p Problem) Error() string {
+	return escapeBreaks.Replace(p.format())
+}
+
+func (p Problem) format() string {
 	var b strings.Builder
 	b.WriteString(p.File)
 	if p.Line > 0 {
@@ -115,24 +123,30 @@ func closest(s string, candidates []string) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes: the
-// names compared are short ASCII keys, so bytes are characters.
+// editDistance is the optimal string alignment distance between a and b
+// (Levenshtein plus swapping two neighbours, the commonest typo), in bytes:
+// the names compared are short ASCII keys, so bytes are characters.
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	// d[i][j] is the distance between a[:i] and b[:j].
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }

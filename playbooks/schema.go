@@ -218,8 +218,8 @@ func (d *decoder) check(pb *Playbook) {
 		d.addAt(pb.line("name"), "name", "%q is not a valid name; use lowercase a-z, 0-9, \"-\" and \"_\", at most %d characters (e.g. %q)",
 			pb.Name, MaxName, DeriveStepID(pb.Name))
 	}
-	switch pb.Kind {
-	case KindIncident, KindOnCall:
+	switch {
+	case pb.Kind == KindIncident, pb.Kind == KindOnCall, d.probs.hasKey("kind"):
 	default:
 		d.addAt(pb.line("kind"), "kind", "%q is not a kind; use incident (the default) or oncall (a checklist for on-call handoffs)", pb.Kind)
 	}
@@ -256,6 +256,9 @@ func (d *decoder) check(pb *Playbook) {
 		}
 	}
 	if pb.RequirePrivate {
+		if pb.AppliesTo.Private != nil && !*pb.AppliesTo.Private {
+			d.addAt(pb.line("applies_to.private"), "applies_to.private", "false contradicts require_private: true (the playbook would make the incident private, and then no longer apply); remove one of them")
+		}
 		if pb.PublicStatus && pb.line("public_status") > 0 {
 			d.addAt(pb.line("public_status"), "public_status", "true contradicts require_private: true (a private incident never shows on the status page); remove public_status")
 		}
