@@ -36,8 +36,7 @@ func (d *decoder) addAt(line int, key, format string, args ...any) {
 	d.probs.add(d.file, line, key, format, args...)
 }
 
-// problems returns what the file's problems are, with a last line counting
-// those left out.
+// problems returns the file's problems, plus one counting those left out.
 func (d *decoder) problems() Problems {
 	if d.dropped > 0 {
 		d.probs.add(d.file, 0, "", "%d more problems not shown; is this a playbook file?", d.dropped)

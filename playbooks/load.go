@@ -45,8 +45,11 @@ func loadDir(dir string) ([]Playbook, Problems) {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		var ps Problems
 		reason := "it is not a directory"
-		if err != nil {
-			reason = errors.Unwrap(err).Error() // the *PathError repeats the path
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			reason = pe.Err.Error() // the whole *PathError would repeat the path
+		} else if err != nil {
+			reason = err.Error()
 		}
 		ps.add(dir, 0, "", "cannot read the playbook directory: %s (check playbooks.dir in the config)", reason)
 		return nil, ps

@@ -134,6 +134,8 @@ func TestLoad_Problems(t *testing.T) {
 			[]string{`a.yaml:7: checklist[1]: this step's id "fail-over-to-the-replica", derived from its text, is already the id of checklist[0] (line 5); give one of them its own id:`}},
 		{"OwnerNotInRoles", map[string]string{"a.yaml": minimal + "  - text: Keep the log\n    owner: scribe\n"},
 			[]string{`a.yaml:8: checklist[1].owner: role "scribe" is not in this playbook's roles (operator); add it to roles so someone is asked to take it, or change the owner`}},
+		{"OwnerWithoutRoles", map[string]string{"a.yaml": "name: db\ntitle: T\nchecklist:\n  - {text: Keep the log, owner: scribe}\n"},
+			[]string{`a.yaml:4: checklist[0].owner: role "scribe" is not in this playbook's roles (none); add it to roles so someone is asked to take it, or change the owner`}},
 		{"RunbookNotHTTP", map[string]string{"a.yaml": minimal + "    runbook: ftp://files.example.com/db\n"},
 			[]string{`a.yaml:7: checklist[0].runbook: "ftp://files.example.com/db" is not an http(s) URL; write the full address, e.g. https://wiki.example.com/runbooks/db-failover`}},
 		{"RunbookRelative", map[string]string{"a.yaml": minimal + "    runbook: wiki/db\n"},

@@ -113,6 +113,9 @@ func plural(what string) string {
 // closest returns the candidate nearest to s when it is a plausible typo
 // (at most a third of the characters differ, and at most 3), or "".
 func closest(s string, candidates []string) string {
+	if len(s) > 2*MaxName {
+		return "" // not a typo of a short name, and costly to compare
+	}
 	best, bestD := "", 4
 	for _, c := range candidates {
 		d := editDistance(strings.ToLower(s), strings.ToLower(c))

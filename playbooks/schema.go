@@ -199,8 +199,8 @@ func (d *decoder) length(n *yaml.Node, key, s string, maxLen int) {
 	}
 }
 
-// onCallOnly and incidentOnly are the keys that have no meaning in the
-// other kind of playbook.
+// incidentOnlyRe and onCallOnlyRe match the keys that have no meaning in
+// the other kind of playbook.
 var (
 	incidentOnlyRe = regexp.MustCompile(`^(applies_to\.(types|severities|private|drill)|roles|require_private|public_status|invite|notify|checklist\[\d+\]\.(owner|required_before_resolve))$`)
 	onCallOnlyRe   = regexp.MustCompile(`^applies_to\.rotations$`)
@@ -247,11 +247,15 @@ func (d *decoder) check(pb *Playbook) {
 		}
 	}
 	if pb.Kind == KindIncident {
+		roles := "none"
+		if len(pb.Roles) > 0 {
+			roles = strings.Join(pb.Roles, ", ")
+		}
 		for i, s := range pb.Checklist {
 			if s.Owner != "" && !slices.Contains(pb.Roles, s.Owner) {
 				key, line := pb.at(fmt.Sprintf("checklist[%d].owner", i))
 				d.addAt(line, key, "role %q is not in this playbook's roles (%s); add it to roles so someone is asked to take it, or change the owner",
-					s.Owner, strings.Join(pb.Roles, ", "))
+					s.Owner, roles)
 			}
 		}
 	}
