@@ -1,12 +1,12 @@
 package playbooks_test
 
 import (
-	"bytes"
 	"errors"
 	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"unicode/utf16"
 
 	"github.com/incidentbot/incidentbot/playbooks"
 )
@@ -53,12 +53,7 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const file = "fuzz.yaml"
-		// YAML also breaks lines at CR, NEL, LS and PS; counting each as
-		// a break bounds the last line number.
-		lines := 1
-		for _, br := range []string{"\n", "\r", "\u0085", "\u2028", "\u2029"} {
-			lines += bytes.Count(data, []byte(br))
-		}
+		lines := yamlLines(data)
 		checkProblems := func(err error) {
 			var ps playbooks.Problems
 			if !errors.As(err, &ps) || len(ps) == 0 {
@@ -110,4 +105,27 @@ func FuzzLoad(f *testing.F) {
 		e := playbooks.Combine(playbooks.Match(pbs, playbooks.Facts{Type: "general", Severity: "major"}))
 		playbooks.Tally(e.Steps, map[playbooks.StepID]bool{})
 	})
+}
+
+// yamlLines bounds the number of lines YAML sees in data: it breaks lines
+// at CR, NEL, LS and PS as well as LF, and reads UTF-16 when data starts
+// with its byte order mark.
+func yamlLines(data []byte) int {
+	text := string(data)
+	if len(data) >= 2 && (data[0] == 0xff && data[1] == 0xfe || data[0] == 0xfe && data[1] == 0xff) {
+		units := make([]uint16, 0, len(data)/2)
+		for i := 2; i+1 < len(data); i += 2 {
+			if data[0] == 0xff {
+				units = append(units, uint16(data[i])|uint16(data[i+1])<<8)
+			} else {
+				units = append(units, uint16(data[i])<<8|uint16(data[i+1]))
+			}
+		}
+		text = string(utf16.Decode(units))
+	}
+	lines := 1
+	for _, br := range []string{"\n", "\r", "\u0085", "\u2028", "\u2029"} {
+		lines += strings.Count(text, br)
+	}
+	return lines
 }
