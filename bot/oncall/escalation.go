@@ -76,7 +76,7 @@ func (p Policy) Validate(rotations []string) []Problem {
 			f.add(key+"usergroup", `%q is not a user group ID (use the ID starting with S, e.g. "S0123ABCD", from the group's profile > Copy group ID)`, l.UserGroup)
 		}
 		if l.AckTimeout < MinAckTimeout || l.AckTimeout > MaxAckTimeout {
-			f.add(key+"ack_timeout", "%s is out of range (use between %s and %s, e.g. 5m)", l.AckTimeout, MinAckTimeout, MaxAckTimeout)
+			f.add(key+"ack_timeout", "%s is out of range (use between %s and %s, e.g. 5m)", human(l.AckTimeout), human(MinAckTimeout), human(MaxAckTimeout))
 		}
 	}
 	return f

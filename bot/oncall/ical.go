@@ -32,8 +32,8 @@ type Calendar struct {
 	// UIDDomain ends every UID, so that two installations do not clash in
 	// one calendar app (use e.g. the Slack team ID); empty: "incidentbot".
 	UIDDomain string
-	// DisplayName names a member in titles; nil uses the email, else the
-	// Slack user ID.
+	// DisplayName names a member in titles; when it is nil or returns "",
+	// the email is used, else the Slack user ID.
 	DisplayName func(Member) string
 }
 
@@ -85,12 +85,12 @@ func WriteICal(w io.Writer, cal Calendar) error {
 		e.SetDtStampTime(cal.Now)
 		e.SetStartAt(sh.Start)
 		e.SetEndAt(sh.End)
-		who := name(sh.Member)
+		who := cmp.Or(name(sh.Member), defaultName(sh.Member))
 		title := fmt.Sprintf("On call: %s — %s", sh.Rotation, who)
 		desc := fmt.Sprintf("%s is on call in %s from %s to %s.", who, sh.Rotation, stamp(sh.Start), stamp(sh.End))
 		if o := sh.Override; o != nil {
 			title += " (override)"
-			desc += fmt.Sprintf(" Override #%d, set by %s on %s.", o.ID, name(Member{UserID: o.CreatedBy}), stamp(o.CreatedAt.In(sh.Start.Location())))
+			desc += fmt.Sprintf(" Override #%d, set by %s on %s.", o.ID, cmp.Or(name(Member{UserID: o.CreatedBy}), o.CreatedBy), stamp(o.CreatedAt.In(sh.Start.Location())))
 			if o.Swap != "" {
 				desc += " Part of a swap."
 			}

@@ -58,7 +58,7 @@ func Reconcile(r Rotation, prev Layout, now time.Time) (Layout, bool) {
 	if membersEqual(last.Members, r.Members) {
 		return next, changed
 	}
-	k, started := g.index(now)
+	k, _, _, started := g.index(now)
 	if !started || len(last.Members) == 0 || len(r.Members) == 0 {
 		// Nothing has happened yet (or there is nobody to continue
 		// from): the new list simply starts from the first shift.

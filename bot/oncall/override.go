@@ -59,8 +59,8 @@ func (s Schedule) CheckOverride(o Override, now time.Time) error {
 		return incident.Errorf(incident.EINVALID, "The override would start %s, which is in the past; overrides do not change history. Start it `now` or later.",
 			when(o.From, loc, now))
 	case o.To.Sub(o.From) > MaxOverride:
-		return incident.Errorf(incident.EINVALID, "The override lasts %s, longer than the limit of %d days. For a lasting change, edit the rotation's members in the config.",
-			days(o.To.Sub(o.From)), int(MaxOverride/(24*time.Hour)))
+		return incident.Errorf(incident.EINVALID, "The override lasts %s, longer than the limit of %s. For a lasting change, edit the rotation's members in the config.",
+			days(o.To.Sub(o.From)), human(MaxOverride))
 	}
 	for _, x := range s.Overrides {
 		if x.Rotation != o.Rotation || (x.ID != 0 && x.ID == o.ID) {
@@ -125,9 +125,6 @@ func (s Schedule) PlanSwap(req SwapRequest, now time.Time) ([2]Override, error) 
 	tb, err := s.turnOf(req.B, req.BAt, now)
 	if err != nil {
 		return none, err
-	}
-	if ta.Start.Equal(tb.Start) {
-		return none, incident.Errorf(incident.EINVALID, "Both times fall in the same turn; pick one turn of each person.")
 	}
 	key := fmt.Sprintf("swap-%s-%d-%d", s.Rotation.Name, ta.Start.Unix(), tb.Start.Unix())
 	pair := [2]Override{

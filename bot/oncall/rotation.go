@@ -222,8 +222,8 @@ func (g grid) fromCivil(c int64) time.Time {
 
 // toCivil returns t's wall-clock reading in the zone, as seconds.
 func (g grid) toCivil(t time.Time) int64 {
-	l := t.In(g.loc)
-	return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), 0, time.UTC).Unix()
+	_, off := t.In(g.loc).Zone()
+	return t.Unix() + int64(off)
 }
 
 // start returns the instant shift k begins; shift 0 is the first.
@@ -234,23 +234,26 @@ func (g grid) start(k int64) time.Time {
 	return time.Unix(g.first+k*g.step, 0).In(g.loc)
 }
 
-// index returns the shift containing t, or false before the first handoff.
-// Several shifts may begin at the same instant when a zone skips a whole day
-// (Pacific/Apia on 2011-12-30): the empty ones are stepped over.
-func (g grid) index(t time.Time) (int64, bool) {
-	var k int64
+// index returns the shift containing t and its bounds, or false before the
+// first handoff (with the first handoff as end).
+func (g grid) index(t time.Time) (k int64, start, end time.Time, ok bool) {
 	if g.civil {
 		k = floorDiv(g.toCivil(t)-g.civ0, g.step)
-		for g.start(k).After(t) {
-			k--
+		start, end = g.start(k), g.start(k+1)
+		for start.After(t) {
+			k, end, start = k-1, start, g.start(k-1)
 		}
-		for !g.start(k + 1).After(t) {
-			k++
+		for !end.After(t) {
+			k, start, end = k+1, end, g.start(k+2)
 		}
 	} else {
 		k = floorDiv(t.Unix()-g.first, g.step)
+		start, end = g.start(k), g.start(k+1)
 	}
-	return k, k >= 0
+	if k < 0 {
+		return k, time.Time{}, g.start(0), false
+	}
+	return k, start, end, true
 }
 
 // floorDiv divides rounding toward negative infinity.

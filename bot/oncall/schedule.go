@@ -52,11 +52,10 @@ func (s *Schedule) epochs() []Epoch {
 // whether anyone holds it. Before the first handoff the piece is the gap
 // that ends there.
 func (s *Schedule) basePiece(g grid, es []Epoch, t time.Time) (Shift, bool) {
-	k, ok := g.index(t)
+	k, start, end, ok := g.index(t)
 	if !ok {
-		return Shift{Rotation: s.Rotation.Name, End: g.start(0), Slot: -1}, false
+		return Shift{Rotation: s.Rotation.Name, End: end, Slot: -1}, false
 	}
-	start, end := g.start(k), g.start(k+1)
 	i := 0
 	for i < len(es) && !es[i].From.After(t) {
 		i++
@@ -78,7 +77,7 @@ func (s *Schedule) basePiece(g grid, es []Epoch, t time.Time) (Shift, bool) {
 // baseShifts returns the rotation's own turns overlapping [from, to), whole.
 func (s *Schedule) baseShifts(from, to time.Time) []Shift {
 	g, es := s.Rotation.grid(), s.epochs()
-	var out []Shift
+	out := make([]Shift, 0, min(to.Sub(from)/s.Rotation.ShiftLength()+2, 4096))
 	for t := from; t.Before(to); {
 		p, ok := s.basePiece(g, es, t)
 		if ok {
@@ -223,7 +222,7 @@ func (s *Schedule) overlay(base []Shift, ovs []Override) []Shift {
 	cuts = slices.CompactFunc(cuts, time.Time.Equal)
 
 	g := s.Rotation.grid()
-	var out []Shift
+	out := make([]Shift, 0, len(base)+2*len(ovs))
 	const none = -1 << 31
 	prevSrc, bi := none, 0
 	for i := 0; i+1 < len(cuts); i++ {
@@ -252,7 +251,7 @@ func (s *Schedule) overlay(base []Shift, ovs []Override) []Shift {
 		default:
 			o := ovs[-2-src]
 			slot := int64(-1)
-			if k, ok := g.index(a); ok {
+			if k, _, _, ok := g.index(a); ok {
 				slot = k
 			}
 			out = append(out, Shift{

@@ -122,11 +122,11 @@ func (r Rotation) validate(f *findings) {
 	}
 	switch s := r.ShiftLength(); {
 	case s < MinShift:
-		f.add("shift", "%s is shorter than %s (use e.g. 12h, 24h or 168h for a week)", s, MinShift)
+		f.add("shift", "%s is shorter than %s (use e.g. 12h, 24h or 168h for a week)", human(s), human(MinShift))
 	case s > MaxShift:
-		f.add("shift", "%s is longer than a year (use e.g. 168h for a week)", s)
+		f.add("shift", "%s is longer than a year (use e.g. 168h for a week)", human(s))
 	case s%time.Minute != 0:
-		f.add("shift", "%s is not a whole number of minutes (use e.g. 8h or 168h)", s)
+		f.add("shift", "%s is not a whole number of minutes (use e.g. 8h or 168h)", human(s))
 	}
 	if r.Start.IsZero() {
 		f.add("start", `missing (the date of the first shift, e.g. "2026-01-05")`)
@@ -138,7 +138,7 @@ func (r Rotation) validate(f *findings) {
 	case n == 0:
 		f.add("members", "no members (list at least one Slack user ID or email; three or more spread the load)")
 	case n < 3:
-		f.warn("members", "only %d member(s): each is on call every %s or more often (three or more spread the load)", n, time.Duration(n)*r.ShiftLength())
+		f.warn("members", "only %d member(s): each is on call every %s or more often (three or more spread the load)", n, human(time.Duration(n)*r.ShiftLength()))
 	}
 	for i, m := range r.Members {
 		key := fmt.Sprintf("members[%d]", i)
@@ -176,4 +176,35 @@ func ValidateRotations(rs []Rotation) []Problem {
 		}
 	}
 	return f
+}
+
+// human formats a duration for a message: "2 weeks", "3 days", "8h",
+// "1h30m", "45s".
+func human(d time.Duration) string {
+	const day = 24 * time.Hour
+	count := func(n time.Duration, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	switch {
+	case d > 0 && d%(7*day) == 0:
+		return count(d/(7*day), "week")
+	case d > 0 && d%day == 0:
+		return count(d/day, "day")
+	case d <= 0 || d%time.Second != 0:
+		return d.String()
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+		if n := d / u.unit; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.name)
+			d -= n * u.unit
+		}
+	}
+	return b.String()
 }
