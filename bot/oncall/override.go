@@ -3,7 +3,6 @@ package oncall
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
@@ -182,41 +181,6 @@ func (s *Schedule) horizon() time.Duration {
 		n = max(n, len(e.Members))
 	}
 	return time.Duration(n+2)*s.Rotation.ShiftLength() + 366*24*time.Hour
-}
-
-// Roster is every rotation's schedule: what commands look names up in.
-type Roster []Schedule
-
-// Find returns the schedule of the rotation called name (case-insensitive).
-func (r Roster) Find(name string) (Schedule, error) {
-	want := strings.ToLower(strings.TrimSpace(name))
-	for _, s := range r {
-		if s.Rotation.Name == want {
-			return s, nil
-		}
-	}
-	if len(r) == 0 {
-		return Schedule{}, incident.Errorf(incident.ENOTFOUND, "No on-call rotations are configured; add them under oncall.rotations in the config.")
-	}
-	return Schedule{}, incident.Errorf(incident.ENOTFOUND, "There is no rotation called %q. The rotations are: %s.", name, strings.Join(r.Names(), ", "))
-}
-
-// Names lists the rotation names in config order.
-func (r Roster) Names() []string {
-	out := make([]string, len(r))
-	for i, s := range r {
-		out[i] = s.Rotation.Name
-	}
-	return out
-}
-
-// CheckOverride finds o's rotation and checks o against it.
-func (r Roster) CheckOverride(o Override, now time.Time) error {
-	s, err := r.Find(o.Rotation)
-	if err != nil {
-		return err
-	}
-	return s.CheckOverride(o, now)
 }
 
 // when formats t for a message, in the rotation's zone: "Mon 2 Mar 09:00 CET",

@@ -323,3 +323,30 @@ func TestRoster_Find(t *testing.T) {
 		t.Errorf("CheckOverride on secondary: %v", err)
 	}
 }
+
+func TestRoster_Status(t *testing.T) {
+	p := weekly(t)
+	later := p
+	later.Name, later.Start = "later", p.Start.AddDate(0, 1, 0)
+	solo := p
+	solo.Name, solo.Members = "solo", users(erin)
+	r := Roster{
+		{Rotation: p, Overrides: []Override{cover(t, 1, alice, "2026-03-09 09:00", "2026-03-10 09:00")}},
+		{Rotation: later},
+		{Rotation: solo},
+	}
+	var got []string
+	for _, st := range r.Status(MustTime(t, p.Location, "2026-03-04 10:00")) {
+		got = append(got, st.Rotation+": "+fmtShift(st.Current)+" | next "+fmtShift(st.Next))
+	}
+	// Alice covers the first day of bob's turn, so she is on until the
+	// 10th; the later rotation has nobody yet; erin is alone.
+	equalLines(t, got, []string{
+		"primary: 2026-03-02 09:00 CET → 2026-03-10 09:00 CET UALICE 192h | next 2026-03-10 09:00 CET → 2026-03-16 09:00 CET UBOB 144h",
+		"later: 0001-01-01 00:00 UTC → 0001-01-01 00:00 UTC  0h | next 2026-04-02 09:00 CEST → 2026-04-09 09:00 CEST UALICE 168h",
+		"solo: 2026-03-02 09:00 CET → 2026-03-09 09:00 CET UERIN 168h | next 0001-01-01 00:00 UTC → 0001-01-01 00:00 UTC  0h",
+	})
+	if !p.IsMember(bob) || p.IsMember(xavi) {
+		t.Error("IsMember: bob is a member of primary, xavi is not")
+	}
+}
