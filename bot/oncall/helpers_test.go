@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // zone tests must not depend on the host's zoneinfo
 
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
