@@ -55,7 +55,7 @@ func Reconcile(r Rotation, prev Layout, now time.Time) (Layout, bool) {
 	changed := !epochsEqual(next.Epochs, prev.Epochs)
 
 	last := next.Epochs[len(next.Epochs)-1]
-	if membersEqual(last.Members, r.Members) {
+	if slices.EqualFunc(last.Members, r.Members, Member.Same) {
 		return next, changed
 	}
 	k, _, _, started := g.index(now)
@@ -110,14 +110,19 @@ func appendEpoch(es []Epoch, e Epoch) []Epoch {
 }
 
 // refresh copies current member details (a user ID resolved from an email)
-// into the stored epochs, so that history pages the right account.
+// into the stored epochs, so that history pages the right account. A user
+// ID already stored is kept when the config's member has none yet.
 func refresh(es []Epoch, current []Member) []Epoch {
 	out := make([]Epoch, len(es))
 	for i, e := range es {
 		e.Members = slices.Clone(e.Members)
 		for mi, m := range e.Members {
 			if j := indexOf(current, m); j >= 0 {
-				e.Members[mi] = current[j]
+				c := current[j]
+				if c.UserID == "" {
+					c.UserID = m.UserID
+				}
+				e.Members[mi] = c
 			}
 		}
 		out[i] = e

@@ -221,3 +221,17 @@ func TestReconcile_ClockBack(t *testing.T) {
 		}
 	}
 }
+
+func TestReconcile_UnresolvedEmailKeepsStoredID(t *testing.T) {
+	r := weekly(t)
+	r.Members[2] = Member{UserID: carol, Email: "carol@example.com"}
+	l := NewLayout(r)
+	r.Members[2] = Member{Email: "carol@example.com"} // the lookup failed this time
+	got, _ := Reconcile(r, l, MustTime(t, r.Location, "2026-03-11 12:00"))
+	if m := got.Epochs[0].Members[2]; m.UserID != carol {
+		t.Errorf("stored member became %+v, want carol's user ID kept", m)
+	}
+	if len(got.Epochs) != 1 {
+		t.Errorf("%d epochs: an unresolved email is not a change of members", len(got.Epochs))
+	}
+}
