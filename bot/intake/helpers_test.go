@@ -232,7 +232,9 @@ func (ts *testServer) do(tb testing.TB, method, path string, body io.Reader, hea
 	return r
 }
 
-func bearer(token string) map[string]string { return map[string]string{"Authorization": "Bearer " + token} }
+func bearer(token string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token}
+}
 
 // MustReadFixture returns testdata/name.
 func MustReadFixture(tb testing.TB, name string) []byte {

@@ -97,11 +97,17 @@ func TestHandler_Refusals(t *testing.T) {
 			want: []string{"groupKey is missing"}},
 		{name: "NoAlerts", path: "/hooks/alertmanager", headers: bearer(amToken), body: `{"version":"4","groupKey":"{}:{}","alerts":[]}`, code: 400,
 			want: []string{"alerts is empty"}},
-		{name: "AlertStatus", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(func(s string) string { return strings.Replace(s, `{"status":"firing","labels"`, `{"status":"pending","labels"`, 1) }), code: 400,
+		{name: "AlertStatus", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(func(s string) string {
+			return strings.Replace(s, `{"status":"firing","labels"`, `{"status":"pending","labels"`, 1)
+		}), code: 400,
 			want: []string{`alerts[0].status: "pending" is not a status`}},
-		{name: "AlertStartsAt", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(func(s string) string { return strings.Replace(s, `"startsAt":"2026-11-22T01:26:05.082436863Z"`, `"startsAt":"yesterday"`, 1) }), code: 400,
+		{name: "AlertStartsAt", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(func(s string) string {
+			return strings.Replace(s, `"startsAt":"2026-11-22T01:26:05.082436863Z"`, `"startsAt":"yesterday"`, 1)
+		}), code: 400,
 			want: []string{`alerts[0].startsAt: "yesterday" is not an RFC 3339 time`}},
-		{name: "AlertLabelsType", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(func(s string) string { return strings.Replace(s, `"labels":{"alertname":"HighErrorRate"`, `"labels":{"alertname":7`, 1) }), code: 400,
+		{name: "AlertLabelsType", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(func(s string) string {
+			return strings.Replace(s, `"labels":{"alertname":"HighErrorRate"`, `"labels":{"alertname":7`, 1)
+		}), code: 400,
 			want: []string{`must be a string, not a JSON number`}},
 		{name: "NegativeTruncated", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(func(s string) string { return strings.Replace(s, `"truncatedAlerts":0`, `"truncatedAlerts":-1`, 1) }), code: 400,
 			want: []string{"truncatedAlerts is -1"}},
