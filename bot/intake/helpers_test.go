@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -158,6 +159,21 @@ type testServer struct {
 	log  *syncBuffer
 	mu   sync.Mutex
 	obs  []intake.Observation
+	// observed gets a value after each observation is recorded.
+	observed chan struct{}
+}
+
+// waitObserved waits until n requests have been answered: the sink stores
+// a batch before its request is answered and observed.
+func (ts *testServer) waitObserved(tb testing.TB, n int) {
+	tb.Helper()
+	for len(ts.observations()) < n {
+		select {
+		case <-ts.observed:
+		case <-time.After(10 * time.Second):
+			tb.Fatalf("%d requests answered after 10s, want %d", len(ts.observations()), n)
+		}
+	}
 }
 
 func (ts *testServer) observations() []intake.Observation {
@@ -169,13 +185,18 @@ func (ts *testServer) observations() []intake.Observation {
 // MustServe starts the handler for cfg on 127.0.0.1.
 func MustServe(tb testing.TB, cfg intake.Config) *testServer {
 	tb.Helper()
-	ts := &testServer{sink: newMemSink(true), clk: clock.NewFake(t0), log: &syncBuffer{}}
+	ts := &testServer{sink: newMemSink(true), clk: clock.NewFake(t0), log: &syncBuffer{}, observed: make(chan struct{}, 1000)}
 	h, err := intake.New(intake.Options{
-		Config:  cfg,
-		Sink:    ts.sink,
-		Now:     ts.clk.Now,
-		Logger:  slog.New(slog.NewTextHandler(ts.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Observe: func(o intake.Observation) { ts.mu.Lock(); ts.obs = append(ts.obs, o); ts.mu.Unlock() },
+		Config: cfg,
+		Sink:   ts.sink,
+		Now:    ts.clk.Now,
+		Logger: slog.New(slog.NewTextHandler(ts.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Observe: func(o intake.Observation) {
+			ts.mu.Lock()
+			ts.obs = append(ts.obs, o)
+			ts.mu.Unlock()
+			ts.observed <- struct{}{}
+		},
 	})
 	if err != nil {
 		tb.Fatalf("intake.New: %v", err)
@@ -263,5 +284,17 @@ func assertErrorBody(tb testing.TB, r response, code int, want ...string) {
 		if !strings.Contains(r.body["error"], w) {
 			tb.Errorf("error %q does not say %q", r.body["error"], w)
 		}
+	}
+}
+
+// assertBadRequest checks that err is a 400 *RequestError saying want.
+func assertBadRequest(tb testing.TB, err error, want string) {
+	tb.Helper()
+	var re *intake.RequestError
+	if !errors.As(err, &re) || re.Code != http.StatusBadRequest {
+		tb.Fatalf("err = %v, want a 400 RequestError", err)
+	}
+	if !strings.Contains(err.Error(), want) {
+		tb.Errorf("err = %q, want it to say %q", err, want)
 	}
 }

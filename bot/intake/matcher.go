@@ -228,6 +228,8 @@ func (p *matcherParser) matcher() (*Matcher, error) {
 		t, p.i = MatchNotEqual, p.i+2
 	case strings.HasPrefix(rest, "!~"):
 		t, p.i = MatchNotRegexp, p.i+2
+	case strings.HasPrefix(rest, "=="):
+		return nil, p.errAt(p.i, "== is not an operator: use = (or =~ for a regular expression)")
 	case strings.HasPrefix(rest, "="):
 		t, p.i = MatchEqual, p.i+1
 	default:

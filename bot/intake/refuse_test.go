@@ -21,7 +21,8 @@ type onlyReader struct{ io.Reader }
 // anywhere.
 func TestHandler_Refusals(t *testing.T) {
 	firing := string(MustReadFixture(t, "alertmanager_firing.json"))
-	am := func(edit func(string) string) string { return edit(firing) }
+	// am returns the firing capture with old replaced by new.
+	am := func(old, new string) string { return strings.Replace(firing, old, new, 1) }
 	huge := `{"version":"4","groupKey":"x","alerts":[],"pad":"` + strings.Repeat("x", intake.DefaultMaxBodyBytes) + `"}`
 	signedAt := func(when time.Time, secret, body string) map[string]string {
 		return map[string]string{intake.SignatureHeader: intake.Sign(secret, when, []byte(body))}
@@ -79,11 +80,11 @@ func TestHandler_Refusals(t *testing.T) {
 			want: []string{"must be a JSON object, not a JSON array"}},
 		{name: "TwoObjects", path: "/hooks/alertmanager", headers: bearer(amToken), body: firing + firing, code: 400,
 			want: []string{"goes on after its JSON object"}},
-		{name: "VersionType", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(func(s string) string { return strings.Replace(s, `"version":"4"`, `"version":4`, 1) }), code: 400,
+		{name: "VersionType", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(`"version":"4"`, `"version":4`), code: 400,
 			want: []string{`field "version" must be a string, not a JSON number`}},
-		{name: "VersionUnknown", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(func(s string) string { return strings.Replace(s, `"version":"4"`, `"version":"3"`, 1) }), code: 400,
+		{name: "VersionUnknown", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(`"version":"4"`, `"version":"3"`), code: 400,
 			want: []string{`version "3" is not supported`, `version "4"`}},
-		{name: "VersionMissing", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(func(s string) string { return strings.Replace(s, `"version":"4",`, ``, 1) }), code: 400,
+		{name: "VersionMissing", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(`"version":"4",`, ``), code: 400,
 			want: []string{"version is missing"}},
 		{name: "GrafanaOnAlertmanagerHook", path: "/hooks/alertmanager", headers: bearer(amToken), body: string(MustReadFixture(t, "grafana_firing.SYNTHETIC.json")), code: 400,
 			want: []string{"Grafana's webhook", "/hooks/grafana"}},
@@ -93,23 +94,17 @@ func TestHandler_Refusals(t *testing.T) {
 			want: []string{"version is missing", "legacy"}},
 		{name: "GrafanaVersion", path: "/hooks/grafana", headers: bearer(grafanaToken), body: `{"version":"2"}`, code: 400,
 			want: []string{`Grafana webhook version "2" is not supported`}},
-		{name: "NoGroupKey", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(func(s string) string { return strings.Replace(s, `"groupKey":`, `"groupKeyX":`, 1) }), code: 400,
+		{name: "NoGroupKey", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(`"groupKey":`, `"groupKeyX":`), code: 400,
 			want: []string{"groupKey is missing"}},
 		{name: "NoAlerts", path: "/hooks/alertmanager", headers: bearer(amToken), body: `{"version":"4","groupKey":"{}:{}","alerts":[]}`, code: 400,
 			want: []string{"alerts is empty"}},
-		{name: "AlertStatus", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(func(s string) string {
-			return strings.Replace(s, `{"status":"firing","labels"`, `{"status":"pending","labels"`, 1)
-		}), code: 400,
+		{name: "AlertStatus", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(`{"status":"firing","labels"`, `{"status":"pending","labels"`), code: 400,
 			want: []string{`alerts[0].status: "pending" is not a status`}},
-		{name: "AlertStartsAt", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(func(s string) string {
-			return strings.Replace(s, `"startsAt":"2026-11-22T01:26:05.082436863Z"`, `"startsAt":"yesterday"`, 1)
-		}), code: 400,
+		{name: "AlertStartsAt", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(`"startsAt":"2026-11-22T01:26:05.082436863Z"`, `"startsAt":"yesterday"`), code: 400,
 			want: []string{`alerts[0].startsAt: "yesterday" is not an RFC 3339 time`}},
-		{name: "AlertLabelsType", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(func(s string) string {
-			return strings.Replace(s, `"labels":{"alertname":"HighErrorRate"`, `"labels":{"alertname":7`, 1)
-		}), code: 400,
+		{name: "AlertLabelsType", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(`"labels":{"alertname":"HighErrorRate"`, `"labels":{"alertname":7`), code: 400,
 			want: []string{`must be a string, not a JSON number`}},
-		{name: "NegativeTruncated", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(func(s string) string { return strings.Replace(s, `"truncatedAlerts":0`, `"truncatedAlerts":-1`, 1) }), code: 400,
+		{name: "NegativeTruncated", path: "/hooks/alertmanager", headers: bearer(amToken), body: am(`"truncatedAlerts":0`, `"truncatedAlerts":-1`), code: 400,
 			want: []string{"truncatedAlerts is -1"}},
 		{name: "GenericUnknownField", path: "/hooks/generic", headers: bearer(genericToken), body: `{"source":"kuma","fingerprint":"f","status":"firing","title":"t","sevrity":"high"}`, code: 400,
 			want: []string{`unknown field "sevrity"`, "severity"}},
