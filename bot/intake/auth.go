@@ -15,8 +15,9 @@ import (
 // SignatureHeader carries a request signature, for hooks with a
 // signing_secret:
 //
-//	X-Incidentbot-Signature: t=1767225600,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd
+//	X-Incidentbot-Signature: t=1795829400,v1=617f971e670e6ce71f8e447b4d4b731dc315543a9681f6e3aac600473e5bc995
 //
+// (the body {"a":1} signed with the secret generic-secret-0123456789).
 // t is the Unix time of signing in seconds; v1 is the lowercase hex
 // HMAC-SHA256, keyed with the signing secret, of t, a ".", and the exact
 // request body. Several v1 values may be given (one per secret while

@@ -2,6 +2,7 @@ package intake
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 	"time"
@@ -69,8 +70,8 @@ func ParseGeneric(body []byte, now time.Time) (Batch, error) {
 		GroupKey:          g.Fingerprint,
 		Status:            a.Status,
 		GroupLabels:       map[string]string{},
-		CommonLabels:      a.Labels,
-		CommonAnnotations: a.Annotations,
+		CommonLabels:      maps.Clone(a.Labels),
+		CommonAnnotations: maps.Clone(a.Annotations),
 		Alerts:            []Alert{a},
 		ReceivedAt:        now,
 	}, nil

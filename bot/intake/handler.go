@@ -195,6 +195,10 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Req
 		return nil, unsupported("the Content-Type header is missing: send Content-Type: application/json")
 	}
 	mt, params, err := mime.ParseMediaType(ct)
+	if errors.Is(err, mime.ErrInvalidMediaParameter) {
+		// "application/json;" and the like: the type is clear enough.
+		err = nil
+	}
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 		return nil, unsupported("Content-Type %q is not JSON: send Content-Type: application/json", ct)
 	}

@@ -169,6 +169,18 @@ func TestHandler_Refusals(t *testing.T) {
 	}
 }
 
+// TestHandler_ContentTypes: the spellings of JSON that senders use pass.
+func TestHandler_ContentTypes(t *testing.T) {
+	ts := MustServe(t, testConfig())
+	body := `{"source":"kuma","fingerprint":"f","status":"firing","title":"x"}`
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON; charset=UTF-8", "application/json;", "application/vnd.kuma+json"} {
+		r := ts.post(t, "/hooks/generic", strings.NewReader(body), map[string]string{"Authorization": "Bearer " + genericToken, "Content-Type": ct})
+		if r.code != 200 {
+			t.Errorf("Content-Type %q: %d %s", ct, r.code, r.raw)
+		}
+	}
+}
+
 // TestHandler_DisabledHook: a hook without credentials answers 404, even
 // to a request with a token.
 func TestHandler_DisabledHook(t *testing.T) {
