@@ -1,7 +1,6 @@
 package intake_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot/clock"
 	"github.com/incidentbot/incidentbot/bot/intake"
+	"github.com/incidentbot/incidentbot/bot/intake/intaketest"
 )
 
 // Credentials of the test configuration. None may ever appear in a log.
@@ -132,31 +132,13 @@ func (s *memSink) snapshot() (batches []intake.Batch, groups int, transitions []
 	return append([]intake.Batch(nil), s.batches...), len(s.groups), append([]string(nil), s.transitions...)
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // testServer is the handler served on 127.0.0.1 with its sink, clock, log
 // and observations.
 type testServer struct {
 	*httptest.Server
 	sink *memSink
 	clk  *clock.Fake
-	log  *syncBuffer
+	log  *intaketest.Buffer
 	mu   sync.Mutex
 	obs  []intake.Observation
 	// observed gets a value after each observation is recorded.
@@ -185,7 +167,7 @@ func (ts *testServer) observations() []intake.Observation {
 // MustServe starts the handler for cfg on 127.0.0.1.
 func MustServe(tb testing.TB, cfg intake.Config) *testServer {
 	tb.Helper()
-	ts := &testServer{sink: newMemSink(true), clk: clock.NewFake(t0), log: &syncBuffer{}, observed: make(chan struct{}, 1000)}
+	ts := &testServer{sink: newMemSink(true), clk: clock.NewFake(t0), log: &intaketest.Buffer{}, observed: make(chan struct{}, 1000)}
 	h, err := intake.New(intake.Options{
 		Config: cfg,
 		Sink:   ts.sink,

@@ -40,7 +40,7 @@ type Alertmanager struct {
 	URL    string
 	amtool string
 	home   string
-	log    *syncBuffer
+	log    *Buffer
 }
 
 // StartAlertmanager starts Debian's prometheus-alertmanager with its
@@ -75,7 +75,7 @@ receivers:
 	if err := os.WriteFile(cfgFile, []byte(config), 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	am := &Alertmanager{URL: "http://" + freeAddr(tb), amtool: amtool, home: dir, log: &syncBuffer{}}
+	am := &Alertmanager{URL: "http://" + freeAddr(tb), amtool: amtool, home: dir, log: &Buffer{}}
 	cmd := exec.Command(bin,
 		"--config.file="+cfgFile,
 		"--storage.path="+filepath.Join(dir, "data"),
@@ -153,19 +153,22 @@ func freeAddr(tb testing.TB) string {
 	return ln.Addr().String()
 }
 
-// syncBuffer collects a process's output safely.
-type syncBuffer struct {
+// Buffer collects output written from several goroutines: a process's
+// stdout and stderr, a logger's records.
+type Buffer struct {
 	mu sync.Mutex
 	b  strings.Builder
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+// String returns everything written so far.
+func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
