@@ -2,7 +2,7 @@ package outbound_test
 
 import (
 	"context"
-		"path/filepath"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
