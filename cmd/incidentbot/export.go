@@ -55,6 +55,10 @@ func cmdExport(ctx context.Context, env *Env, args []string) error {
 		if !opts.IncludePrivate {
 			incs = slices.DeleteFunc(incs, func(i *incident.Incident) bool { return i.Private })
 		}
+		// Cancelled incidents never happened: they stay out too.
+		if !opts.IncludeCancelled {
+			incs = slices.DeleteFunc(incs, func(i *incident.Incident) bool { return i.Status == incident.StatusCancelled })
+		}
 		// Oldest first reads naturally in an export.
 		for i, j := 0, len(incs)-1; i < j; i, j = i+1, j-1 {
 			incs[i], incs[j] = incs[j], incs[i]

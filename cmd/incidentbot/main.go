@@ -315,6 +315,8 @@ type exportOptions struct {
 	Since    time.Time // zero: no lower bound; a date alone is midnight UTC
 	// IncludePrivate exports private (security) incidents too.
 	IncludePrivate bool
+	// IncludeCancelled exports incidents declared by mistake too.
+	IncludeCancelled bool
 }
 
 func parseExportFlags(env *Env, args []string) (exportOptions, error) {
@@ -326,6 +328,7 @@ func parseExportFlags(env *Env, args []string) (exportOptions, error) {
 	fs.StringVar(&o.Format, "format", "md", "output `format`: md or json")
 	fs.StringVar(&since, "since", "", "only incidents declared on or after `DATE` (2006-01-02 or RFC 3339)")
 	fs.BoolVar(&o.IncludePrivate, "include-private", false, "include private (security) incidents, which are left out by default")
+	fs.BoolVar(&o.IncludeCancelled, "include-cancelled", false, "include incidents cancelled as declared by mistake, which are left out by default")
 	if err := parseFlags(env, fs, args); err != nil {
 		return o, err
 	}
