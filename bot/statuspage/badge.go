@@ -1,8 +1,9 @@
 package statuspage
 
 import (
+	"encoding/xml"
 	"fmt"
-	"html"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -45,7 +46,7 @@ func renderBadge(v *view) []byte {
 	if len(v.current) > 0 {
 		title += " (" + v.current[0].Title + ")"
 	}
-	e := html.EscapeString
+	e := xmlEscape
 	return fmt.Appendf(nil, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="20" role="img" aria-label="%s">
 <title>%s</title>
 <linearGradient id="s" x2="0" y2="100%%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>
@@ -54,4 +55,12 @@ func renderBadge(v *view) []byte {
 <g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11"><text x="%d" y="14">%s</text><text x="%d" y="14">%s</text></g>
 </svg>
 `, w, e(title), e(title), w, lw, lw, mw, badgeColor[v.overall], w, lw/2, e(label), lw+mw/2, e(msg))
+}
+
+// xmlEscape escapes s as XML text or attribute value, replacing characters
+// XML cannot hold, so the badge stays well-formed whatever a title holds.
+func xmlEscape(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s)) // a strings.Builder does not fail
+	return b.String()
 }
