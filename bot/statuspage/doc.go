@@ -13,6 +13,6 @@
 // A team embeds the status in its own product with EmbedSnippet's HTML: a
 // script that writes a small status link where it is included (or into the
 // element named by its data-target attribute) and refreshes it every minute
-// (data-refresh="off" stops that), and a badge image for browsers without
+// (data-refresh="SECONDS" changes that, data-refresh="off" stops it), and a badge image for browsers without
 // JavaScript.
 package statuspage

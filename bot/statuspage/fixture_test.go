@@ -7,8 +7,6 @@ import (
 	"flag"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +14,8 @@ import (
 	"testing"
 	"time"
 	_ "time/tzdata" // Europe/Paris on machines without a zone database
+
+	"github.com/incidentbot/incidentbot/bot/statuspage/sitetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -90,40 +90,13 @@ func MustPage(tb testing.TB, src Source, o Options) *Page {
 // MustGet serves one request and returns the response with its body read.
 func MustGet(tb testing.TB, h http.Handler, method, path string, header http.Header) (*http.Response, string) {
 	tb.Helper()
-	req := httptest.NewRequest(method, path, nil)
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	res := rec.Result()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return res, string(body)
+	return sitetest.Get(tb, h, method, path, header)
 }
 
 // checkGolden compares got with testdata/name, or rewrites it with -update.
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from its golden file; review the change and run go test -update.\ngot:\n%s", name, got)
-	}
+	sitetest.Golden(t, filepath.Join("testdata", name), got, *update)
 }
 
 // countingSource is a Source that counts its snapshot reads and can be made

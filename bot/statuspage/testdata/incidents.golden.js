@@ -1,7 +1,8 @@
 /* incidentbot embedded status: shows the status page's current state as a
    small link where this script is included, or inside the element named by
-   its data-target attribute, and refreshes it every minute. It writes text
-   only (never HTML) and needs nothing else from the page. */
+   its data-target attribute, and refreshes it every minute (data-refresh:
+   seconds, or "off"). It writes text only (never HTML) and needs nothing
+   else from the page. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -34,12 +35,13 @@
   } else if (script && script.parentNode) {
     script.parentNode.insertBefore(box, script.nextSibling);
   }
-  if (base && window.fetch && (!script || script.getAttribute("data-refresh") !== "off")) {
+  var every = script ? script.getAttribute("data-refresh") : null;
+  if (base && window.fetch && every !== "off") {
     setInterval(function () {
       fetch(base + "api/v1/status", { credentials: "omit" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (d) { if (d && d.status) { show(d); } })
         .catch(function () {});
-    }, 60000);
+    }, Math.max(parseInt(every, 10) || 60, 1) * 1000);
   }
 })();
