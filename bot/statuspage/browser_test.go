@@ -29,7 +29,7 @@ func TestBrowser_StatusPage(t *testing.T) {
 	b := sitetest.NewBrowser(t, *screenshots)
 	srv := MustServe(t, MustPage(t, NewMemorySource(fixtureSnapshot()), Options{}))
 
-	b.Do(t, chromedp.EmulateViewport(900, 1100), chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".banner")))
+	b.Do(t, chromedp.EmulateViewport(800, 900), chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".banner")))
 	if got := b.Text(t, ".banner .headline"); !strings.HasSuffix(got, "Partial outage") {
 		t.Errorf("banner = %q", got)
 	}
@@ -88,7 +88,7 @@ func TestBrowser_Embed(t *testing.T) {
 	s.Recent[len(s.Recent)-1].ResolvedAt = now
 	s.Current = nil
 	src.Set(s)
-	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[chromedp.Void](`document.querySelector(".incidentbot-status").dataset.indicator === "none"`, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[chromedp.Void](`document.querySelector(".incidentbot-status").dataset.indicator === "none"`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
 		t.Fatalf("the embedded status did not refresh: %v", err)
 	}
 	if got := b.Text(t, ".incidentbot-status"); got != "All systems operational" {

@@ -19,7 +19,8 @@ const ChromiumPath = "/usr/bin/chromium"
 // Browser is a headless Chromium for one test, in a fresh profile.
 type Browser struct {
 	// Ctx runs actions: chromedp.Do(b.Ctx, …) or chromedp.Run(b.Ctx, …).
-	// It ends with the test, and at the latest after a minute.
+	// It ends with the test, and at the latest after three minutes (a
+	// loaded CI machine starts Chromium slowly).
 	Ctx         context.Context
 	artifacts   string
 	screenshots string
@@ -70,6 +71,11 @@ func NewBrowser(t *testing.T, screenshots string) *Browser {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("hide-scrollbars", true),
+		// A headless tab can count as hidden: keep its timers (embed.js
+		// refreshes on one) running at full speed on a busy machine.
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
 		chromedp.Flag("force-color-profile", "srgb"),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(900, 1100),
@@ -81,7 +87,7 @@ func NewBrowser(t *testing.T, screenshots string) *Browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
-	tctx, cancelT := context.WithTimeout(ctx, time.Minute)
+	tctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(cancelT)
 	return &Browser{Ctx: tctx, artifacts: artifacts, screenshots: screenshots}
 }

@@ -38,7 +38,7 @@
   var every = script ? script.getAttribute("data-refresh") : null;
   if (base && window.fetch && every !== "off") {
     setInterval(function () {
-      fetch(base + "api/v1/status", { credentials: "omit" })
+      fetch(base + "api/v1/status", { credentials: "omit", cache: "no-cache" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (d) { if (d && d.status) { show(d); } })
         .catch(function () {});
