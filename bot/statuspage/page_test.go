@@ -285,3 +285,20 @@ func TestEmbedSnippet(t *testing.T) {
 		t.Errorf("EmbedSnippet =\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestPage_UnderAPrefix(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("/status/", http.StripPrefix("/status", MustPage(t, NewMemorySource(fixtureSnapshot()), Options{})))
+	if res, _ := MustGet(t, mux, http.MethodGet, "/status", nil); res.StatusCode/100 != 3 || res.Header.Get("Location") != "/status/" {
+		t.Errorf("GET /status = %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, body := MustGet(t, mux, http.MethodGet, "/status/", nil)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `<a href="feed.atom">`) {
+		t.Errorf("GET /status/ = %d; the page's links must be relative", res.StatusCode)
+	}
+	for _, path := range []string{"/status/feed.atom", "/status/api/v1/status", "/status/badge.svg", "/status/embed.js"} {
+		if res, _ := MustGet(t, mux, http.MethodGet, path, nil); res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d", path, res.StatusCode)
+		}
+	}
+}
