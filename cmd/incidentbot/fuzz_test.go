@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,7 +28,7 @@ func FuzzReadConfig(f *testing.F) {
 			t.Fatal(err)
 		}
 		env := MapEnv(map[string]string{"SLACK_BOT_TOKEN": "xoxb-TOKENVALUE", "SLACK_APP_TOKEN": "xapp-TOKENVALUE"})
-		_, err := LoadConfig(path, env)
+		_, err := LoadConfig(context.Background(), path, env)
 		if err == nil {
 			return
 		}
