@@ -110,15 +110,15 @@ var (
 )
 
 // tokenKinds names what each Slack token prefix is, for messages about a
-// token of the wrong kind.
-var tokenKinds = map[string]string{
-	"xoxb-": "a bot token",
-	"xapp-": "an app-level token",
-	"xoxp-": "a user token, which acts as the person who installed the app",
-	"xoxe-": "a refresh token from token rotation (turn rotation off for this app)",
-	"xoxa-": "a workspace app token",
-	"xoxr-": "a refresh token",
-	"xoxs-": "a session token",
+// token of the wrong kind: the kind, then a note after the prefix.
+var tokenKinds = map[string][2]string{
+	"xoxb-": {"a bot token", ""},
+	"xapp-": {"an app-level token", ""},
+	"xoxp-": {"a user token", ", which acts as the person who installed the app"},
+	"xoxe-": {"a refresh token", " from token rotation (turn rotation off for this app)"},
+	"xoxa-": {"a workspace app token", ""},
+	"xoxr-": {"a refresh token", ""},
+	"xoxs-": {"a session token", ""},
 }
 
 // tokenCharsRe matches what Slack tokens are made of. A token pasted with
@@ -153,9 +153,9 @@ func checkToken(p *problems, s tokenSpec, token string) {
 		if got == appTokenSpec.prefix {
 			other = appTokenSpec
 		}
-		p.add(s.key, "is %s (%s…), which belongs in %s; set %s to %s", tokenKinds[got], got, other.env, s.env, s.what)
+		p.add(s.key, "is %s (%s…), which belongs in %s; set %s to %s", tokenKinds[got][0], got, other.env, s.env, s.what)
 	case got != "":
-		p.add(s.key, "is %s (%s…), not the token incidentbot needs; set %s to %s", tokenKinds[got], got, s.env, s.what)
+		p.add(s.key, "is %s (%s…)%s, not the token incidentbot needs; set %s to %s", tokenKinds[got][0], got, tokenKinds[got][1], s.env, s.what)
 	case strings.HasPrefix(token, `"`) || strings.HasPrefix(token, "'"):
 		p.add(s.key, "starts with a quote (remove the quotes around the value; it must start with %s)", s.prefix)
 	default:
@@ -274,6 +274,9 @@ func (c Config) validateIncidents(p *problems) {
 			p.add(key+".name", `missing (give each severity a lowercase name such as "critical")`)
 		case len(s.Name) > MaxSeverityName:
 			p.add(key+".name", "is %d characters, more than the %d a Slack menu option shows (use a shorter name; put the detail in description)", len(s.Name), MaxSeverityName)
+			if _, dup := seen[s.Name]; !dup {
+				seen[s.Name] = i // known, so that default_severity is not also refused
+			}
 		case !slugRe.MatchString(s.Name):
 			p.add(key+".name", `%q is not valid (use lowercase a-z, 0-9, "-" and "_", e.g. %q)`, s.Name, suggestSlug(s.Name))
 		default:

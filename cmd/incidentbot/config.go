@@ -188,7 +188,7 @@ func (l *loaded) addValidation(err error) {
 			l.problems = append(l.problems, e)
 			continue
 		}
-		if l.decodeFailed(p.Key) {
+		if l.decodeFailed(p.Key) || l.decodeFailed(dependsOn[p.Key]) {
 			continue
 		}
 		l.invalid[p.BaseKey()] = true
@@ -196,11 +196,18 @@ func (l *loaded) addValidation(err error) {
 	}
 }
 
+// dependsOn maps a key to the key its validation reads too: when that one
+// could not be decoded, a problem about the first is only an echo.
+var dependsOn = map[string]string{"incidents.default_severity": "incidents.severities"}
+
 // decodeFailed reports whether key, or the entry or section it belongs
 // to, could not be decoded.
 func (l *loaded) decodeFailed(key string) bool {
+	if key == "" {
+		return false
+	}
 	for k := range l.failed {
-		if key == k || strings.HasPrefix(key, k+".") || strings.HasPrefix(key, k+"[") {
+		if key == k || strings.HasPrefix(key, k+".") || strings.HasPrefix(key, k+"[") || strings.HasPrefix(k, key+"[") {
 			return true
 		}
 	}
@@ -237,16 +244,27 @@ func (l *loaded) where(key string) string {
 // and tokens, which belong in the environment only.
 func checkFileKeys(v *viper.Viper) []error {
 	known := make(map[string]bool)
+	sections := make(map[string]bool)
 	for _, k := range knownKeys() {
 		known[k] = true
 		// A section written with no value ("digest:") is a key too.
 		for i := strings.Index(k, "."); i > 0; i = nextDot(k, i) {
-			known[k[:i]] = true
+			sections[k[:i]] = true
 		}
 	}
 	var problems []error
 	for _, k := range v.AllKeys() {
-		if !known[k] {
+		switch {
+		case known[k], underLeaf(k, known):
+			// A leaf written as a section ("tick: {a: b}") is the
+			// decoder's to report: it says what the key expects.
+		case sections[k]:
+			if raw := v.Get(k); raw != nil {
+				if _, ok := raw.(map[string]any); !ok {
+					problems = append(problems, fmt.Errorf("%s: expected a section of keys (as in config.example.yaml), got %s", k, describe(raw)))
+				}
+			}
+		default:
 			problems = append(problems, unknownKey(k, "", knownKeys()))
 		}
 	}
@@ -256,6 +274,16 @@ func checkFileKeys(v *viper.Viper) []error {
 		}
 	}
 	return problems
+}
+
+// underLeaf reports whether key lies inside one of the leaves in known.
+func underLeaf(key string, known map[string]bool) bool {
+	for i := strings.LastIndex(key, "."); i > 0; i = strings.LastIndex(key[:i], ".") {
+		if known[key[:i]] {
+			return true
+		}
+	}
+	return false
 }
 
 func nextDot(s string, i int) int {

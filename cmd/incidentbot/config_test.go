@@ -228,7 +228,7 @@ func TestLoadConfig_File(t *testing.T) {
 		{"ErrUnknownSection", "alerting:\n  enabled: true\n", []string{"alerting.enabled: unknown key", "config.example.yaml"}},
 		{"ErrUnknownSeverityKey", "incidents:\n  severities:\n    - name: sev1\n      description: Down\n      updateevery: 10m\n", []string{`incidents.severities[0].updateevery: unknown key (did you mean "incidents.severities[0].update_every"?`}},
 		{"ErrSeverityNotMapping", "incidents:\n  severities: [critical]\n", []string{"incidents.severities[0]: not a mapping"}},
-		{"ErrLeafAsSection", "timezone:\n  name: UTC\n", []string{"timezone.name: unknown key"}},
+		{"ErrLeafAsSection", "timezone:\n  name: UTC\n", []string{"timezone: expected a single value, got a section of keys"}},
 		{"ErrManyUnknown", "slak:\nlog:\n  lvl: debug\n", []string{"has 2 problems", "\n  log.lvl: unknown key", "\n  slak: unknown key"}},
 		{"ErrTokenInFile", "slack:\n  bot_token: " + testBotToken + "\n", []string{"slack.bot_token: set in the config file", "SLACK_BOT_TOKEN"}},
 		{"ErrMalformed", "slack:\n  admins: [U1\nlog:\n  level: info\n", []string{"line ", "fix the YAML syntax"}},

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -225,6 +226,9 @@ func toDuration(raw any) (time.Duration, string) {
 		}
 		d, err := time.ParseDuration(s)
 		if err != nil {
+			if _, nerr := strconv.ParseFloat(s, 64); nerr == nil {
+				return 0, fmt.Sprintf("%s has no unit (%s)", s, durationHint)
+			}
 			return 0, fmt.Sprintf("expected a duration, got %q (%s)", s, durationHint)
 		}
 		return d, ""

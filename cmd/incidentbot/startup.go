@@ -218,15 +218,20 @@ func refusal(t *token, cfg config.Config, err error) string {
 func watchConnection(ctx context.Context, ready func() bool, timeout, poll time.Duration, log *slog.Logger) error {
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
-	down := time.Now() // not yet connected counts as down
-	connected := false
+	return watch(ctx, ready, timeout, time.Now(), tick.C, log)
+}
+
+// watch is watchConnection reading the time from ticks, which tests
+// drive; start is when watching began.
+func watch(ctx context.Context, ready func() bool, timeout time.Duration, start time.Time, ticks <-chan time.Time, log *slog.Logger) error {
+	down := start // not yet connected counts as down
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case now := <-tick.C:
+		case now := <-ticks:
 			if ready() {
-				connected, down = true, time.Time{}
+				down = time.Time{}
 				continue
 			}
 			if down.IsZero() {
@@ -234,11 +239,7 @@ func watchConnection(ctx context.Context, ready func() bool, timeout, poll time.
 				log.Warn("lost the Socket Mode connection to Slack", "give_up_in", timeout)
 			}
 			if now.Sub(down) >= timeout {
-				what := "could not connect to Slack over Socket Mode"
-				if connected {
-					what = "lost the Socket Mode connection to Slack and could not reconnect"
-				}
-				return fmt.Errorf("%s for %s; exiting so that the supervisor restarts incidentbot (slack.connect_timeout sets how long to wait)", what, timeout)
+				return fmt.Errorf("no Socket Mode connection to Slack for %s; exiting so that the supervisor restarts incidentbot (slack.connect_timeout sets how long to wait)", timeout)
 			}
 		}
 	}

@@ -310,32 +310,52 @@ func TestRetrySlack(t *testing.T) {
 
 func TestWatchConnection(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
+	t0 := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
+	// run feeds one tick per second from t0 and returns what watch did
+	// and after how many ticks; ready is asked once per tick.
+	run := func(ready func(tick int) bool, ticks int) (int, error) {
+		ch := make(chan time.Time)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		errc := make(chan error, 1)
+		go func() {
+			calls := 0 // watch asks once per tick
+			errc <- watch(ctx, func() bool { calls++; return ready(calls) }, 10*time.Second, t0, ch, log)
+		}()
+		for n := 1; n <= ticks; n++ {
+			select {
+			case ch <- t0.Add(time.Duration(n) * time.Second):
+			case err := <-errc:
+				return n - 1, err
+			}
+		}
+		cancel()
+		return ticks, <-errc
+	}
+	const giveUp = "no Socket Mode connection to Slack for 10s; exiting so that the supervisor restarts incidentbot"
+
 	t.Run("ErrNeverConnected", func(t *testing.T) {
-		err := watchConnection(context.Background(), func() bool { return false }, 100*time.Millisecond, time.Millisecond, log)
-		if err == nil || !strings.Contains(err.Error(), "could not connect to Slack over Socket Mode for 100ms") {
-			t.Errorf("err = %v", err)
+		n, err := run(func(int) bool { return false }, 60)
+		if err == nil || !strings.HasPrefix(err.Error(), giveUp) || n != 10 {
+			t.Errorf("after %d ticks: %v", n, err)
 		}
 	})
 	t.Run("ErrLost", func(t *testing.T) {
-		var polls atomic.Int64
-		ready := func() bool { return polls.Add(1) < 5 } // connected, then lost for good
-		err := watchConnection(context.Background(), ready, 100*time.Millisecond, time.Millisecond, log)
-		if err == nil || !strings.Contains(err.Error(), "lost the Socket Mode connection to Slack and could not reconnect for 100ms") {
-			t.Errorf("err = %v", err)
+		// Connected for 5 s, then lost for good: down from the 6th tick.
+		n, err := run(func(tick int) bool { return tick <= 5 }, 60)
+		if err == nil || !strings.HasPrefix(err.Error(), giveUp) || n != 16 {
+			t.Errorf("after %d ticks: %v", n, err)
 		}
 	})
 	t.Run("OKBriefOutages", func(t *testing.T) {
-		// Down for 10 of every 20 polls: never down for the whole timeout.
-		var polls atomic.Int64
-		ctx, cancel := context.WithCancel(context.Background())
-		ready := func() bool {
-			n := polls.Add(1)
-			if n > 200 {
-				cancel()
-			}
-			return n%20 < 10
+		// Down 9 s out of every 10: never for the whole timeout.
+		if n, err := run(func(tick int) bool { return tick%10 == 0 }, 100); err != nil {
+			t.Errorf("after %d ticks: %v", n, err)
 		}
-		if err := watchConnection(ctx, ready, 50*time.Millisecond, time.Millisecond, log); err != nil {
+	})
+	t.Run("Ticker", func(t *testing.T) {
+		err := watchConnection(context.Background(), func() bool { return false }, 50*time.Millisecond, time.Millisecond, log)
+		if err == nil || !strings.HasPrefix(err.Error(), "no Socket Mode connection to Slack for 50ms") {
 			t.Errorf("err = %v", err)
 		}
 	})
