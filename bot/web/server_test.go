@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,7 +82,7 @@ func TestBackup_StalledClientDoesNotStallWriters(t *testing.T) {
 	// Bigger than what loopback socket buffers absorb, so that the server
 	// blocks on a client that reads nothing.
 	MustFill(t, db, 5, 1<<20)
-	srv := MustListen(t, Handler(Options{Backup: db.Backup, BackupToken: "tok", BackupDir: dir, BackupStall: 300 * time.Millisecond}), Timeouts{})
+	srv := MustListen(t, Handler(Options{Backup: db.Backup, BackupToken: "tok", BackupTemp: filepath.Join(dir, "bot.db.backup-"), BackupStall: 300 * time.Millisecond}), Timeouts{})
 
 	conn, err := net.Dial("tcp", srv.Addr())
 	if err != nil {
@@ -136,7 +137,7 @@ func TestBackup_Download(t *testing.T) {
 	dir := t.TempDir()
 	db := MustOpenDB(t, dir)
 	MustFill(t, db, 3, 100<<10)
-	srv := MustListen(t, Handler(Options{Backup: db.Backup, BackupToken: "tok", BackupDir: dir}), Timeouts{})
+	srv := MustListen(t, Handler(Options{Backup: db.Backup, BackupToken: "tok", BackupTemp: filepath.Join(dir, "bot.db.backup-")}), Timeouts{})
 	req, _ := http.NewRequest(http.MethodGet, "http://"+srv.Addr()+"/admin/backup", nil)
 	req.Header.Set("Authorization", "Bearer tok")
 	resp, err := http.DefaultClient.Do(req)
@@ -173,7 +174,7 @@ func TestBackup_Failure(t *testing.T) {
 	dir := t.TempDir()
 	h := Handler(Options{
 		Backup:      func(w io.Writer) (int64, error) { w.Write([]byte("partial")); return 7, errors.New("disk full") },
-		BackupToken: "tok", BackupDir: dir,
+		BackupToken: "tok", BackupTemp: filepath.Join(dir, "bot.db.backup-"),
 	})
 	srv := MustListen(t, h, Timeouts{})
 	req, _ := http.NewRequest(http.MethodGet, "http://"+srv.Addr()+"/admin/backup", nil)
@@ -190,6 +191,27 @@ func TestBackup_Failure(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 0 {
 		t.Errorf("a failed backup left %d files behind", len(entries))
+	}
+}
+
+func TestRemoveStaleBackups(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"bot.db", "bot.db.backup-123", "bot.db.backup-456", "other.db.backup-1", "bot.db.admin-token"} {
+		os.WriteFile(filepath.Join(dir, name), nil, 0o600)
+	}
+	if err := RemoveStaleBackups(filepath.Join(dir, "bot.db.backup-")); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if want := []string{"bot.db", "bot.db.admin-token", "other.db.backup-1"}; !slices.Equal(left, want) {
+		t.Errorf("left %q, want %q", left, want)
+	}
+	if err := RemoveStaleBackups(""); err != nil {
+		t.Error(err)
 	}
 }
 

@@ -1,6 +1,8 @@
-// Package web is incidentbot's small HTTP face: health and a consistent
-// database backup for the `incidentbot backup` command. It listens on
-// loopback by default; put it behind your own proxy to expose it.
+// Package web is incidentbot's small HTTP face: liveness, readiness and a
+// consistent database backup for the `incidentbot backup` command. It
+// listens on loopback by default; put it behind your own proxy to expose
+// it. Every connection is bounded by timeouts (see Timeouts), so no client
+// can hold the server or the database.
 package web
 
 import (
@@ -13,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -22,19 +25,21 @@ import (
 type Options struct {
 	// Backup writes a consistent copy of the database to w. It holds a
 	// read transaction while it runs, so the handler never gives it the
-	// client's connection: see BackupDir.
+	// client's connection: see BackupTemp.
 	Backup func(w io.Writer) (int64, error)
 	// BackupToken must be presented as "Authorization: Bearer TOKEN" to
 	// download a backup. The bot writes it next to the database, where only
 	// those who can read the database can read it; empty disables backups.
 	BackupToken string
-	// BackupDir is where a backup is written before it is sent, then
-	// removed. Use the database's directory: a local copy there is fast,
-	// and the read transaction it holds ends before the download starts,
-	// so a client that stops reading cannot stall the bot's writes (bbolt
-	// cannot grow its memory map while a read transaction is open). Empty
-	// uses the system's temporary directory.
-	BackupDir string
+	// BackupTemp starts the path of the temporary file a backup is written
+	// to before it is sent, then removed, e.g. "/data/incidentbot.db.backup-".
+	// Put it beside the database: a local copy there is fast, and the read
+	// transaction it holds ends before the download starts, so a client
+	// that stops reading cannot stall the bot's writes (bbolt cannot grow
+	// its memory map while a read transaction is open). Empty uses the
+	// system's temporary directory. RemoveStaleBackups clears what a crash
+	// left.
+	BackupTemp string
 	// BackupStall is how long a download may make no progress before the
 	// connection is dropped; zero is 30 s.
 	BackupStall time.Duration
@@ -89,7 +94,7 @@ func Handler(o Options) http.Handler {
 // backupChunk is how much of a backup is written per write deadline.
 const backupChunk = 256 << 10
 
-// serveBackup copies the database to a temporary file in o.BackupDir,
+// serveBackup copies the database to a temporary file (o.BackupTemp),
 // then sends that file, dropping a client that makes no progress for
 // o.BackupStall, and removes it.
 func serveBackup(w http.ResponseWriter, r *http.Request, o Options) {
@@ -97,7 +102,7 @@ func serveBackup(w http.ResponseWriter, r *http.Request, o Options) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	f, err := os.CreateTemp(o.BackupDir, ".incidentbot-backup-*.db")
+	f, err := os.CreateTemp(tempPattern(o.BackupTemp))
 	if err != nil {
 		log.Error("serve backup: create temporary file", "err", err)
 		http.Error(w, "the backup could not be written beside the database (see the bot's log)", http.StatusInternalServerError)
@@ -105,7 +110,11 @@ func serveBackup(w http.ResponseWriter, r *http.Request, o Options) {
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	n, err := o.Backup(f)
+	_, err = o.Backup(f)
+	var n int64
+	if err == nil {
+		n, err = f.Seek(0, io.SeekCurrent) // the size written
+	}
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
 	}
@@ -146,6 +155,40 @@ func serveBackup(w http.ResponseWriter, r *http.Request, o Options) {
 			return
 		}
 	}
+}
+
+// tempPattern splits a BackupTemp prefix into os.CreateTemp's arguments.
+func tempPattern(prefix string) (dir, pattern string) {
+	if prefix == "" {
+		return "", "incidentbot-backup-*"
+	}
+	return filepath.Dir(prefix), filepath.Base(prefix) + "*"
+}
+
+// RemoveStaleBackups removes the temporary backup files starting with
+// prefix (Options.BackupTemp) that a crash left behind. Call it before
+// serving: only one bot uses a database, so none is in use then.
+func RemoveStaleBackups(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	dir, base := filepath.Dir(prefix), filepath.Base(prefix)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("find stale backups in %s: %w", dir, err)
+	}
+	var errs []error
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), base) && e.Type().IsRegular() {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("remove stale backups: %w", err)
+	}
+	return nil
 }
 
 // Timeouts bound how long one client may hold the server. Zero fields take

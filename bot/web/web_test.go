@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -14,7 +15,7 @@ func TestHandler(t *testing.T) {
 	ready := false
 	h := Handler(Options{
 		Backup:      func(w io.Writer) (int64, error) { n, err := w.Write([]byte("DBDATA")); return int64(n), err },
-		BackupDir:   t.TempDir(),
+		BackupTemp:  filepath.Join(t.TempDir(), "bot.db.backup-"),
 		Ready:       func() bool { return ready },
 		BackupToken: "s3cret",
 	})

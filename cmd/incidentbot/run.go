@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -73,8 +72,12 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		defer os.Remove(adminTokenPath(cfg.Store.Path))
+		backupTemp := cfg.Store.Path + ".backup-"
+		if err := web.RemoveStaleBackups(backupTemp); err != nil {
+			log.Warn("stale backup copies", "err", err)
+		}
 		srv, err := web.Listen(cfg.HTTP.Listen, web.Handler(web.Options{
-			Backup: db.Backup, BackupToken: token, BackupDir: filepath.Dir(cfg.Store.Path),
+			Backup: db.Backup, BackupToken: token, BackupTemp: backupTemp,
 			Ready: app.Ready, Logger: log.With("component", "http"),
 		}), log.With("component", "http"), web.Timeouts{})
 		if err != nil {
