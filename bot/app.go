@@ -217,7 +217,7 @@ func (a *App) Busy() []string {
 
 // ErrConnectTimeout is returned by Run when Socket Mode stays disconnected
 // longer than Options.ConnectTimeout.
-var ErrConnectTimeout = errors.New("could not connect to Slack")
+var ErrConnectTimeout = errors.New("no Socket Mode connection to Slack")
 
 // Run connects to Slack over Socket Mode and serves until ctx is done: it
 // replays the inbox, delivers the outbox and handles envelopes. On
@@ -307,7 +307,7 @@ func (a *App) watchConnection(ctx context.Context) error {
 		case <-a.changed:
 		case <-a.clk.After(a.opt.ConnectTimeout):
 			if !a.ready.Load() {
-				return fmt.Errorf("%w: Socket Mode has been disconnected for %s; check the network and SLACK_APP_TOKEN", ErrConnectTimeout, a.opt.ConnectTimeout)
+				return fmt.Errorf("%w for %s; exiting so that the supervisor restarts incidentbot (slack.connect_timeout sets how long to wait)", ErrConnectTimeout, a.opt.ConnectTimeout)
 			}
 		}
 	}

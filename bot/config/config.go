@@ -37,6 +37,12 @@ type Config struct {
 	Postmortem PostmortemConfig `mapstructure:"postmortem" yaml:"postmortem"`
 	// Log: level and format of the process log.
 	Log LogConfig `mapstructure:"log" yaml:"log"`
+	// ShutdownGrace is how long work in flight may go on after SIGTERM
+	// before its Slack calls are cancelled. docker stop sends SIGKILL 10 s
+	// after SIGTERM and Kubernetes 30 s after, so the default leaves
+	// room for the scheduler and the HTTP server to stop too.
+	// Key: shutdown_grace. Default 8s.
+	ShutdownGrace time.Duration `mapstructure:"shutdown_grace" yaml:"shutdown_grace"`
 }
 
 // SlackConfig is the "slack" section.
@@ -63,6 +69,16 @@ type SlackConfig struct {
 	// ChannelPrefix starts every war-room channel name, e.g. "inc" gives
 	// "inc-42-db-down". Key: slack.channel_prefix. Default "inc".
 	ChannelPrefix string `mapstructure:"channel_prefix" yaml:"channel_prefix"`
+	// ConnectTimeout is how long an unreachable Slack (refused connections,
+	// DNS failures, timeouts, 5xx answers) is retried, at start-up and
+	// whenever Socket Mode is disconnected, before the process exits with
+	// status 1 so that its supervisor restarts it.
+	// Key: slack.connect_timeout. Default 2m, minimum 1s.
+	ConnectTimeout time.Duration `mapstructure:"connect_timeout" yaml:"connect_timeout"`
+	// CallTimeout bounds one Web API call, from dialling to the end of the
+	// answer, so that a hung call cannot stop other work.
+	// Key: slack.call_timeout. Default 10s, minimum 1s.
+	CallTimeout time.Duration `mapstructure:"call_timeout" yaml:"call_timeout"`
 }
 
 // StoreConfig is the "store" section.
@@ -170,8 +186,18 @@ type LogConfig struct {
 	Format string `mapstructure:"format" yaml:"format"`
 }
 
-// DefaultAPIURL is the default slack.api_url.
-const DefaultAPIURL = "https://slack.com/api/"
+// Defaults that other packages refer to.
+const (
+	// DefaultAPIURL is the default slack.api_url.
+	DefaultAPIURL = "https://slack.com/api/"
+	// DefaultConnectTimeout is the default slack.connect_timeout.
+	DefaultConnectTimeout = 2 * time.Minute
+	// DefaultCallTimeout is the default slack.call_timeout.
+	DefaultCallTimeout = 10 * time.Second
+	// DefaultShutdownGrace is the default shutdown_grace: under the 10 s
+	// docker stop gives before SIGKILL.
+	DefaultShutdownGrace = 8 * time.Second
+)
 
 // Default returns a configuration that works out of the box once the two
 // Slack tokens are set.
@@ -181,6 +207,8 @@ func Default() Config {
 			APIURL:           DefaultAPIURL,
 			TimelineReaction: "pushpin",
 			ChannelPrefix:    "inc",
+			ConnectTimeout:   DefaultConnectTimeout,
+			CallTimeout:      DefaultCallTimeout,
 		},
 		Store:    StoreConfig{Path: "data/incidentbot.db"},
 		HTTP:     HTTPConfig{Listen: "127.0.0.1:8080"},
@@ -198,9 +226,10 @@ func Default() Config {
 			EscalateAfter: 10 * time.Minute,
 			Snooze:        10 * time.Minute,
 		},
-		Scheduler: SchedulerConfig{Tick: 15 * time.Second},
-		Digest:    DigestConfig{Schedule: "0 9 * * 1-5"},
-		Log:       LogConfig{Level: "info", Format: "text"},
+		Scheduler:     SchedulerConfig{Tick: 15 * time.Second},
+		Digest:        DigestConfig{Schedule: "0 9 * * 1-5"},
+		Log:           LogConfig{Level: "info", Format: "text"},
+		ShutdownGrace: DefaultShutdownGrace,
 	}
 }
 

@@ -22,6 +22,10 @@ func TestDefault(t *testing.T) {
 	if c.Slack.APIURL != "https://slack.com/api/" || c.Store.Path != "data/incidentbot.db" || c.HTTP.Listen != "127.0.0.1:8080" {
 		t.Errorf("unexpected defaults: %v", c)
 	}
+	// docker stop kills 10 s after SIGTERM: the grace must end before.
+	if c.ShutdownGrace != 8*time.Second || c.Slack.ConnectTimeout != 2*time.Minute || c.Slack.CallTimeout != 10*time.Second {
+		t.Errorf("timeouts: shutdown_grace %s, connect_timeout %s, call_timeout %s", c.ShutdownGrace, c.Slack.ConnectTimeout, c.Slack.CallTimeout)
+	}
 	// Default returns a fresh slice each time: callers may modify it.
 	c.Incidents.Severities[0].Name = "changed"
 	if config.Default().Incidents.Severities[0].Name != "critical" {

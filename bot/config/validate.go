@@ -17,6 +17,24 @@ import (
 // for the incident number and slug within Slack's 80-character limit.
 const MaxChannelPrefix = 20
 
+// Severity limits. Every severity is an option of the static_select on the
+// incident card and in the declare modal, so Block Kit's limits apply:
+//   - a static_select holds at most 100 options, and Slack refuses the
+//     whole card or modal (invalid_blocks) with one more;
+//   - an option's text is at most 75 characters and its value at most 150.
+//     The name is both, so the tighter limit, 75, is the real one: a
+//     longer name would be cut in the list, and two names that differ only
+//     after the cut would look the same to the person choosing.
+//
+// (Descriptions are the option's description, also 75 characters; the bot
+// shortens longer ones with an ellipsis, which is harmless.)
+const (
+	MaxSeverities     = 100
+	MaxSeverityName   = 75
+	minConnectTimeout = time.Second
+	minCallTimeout    = time.Second
+)
+
 var (
 	channelIDRe   = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
 	channelNameRe = regexp.MustCompile(`^#[a-z0-9_-]{1,80}$`)
@@ -44,42 +62,113 @@ func (c Config) ValidateWithoutTokens() error {
 	return p.err()
 }
 
+// Problem is one thing wrong with a configuration. Validate returns
+// Problems joined with errors.Join; errors.As finds the first.
+type Problem struct {
+	// Key is the dotted key the problem is about, with the index of a list
+	// entry: "log.level", "slack.admins[1]", "incidents.severities[0].name".
+	Key string
+	// Msg says what is wrong and how to fix it. It never holds a token.
+	Msg string
+}
+
+// Error returns "key: msg".
+func (p *Problem) Error() string { return p.Key + ": " + p.Msg }
+
+// BaseKey returns the key without list indexes and what follows them:
+// "slack.admins" for "slack.admins[1]", "incidents.severities" for
+// "incidents.severities[0].name". A loader uses it to find where the
+// value came from.
+func (p *Problem) BaseKey() string {
+	if i := strings.IndexByte(p.Key, '['); i >= 0 {
+		return p.Key[:i]
+	}
+	return p.Key
+}
+
 // problems collects validation errors.
 type problems []error
 
 // add records that key is wrong; format explains what and how to fix it.
 func (p *problems) add(key, format string, args ...any) {
-	*p = append(*p, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	*p = append(*p, &Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
 // err returns the problems joined, or nil when there are none.
 func (p problems) err() error { return errors.Join(p...) }
 
+// tokenSpec describes one of the two Slack tokens.
+type tokenSpec struct {
+	key, env, prefix, what string
+}
+
+var (
+	botTokenSpec = tokenSpec{"slack.bot_token", "SLACK_BOT_TOKEN", "xoxb-",
+		"the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page"}
+	appTokenSpec = tokenSpec{"slack.app_token", "SLACK_APP_TOKEN", "xapp-",
+		"an app-level token (xapp-…) with connections:write, from Basic Information > App-Level Tokens"}
+)
+
+// tokenKinds names what each Slack token prefix is, for messages about a
+// token of the wrong kind: the kind, then a note after the prefix.
+var tokenKinds = map[string][2]string{
+	"xoxb-": {"a bot token", ""},
+	"xapp-": {"an app-level token", ""},
+	"xoxp-": {"a user token", ", which acts as the person who installed the app"},
+	"xoxe-": {"a refresh token", " from token rotation (turn rotation off for this app)"},
+	"xoxa-": {"a workspace app token", ""},
+	"xoxr-": {"a refresh token", ""},
+	"xoxs-": {"a session token", ""},
+}
+
+// tokenCharsRe matches what Slack tokens are made of. A token pasted with
+// quotes, a trailing comma or a non-ASCII dash is refused here rather than
+// by Slack's invalid_auth at start-up.
+var tokenCharsRe = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
+
 func (c Config) validateTokens(p *problems) {
-	checkToken(p, "slack.bot_token", c.Slack.BotToken, "xoxb-", "SLACK_BOT_TOKEN",
-		"the Bot User OAuth Token from the app's OAuth & Permissions page")
-	checkToken(p, "slack.app_token", c.Slack.AppToken, "xapp-", "SLACK_APP_TOKEN",
-		"an app-level token with connections:write, from Basic Information > App-Level Tokens")
+	bot, app := c.Slack.BotToken, c.Slack.AppToken
+	if tokenPrefix(bot) == appTokenSpec.prefix && tokenPrefix(app) == botTokenSpec.prefix {
+		p.add(botTokenSpec.key, "holds an app-level token (xapp-…) and %s a bot token (xoxb-…): the two are swapped; exchange their values", appTokenSpec.env)
+		return
+	}
+	checkToken(p, botTokenSpec, bot)
+	checkToken(p, appTokenSpec, app)
 }
 
 // checkToken validates one token without ever echoing more than its prefix.
-func checkToken(p *problems, key, token, prefix, envName, what string) {
+func checkToken(p *problems, s tokenSpec, token string) {
+	got := tokenPrefix(token)
 	switch {
 	case token == "":
-		p.add(key, "missing (set %s to %s, starting with %s)", envName, what, prefix)
-	case !strings.HasPrefix(token, prefix):
-		hint := ""
-		if got := tokenPrefix(token); got != "" {
-			hint = fmt.Sprintf("; the value starts with %s, are SLACK_BOT_TOKEN and SLACK_APP_TOKEN swapped?", got)
+		p.add(s.key, "missing (set %s to %s)", s.env, s.what)
+	case got == s.prefix:
+		if strings.ContainsAny(token, " \t\r\n") {
+			p.add(s.key, "contains whitespace (copy the token again without spaces or line breaks)")
+		} else if !tokenCharsRe.MatchString(token) {
+			p.add(s.key, "contains characters no Slack token has (copy the token again, without quotes or punctuation around it)")
 		}
-		p.add(key, "must start with %s (%s)%s", prefix, what, hint)
-	case strings.ContainsAny(token, " \t\r\n"):
-		p.add(key, "contains whitespace (copy the token again without spaces or line breaks)")
+	case got == botTokenSpec.prefix || got == appTokenSpec.prefix:
+		other := botTokenSpec
+		if got == appTokenSpec.prefix {
+			other = appTokenSpec
+		}
+		p.add(s.key, "is %s (%s…), which belongs in %s; set %s to %s", tokenKinds[got][0], got, other.env, s.env, s.what)
+	case got != "":
+		p.add(s.key, "is %s (%s…)%s, not the token incidentbot needs; set %s to %s", tokenKinds[got][0], got, tokenKinds[got][1], s.env, s.what)
+	case strings.HasPrefix(token, `"`) || strings.HasPrefix(token, "'"):
+		p.add(s.key, "starts with a quote (remove the quotes around the value; it must start with %s)", s.prefix)
+	default:
+		p.add(s.key, "must start with %s (set %s to %s)", s.prefix, s.env, s.what)
 	}
 }
 
 func (c Config) validateSettings(p *problems) {
 	c.validateSlack(p)
+
+	if c.ShutdownGrace <= 0 {
+		p.add("shutdown_grace", "must be greater than 0 (how long work in flight may finish after SIGTERM; keep it under your supervisor's kill delay, e.g. 8s for docker stop)")
+	}
 
 	if c.Store.Path == "" {
 		p.add("store.path", `missing (set the bbolt database file, e.g. "data/incidentbot.db")`)
@@ -138,6 +227,13 @@ func (c Config) validateSlack(p *problems) {
 		p.add("slack.api_url", "must end with / (use %q)", s.APIURL+"/")
 	}
 
+	if s.ConnectTimeout < minConnectTimeout {
+		p.add("slack.connect_timeout", "%s is below the minimum of %s (how long an unreachable Slack is retried before the process exits, e.g. 2m)", fmtDuration(s.ConnectTimeout), fmtDuration(minConnectTimeout))
+	}
+	if s.CallTimeout < minCallTimeout {
+		p.add("slack.call_timeout", "%s is below the minimum of %s (how long one Slack API call may take, e.g. 10s)", fmtDuration(s.CallTimeout), fmtDuration(minCallTimeout))
+	}
+
 	for i, ch := range s.AnnounceChannels {
 		checkChannel(p, fmt.Sprintf("slack.announce_channels[%d]", i), ch)
 	}
@@ -167,12 +263,20 @@ func (c Config) validateIncidents(p *problems) {
 	if len(sevs) == 0 {
 		p.add("incidents.severities", "no severities (define at least one, most severe first, or remove the key to use the defaults)")
 	}
+	if len(sevs) > MaxSeverities {
+		p.add("incidents.severities", "%d severities, more than the %d a Slack menu can list (the incident card and the declare modal would be refused; keep at most %d)", len(sevs), MaxSeverities, MaxSeverities)
+	}
 	seen := make(map[string]int)
 	for i, s := range sevs {
 		key := fmt.Sprintf("incidents.severities[%d]", i)
 		switch {
 		case s.Name == "":
 			p.add(key+".name", `missing (give each severity a lowercase name such as "critical")`)
+		case len(s.Name) > MaxSeverityName:
+			p.add(key+".name", "is %d characters, more than the %d a Slack menu option shows (use a shorter name; put the detail in description)", len(s.Name), MaxSeverityName)
+			if _, dup := seen[s.Name]; !dup {
+				seen[s.Name] = i // known, so that default_severity is not also refused
+			}
 		case !slugRe.MatchString(s.Name):
 			p.add(key+".name", `%q is not valid (use lowercase a-z, 0-9, "-" and "_", e.g. %q)`, s.Name, suggestSlug(s.Name))
 		default:

@@ -1,6 +1,9 @@
 package config_test
 
 import (
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,12 +53,29 @@ func TestConfig_Validate(t *testing.T) {
 		want   []string // each must appear in the error, first is the key
 	}{
 		{"ErrBotTokenMissing", func(c *config.Config) { c.Slack.BotToken = "" }, []string{"slack.bot_token: missing", "SLACK_BOT_TOKEN"}},
-		{"ErrBotTokenPrefix", func(c *config.Config) { c.Slack.BotToken = "xoxp-9999-SECRETUSER" }, []string{"slack.bot_token: must start with xoxb-", "starts with xoxp-"}},
+		{"ErrBotTokenUser", func(c *config.Config) { c.Slack.BotToken = "xoxp-9999-SECRETUSER" },
+			[]string{"slack.bot_token: is a user token", "(xoxp-…)", "set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…)"}},
+		{"ErrAppTokenUser", func(c *config.Config) { c.Slack.AppToken = "xoxp-9999-SECRETUSER" },
+			[]string{"slack.app_token: is a user token", "set SLACK_APP_TOKEN to an app-level token (xapp-…) with connections:write"}},
+		{"ErrBotTokenRefresh", func(c *config.Config) { c.Slack.BotToken = "xoxe-1-SECRETREFRESH" }, []string{"slack.bot_token: is a refresh token", "rotation"}},
 		{"ErrTokensSwapped", func(c *config.Config) { c.Slack.BotToken, c.Slack.AppToken = appToken, botToken },
-			[]string{"slack.bot_token: must start with xoxb-", "slack.app_token: must start with xapp- (an app-level token with connections:write", "swapped"}},
+			[]string{"slack.bot_token: holds an app-level token (xapp-…) and SLACK_APP_TOKEN a bot token (xoxb-…): the two are swapped"}},
+		{"ErrBotTokenIsAppToken", func(c *config.Config) { c.Slack.BotToken = appToken },
+			[]string{"slack.bot_token: is an app-level token (xapp-…), which belongs in SLACK_APP_TOKEN; set SLACK_BOT_TOKEN to the Bot User OAuth Token"}},
+		{"ErrAppTokenIsBotToken", func(c *config.Config) { c.Slack.AppToken = botToken },
+			[]string{"slack.app_token: is a bot token (xoxb-…), which belongs in SLACK_BOT_TOKEN; set SLACK_APP_TOKEN to an app-level token"}},
 		{"ErrBotTokenWhitespace", func(c *config.Config) { c.Slack.BotToken = "xoxb-1111 SECRETBOTVALUE" }, []string{"slack.bot_token: contains whitespace"}},
+		{"ErrBotTokenChars", func(c *config.Config) { c.Slack.BotToken = "xoxb-1111-SECRETBOTVALUE\"," }, []string{"slack.bot_token: contains characters no Slack token has"}},
+		{"ErrBotTokenQuoted", func(c *config.Config) { c.Slack.BotToken = `"xoxb-1111-SECRETBOTVALUE"` }, []string{"slack.bot_token: starts with a quote"}},
 		{"ErrAppTokenMissing", func(c *config.Config) { c.Slack.AppToken = "" }, []string{"slack.app_token: missing", "SLACK_APP_TOKEN", "connections:write"}},
 		{"ErrAppTokenUnknownPrefix", func(c *config.Config) { c.Slack.AppToken = "SECRETAPPVALUE" }, []string{"slack.app_token: must start with xapp-"}},
+		{"ErrConnectTimeout", func(c *config.Config) { c.Slack.ConnectTimeout = 500 * time.Millisecond }, []string{"slack.connect_timeout: 500ms is below the minimum of 1s"}},
+		{"ErrCallTimeout", func(c *config.Config) { c.Slack.CallTimeout = 0 }, []string{"slack.call_timeout: 0s is below the minimum of 1s"}},
+		{"ErrShutdownGrace", func(c *config.Config) { c.ShutdownGrace = 0 }, []string{"shutdown_grace: must be greater than 0"}},
+		{"ErrTooManySeverities", func(c *config.Config) { c.Incidents.Severities = manySeverities(101) },
+			[]string{"incidents.severities: 101 severities, more than the 100 a Slack menu can list"}},
+		{"ErrSeverityNameLong", func(c *config.Config) { c.Incidents.Severities[0].Name = strings.Repeat("s", 76) },
+			[]string{"incidents.severities[0].name: is 76 characters, more than the 75 a Slack menu option shows"}},
 		{"ErrAPIURLMissing", func(c *config.Config) { c.Slack.APIURL = "" }, []string{"slack.api_url: missing"}},
 		{"ErrAPIURLScheme", func(c *config.Config) { c.Slack.APIURL = "ftp://slack.com/api/" }, []string{"slack.api_url:", "http(s)"}},
 		{"ErrAPIURLNoHost", func(c *config.Config) { c.Slack.APIURL = "https:///api/" }, []string{"slack.api_url:", "http(s)"}},
@@ -123,6 +143,48 @@ func TestConfig_Validate(t *testing.T) {
 			}
 			AssertNoSecret(t, msg)
 		})
+	}
+}
+
+// manySeverities returns n valid severities named sev0, sev1, ….
+func manySeverities(n int) []config.Severity {
+	sevs := make([]config.Severity, n)
+	for i := range sevs {
+		sevs[i] = config.Severity{Name: fmt.Sprintf("sev%d", i), Description: "d", UpdateEvery: time.Hour}
+	}
+	sevs[1].Name = "major" // the default severity
+	return sevs
+}
+
+func TestConfig_Validate_SeverityLimits(t *testing.T) {
+	c := MustValidConfig(t)
+	c.Incidents.Severities = manySeverities(config.MaxSeverities)
+	c.Incidents.Severities[0].Name = strings.Repeat("s", config.MaxSeverityName)
+	if err := c.Validate(); err != nil {
+		t.Fatalf("%d severities, one with a %d-character name: %v", config.MaxSeverities, config.MaxSeverityName, err)
+	}
+}
+
+func TestProblem(t *testing.T) {
+	c := MustValidConfig(t)
+	c.Slack.Admins = []string{"U0123ABCD", "bob"}
+	c.Log.Level = "loud"
+	var keys, bases []string
+	for _, e := range c.Validate().(interface{ Unwrap() []error }).Unwrap() {
+		var p *config.Problem
+		if !errors.As(e, &p) {
+			t.Fatalf("%v is not a *config.Problem", e)
+		}
+		if p.Error() != p.Key+": "+p.Msg {
+			t.Errorf("Error() = %q", p.Error())
+		}
+		keys, bases = append(keys, p.Key), append(bases, p.BaseKey())
+	}
+	if want := []string{"slack.admins[1]", "log.level"}; !slices.Equal(keys, want) {
+		t.Errorf("keys = %q, want %q", keys, want)
+	}
+	if want := []string{"slack.admins", "log.level"}; !slices.Equal(bases, want) {
+		t.Errorf("base keys = %q, want %q", bases, want)
 	}
 }
 

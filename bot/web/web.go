@@ -1,6 +1,8 @@
-// Package web is incidentbot's small HTTP face: health and a consistent
-// database backup for the `incidentbot backup` command. It listens on
-// loopback by default; put it behind your own proxy to expose it.
+// Package web is incidentbot's small HTTP face: liveness, readiness and a
+// consistent database backup for the `incidentbot backup` command. It
+// listens on loopback by default; put it behind your own proxy to expose
+// it. Every connection is bounded by timeouts (see Timeouts), so no client
+// can hold the server or the database.
 package web
 
 import (
@@ -12,22 +14,43 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // Options configure the server.
 type Options struct {
-	// Backup writes a consistent copy of the database to w.
+	// Backup writes a consistent copy of the database to w. It holds a
+	// read transaction while it runs, so the handler never gives it the
+	// client's connection: see BackupTemp.
 	Backup func(w io.Writer) (int64, error)
 	// BackupToken must be presented as "Authorization: Bearer TOKEN" to
 	// download a backup. The bot writes it next to the database, where only
 	// those who can read the database can read it; empty disables backups.
 	BackupToken string
-	// Ready reports whether the bot is connected to Slack.
+	// BackupTemp starts the path of the temporary file a backup is written
+	// to before it is sent, then removed, e.g. "/data/incidentbot.db.backup-".
+	// Put it beside the database: a local copy there is fast, and the read
+	// transaction it holds ends before the download starts, so a client
+	// that stops reading cannot stall the bot's writes (bbolt cannot grow
+	// its memory map while a read transaction is open). Empty uses the
+	// system's temporary directory. RemoveStaleBackups clears what a crash
+	// left.
+	BackupTemp string
+	// BackupStall is how long a download may make no progress before the
+	// connection is dropped; zero is 30 s.
+	BackupStall time.Duration
+	// Ready reports whether the bot is connected to Slack; /readyz answers
+	// 503 whenever it is false. Nil counts as ready.
 	Ready  func() bool
 	Logger *slog.Logger
 }
+
+// DefaultBackupStall is the default Options.BackupStall.
+const DefaultBackupStall = 30 * time.Second
 
 // Handler returns the HTTP routes.
 func Handler(o Options) http.Handler {
@@ -63,13 +86,140 @@ func Handler(o Options) http.Handler {
 			http.Error(w, "a backup needs the token the bot wrote next to its database; run 'incidentbot backup' on the bot's host", http.StatusUnauthorized)
 			return
 		}
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Disposition", `attachment; filename="incidentbot.db"`)
-		if _, err := o.Backup(w); err != nil && o.Logger != nil {
-			o.Logger.Error("serve backup", "err", err)
-		}
+		serveBackup(w, r, o)
 	})
 	return mux
+}
+
+// backupChunk is how much of a backup is written per write deadline.
+const backupChunk = 256 << 10
+
+// serveBackup copies the database to a temporary file (o.BackupTemp),
+// then sends that file, dropping a client that makes no progress for
+// o.BackupStall, and removes it.
+func serveBackup(w http.ResponseWriter, r *http.Request, o Options) {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	f, err := os.CreateTemp(tempPattern(o.BackupTemp))
+	if err != nil {
+		log.Error("serve backup: create temporary file", "err", err)
+		http.Error(w, "the backup could not be written beside the database (see the bot's log)", http.StatusInternalServerError)
+		return
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	_, err = o.Backup(f)
+	var n int64
+	if err == nil {
+		n, err = f.Seek(0, io.SeekCurrent) // the size written
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		log.Error("serve backup", "err", err)
+		http.Error(w, "the backup failed (see the bot's log)", http.StatusInternalServerError)
+		return
+	}
+	stall := o.BackupStall
+	if stall <= 0 {
+		stall = DefaultBackupStall
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="incidentbot.db"`)
+	w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+	rc := http.NewResponseController(w)
+	buf := make([]byte, backupChunk)
+	var sent int64
+	for {
+		k, rerr := f.Read(buf)
+		if k > 0 {
+			// Deadlines are per chunk: a large database over a slow link
+			// may take long, a client that stops reading may not.
+			if err := rc.SetWriteDeadline(time.Now().Add(stall)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+				log.Warn("serve backup: set write deadline", "err", err)
+			}
+			if _, err := w.Write(buf[:k]); err != nil {
+				log.Warn("backup download abandoned", "remote", r.RemoteAddr, "sent_bytes", sent, "size_bytes", n, "err", err)
+				return
+			}
+			sent += int64(k)
+		}
+		if rerr == io.EOF {
+			return
+		}
+		if rerr != nil {
+			log.Error("serve backup: read temporary file", "err", rerr)
+			return
+		}
+	}
+}
+
+// tempPattern splits a BackupTemp prefix into os.CreateTemp's arguments.
+func tempPattern(prefix string) (dir, pattern string) {
+	if prefix == "" {
+		return "", "incidentbot-backup-*"
+	}
+	return filepath.Dir(prefix), filepath.Base(prefix) + "*"
+}
+
+// RemoveStaleBackups removes the temporary backup files starting with
+// prefix (Options.BackupTemp) that a crash left behind. Call it before
+// serving: only one bot uses a database, so none is in use then.
+func RemoveStaleBackups(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	dir, base := filepath.Dir(prefix), filepath.Base(prefix)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("find stale backups in %s: %w", dir, err)
+	}
+	var errs []error
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), base) && e.Type().IsRegular() {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("remove stale backups: %w", err)
+	}
+	return nil
+}
+
+// Timeouts bound how long one client may hold the server. Zero fields take
+// the defaults.
+type Timeouts struct {
+	// ReadHeader is the time allowed to read a request's headers
+	// (default 5 s).
+	ReadHeader time.Duration
+	// Read is the time allowed to read a whole request (default 10 s).
+	Read time.Duration
+	// Write is the time allowed to write a response (default 30 s).
+	// /admin/backup sets its own deadline per chunk instead.
+	Write time.Duration
+	// Idle is how long a kept-alive connection may wait for its next
+	// request (default 60 s).
+	Idle time.Duration
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	def := func(d, v time.Duration) time.Duration {
+		if d > 0 {
+			return d
+		}
+		return v
+	}
+	return Timeouts{
+		ReadHeader: def(t.ReadHeader, 5*time.Second),
+		Read:       def(t.Read, 10*time.Second),
+		Write:      def(t.Write, 30*time.Second),
+		Idle:       def(t.Idle, 60*time.Second),
+	}
 }
 
 // Server is a running HTTP server.
@@ -78,13 +228,22 @@ type Server struct {
 	ln  net.Listener
 }
 
-// Listen starts serving h on addr; serving errors go to log.
-func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
+// Listen starts serving h on addr with the timeouts t; serving errors go
+// to log.
+func Listen(addr string, h http.Handler, log *slog.Logger, t Timeouts) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s (http.listen): %w", addr, err)
 	}
-	s := &Server{srv: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}, ln: ln}
+	t = t.withDefaults()
+	s := &Server{srv: &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}, ln: ln}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server", "err", err)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -14,6 +15,7 @@ func TestHandler(t *testing.T) {
 	ready := false
 	h := Handler(Options{
 		Backup:      func(w io.Writer) (int64, error) { n, err := w.Write([]byte("DBDATA")); return int64(n), err },
+		BackupTemp:  filepath.Join(t.TempDir(), "bot.db.backup-"),
 		Ready:       func() bool { return ready },
 		BackupToken: "s3cret",
 	})
@@ -38,6 +40,14 @@ func TestHandler(t *testing.T) {
 	if rec := do("/readyz", "127.0.0.1:1"); rec.Code != 200 {
 		t.Errorf("readyz = %d", rec.Code)
 	}
+	// A lost connection makes the bot unready again; it stays alive.
+	ready = false
+	if rec := do("/readyz", "127.0.0.1:1"); rec.Code != 503 {
+		t.Errorf("readyz after a disconnect = %d", rec.Code)
+	}
+	if rec := do("/healthz", "127.0.0.1:1"); rec.Code != 200 {
+		t.Errorf("healthz after a disconnect = %d", rec.Code)
+	}
 	if rec := do("/admin/backup", "127.0.0.1:5000"); rec.Code != 200 || !bytes.Equal(rec.Body.Bytes(), []byte("DBDATA")) {
 		t.Errorf("backup from loopback = %d %q", rec.Code, rec.Body)
 	}
@@ -61,7 +71,7 @@ func TestHandler(t *testing.T) {
 }
 
 func TestListenBadAddress(t *testing.T) {
-	if _, err := Listen("not-an-address", Handler(Options{}), slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "http.listen") {
+	if _, err := Listen("not-an-address", Handler(Options{}), slog.New(slog.DiscardHandler), Timeouts{}); err == nil || !strings.Contains(err.Error(), "http.listen") {
 		t.Errorf("err = %v, want one naming http.listen", err)
 	}
 }

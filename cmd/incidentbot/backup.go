@@ -27,7 +27,7 @@ func cmdBackup(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadOfflineConfig(opts.Config, env.getenv)
+	cfg, err := loadOfflineConfig(opts.Config, env.vars())
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,11 +11,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
-	"time"
 
-	"github.com/go-viper/mapstructure/v2"
 	"github.com/incidentbot/incidentbot/bot/config"
 	"github.com/spf13/viper"
 )
@@ -39,7 +37,8 @@ var tokenEnv = []struct{ name, key string }{
 	{"SLACK_APP_TOKEN", "slack.app_token"},
 }
 
-// ConfigError lists every problem found in one config file.
+// ConfigError lists every problem found in one configuration: its file
+// and the environment.
 type ConfigError struct {
 	Path     string
 	Problems []error
@@ -63,58 +62,75 @@ func (e *ConfigError) Error() string {
 // Unwrap returns the problems.
 func (e *ConfigError) Unwrap() []error { return e.Problems }
 
-// newConfigError splits err (usually from errors.Join) into problems.
-func newConfigError(path string, err error) *ConfigError {
-	var problems []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		problems = j.Unwrap()
-	} else {
-		problems = []error{err}
-	}
-	return &ConfigError{Path: path, Problems: problems}
-}
-
-// LoadConfig reads the YAML file at path, applies the environment (getenv,
-// os.Getenv when nil) and returns the configuration after Validate. Every
-// error is a *ConfigError naming the file, except for a file that cannot be
-// read.
-func LoadConfig(path string, getenv func(string) string) (config.Config, error) {
-	cfg, err := ReadConfig(path, getenv)
-	if err != nil {
-		return cfg, err
-	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, newConfigError(path, err)
-	}
-	return cfg, nil
-}
-
-// ReadConfig is LoadConfig without Validate: it reads, decodes and
-// normalizes. Commands that never reach Slack call it and then
-// cfg.ValidateWithoutTokens.
+// LoadConfig reads the YAML file at path, applies the environment env
+// (variable name → value) and validates the result, including that
+// postmortem.dir is a git work tree when postmortem.git_commit is on.
+// Every problem (unknown keys or variables, values of the wrong type,
+// invalid settings) is reported at once in one *ConfigError; a problem
+// that comes from a variable names the variable. A file that cannot be
+// read is the only other error.
 //
 // Precedence, highest first: INCIDENTBOT_<KEY> variables, SLACK_BOT_TOKEN
 // and SLACK_APP_TOKEN, the file, config.Default(). Lists may be set in the
-// environment comma-separated; incidents.severities only in the file.
-//
-// The environment is applied by looking up each known key's variable
-// through getenv rather than with viper's AutomaticEnv, which reads the
-// process environment only; the variable names are the same
-// (SetEnvPrefix("INCIDENTBOT") with "." replaced by "_").
-func ReadConfig(path string, getenv func(string) string) (config.Config, error) {
-	if getenv == nil {
-		getenv = os.Getenv
+// environment comma-separated; incidents.severities only in the file. An
+// empty variable counts as unset.
+func LoadConfig(ctx context.Context, path string, env map[string]string) (config.Config, error) {
+	l, err := loadConfig(path, env)
+	if err != nil {
+		return l.cfg, err
 	}
-	var cfg config.Config
+	l.addValidation(l.cfg.Validate())
+	if !l.failedOrInvalid("postmortem.dir", "postmortem.git_commit") && l.cfg.Postmortem.GitCommit && l.cfg.Postmortem.Dir != "" {
+		if p := checkGitWorkTree(ctx, l.cfg.Postmortem.Dir); p != nil {
+			l.addValidation(p)
+		}
+	}
+	return l.cfg, l.err()
+}
+
+// loadOfflineConfig loads and validates the configuration for commands
+// that never talk to Slack (backup, export): tokens are not required.
+func loadOfflineConfig(path string, env map[string]string) (config.Config, error) {
+	l, err := loadConfig(path, env)
+	if err != nil {
+		return l.cfg, err
+	}
+	l.addValidation(l.cfg.ValidateWithoutTokens())
+	return l.cfg, l.err()
+}
+
+// loaded is a configuration being loaded, with what went wrong so far.
+type loaded struct {
+	path string
+	cfg  config.Config
+	// problems are rendered for the user: each names a file key or the
+	// variable the value came from.
+	problems []error
+	// envSource maps a key to the variable that set it.
+	envSource map[string]string
+	// failed holds the keys whose value could not be decoded; they keep
+	// their default, and validation problems about them are not repeated.
+	failed map[string]bool
+	// invalid holds the keys validation found a problem with.
+	invalid map[string]bool
+}
+
+// loadConfig reads and decodes; it collects problems rather than
+// stopping at the first. Its error is non-nil only when the file cannot be
+// read or parsed; a *ConfigError then carries the environment's problems
+// too.
+func loadConfig(path string, env map[string]string) (*loaded, error) {
+	l := &loaded{path: path, cfg: config.Default(), envSource: map[string]string{}, failed: map[string]bool{}, invalid: map[string]bool{}}
 
 	if st, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return cfg, fmt.Errorf("config file %q: not found (copy config.example.yaml)", path)
+		return l, fmt.Errorf("config file %q: not found (copy config.example.yaml)", path)
 	} else if err != nil {
-		return cfg, fmt.Errorf("config file %q: %w", path, err)
+		return l, fmt.Errorf("config file %q: %w", path, err)
 	} else if st.IsDir() {
-		return cfg, fmt.Errorf("config file %q: is a directory (pass the YAML file, e.g. %s)", path, filepath.Join(path, "config.yaml"))
+		return l, fmt.Errorf("config file %q: is a directory (pass the YAML file, e.g. %s)", path, filepath.Join(path, "config.yaml"))
 	}
 
+	envProblems := checkEnvNames(env)
 	v := viper.New()
 	v.SetConfigFile(path)
 	if ext := strings.TrimPrefix(filepath.Ext(path), "."); !slices.Contains(viper.SupportedExts, ext) {
@@ -125,79 +141,131 @@ func ReadConfig(path string, getenv func(string) string) (config.Config, error) 
 		if errors.As(err, &perr) {
 			err = errors.Unwrap(perr)
 		}
-		return cfg, fmt.Errorf("config file %q: %v (fix the YAML syntax; see config.example.yaml)", path, err)
+		l.problems = append(l.problems, fmt.Errorf("%s (fix the YAML syntax; see config.example.yaml)", oneLine(err.Error())))
+		l.problems = append(l.problems, envProblems...)
+		return l, l.err()
 	}
-
-	// Only the file is loaded so far: check its keys before adding defaults.
-	if problems := checkFileKeys(v); len(problems) > 0 {
-		return cfg, &ConfigError{Path: path, Problems: problems}
-	}
-
-	for key, val := range flatten(config.Default()) {
-		v.SetDefault(key, val)
-	}
-	for _, t := range tokenEnv {
-		if val := getenv(t.name); val != "" {
-			v.Set(t.key, val)
-		}
-	}
-	for _, key := range knownKeys() {
-		val := getenv(EnvName(key))
-		if val == "" {
-			continue
-		}
-		if key == "incidents.severities" {
-			return cfg, fmt.Errorf("%s: severities cannot be set in the environment (unset it and edit incidents.severities in %q)", EnvName(key), path)
-		}
-		v.Set(key, val)
-	}
-
-	err := v.Unmarshal(&cfg,
-		viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(durationHook, stringToListHook)),
-		func(dc *mapstructure.DecoderConfig) { dc.ErrorUnused = true },
-	)
-	if err != nil {
-		return cfg, &ConfigError{Path: path, Problems: decodeProblems(err)}
-	}
-	return cfg.Normalized(), nil
+	l.problems = append(l.problems, checkFileKeys(v)...)
+	l.problems = append(l.problems, envProblems...)
+	l.decode(v, env)
+	l.cfg = l.cfg.Normalized()
+	return l, nil
 }
 
-// checkFileKeys reports the keys in the file that Config does not know,
-// including those inside incidents.severities entries, and tokens, which
-// belong in the environment only.
+// err returns the problems as a *ConfigError, or nil.
+func (l *loaded) err() error {
+	if len(l.problems) == 0 {
+		return nil
+	}
+	return &ConfigError{Path: l.path, Problems: l.problems}
+}
+
+// failedOrInvalid reports whether any of keys could not be decoded or
+// failed validation.
+func (l *loaded) failedOrInvalid(keys ...string) bool {
+	for _, k := range keys {
+		if l.failed[k] || l.invalid[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// addValidation adds the problems in err (config.Problems joined), each
+// renamed after the variable its value came from, and leaves out those
+// about values that could not be decoded: they were reported already.
+func (l *loaded) addValidation(err error) {
+	if err == nil {
+		return
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var p *config.Problem
+		if !errors.As(e, &p) {
+			l.problems = append(l.problems, e)
+			continue
+		}
+		if l.decodeFailed(p.Key) || l.decodeFailed(dependsOn[p.Key]) {
+			continue
+		}
+		l.invalid[p.BaseKey()] = true
+		l.problems = append(l.problems, fmt.Errorf("%s: %s", l.where(p.Key), p.Msg))
+	}
+}
+
+// dependsOn maps a key to the key its validation reads too: when that one
+// could not be decoded, a problem about the first is only an echo.
+var dependsOn = map[string]string{"incidents.default_severity": "incidents.severities"}
+
+// decodeFailed reports whether key, or the entry or section it belongs
+// to, could not be decoded.
+func (l *loaded) decodeFailed(key string) bool {
+	if key == "" {
+		return false
+	}
+	for k := range l.failed {
+		if key == k || strings.HasPrefix(key, k+".") || strings.HasPrefix(key, k+"[") || strings.HasPrefix(k, key+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// where names key for the user: the variable that set it (with the
+// entry's position for a comma-separated list), or the key itself.
+// Tokens come only from the environment, so a token key is always named
+// by its variable.
+func (l *loaded) where(key string) string {
+	base, index, _ := strings.Cut(key, "[")
+	name := l.envSource[base]
+	if name == "" {
+		for _, t := range tokenEnv {
+			if t.key == base {
+				name = t.name
+			}
+		}
+	}
+	if name == "" {
+		return key
+	}
+	if index != "" {
+		var i int
+		if _, err := fmt.Sscanf(index, "%d]", &i); err == nil {
+			return fmt.Sprintf("%s (entry %d)", name, i+1)
+		}
+	}
+	return name
+}
+
+// checkFileKeys reports the keys in the file that Config does not know
+// and tokens, which belong in the environment only.
 func checkFileKeys(v *viper.Viper) []error {
 	known := make(map[string]bool)
+	sections := make(map[string]bool)
 	for _, k := range knownKeys() {
 		known[k] = true
 		// A section written with no value ("digest:") is a key too.
 		for i := strings.Index(k, "."); i > 0; i = nextDot(k, i) {
-			known[k[:i]] = true
+			sections[k[:i]] = true
 		}
 	}
 	var problems []error
 	for _, k := range v.AllKeys() {
-		if !known[k] {
-			problems = append(problems, unknownKey(k, "", knownKeys()))
-		}
-	}
-	if list, ok := v.Get("incidents.severities").([]any); ok {
-		sevKeys := structKeys(reflect.TypeFor[config.Severity]())
-		for i, item := range list {
-			m, ok := item.(map[string]any)
-			if !ok {
-				problems = append(problems, fmt.Errorf("incidents.severities[%d]: not a mapping (write name:, description:, update_every: under a \"- \")", i))
-				continue
-			}
-			keys := make([]string, 0, len(m))
-			for k := range m {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				if !slices.Contains(sevKeys, strings.ToLower(k)) {
-					problems = append(problems, unknownKey(k, fmt.Sprintf("incidents.severities[%d].", i), sevKeys))
+		switch {
+		case known[k], underLeaf(k, known):
+			// A leaf written as a section ("tick: {a: b}") is the
+			// decoder's to report: it says what the key expects.
+		case sections[k]:
+			if raw := v.Get(k); raw != nil {
+				if _, ok := raw.(map[string]any); !ok {
+					problems = append(problems, fmt.Errorf("%s: expected a section of keys (as in config.example.yaml), got %s", k, describe(raw)))
 				}
 			}
+		default:
+			problems = append(problems, unknownKey(k, "", knownKeys()))
 		}
 	}
 	for _, t := range tokenEnv {
@@ -206,6 +274,16 @@ func checkFileKeys(v *viper.Viper) []error {
 		}
 	}
 	return problems
+}
+
+// underLeaf reports whether key lies inside one of the leaves in known.
+func underLeaf(key string, known map[string]bool) bool {
+	for i := strings.LastIndex(key, "."); i > 0; i = strings.LastIndex(key[:i], ".") {
+		if known[key[:i]] {
+			return true
+		}
+	}
+	return false
 }
 
 func nextDot(s string, i int) int {
@@ -218,16 +296,22 @@ func nextDot(s string, i int) int {
 
 // unknownKey describes an unknown key, suggesting the closest known one.
 func unknownKey(key, prefix string, known []string) error {
-	best, bestDist := "", 4 // suggest only close matches
-	for _, k := range known {
-		if d := levenshtein(key, k); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	if best != "" {
+	if best := closest(key, known); best != "" {
 		return fmt.Errorf("%s%s: unknown key (did you mean %q? see config.example.yaml)", prefix, key, prefix+best)
 	}
 	return fmt.Errorf("%s%s: unknown key (remove it; config.example.yaml lists every key)", prefix, key)
+}
+
+// closest returns the entry of known nearest to s when it is close enough
+// to be a typo of it, else "".
+func closest(s string, known []string) string {
+	best, bestDist := "", 4 // suggest only close matches
+	for _, k := range known {
+		if d := levenshtein(s, k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	return best
 }
 
 // levenshtein returns the edit distance between a and b.
@@ -251,71 +335,13 @@ func levenshtein(a, b string) int {
 	return prev[len(b)]
 }
 
-// decodeProblems turns mapstructure's error into one problem per field.
-func decodeProblems(err error) []error {
-	var errs []error
-	if j, ok := errors.Unwrap(err).(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	} else if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	} else {
-		errs = []error{err}
+// oneLine joins the lines of s with "; " so that a message stays one line.
+func oneLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
 	}
-	out := make([]error, 0, len(errs))
-	for _, e := range errs {
-		var de *mapstructure.DecodeError
-		if errors.As(e, &de) {
-			out = append(out, fmt.Errorf("%s: %v (see config.example.yaml for the expected form)", de.Name(), de.Unwrap()))
-			continue
-		}
-		out = append(out, fmt.Errorf("%v (see config.example.yaml for the expected form)", e))
-	}
-	return out
-}
-
-var durationType = reflect.TypeFor[time.Duration]()
-
-// durationHook decodes "15m" into a time.Duration and rejects bare
-// numbers other than 0, which mapstructure would read as nanoseconds.
-func durationHook(f, t reflect.Type, data any) (any, error) {
-	if t != durationType || f == durationType {
-		return data, nil
-	}
-	switch f.Kind() {
-	case reflect.String:
-		s := strings.TrimSpace(data.(string))
-		if s == "" || s == "0" {
-			return time.Duration(0), nil
-		}
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a duration (write durations like 90s, 15m or 1h30m)", s)
-		}
-		return d, nil
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-		reflect.Float32, reflect.Float64:
-		if reflect.ValueOf(data).IsZero() {
-			return time.Duration(0), nil
-		}
-		return nil, fmt.Errorf("%v has no unit (write durations like 90s, 15m or 1h30m)", data)
-	}
-	return data, nil
-}
-
-// stringToListHook splits a comma-separated string (from the environment)
-// into a []string, trimming spaces and dropping empty entries.
-func stringToListHook(f, t reflect.Type, data any) (any, error) {
-	if f.Kind() != reflect.String || t != reflect.TypeFor[[]string]() {
-		return data, nil
-	}
-	var out []string
-	for s := range strings.SplitSeq(data.(string), ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return strings.Join(lines, "; ")
 }
 
 // knownKeys returns every leaf key of config.Config ("slack.bot_token"),
@@ -362,7 +388,7 @@ func walkKeys(t reflect.Type, prefix string, fn func(key string, index []int)) {
 	walk(t, prefix, nil)
 }
 
-// flatten returns cfg as leaf key → value, for viper.SetDefault.
+// flatten returns cfg as leaf key → value.
 func flatten(cfg config.Config) map[string]any {
 	out := make(map[string]any)
 	rv := reflect.ValueOf(cfg)
@@ -384,17 +410,4 @@ func NewLogger(cfg config.LogConfig, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// loadOfflineConfig loads and validates the configuration for commands
-// that never talk to Slack (backup, export): tokens are not required.
-func loadOfflineConfig(path string, getenv func(string) string) (config.Config, error) {
-	cfg, err := ReadConfig(path, getenv)
-	if err != nil {
-		return cfg, err
-	}
-	if err := cfg.ValidateWithoutTokens(); err != nil {
-		return cfg, newConfigError(path, err)
-	}
-	return cfg, nil
 }

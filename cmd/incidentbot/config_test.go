@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,18 +25,28 @@ const (
 	examplePath  = "../../config.example.yaml"
 )
 
-// MapEnv returns a Getenv reading only m.
-func MapEnv(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
-}
+// MapEnv returns an environment holding only m.
+func MapEnv(m map[string]string) map[string]string { return m }
 
-// TokenEnv returns an environment with both Slack tokens set, plus extra.
-func TokenEnv(extra ...string) func(string) string {
+// TokenEnv returns an environment with both Slack tokens set, plus extra
+// name, value pairs.
+func TokenEnv(extra ...string) map[string]string {
 	m := map[string]string{"SLACK_BOT_TOKEN": testBotToken, "SLACK_APP_TOKEN": testAppToken}
 	for i := 0; i+1 < len(extra); i += 2 {
 		m[extra[i]] = extra[i+1]
 	}
-	return MapEnv(m)
+	return m
+}
+
+// environ returns m as os.Environ would list it.
+func environ(m map[string]string) func() []string {
+	return func() []string {
+		out := make([]string, 0, len(m))
+		for k, v := range m {
+			out = append(out, k+"="+v)
+		}
+		return out
+	}
 }
 
 // MustWriteConfig writes body to a config file in a temporary directory.
@@ -69,7 +80,7 @@ func flat(cfg config.Config) map[string]string {
 }
 
 func TestLoadConfig_Example(t *testing.T) {
-	cfg, err := LoadConfig(examplePath, TokenEnv())
+	cfg, err := LoadConfig(context.Background(), examplePath, TokenEnv())
 	if err != nil {
 		t.Fatalf("config.example.yaml does not load: %v", err)
 	}
@@ -109,14 +120,10 @@ func TestLoadConfig_Example(t *testing.T) {
 	})
 
 	t.Run("WithoutTokens", func(t *testing.T) {
-		cfg, err := ReadConfig(examplePath, MapEnv(nil))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cfg.ValidateWithoutTokens(); err != nil {
+		if _, err := loadOfflineConfig(examplePath, MapEnv(nil)); err != nil {
 			t.Fatalf("example without tokens: %v", err)
 		}
-		if _, err := LoadConfig(examplePath, MapEnv(nil)); err == nil {
+		if _, err := LoadConfig(context.Background(), examplePath, MapEnv(nil)); err == nil {
 			t.Fatal("LoadConfig accepted a config without tokens")
 		}
 	})
@@ -126,7 +133,7 @@ func TestLoadConfig_Env(t *testing.T) {
 	path := MustWriteConfig(t, "log:\n  level: warn\n")
 
 	t.Run("OK", func(t *testing.T) {
-		cfg, err := LoadConfig(path, TokenEnv(
+		cfg, err := LoadConfig(context.Background(), path, TokenEnv(
 			"INCIDENTBOT_LOG_LEVEL", "debug",
 			"INCIDENTBOT_LOG_FORMAT", "json",
 			"INCIDENTBOT_SLACK_ADMINS", "U0123ABCD, W0456EFGH,",
@@ -172,7 +179,7 @@ func TestLoadConfig_Env(t *testing.T) {
 	})
 
 	t.Run("PrefixedTokenWins", func(t *testing.T) {
-		cfg, err := LoadConfig(path, TokenEnv("INCIDENTBOT_SLACK_BOT_TOKEN", "xoxb-from-prefixed-var"))
+		cfg, err := LoadConfig(context.Background(), path, TokenEnv("INCIDENTBOT_SLACK_BOT_TOKEN", "xoxb-from-prefixed-var"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,26 +189,26 @@ func TestLoadConfig_Env(t *testing.T) {
 	})
 
 	t.Run("ErrBadDuration", func(t *testing.T) {
-		_, err := LoadConfig(path, TokenEnv("INCIDENTBOT_SCHEDULER_TICK", "often"))
-		if err == nil || !strings.Contains(err.Error(), `scheduler.tick: "often" is not a duration`) {
+		_, err := LoadConfig(context.Background(), path, TokenEnv("INCIDENTBOT_SCHEDULER_TICK", "often"))
+		if err == nil || !strings.Contains(err.Error(), `INCIDENTBOT_SCHEDULER_TICK: expected a duration, got "often" (write durations like 90s, 15m or 1h30m)`) {
 			t.Fatalf("got %v", err)
 		}
 	})
 
 	t.Run("ErrSeverities", func(t *testing.T) {
-		_, err := LoadConfig(path, TokenEnv("INCIDENTBOT_INCIDENTS_SEVERITIES", "sev1"))
+		_, err := LoadConfig(context.Background(), path, TokenEnv("INCIDENTBOT_INCIDENTS_SEVERITIES", "sev1"))
 		if err == nil || !strings.Contains(err.Error(), "INCIDENTBOT_INCIDENTS_SEVERITIES: severities cannot be set in the environment") {
 			t.Fatalf("got %v", err)
 		}
 	})
 
 	t.Run("ErrInvalidValue", func(t *testing.T) {
-		_, err := LoadConfig(path, TokenEnv("INCIDENTBOT_LOG_LEVEL", "loud"))
+		_, err := LoadConfig(context.Background(), path, TokenEnv("INCIDENTBOT_LOG_LEVEL", "loud"))
 		var cerr *ConfigError
 		if !errors.As(err, &cerr) || len(cerr.Problems) != 1 {
 			t.Fatalf("got %v", err)
 		}
-		if want := fmt.Sprintf(`config file %q: log.level: "loud" is not a level`, path); !strings.HasPrefix(err.Error(), want) {
+		if want := fmt.Sprintf(`config file %q: INCIDENTBOT_LOG_LEVEL: "loud" is not a level`, path); !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("got %q, want prefix %q", err, want)
 		}
 	})
@@ -221,20 +228,20 @@ func TestLoadConfig_File(t *testing.T) {
 		{"ErrUnknownSection", "alerting:\n  enabled: true\n", []string{"alerting.enabled: unknown key", "config.example.yaml"}},
 		{"ErrUnknownSeverityKey", "incidents:\n  severities:\n    - name: sev1\n      description: Down\n      updateevery: 10m\n", []string{`incidents.severities[0].updateevery: unknown key (did you mean "incidents.severities[0].update_every"?`}},
 		{"ErrSeverityNotMapping", "incidents:\n  severities: [critical]\n", []string{"incidents.severities[0]: not a mapping"}},
-		{"ErrLeafAsSection", "timezone:\n  name: UTC\n", []string{"timezone.name: unknown key"}},
+		{"ErrLeafAsSection", "timezone:\n  name: UTC\n", []string{"timezone: expected a single value, got a section of keys"}},
 		{"ErrManyUnknown", "slak:\nlog:\n  lvl: debug\n", []string{"has 2 problems", "\n  log.lvl: unknown key", "\n  slak: unknown key"}},
 		{"ErrTokenInFile", "slack:\n  bot_token: " + testBotToken + "\n", []string{"slack.bot_token: set in the config file", "SLACK_BOT_TOKEN"}},
 		{"ErrMalformed", "slack:\n  admins: [U1\nlog:\n  level: info\n", []string{"line ", "fix the YAML syntax"}},
 		{"ErrMalformedIndent", "log:\n  level: info\n format: json\n", []string{"yaml: line 2: did not find expected key"}},
 		{"ErrDurationNoUnit", "incidents:\n  severities:\n    - name: sev1\n      description: Down\n      update_every: 15\n  default_severity: sev1\n", []string{"incidents.severities[0].update_every: 15 has no unit"}},
-		{"ErrDurationWord", "reminders:\n  snooze: soon\n", []string{`reminders.snooze: "soon" is not a duration`}},
-		{"ErrWrongType", "digest:\n  enabled: maybe\n", []string{"digest.enabled:"}},
+		{"ErrDurationWord", "reminders:\n  snooze: soon\n", []string{`reminders.snooze: expected a duration, got "soon"`}},
+		{"ErrWrongType", "digest:\n  enabled: maybe\n", []string{`digest.enabled: expected true or false, got "maybe"`}},
 		{"ErrValidation", "timezone: Mars/Base\nscheduler:\n  tick: 10ms\n", []string{"has 2 problems", "\n  timezone: unknown time zone", "\n  scheduler.tick: 10ms is below"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := MustWriteConfig(t, tt.body)
-			_, err := LoadConfig(path, TokenEnv())
+			_, err := LoadConfig(context.Background(), path, TokenEnv())
 			if tt.want == nil {
 				if err != nil {
 					t.Fatal(err)
@@ -258,14 +265,14 @@ func TestLoadConfig_File(t *testing.T) {
 	}
 
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := LoadConfig(filepath.Join(t.TempDir(), "x.yaml"), TokenEnv())
+		_, err := LoadConfig(context.Background(), filepath.Join(t.TempDir(), "x.yaml"), TokenEnv())
 		if err == nil || !strings.HasSuffix(err.Error(), `x.yaml": not found (copy config.example.yaml)`) {
 			t.Fatalf("got %v", err)
 		}
 	})
 
 	t.Run("ErrDirectory", func(t *testing.T) {
-		_, err := LoadConfig(t.TempDir(), TokenEnv())
+		_, err := LoadConfig(context.Background(), t.TempDir(), TokenEnv())
 		if err == nil || !strings.Contains(err.Error(), "is a directory") {
 			t.Fatalf("got %v", err)
 		}
@@ -276,7 +283,7 @@ func TestLoadConfig_File(t *testing.T) {
 		if err := os.WriteFile(path, []byte("log:\n  level: error\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := LoadConfig(path, TokenEnv())
+		cfg, err := LoadConfig(context.Background(), path, TokenEnv())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -33,7 +33,7 @@ func main() {
 // and returns the exit code: 0 on success, 1 on a runtime failure, 2 on a
 // usage error.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return Dispatch(ctx, &Env{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}, args)
+	return Dispatch(ctx, &Env{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, Environ: os.Environ}, args)
 }
 
 // Env is what a subcommand may touch of the outside world. Tests pass their
@@ -42,14 +42,35 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	// Getenv reads an environment variable; nil reads none.
 	Getenv func(string) string
+	// Environ lists the environment as "NAME=value" entries, like
+	// os.Environ; nil lists none. Configuration loading reads it, so that
+	// it can refuse an INCIDENTBOT_ variable that names no setting.
+	Environ func() []string
+	// Retry paces what 'run' does while Slack is unreachable; the zero
+	// value is production's pacing.
+	Retry RetryPolicy
 }
 
-// getenv calls Getenv, tolerating a nil one.
+// getenv calls Getenv, or looks key up in Environ when Getenv is nil.
 func (e *Env) getenv(key string) string {
 	if e.Getenv == nil {
-		return ""
+		return e.vars()[key]
 	}
 	return e.Getenv(key)
+}
+
+// vars returns Environ as a map; a later entry wins, as in os.Getenv.
+func (e *Env) vars() map[string]string {
+	m := map[string]string{}
+	if e.Environ == nil {
+		return m
+	}
+	for _, kv := range e.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			m[k] = v
+		}
+	}
+	return m
 }
 
 // command is one subcommand.
@@ -246,13 +267,13 @@ func cmdManifest(_ context.Context, env *Env, args []string) error {
 
 // cmdCheckConfig loads and validates the config, then prints the resolved
 // settings as YAML with the tokens redacted. Every problem is reported.
-func cmdCheckConfig(_ context.Context, env *Env, args []string) error {
+func cmdCheckConfig(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet("check-config")
 	path := configFlag(fs, env)
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
-	cfg, err := LoadConfig(*path, env.getenv)
+	cfg, err := LoadConfig(ctx, *path, env.vars())
 	if err != nil {
 		return err
 	}

@@ -16,11 +16,11 @@ type result struct {
 	stdout, stderr string
 }
 
-// MustRun runs Dispatch with args and env (nil: empty environment).
-func MustRun(tb testing.TB, getenv func(string) string, args ...string) result {
+// MustRun runs Dispatch with args and the environment env (nil: empty).
+func MustRun(tb testing.TB, env map[string]string, args ...string) result {
 	tb.Helper()
 	var stdout, stderr bytes.Buffer
-	code := Dispatch(context.Background(), &Env{Stdout: &stdout, Stderr: &stderr, Getenv: getenv}, args)
+	code := Dispatch(context.Background(), &Env{Stdout: &stdout, Stderr: &stderr, Environ: environ(env), Retry: fastRetry}, args)
 	return result{code, stdout.String(), stderr.String()}
 }
 
@@ -159,7 +159,7 @@ func TestMain_CheckConfig(t *testing.T) {
 		for _, l := range lines[1:] {
 			keys = append(keys, strings.SplitN(strings.TrimSpace(l), ":", 2)[0])
 		}
-		if want := []string{"slack.bot_token", "slack.app_token", "timezone", "log.format"}; !slices.Equal(keys, want) {
+		if want := []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "timezone", "log.format"}; !slices.Equal(keys, want) {
 			t.Errorf("problems for %v, want %v:\n%s", keys, want, r.stderr)
 		}
 		AssertNoSecret(t, r.stderr)

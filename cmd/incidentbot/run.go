@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/bot/clock"
@@ -14,79 +14,116 @@ import (
 	"github.com/incidentbot/incidentbot/store"
 )
 
-// cmdRun connects to Slack over Socket Mode and serves until ctx ends,
-// then finishes in-flight work, stops the scheduler and closes the store.
+// cmdRun checks the configuration and the Slack tokens, opens the
+// database, resolves channel names, then connects over Socket Mode and
+// serves until ctx ends; it then finishes in-flight work (for at most
+// shutdown_grace), stops the scheduler and closes the store. It returns an
+// error (exit status 1) when a token is refused, when Slack stays
+// unreachable for slack.connect_timeout, at start-up or later, and when
+// the bot stops on its own.
 func cmdRun(ctx context.Context, env *Env, args []string) error {
 	opts, err := parseRunFlags(env, args)
 	if err != nil {
 		return err
 	}
-	cfg, err := LoadConfig(opts.Config, env.getenv)
+	cfg, err := LoadConfig(ctx, opts.Config, env.vars())
 	if err != nil {
 		return err
 	}
 	log := NewLogger(cfg.Log, env.Stderr)
+	api := slackClient(cfg, log)
+	// A wrong token must end the process before anything else happens.
+	if err := checkTokens(ctx, api, cfg, env.Retry, log); err != nil {
+		return err
+	}
 	db, err := store.Open(cfg.Store.Path, store.WithLogger(log.With("component", "store")))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	api := slackClient(cfg, log)
-	announce, err := resolveChannels(ctx, api, cfg.Slack.AnnounceChannels)
+	var announce []string
+	var digest string
+	err = retrySlack(ctx, cfg, env.Retry, log, "resolve channel names", func(ctx context.Context) error {
+		var err error
+		if announce, err = resolveChannels(ctx, api, "slack.announce_channels", cfg.Slack.AnnounceChannels); err != nil {
+			return err
+		}
+		if cfg.Digest.Enabled {
+			ids, err := resolveChannels(ctx, api, "digest.channel", []string{cfg.Digest.Channel})
+			if err != nil {
+				return err
+			}
+			digest = ids[0]
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	var digest string
-	if cfg.Digest.Enabled {
-		ids, err := resolveChannels(ctx, api, []string{cfg.Digest.Channel})
-		if err != nil {
-			return fmt.Errorf("digest.channel: %w", err)
-		}
-		digest = ids[0]
-	}
 	app := bot.New(appOptions(cfg, api, db, announce, log, clock.Real{}))
 	sched := &nudge.Scheduler{Store: db, Planner: app, Logger: log.With("component", "nudge")}
+
+	// runCtx ends the bot: on a signal, or when the connection to Slack
+	// cannot be (re)established.
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
 	if cfg.HTTP.Listen != "" {
 		token, err := writeAdminToken(cfg.Store.Path)
 		if err != nil {
 			return err
 		}
 		defer os.Remove(adminTokenPath(cfg.Store.Path))
-		srv, err := web.Listen(cfg.HTTP.Listen, web.Handler(web.Options{Backup: db.Backup, BackupToken: token, Ready: app.Ready, Logger: log}), log.With("component", "http"))
+		backupTemp := cfg.Store.Path + ".backup-"
+		if err := web.RemoveStaleBackups(backupTemp); err != nil {
+			log.Warn("stale backup copies", "err", err)
+		}
+		srv, err := web.Listen(cfg.HTTP.Listen, web.Handler(web.Options{
+			Backup: db.Backup, BackupToken: token, BackupTemp: backupTemp,
+			Ready: app.Ready, Logger: log.With("component", "http"),
+		}), log.With("component", "http"), web.Timeouts{})
 		if err != nil {
 			return err
 		}
 		log.Info("admin HTTP server listening", "addr", srv.Addr())
-		defer func() {
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		// The server stops with the bot, not after it, so that the whole
+		// shutdown fits in shutdown_grace.
+		stopped := make(chan struct{})
+		context.AfterFunc(runCtx, func() {
+			defer close(stopped)
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
 			defer cancel()
 			srv.Shutdown(sctx)
-		}()
+		})
+		defer func() { stopRun(); <-stopped }()
 	}
-	c, err := schedule(ctx, cfg, app, db, sched, digest, log)
+	c, err := schedule(runCtx, cfg, app, db, sched, digest, log)
 	if err != nil {
 		return err
 	}
 	// Catch up at once on reminders that fell due while the bot was down.
-	var catchUp sync.WaitGroup
-	catchUp.Add(1)
-	go func() {
-		defer catchUp.Done()
+	var background sync.WaitGroup
+	background.Go(func() {
 		select {
 		case <-app.Connected():
-			if _, err := sched.Tick(ctx); err != nil {
+			if _, err := sched.Tick(runCtx); err != nil {
 				log.Error("catch-up reminder tick", "err", err)
 			}
-		case <-ctx.Done():
+		case <-runCtx.Done():
 		}
-	}()
-	runErr := app.Run(ctx)
+	})
+	// The bot gives up by itself when Socket Mode stays down for
+	// slack.connect_timeout, so that the supervisor restarts it.
+	runErr := app.Run(runCtx)
+	stopRun()
 	// Stop the scheduler and wait for a tick in progress before the store
 	// closes.
 	<-c.Stop().Done()
-	catchUp.Wait()
-	if runErr != nil {
-		return fmt.Errorf("slack: %w", runErr)
+	background.Wait()
+	switch {
+	case errors.Is(runErr, bot.ErrConnectTimeout):
+		return runErr
+	case runErr != nil:
+		return fmt.Errorf("slack: %s", oneLine(runErr.Error()))
 	}
 	log.Info("stopped cleanly")
 	return nil

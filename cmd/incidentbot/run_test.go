@@ -74,7 +74,7 @@ scheduler:
 	var stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Dispatch(ctx, &Env{Stdout: &stderr, Stderr: &stderr, Getenv: env}, []string{"run", "--config", cfgPath})
+		done <- Dispatch(ctx, &Env{Stdout: &stderr, Stderr: &stderr, Environ: environ(env), Retry: fastRetry}, []string{"run", "--config", cfgPath})
 	}()
 	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer wcancel()
@@ -93,9 +93,18 @@ scheduler:
 	if err := fake.WaitFor(wctx, func() bool { _, ok := fake.ChannelByName("inc-1-run-test-outage"); return ok }); err != nil {
 		t.Fatal("no war room")
 	}
+	// Connected: alive and ready.
+	if code := httpStatus(t, "http://"+listen+"/healthz"); code != 200 {
+		t.Errorf("/healthz = %d", code)
+	}
+	if err := waitStatus(wctx, "http://"+listen+"/readyz", 200); err != nil {
+		t.Errorf("/readyz once connected: %v", err)
+	}
 	// A second process cannot open the same database: one clear line.
 	r := MustRun(t, env, "run", "--config", cfgPath)
-	assertOneLineError(t, r, 1, "locked by another process")
+	if r.code != 1 || !strings.Contains(lastLine(r.stderr), "locked by another process") {
+		t.Errorf("second process: %+v", r)
+	}
 
 	// The admin token is beside the database, readable by its owner only.
 	tokenFile := filepath.Join(dir, "bot.db.admin-token")
@@ -143,6 +152,76 @@ scheduler:
 	mustHaveIncident(t, out2, 1)
 }
 
+// httpStatus GETs url and returns the status code.
+func httpStatus(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// waitStatus polls url until it answers code or ctx ends: readiness
+// follows the connection, which the test does not step.
+func waitStatus(ctx context.Context, url string, code int) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	last := 0
+	for {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if last = resp.StatusCode; last == code {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s still answers %d, want %d", url, last, code)
+		case <-tick.C:
+		}
+	}
+}
+
+// TestMain_RunGivesUpWhenSocketModeIsLost is the running half of the
+// give-up rule: Slack goes away after the bot connected, /readyz turns
+// 503 while /healthz stays 200, and after slack.connect_timeout run exits
+// with status 1 and one line saying why.
+func TestMain_RunGivesUpWhenSocketModeIsLost(t *testing.T) {
+	fake := slackfake.New()
+	alice := fake.AddUser(slackfake.User{Name: "alice"})
+	fake.CreateChannel(alice, "incidents", false, alice)
+	listen := freePort(t)
+	cfg := MustWriteConfig(t, fmt.Sprintf("slack:\n  api_url: %q\n  connect_timeout: 1s\nstore:\n  path: %q\nhttp:\n  listen: %q\n",
+		fake.APIURL(), filepath.Join(t.TempDir(), "bot.db"), listen))
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Dispatch(context.Background(), &Env{Stdout: &stderr, Stderr: &stderr, Environ: environ(fakeEnv(fake)), Retry: fastRetry}, []string{"run", "--config", cfg})
+	}()
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if err := waitStatus(wctx, "http://"+listen+"/readyz", 200); err != nil {
+		t.Fatalf("%v:\n%s", err, stderr.String())
+	}
+	fake.Close()
+	if err := waitStatus(wctx, "http://"+listen+"/readyz", 503); err != nil {
+		t.Errorf("/readyz after Slack went away: %v", err)
+	}
+	if code := httpStatus(t, "http://"+listen+"/healthz"); code != 200 {
+		t.Errorf("/healthz after Slack went away = %d", code)
+	}
+	select {
+	case code := <-done:
+		if last := lastLine(stderr.String()); code != 1 || !strings.HasPrefix(last, "incidentbot: no Socket Mode connection to Slack for 1s; exiting") {
+			t.Errorf("exit %d, last line %q", code, last)
+		}
+	case <-wctx.Done():
+		t.Fatalf("run did not give up:\n%s", stderr.String())
+	}
+}
+
 func mustHaveIncident(t *testing.T, path string, id int64) {
 	t.Helper()
 	db, err := store.Open(path)
@@ -165,17 +244,18 @@ func TestMain_RunBadInput(t *testing.T) {
 	t.Run("WrongTokenPrefix", func(t *testing.T) {
 		env := MapEnv(map[string]string{"SLACK_BOT_TOKEN": "xapp-oops", "SLACK_APP_TOKEN": "xapp-1-x"})
 		r := MustRun(t, env, "run", "--config", examplePath)
-		if r.code != 1 || !strings.Contains(r.stderr, "slack.bot_token") || strings.Contains(r.stderr, "xapp-oops") {
+		if r.code != 1 || !strings.Contains(r.stderr, "SLACK_BOT_TOKEN: is an app-level token") || strings.Contains(r.stderr, "xapp-oops") {
 			t.Errorf("got %+v", r)
 		}
 	})
 	t.Run("UnwritableStore", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "a-file")
 		os.WriteFile(file, []byte("x"), 0o600)
-		path := MustWriteConfig(t, fmt.Sprintf("store:\n  path: %q\nhttp:\n  listen: \"\"\n", filepath.Join(file, "db")))
-		env := MapEnv(map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
-		r := MustRun(t, env, "run", "--config", path)
-		if r.code != 1 || !strings.Contains(r.stderr, "store") || strings.Count(r.stderr, "\n") != 1 {
+		fake := slackfake.New()
+		defer fake.Close()
+		path := MustWriteConfig(t, fmt.Sprintf("slack:\n  api_url: %q\nstore:\n  path: %q\nhttp:\n  listen: \"\"\n", fake.APIURL(), filepath.Join(file, "db")))
+		r := MustRun(t, fakeEnv(fake), "run", "--config", path)
+		if r.code != 1 || !strings.HasPrefix(lastLine(r.stderr), "incidentbot: open store") {
 			t.Errorf("got %+v", r)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -36,23 +37,38 @@ func policy(cfg config.Config) incident.Policy {
 	return p
 }
 
-// slackClient builds the Web API client. 429s (honouring Retry-After),
-// 5xx and connection errors are retried, so bursts delay messages rather
-// than drop them.
+// slackClient builds the Web API client. Every call is bounded by
+// slack.call_timeout, so that a hung call cannot stop other work, and
+// nothing is retried here: a call that timed out or met a 5xx may have
+// done its work in Slack (a channel created, a message posted), and only
+// the outbound client, which can check what Slack already has, may try
+// again.
 func slackClient(cfg config.Config, log *slog.Logger) *slack.Client {
-	rc := slack.DefaultRetryConfig()
-	rc.MaxRetries = 8
-	rc.Handlers = append(slack.AllBuiltinRetryHandlers(rc), slack.NewServerErrorRetryHandler(rc))
 	return slack.New(cfg.Slack.BotToken,
 		slack.OptionAPIURL(cfg.Slack.APIURL),
 		slack.OptionAppLevelToken(cfg.Slack.AppToken),
-		slack.OptionRetryConfig(rc),
+		slack.OptionHTTPClient(slackHTTPClient(cfg.Slack.CallTimeout)),
 		slack.OptionLog(slog.NewLogLogger(log.With("component", "slack").Handler(), slog.LevelDebug)),
 	)
 }
 
-// resolveChannels turns "#name" entries into channel IDs.
-func resolveChannels(ctx context.Context, api *slack.Client, names []string) ([]string, error) {
+// slackMaxConnsPerHost is how many idle connections to Slack are kept: the
+// bot's handlers and its outbound workers together are a small pool.
+const slackMaxConnsPerHost = 16
+
+// slackHTTPClient returns the HTTP client of the Slack Web API client:
+// each call, from dialling to the last byte of the answer, takes at most
+// timeout.
+func slackHTTPClient(timeout time.Duration) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 2 * slackMaxConnsPerHost
+	tr.MaxIdleConnsPerHost = slackMaxConnsPerHost
+	return &http.Client{Timeout: timeout, Transport: tr}
+}
+
+// resolveChannels turns "#name" entries of key into channel IDs. A name
+// that is not found is a permanent error naming key.
+func resolveChannels(ctx context.Context, api *slack.Client, key string, names []string) ([]string, error) {
 	var ids []string
 	var byName map[string]string
 	for _, n := range names {
@@ -68,7 +84,7 @@ func resolveChannels(ctx context.Context, api *slack.Client, names []string) ([]
 					Cursor: cursor, ExcludeArchived: true, Limit: 1000, Types: []string{"public_channel", "private_channel"},
 				})
 				if err != nil {
-					return nil, fmt.Errorf("list channels to find %s: %w", n, err)
+					return nil, fmt.Errorf("list channels to find %s (%s): %w", n, key, err)
 				}
 				for _, c := range chs {
 					byName[c.Name] = c.ID
@@ -81,7 +97,7 @@ func resolveChannels(ctx context.Context, api *slack.Client, names []string) ([]
 		}
 		id, ok := byName[strings.TrimPrefix(n, "#")]
 		if !ok {
-			return nil, fmt.Errorf("slack.announce_channels: channel %s not found; check the name or use its ID", n)
+			return nil, permanent("%s: channel %s not found; check the name, invite the bot if the channel is private, or use the channel ID", key, n)
 		}
 		ids = append(ids, id)
 	}
@@ -102,6 +118,9 @@ func appOptions(cfg config.Config, api *slack.Client, db *store.DB, announce []s
 		Logger:           log.With("component", "bot"),
 		Escalation:       bot.EscalationTarget{UserGroup: cfg.Reminders.EscalateTo.Usergroup, Users: cfg.Reminders.EscalateTo.Users},
 		Postmortem:       bot.PostmortemOptions{Dir: cfg.Postmortem.Dir, GitCommit: cfg.Postmortem.GitCommit},
+		ShutdownGrace:    cfg.ShutdownGrace,
+		ConnectTimeout:   cfg.Slack.ConnectTimeout,
+		CallTimeout:      cfg.Slack.CallTimeout,
 	}
 }
 

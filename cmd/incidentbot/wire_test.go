@@ -1,10 +1,20 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/incidentbot/incidentbot/bot/clock"
 	"github.com/incidentbot/incidentbot/bot/config"
+	"github.com/incidentbot/incidentbot/bot/slackfake"
+	"github.com/slack-go/slack"
 )
 
 func TestDigestSchedule(t *testing.T) {
@@ -42,5 +52,99 @@ func TestPolicyFromConfig(t *testing.T) {
 	}
 	if p.Cadence("critical") != 15*time.Minute {
 		t.Errorf("critical cadence %s", p.Cadence("critical"))
+	}
+}
+
+func TestSlackClient(t *testing.T) {
+	cfg := config.Default()
+	cfg.Slack.BotToken, cfg.Slack.AppToken = "xoxb-1", "xapp-1"
+	log := slog.New(slog.DiscardHandler)
+
+	t.Run("NoRetryOnServerError", func(t *testing.T) {
+		fake := slackfake.New()
+		defer fake.Close()
+		fake.FailNext("chat.postMessage", slackfake.Failure{Status: http.StatusInternalServerError})
+		fake.FailNext("chat.postMessage", slackfake.Failure{Status: http.StatusInternalServerError})
+		c := cfg
+		c.Slack.APIURL = fake.APIURL()
+		_, _, err := slackClient(c, log).PostMessageContext(context.Background(), "C1", slack.MsgOptionText("hi", false))
+		var sc slack.StatusCodeError
+		if !errors.As(err, &sc) || sc.Code != 500 {
+			t.Fatalf("err = %v", err)
+		}
+		if n := fake.CallCount("chat.postMessage"); n != 1 {
+			t.Errorf("chat.postMessage called %d times: Slack may have posted already, only the outbound client may retry", n)
+		}
+	})
+
+	t.Run("NoRetryOnConnectionReset", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		var accepted atomic.Int64
+		go func() {
+			for {
+				conn, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				accepted.Add(1)
+				// Read the request, then drop the connection unanswered.
+				conn.Read(make([]byte, 4096))
+				conn.(*net.TCPConn).SetLinger(0)
+				conn.Close()
+			}
+		}()
+		c := cfg
+		c.Slack.APIURL = "http://" + ln.Addr().String() + "/api/"
+		if _, _, err := slackClient(c, log).PostMessageContext(context.Background(), "C1", slack.MsgOptionText("hi", false)); err == nil {
+			t.Fatal("no error from a dropped connection")
+		}
+		if n := accepted.Load(); n != 1 {
+			t.Errorf("%d connections for one post", n)
+		}
+	})
+
+	t.Run("CallTimeout", func(t *testing.T) {
+		hung := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-hung:
+			case <-r.Context().Done():
+			}
+		}))
+		defer srv.Close()
+		defer close(hung)
+		c := cfg
+		c.Slack.APIURL = srv.URL + "/api/"
+		c.Slack.CallTimeout = 100 * time.Millisecond
+		_, err := slackClient(c, log).AuthTestContext(context.Background())
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("err = %v, want a timeout", err)
+		}
+	})
+
+	t.Run("Pool", func(t *testing.T) {
+		hc := slackHTTPClient(10 * time.Second)
+		tr := hc.Transport.(*http.Transport)
+		if hc.Timeout != 10*time.Second || tr.MaxIdleConnsPerHost != 16 || tr.Proxy == nil {
+			t.Errorf("timeout %s, idle per host %d", hc.Timeout, tr.MaxIdleConnsPerHost)
+		}
+	})
+}
+
+func TestAppOptions_ShutdownGrace(t *testing.T) {
+	cfg := config.Default()
+	if got := appOptions(cfg, nil, nil, nil, slog.New(slog.DiscardHandler), clock.Real{}).ShutdownGrace; got != 8*time.Second {
+		t.Errorf("ShutdownGrace = %s, want 8s (docker stop kills after 10 s)", got)
+	}
+	cfg.ShutdownGrace = 25 * time.Second
+	cfg.Slack.ConnectTimeout, cfg.Slack.CallTimeout = 3*time.Minute, 7*time.Second
+	o := appOptions(cfg, nil, nil, nil, slog.New(slog.DiscardHandler), clock.Real{})
+	if o.ShutdownGrace != 25*time.Second || o.ConnectTimeout != 3*time.Minute || o.CallTimeout != 7*time.Second {
+		t.Errorf("grace %s, connect timeout %s, call timeout %s", o.ShutdownGrace, o.ConnectTimeout, o.CallTimeout)
 	}
 }
