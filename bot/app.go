@@ -258,7 +258,11 @@ func (a *App) Run(ctx context.Context) error {
 	sm := socketmode.New(a.opt.Slack, a.opt.SocketOptions...)
 	loopCtx, cancelLoop := context.WithCancel(ctx)
 	defer cancelLoop()
-	bg.Go(func() { a.loop(loopCtx, sm, wctx) })
+	loopDone := make(chan struct{})
+	bg.Go(func() {
+		defer close(loopDone)
+		a.loop(loopCtx, sm, wctx)
+	})
 	watchErr := make(chan error, 1)
 	bg.Go(func() { watchErr <- a.watchConnection(loopCtx) })
 
@@ -274,6 +278,9 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}
 	a.ready.Store(false)
+	// No envelope is dispatched once the loop is over: only then may the
+	// handlers be awaited.
+	<-loopDone
 	a.work.Wait()
 	// Every acknowledged request is stored: those in progress finish within
 	// the grace period, the rest wait for the next start. The outbox then
