@@ -218,11 +218,13 @@ func (s *Server) handleAckFrame(data []byte, received time.Time) {
 	env.d.finishLocked(a.Payload, nil)
 }
 
-// emitLocked delivers an Events API event about channel c. Like Slack, only
-// channels the bot is a member of produce events (message.im is not
-// subscribed, so DMs produce none).
+// emitLocked delivers an Events API event about channel c, as Slack does:
+// only when the app subscribes to it (message events per conversation
+// type: message.channels, message.groups, message.im) and only for
+// conversations the bot is a member of (Events API reference, "Event
+// subscriptions"; slack-reference.md §6.2).
 func (s *Server) emitLocked(c *channel, ev map[string]any) {
-	if c.im || !c.isMember(botUserID) {
+	if !c.isMember(botUserID) || !s.subscribed(subscriptionFor(c, ev)) {
 		return
 	}
 	s.emitEventLocked(ev)
@@ -258,7 +260,7 @@ func (s *Server) emitMessageLocked(c *channel, m *message) {
 		ev["client_msg_id"] = m.clientMsgID
 	}
 	s.emitLocked(c, ev)
-	if m.botID == "" && m.subtype == "" && strings.Contains(m.text, "<@"+botUserID) && c.isMember(botUserID) && !c.im {
+	if m.botID == "" && m.subtype == "" && strings.Contains(m.text, "<@"+botUserID) && !c.im {
 		mention := map[string]any{
 			"type": "app_mention", "user": m.user, "text": m.text, "ts": m.ts,
 			"channel": c.id, "event_ts": m.ts, "team": teamID,
@@ -266,7 +268,7 @@ func (s *Server) emitMessageLocked(c *channel, m *message) {
 		if m.threadTS != "" && m.threadTS != m.ts {
 			mention["thread_ts"] = m.threadTS
 		}
-		s.emitEventLocked(mention)
+		s.emitLocked(c, mention)
 	}
 }
 
@@ -305,8 +307,9 @@ func (s *Server) DropNextAcks(n int) {
 }
 
 // SendEvent delivers an arbitrary Events API inner event, wrapped as Slack
-// wraps it. Tests use it for events the fake does not produce itself, such
-// as types slack-go cannot parse, which the app must still ack.
+// wraps it, whatever the app subscribes to. Tests use it for events the
+// fake does not produce itself, such as types slack-go cannot parse, which
+// the app must still ack.
 func (s *Server) SendEvent(inner map[string]any) *Delivery {
 	s.mu.Lock()
 	d := s.emitEventLocked(inner)

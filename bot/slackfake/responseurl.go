@@ -92,7 +92,7 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]any{"ok": true})
 			return
 		}
-		bodyC, aerr := checkContent(msg.Text, msg.Blocks, msg.Attachments, true)
+		bodyC, aerr := checkContent(msg.Text, msg.Blocks, msg.Attachments, responseURLRules)
 		if aerr != nil {
 			writeJSON(w, http.StatusOK, aerrJSON(aerr))
 			return
@@ -108,7 +108,7 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	bodyC, aerr := checkContent(msg.Text, msg.Blocks, msg.Attachments, true)
+	bodyC, aerr := checkContent(msg.Text, msg.Blocks, msg.Attachments, responseURLRules)
 	if aerr != nil {
 		writeJSON(w, http.StatusOK, aerrJSON(aerr))
 		return
@@ -132,6 +132,10 @@ func (s *Server) replyLocked(c *channel, userID, responseType string, body conte
 	m := &message{user: botUserID, botID: botID, text: body.text, blocks: body.blocks, attachments: body.attachments, ephemeralTo: userID, threadTS: parent}
 	s.addMessageLocked(c, m)
 }
+
+// responseURLRules: response_url posts need content but were seen to
+// accept more block text than chat.* (slack-reference.md §9).
+var responseURLRules = contentRules{requireSome: true}
 
 func aerrJSON(e *apiError) map[string]any {
 	out := map[string]any{"ok": false, "error": e.code}

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/incidentbot/incidentbot/bot/manifest"
 )
 
 // Fixed identities of the fake workspace and app. They are constants so that
@@ -65,11 +67,6 @@ func WithNow(now func() time.Time) Option { return func(s *Server) { s.now = now
 // WithLogger sets the logger the fake reports protocol problems to.
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
-// WithChatWritePublic says whether the app has the chat:write.public scope,
-// which lets chat.postMessage post into public channels the bot has not
-// joined. It never applies to private channels. Default true.
-func WithChatWritePublic(on bool) Option { return func(s *Server) { s.chatWritePublic = on } }
-
 // Server is a running fake Slack workspace with one installed app.
 type Server struct {
 	httpSrv *httptest.Server
@@ -78,13 +75,15 @@ type Server struct {
 	dropAcks int // ack frames still to lose (DropNextAcks)
 
 	// Configuration, fixed after New except where setters exist.
-	log             *slog.Logger
-	now             func() time.Time
-	ackTimeout      time.Duration
-	pingInterval    time.Duration
-	botToken        string
-	appToken        string
-	chatWritePublic bool
+	log          *slog.Logger
+	now          func() time.Time
+	ackTimeout   time.Duration
+	pingInterval time.Duration
+	botToken     string
+	appToken     string
+	scopes       []string // granted bot scopes (scopes.go)
+	events       []string // bot event subscriptions
+	messagesTab  bool     // App Home Messages tab on: the bot may DM
 
 	// mu guards everything below.
 	mu           sync.Mutex
@@ -127,31 +126,31 @@ type Server struct {
 // when done.
 func New(opts ...Option) *Server {
 	s := &Server{
-		log:             slog.New(slog.DiscardHandler),
-		now:             time.Now,
-		ackTimeout:      3 * time.Second,
-		pingInterval:    5 * time.Second,
-		chatWritePublic: true,
-		botToken:        "xoxb-fake-" + teamID + "-bot-token",
-		appToken:        "xapp-1-fake-" + appID + "-app-token",
-		changed:         make(chan struct{}),
-		seq:             map[string]int{},
-		users:           map[string]*User{},
-		groups:          map[string]*userGroup{},
-		channels:        map[string]*channel{},
-		ims:             map[string]string{},
-		files:           map[string]*fileRec{},
-		triggers:        map[string]*trigger{},
-		responseURLs:    map[string]*responseURL{},
-		views:           map[string]*viewRec{},
-		stacks:          map[string][]*viewRec{},
-		homes:           map[string]*viewRec{},
-		failures:        map[string][]Failure{},
-		limits:          newRateLimiter(),
-		tickets:         map[string]bool{},
-		envelopes:       map[string]*envelope{},
-		timers:          map[*time.Timer]struct{}{},
+		log:          slog.New(slog.DiscardHandler),
+		now:          time.Now,
+		ackTimeout:   3 * time.Second,
+		pingInterval: 5 * time.Second,
+		botToken:     "xoxb-fake-" + teamID + "-bot-token",
+		appToken:     "xapp-1-fake-" + appID + "-app-token",
+		changed:      make(chan struct{}),
+		seq:          map[string]int{},
+		users:        map[string]*User{},
+		groups:       map[string]*userGroup{},
+		channels:     map[string]*channel{},
+		ims:          map[string]string{},
+		files:        map[string]*fileRec{},
+		triggers:     map[string]*trigger{},
+		responseURLs: map[string]*responseURL{},
+		views:        map[string]*viewRec{},
+		stacks:       map[string][]*viewRec{},
+		homes:        map[string]*viewRec{},
+		failures:     map[string][]Failure{},
+		limits:       newRateLimiter(),
+		tickets:      map[string]bool{},
+		envelopes:    map[string]*envelope{},
+		timers:       map[*time.Timer]struct{}{},
 	}
+	WithManifest(manifest.Default())(s)
 	for _, o := range opts {
 		o(s)
 	}

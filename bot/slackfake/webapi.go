@@ -268,6 +268,14 @@ func (s *Server) handleAPI(r *http.Request, method string) (int, map[string]any,
 		return http.StatusOK, map[string]any{"ok": false, "error": "invalid_auth"}, nil
 	}
 
+	if !spec.appToken {
+		if aerr := s.checkScopesLocked(method, q); aerr != nil {
+			out := map[string]any{"ok": false, "error": aerr.code}
+			maps.Copy(out, aerr.fields)
+			return http.StatusOK, out, nil
+		}
+	}
+
 	if s.rateLimitsOn {
 		key := ""
 		if method == "chat.postMessage" {

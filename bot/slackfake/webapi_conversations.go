@@ -362,8 +362,11 @@ func (s *Server) apiConvHistory(q *request) (map[string]any, *apiError) {
 	return s.page(c, all, q, "messages", 100, 999), nil
 }
 
-// page cuts msgs by limit and cursor and renders them.
+// page cuts msgs by limit and cursor and renders them. Message metadata is
+// shown only with include_all_metadata=true (conversations.history and
+// conversations.replies method docs).
 func (s *Server) page(c *channel, msgs []*message, q *request, key string, def, max int) map[string]any {
+	withMetadata := q.boolean("include_all_metadata")
 	start := decodeCursor(q.str("cursor"))
 	if start > len(msgs) {
 		start = len(msgs)
@@ -372,7 +375,11 @@ func (s *Server) page(c *channel, msgs []*message, q *request, key string, def, 
 	end := min(start+limit, len(msgs))
 	out := make([]map[string]any, 0, end-start)
 	for _, m := range msgs[start:end] {
-		out = append(out, s.msgJSONLocked(c, m))
+		j := s.msgJSONLocked(c, m)
+		if withMetadata && m.metadata != nil {
+			j["metadata"] = m.metadata
+		}
+		out = append(out, j)
 	}
 	resp := map[string]any{key: out, "has_more": end < len(msgs), "pin_count": len(s.pinsLocked(c))}
 	if end < len(msgs) {

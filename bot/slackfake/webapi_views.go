@@ -41,7 +41,7 @@ func checkView(raw json.RawMessage, wantHome bool) (map[string]any, *apiError) {
 	if err := json.Unmarshal(raw, &def); err != nil {
 		return nil, errMessages("invalid_arguments", []string{"[ERROR] view must be a JSON object [json-pointer:/view]"})
 	}
-	v := &validator{sf: surfaceModal, blockIDs: map[string]bool{}, actionIDs: map[string]bool{}}
+	v := &validator{sf: surfaceModal, blockIDs: map[string]bool{}}
 	typ, _ := def["type"].(string)
 	switch {
 	case wantHome && typ != "home":
