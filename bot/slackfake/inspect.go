@@ -302,6 +302,13 @@ func (s *Server) CallCount(method string) int {
 	return n
 }
 
+// InFlight counts Web API calls being served now, hanging ones included.
+func (s *Server) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inflight
+}
+
 // Calls returns every Web API call in completion order.
 func (s *Server) Calls() []Call {
 	s.mu.Lock()

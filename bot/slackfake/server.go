@@ -72,7 +72,8 @@ type Server struct {
 	httpSrv *httptest.Server
 	baseURL string // "http://127.0.0.1:port", no trailing slash
 
-	dropAcks int // ack frames still to lose (DropNextAcks)
+	dropAcks  int // ack frames still to lose (DropNextAcks)
+	dropAfter int // envelopes to write before a socket drops (DropSocketsAfter)
 
 	// Configuration, fixed after New except where setters exist.
 	log          *slog.Logger
@@ -108,7 +109,9 @@ type Server struct {
 	stacks       map[string][]*viewRec // user ID -> modal stack, bottom first
 	homes        map[string]*viewRec   // user ID -> published Home tab
 
-	failures map[string][]Failure
+	faults   []*fault      // faults.go
+	inflight int           // Web API calls being served
+	quit     chan struct{} // closed by Close: hanging calls end
 	limits   *rateLimiter
 	calls    []Call
 
@@ -144,7 +147,7 @@ func New(opts ...Option) *Server {
 		views:        map[string]*viewRec{},
 		stacks:       map[string][]*viewRec{},
 		homes:        map[string]*viewRec{},
-		failures:     map[string][]Failure{},
+		quit:         make(chan struct{}),
 		limits:       newRateLimiter(),
 		tickets:      map[string]bool{},
 		envelopes:    map[string]*envelope{},
@@ -177,6 +180,7 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
+	close(s.quit)
 	for t := range s.timers {
 		t.Stop()
 	}
@@ -227,22 +231,14 @@ func (s *Server) SetRateLimits(on bool) {
 	s.rateLimitsOn = on
 }
 
-// Failure is an injected Web API failure. Status 429 answers with a
-// Retry-After header of RetryAfter seconds (default 1) and a "ratelimited"
-// body; another non-zero, non-200 Status answers with that status; otherwise
-// the answer is HTTP 200 with {"ok":false,"error":Error}.
+// Failure is an injected Web API failure (FailNext). Status 429 answers
+// with a Retry-After header of RetryAfter seconds (default 1) and a
+// "ratelimited" body; another non-zero, non-200 Status answers with that
+// status; otherwise the answer is HTTP 200 with {"ok":false,"error":Error}.
 type Failure struct {
 	Status     int
 	RetryAfter int
 	Error      string
-}
-
-// FailNext makes the next call of method fail with f. Calls queue up: two
-// FailNext calls fail the next two calls.
-func (s *Server) FailNext(method string, f Failure) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failures[method] = append(s.failures[method], f)
 }
 
 // bumpLocked wakes every WaitFor and Changed waiter. Call with s.mu held
