@@ -53,7 +53,24 @@ func TestChat_Metadata(t *testing.T) {
 		t.Fatalf("reply metadata = %+v", r[1].Metadata)
 	}
 
-	// chat.update keeps the metadata unless it sends new.
+	// chat.update keeps the metadata unless it sends new, and the blocks
+	// unless it sends blocks (an empty array removes them).
+	_, withBlocks, err := f.api.PostMessageContext(f.ctx, f.general, slack.MsgOptionText("b", false), slack.MsgOptionBlocks(section("kept")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := f.api.UpdateMessageContext(f.ctx, f.general, withBlocks, slack.MsgOptionText("b v2", false)); err != nil {
+		t.Fatal(err)
+	}
+	if m := f.s.ExpectMessage(t, f.general, "b v2"); len(m.Blocks) != 1 {
+		t.Fatalf("text-only update dropped the blocks: %+v", m)
+	}
+	if resp := rawCall(t, f, "chat.update", map[string]any{"channel": f.general, "ts": withBlocks, "text": "b v3", "blocks": []any{}}); resp["ok"] != true {
+		t.Fatal(resp)
+	}
+	if m := f.s.ExpectMessage(t, f.general, "b v3"); len(m.Blocks) != 0 {
+		t.Fatalf("blocks: [] kept the blocks: %+v", m)
+	}
 	if _, _, _, err := f.api.UpdateMessageContext(f.ctx, f.general, parent, slack.MsgOptionText("card v2", false)); err != nil {
 		t.Fatal(err)
 	}

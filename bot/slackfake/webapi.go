@@ -70,6 +70,15 @@ func (q *request) raw(key string) json.RawMessage {
 	return nil
 }
 
+// has reports whether the call sent key at all (even empty).
+func (q *request) has(key string) bool {
+	if _, ok := q.form[key]; ok {
+		return true
+	}
+	_, ok := q.json[key]
+	return ok
+}
+
 func (q *request) boolean(key string) bool {
 	switch strings.ToLower(q.str(key)) {
 	case "true", "1", "yes":

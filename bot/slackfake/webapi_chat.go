@@ -196,8 +196,11 @@ func (s *Server) apiChatUpdate(q *request) (map[string]any, *apiError) {
 	if m.botID != botID {
 		return nil, errCode("cant_update_message")
 	}
-	// chat.update keeps what is not sent only for attachments; text and
-	// blocks are replaced together.
+	// chat.update replaces the text; blocks and attachments it does not
+	// send are kept, and an empty array removes them (chat.update docs,
+	// "blocks": "If you don't include this field, the message's previous
+	// blocks will be retained"; python-slack-sdk#523 saw a text-only
+	// update leave the blocks shown). Found by TestBoltJS.
 	body, err := checkContent(q.str("text"), q.raw("blocks"), q.raw("attachments"), chatRules)
 	if err != nil {
 		return nil, err
@@ -207,11 +210,14 @@ func (s *Server) apiChatUpdate(q *request) (map[string]any, *apiError) {
 		return nil, err
 	}
 	prev := s.msgJSONLocked(c, m)
-	m.text, m.blocks = body.text, body.blocks
+	m.text = body.text
+	if q.has("blocks") {
+		m.blocks = body.blocks
+	}
 	if md != nil {
 		m.metadata = md
 	}
-	if body.attachments != nil {
+	if q.has("attachments") {
 		m.attachments = body.attachments
 	}
 	m.edited = true
