@@ -30,6 +30,8 @@ type Message struct {
 	ReplyBroadcast bool
 	Ephemeral      bool
 	EphemeralTo    string
+
+	dmWith string // the user of the bot's DM this message is in, if any
 }
 
 // Channel is a snapshot of a channel.
@@ -60,6 +62,7 @@ func (s *Server) snapshotMsgLocked(c *channel, m *message) Message {
 		Channel: c.id, TS: m.ts, ThreadTS: m.threadTS, User: m.user, BotID: m.botID, SubType: m.subtype,
 		Text: m.text, RawBlocks: append(json.RawMessage(nil), m.blocks...), Edited: m.edited, Deleted: m.deleted,
 		Pinned: m.pinnedBy != "", ReplyBroadcast: m.replyBroadcast, Ephemeral: m.ephemeralTo != "", EphemeralTo: m.ephemeralTo,
+		dmWith: c.imUser,
 	}
 	if len(m.blocks) > 0 {
 		var bs slack.Blocks

@@ -123,6 +123,9 @@ type Server struct {
 	acks       []Ack
 	userErrors []string
 	timers     map[*time.Timer]struct{}
+
+	consumed map[string]bool // "channel/ts" of bot messages an Expectation consumed (consume.go)
+	ignores  []ignoreRule
 }
 
 // New starts a fake Slack listening on 127.0.0.1 on a free port. Call Close
@@ -152,6 +155,7 @@ func New(opts ...Option) *Server {
 		tickets:      map[string]bool{},
 		envelopes:    map[string]*envelope{},
 		timers:       map[*time.Timer]struct{}{},
+		consumed:     map[string]bool{},
 	}
 	WithManifest(manifest.Default())(s)
 	for _, o := range opts {
