@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -86,17 +87,7 @@ func (v *validator) block(ptr string, i int, b map[string]any) {
 	v.actionIDs = map[string]bool{}
 	typ, _ := b["type"].(string)
 	if id, ok := b["block_id"]; ok {
-		s, isStr := id.(string)
-		switch {
-		case !isStr || s == "":
-			v.errf(ptr+"/block_id", "must be a non-empty string")
-		case utf8.RuneCountInString(s) > 255:
-			v.errf(ptr+"/block_id", "must be less than 256 characters")
-		case v.blockIDs[s]:
-			v.errf(ptr+"/block_id", "duplicate block_id %q", s)
-		default:
-			v.blockIDs[s] = true
-		}
+		v.uniqueID(ptr+"/block_id", id, v.blockIDs, "")
 	} else if typ != "" {
 		seed, _ := json.Marshal(b)
 		b["block_id"] = genID(string(seed), i)
@@ -220,6 +211,22 @@ var elemAllowed = map[string][3]bool{ // actions, accessory, input
 	"file_input":                 {false, false, true},
 }
 
+// uniqueID checks a block_id or action_id: a non-empty string of at most
+// 255 characters, not yet in seen (slack-reference.md §9).
+func (v *validator) uniqueID(ptr string, raw any, seen map[string]bool, scope string) {
+	id, isStr := raw.(string)
+	switch {
+	case !isStr || id == "":
+		v.errf(ptr, "must be a non-empty string")
+	case utf8.RuneCountInString(id) > 255:
+		v.errf(ptr, "must be less than 256 characters")
+	case seen[id]:
+		v.errf(ptr, "duplicate %s %q%s", ptr[strings.LastIndex(ptr, "/")+1:], id, scope)
+	default:
+		seen[id] = true
+	}
+}
+
 func (v *validator) element(ptr string, raw any, ctx elemCtx) {
 	e, ok := raw.(map[string]any)
 	if !ok {
@@ -234,17 +241,7 @@ func (v *validator) element(ptr string, raw any, ctx elemCtx) {
 	}
 	if typ != "image" {
 		if id, ok := e["action_id"]; ok {
-			s, isStr := id.(string)
-			switch {
-			case !isStr || s == "":
-				v.errf(ptr+"/action_id", "must be a non-empty string")
-			case utf8.RuneCountInString(s) > 255:
-				v.errf(ptr+"/action_id", "must be less than 256 characters")
-			case v.actionIDs[s]:
-				v.errf(ptr+"/action_id", "duplicate action_id %q in this block", s)
-			default:
-				v.actionIDs[s] = true
-			}
+			v.uniqueID(ptr+"/action_id", id, v.actionIDs, " in this block")
 		} else {
 			seed, _ := json.Marshal(e)
 			e["action_id"] = genID(string(seed)+ptr, 0)

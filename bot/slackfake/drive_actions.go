@@ -134,25 +134,14 @@ func (s *Server) ClickButton(userID, channelID, messageTS, actionID string) (*De
 // message messageTS; an empty blockID means the only block that holds
 // actionID.
 func (s *Server) ClickButtonIn(userID, channelID, messageTS, blockID, actionID string) (*Delivery, error) {
-	return s.drive("click "+actionID, func() (*Delivery, error) {
-		u, err := s.actorLocked(userID)
-		if err != nil {
-			return nil, err
-		}
-		c, m, eph, err := s.messageForActionLocked(userID, channelID, messageTS)
-		if err != nil {
-			return nil, err
-		}
-		e, err := findElement(m.blocks, blockID, actionID, "message "+messageTS)
-		if err != nil {
-			return nil, err
-		}
-		action, err := s.buttonAction(e)
-		if err != nil {
-			return nil, err
-		}
-		return s.messageActionLocked(u, c, m, eph, action, map[string]any{}), nil
-	})
+	return s.inMessage("click "+actionID, userID, channelID, messageTS, blockID, actionID,
+		func(u *User, c *channel, m *message, eph bool, e element) (*Delivery, error) {
+			action, err := s.buttonAction(e)
+			if err != nil {
+				return nil, err
+			}
+			return s.messageActionLocked(u, c, m, eph, action, map[string]any{}), nil
+		})
 }
 
 // SelectInMessage picks value in the select menu (static_select option
@@ -166,7 +155,32 @@ func (s *Server) SelectInMessage(userID, channelID, messageTS, actionID, value s
 
 // SelectInMessageIn is SelectInMessage for the element in block blockID.
 func (s *Server) SelectInMessageIn(userID, channelID, messageTS, blockID, actionID, value string) (*Delivery, error) {
-	return s.drive(fmt.Sprintf("select %q in %s", value, actionID), func() (*Delivery, error) {
+	return s.inMessage(fmt.Sprintf("select %q in %s", value, actionID), userID, channelID, messageTS, blockID, actionID,
+		func(u *User, c *channel, m *message, eph bool, e element) (*Delivery, error) {
+			if e.el["type"] == "button" {
+				return nil, fmt.Errorf("element %q is a button (use ClickButton)", actionID)
+			}
+			sel, err := s.selectionLocked(e.el, value)
+			if err != nil {
+				return nil, err
+			}
+			action := map[string]any{"action_id": actionID, "block_id": e.blockID, "action_ts": formatTS(s.now().UnixMicro())}
+			for k, v := range sel {
+				action[k] = v
+			}
+			if p, ok := e.el["placeholder"]; ok {
+				action["placeholder"] = p
+			}
+			state := map[string]any{e.blockID: map[string]any{actionID: sel}}
+			return s.messageActionLocked(u, c, m, eph, action, state), nil
+		})
+}
+
+// inMessage runs act, under drive, on the element actionID (in blockID, if
+// given) of a message userID can see.
+func (s *Server) inMessage(what, userID, channelID, messageTS, blockID, actionID string,
+	act func(u *User, c *channel, m *message, eph bool, e element) (*Delivery, error)) (*Delivery, error) {
+	return s.drive(what, func() (*Delivery, error) {
 		u, err := s.actorLocked(userID)
 		if err != nil {
 			return nil, err
@@ -179,22 +193,7 @@ func (s *Server) SelectInMessageIn(userID, channelID, messageTS, blockID, action
 		if err != nil {
 			return nil, err
 		}
-		if e.el["type"] == "button" {
-			return nil, fmt.Errorf("element %q is a button (use ClickButton)", actionID)
-		}
-		sel, err := s.selectionLocked(e.el, value)
-		if err != nil {
-			return nil, err
-		}
-		action := map[string]any{"action_id": actionID, "block_id": e.blockID, "action_ts": formatTS(s.now().UnixMicro())}
-		for k, v := range sel {
-			action[k] = v
-		}
-		if p, ok := e.el["placeholder"]; ok {
-			action["placeholder"] = p
-		}
-		state := map[string]any{e.blockID: map[string]any{actionID: sel}}
-		return s.messageActionLocked(u, c, m, eph, action, state), nil
+		return act(u, c, m, eph, e)
 	})
 }
 

@@ -54,13 +54,7 @@ func (s *Server) applyCommandAckLocked(c *channel, userID, what string, ack json
 	if len(ack) == 0 {
 		return
 	}
-	var msg struct {
-		Text         string          `json:"text"`
-		Blocks       json.RawMessage `json:"blocks"`
-		Attachments  json.RawMessage `json:"attachments"`
-		ResponseType string          `json:"response_type"`
-		ThreadTS     string          `json:"thread_ts"`
-	}
+	var msg replyBody
 	if err := json.Unmarshal(ack, &msg); err != nil {
 		s.userErrors = append(s.userErrors, fmt.Sprintf("%s: ack payload is not a JSON object: %v", what, err))
 		return

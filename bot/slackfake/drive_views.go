@@ -24,15 +24,7 @@ func (s *Server) topViewLocked(userID, viewID string) (*viewRec, error) {
 // app's ack then drives the view stack: empty closes the view, errors keeps
 // it (ViewErrors), update replaces it, push pushes, clear closes all.
 func (s *Server) SubmitView(userID, viewID string, values map[string]string) (*Delivery, error) {
-	return s.drive("submit view "+viewID, func() (*Delivery, error) {
-		u, err := s.actorLocked(userID)
-		if err != nil {
-			return nil, err
-		}
-		v, err := s.topViewLocked(userID, viewID)
-		if err != nil {
-			return nil, err
-		}
+	return s.inTopView("submit view "+viewID, userID, viewID, func(u *User, v *viewRec) (*Delivery, error) {
 		if v.def["submit"] == nil {
 			return nil, fmt.Errorf("view %s has no submit button", viewID)
 		}
@@ -49,6 +41,22 @@ func (s *Server) SubmitView(userID, viewID string, values map[string]string) (*D
 		return s.enqueueLocked("interactive", payload, true, what, func(ack json.RawMessage) {
 			s.applyViewAckLocked(v, what, ack)
 		}), nil
+	})
+}
+
+// inTopView runs act, under drive, on userID's visible modal, which must
+// be viewID.
+func (s *Server) inTopView(what, userID, viewID string, act func(u *User, v *viewRec) (*Delivery, error)) (*Delivery, error) {
+	return s.drive(what, func() (*Delivery, error) {
+		u, err := s.actorLocked(userID)
+		if err != nil {
+			return nil, err
+		}
+		v, err := s.topViewLocked(userID, viewID)
+		if err != nil {
+			return nil, err
+		}
+		return act(u, v)
 	})
 }
 
@@ -161,15 +169,7 @@ func (s *Server) ClearViews(userID string) (*Delivery, error) {
 }
 
 func (s *Server) closeView(userID, viewID string, clear bool) (*Delivery, error) {
-	return s.drive("close view "+viewID, func() (*Delivery, error) {
-		u, err := s.actorLocked(userID)
-		if err != nil {
-			return nil, err
-		}
-		v, err := s.topViewLocked(userID, viewID)
-		if err != nil {
-			return nil, err
-		}
+	return s.inTopView("close view "+viewID, userID, viewID, func(u *User, v *viewRec) (*Delivery, error) {
 		notify := v.def["notify_on_close"] == true
 		view := s.viewJSONLocked(v, map[string]any{})
 		if clear {

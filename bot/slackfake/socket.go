@@ -222,12 +222,7 @@ func (s *Server) dropConn(c *wsConn) {
 // meanwhile wait for the new socket.
 func (s *Server) Disconnect(reason string) {
 	frame, _ := json.Marshal(map[string]any{"type": "disconnect", "reason": reason, "debug_info": map[string]any{"host": "applink-fake"}})
-	s.mu.Lock()
-	conns := s.conns
-	s.conns = nil
-	s.bumpLocked()
-	s.mu.Unlock()
-	for _, c := range conns {
+	for _, c := range s.takeConns() {
 		if !c.enqueue(outFrame{data: frame, close: true}) {
 			c.close()
 		}
@@ -249,14 +244,20 @@ func (s *Server) Connections() int {
 // sees an error (UserErrors), as Slack documents retries for Events API
 // deliveries only (slack-reference.md §1.3, §10).
 func (s *Server) DropSockets() {
+	for _, c := range s.takeConns() {
+		c.close()
+	}
+}
+
+// takeConns forgets every socket and returns them, for the caller to close:
+// envelopes created meanwhile wait for the app to reconnect.
+func (s *Server) takeConns() []*wsConn {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	conns := s.conns
 	s.conns = nil
 	s.bumpLocked()
-	s.mu.Unlock()
-	for _, c := range conns {
-		c.close()
-	}
+	return conns
 }
 
 // DropSocketsAfter makes the socket that would carry the n-th envelope from

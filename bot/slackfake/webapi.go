@@ -342,6 +342,42 @@ func (s *Server) visibleChanLocked(id string) (*channel, *apiError) {
 	return c, nil
 }
 
+// chanCheck selects the checks channelForLocked applies.
+type chanCheck int
+
+const (
+	noDM        chanCheck = 1 << iota // method_not_supported_for_channel_type on a DM
+	notArchived                       // is_archived on an archived channel
+	botMember                         // not_in_channel unless the bot is a member (always in its DMs)
+)
+
+// channelForLocked resolves the channel a Web API call acts on and applies
+// checks, in that order, after visibleChanLocked's.
+func (s *Server) channelForLocked(id string, checks chanCheck) (*channel, *apiError) {
+	c, err := s.visibleChanLocked(id)
+	switch {
+	case err != nil:
+		return nil, err
+	case checks&noDM != 0 && c.im:
+		return nil, errCode("method_not_supported_for_channel_type")
+	case checks&notArchived != 0 && c.archived:
+		return nil, errCode("is_archived")
+	case checks&botMember != 0:
+		if err := requireMember(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// msgLocked finds the live message ts in c, or message_not_found.
+func msgLocked(c *channel, ts string) (*message, *apiError) {
+	if m := c.findMsg(ts); m != nil {
+		return m, nil
+	}
+	return nil, errCode("message_not_found")
+}
+
 func requireMember(c *channel) *apiError {
 	if c.im || c.isMember(botUserID) {
 		return nil

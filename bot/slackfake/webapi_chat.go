@@ -151,6 +151,17 @@ func checkMetadata(raw json.RawMessage) (json.RawMessage, *apiError) {
 	return out, nil
 }
 
+// chatContent reads the text, blocks, attachments and metadata of a
+// chat.postMessage or chat.update call.
+func chatContent(q *request) (content, json.RawMessage, *apiError) {
+	body, err := checkContent(q.str("text"), q.raw("blocks"), q.raw("attachments"), chatRules)
+	if err != nil {
+		return body, nil, err
+	}
+	md, err := checkMetadata(q.raw("metadata"))
+	return body, md, err
+}
+
 func (s *Server) apiChatPostMessage(q *request) (map[string]any, *apiError) {
 	c, err := s.resolvePostChannelLocked(q.str("channel"))
 	if err != nil {
@@ -164,11 +175,7 @@ func (s *Server) apiChatPostMessage(q *request) (map[string]any, *apiError) {
 		// errors table; slack-reference.md §10).
 		return nil, errCode("messages_tab_disabled")
 	}
-	body, err := checkContent(q.str("text"), q.raw("blocks"), q.raw("attachments"), chatRules)
-	if err != nil {
-		return nil, err
-	}
-	md, err := checkMetadata(q.raw("metadata"))
+	body, md, err := chatContent(q)
 	if err != nil {
 		return nil, err
 	}
@@ -189,9 +196,9 @@ func (s *Server) apiChatUpdate(q *request) (map[string]any, *apiError) {
 	if c.archived {
 		return nil, errCode("is_archived")
 	}
-	m := c.findMsg(q.str("ts"))
-	if m == nil {
-		return nil, errCode("message_not_found")
+	m, err := msgLocked(c, q.str("ts"))
+	if err != nil {
+		return nil, err
 	}
 	if m.botID != botID {
 		return nil, errCode("cant_update_message")
@@ -201,11 +208,7 @@ func (s *Server) apiChatUpdate(q *request) (map[string]any, *apiError) {
 	// "blocks": "If you don't include this field, the message's previous
 	// blocks will be retained"; python-slack-sdk#523 saw a text-only
 	// update leave the blocks shown). Found by TestBoltJS.
-	body, err := checkContent(q.str("text"), q.raw("blocks"), q.raw("attachments"), chatRules)
-	if err != nil {
-		return nil, err
-	}
-	md, err := checkMetadata(q.raw("metadata"))
+	body, md, err := chatContent(q)
 	if err != nil {
 		return nil, err
 	}
@@ -231,9 +234,9 @@ func (s *Server) apiChatDelete(q *request) (map[string]any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	m := c.findMsg(q.str("ts"))
-	if m == nil {
-		return nil, errCode("message_not_found")
+	m, err := msgLocked(c, q.str("ts"))
+	if err != nil {
+		return nil, err
 	}
 	if m.botID != botID {
 		return nil, errCode("cant_delete_message")
@@ -298,9 +301,9 @@ func (s *Server) apiChatGetPermalink(q *request) (map[string]any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	m := c.findMsg(q.str("message_ts"))
-	if m == nil {
-		return nil, errCode("message_not_found")
+	m, err := msgLocked(c, q.str("message_ts"))
+	if err != nil {
+		return nil, err
 	}
 	return map[string]any{"channel": c.id, "permalink": permalink(c, m)}, nil
 }

@@ -169,14 +169,8 @@ func (s *Server) apiConvJoin(q *request) (map[string]any, *apiError) {
 }
 
 func (s *Server) setTopicOrPurpose(q *request, field, subtype, verb string) (map[string]any, *apiError) {
-	c, err := s.visibleChanLocked(q.str("channel"))
+	c, err := s.channelForLocked(q.str("channel"), notArchived|botMember)
 	if err != nil {
-		return nil, err
-	}
-	if c.archived {
-		return nil, errCode("is_archived")
-	}
-	if err := requireMember(c); err != nil {
 		return nil, err
 	}
 	val := q.str(field)
@@ -234,17 +228,8 @@ func (s *Server) apiConvUnarchive(q *request) (map[string]any, *apiError) {
 }
 
 func (s *Server) apiConvRename(q *request) (map[string]any, *apiError) {
-	c, err := s.visibleChanLocked(q.str("channel"))
+	c, err := s.channelForLocked(q.str("channel"), noDM|notArchived|botMember)
 	if err != nil {
-		return nil, err
-	}
-	if c.im {
-		return nil, errCode("method_not_supported_for_channel_type")
-	}
-	if c.archived {
-		return nil, errCode("is_archived")
-	}
-	if err := requireMember(c); err != nil {
 		return nil, err
 	}
 	// Only the creator (or an admin) may rename; the bot is neither for

@@ -185,17 +185,27 @@ func (s *Server) closeStackLocked(userID string) {
 	delete(s.stacks, userID)
 }
 
-func (s *Server) apiViewsOpen(q *request) (map[string]any, *apiError) {
+// triggeredViewLocked checks a views.open or views.push call: its trigger
+// and its new modal, whose external_id must be free.
+func (s *Server) triggeredViewLocked(q *request) (*trigger, map[string]any, *apiError) {
 	t, err := s.useTriggerLocked(q.str("trigger_id"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	def, err := checkView(q.raw("view"), false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if s.externalIDTakenLocked(str(def["external_id"]), nil) {
-		return nil, errCode("duplicate_external_id")
+		return nil, nil, errCode("duplicate_external_id")
+	}
+	return t, def, nil
+}
+
+func (s *Server) apiViewsOpen(q *request) (map[string]any, *apiError) {
+	t, def, err := s.triggeredViewLocked(q)
+	if err != nil {
+		return nil, err
 	}
 	t.used = true
 	// Opening a modal from a trigger replaces whatever stack was open.
@@ -222,16 +232,9 @@ func (s *Server) pushViewLocked(userID string, def map[string]any) (*viewRec, *a
 }
 
 func (s *Server) apiViewsPush(q *request) (map[string]any, *apiError) {
-	t, err := s.useTriggerLocked(q.str("trigger_id"))
+	t, def, err := s.triggeredViewLocked(q)
 	if err != nil {
 		return nil, err
-	}
-	def, err := checkView(q.raw("view"), false)
-	if err != nil {
-		return nil, err
-	}
-	if s.externalIDTakenLocked(str(def["external_id"]), nil) {
-		return nil, errCode("duplicate_external_id")
 	}
 	v, err := s.pushViewLocked(t.userID, def)
 	if err != nil {
