@@ -101,3 +101,61 @@ func envelopeEventType(env *envelope) string {
 	_ = json.Unmarshal(env.payload, &p)
 	return p.Event.Type
 }
+
+// FuzzCheckMetadata: any metadata argument is either refused with one of
+// chat.postMessage's metadata errors or normalized to an object with a
+// string event_type and an object event_payload.
+func FuzzCheckMetadata(f *testing.F) {
+	for _, seed := range []string{
+		``, `null`, `{}`, `{"event_type":"x","event_payload":{"k":1}}`, `{"event_type":"x"}`,
+		`{"event_type":1}`, `{"event_type":"x","event_payload":[1]}`, `{`, `[]`, `"s"`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		out, aerr := checkMetadata(json.RawMessage(raw))
+		if aerr != nil {
+			if aerr.code != "invalid_metadata_format" && aerr.code != "invalid_metadata_schema" {
+				t.Fatalf("%q: code %q", raw, aerr.code)
+			}
+			return
+		}
+		if out == nil {
+			return
+		}
+		var md struct {
+			EventType    string         `json:"event_type"`
+			EventPayload map[string]any `json:"event_payload"`
+		}
+		if err := json.Unmarshal(out, &md); err != nil || md.EventType == "" || md.EventPayload == nil {
+			t.Fatalf("%q normalized to %s (%v)", raw, out, err)
+		}
+	})
+}
+
+// FuzzValidateBlocks: any blocks argument is refused or accepted without
+// panicking, and accepted blocks are a JSON array whose text length is
+// counted the same after the round trip.
+func FuzzValidateBlocks(f *testing.F) {
+	for _, seed := range []string{
+		`[]`, `[{"type":"section","text":{"type":"mrkdwn","text":"hi"}}]`,
+		`[{"type":"actions","block_id":"a","elements":[{"type":"button","action_id":"x","text":{"type":"plain_text","text":"B"}}]},{"type":"actions","block_id":"b","elements":[{"type":"button","action_id":"x","text":{"type":"plain_text","text":"C"}}]}]`,
+		`[{"type":"rich_text","elements":[{"type":"rich_text_section","elements":[{"type":"text","text":"t"}]}]}]`,
+		`[{"type":"context","elements":[{"type":"image","image_url":"u","alt_text":"a"}]}]`, `{`, `[1]`, `null`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		norm, msgs, ok := validateBlocks(json.RawMessage(raw), surfaceMessage)
+		if !ok || len(msgs) > 0 {
+			return
+		}
+		var back []map[string]any
+		if err := json.Unmarshal(norm, &back); err != nil {
+			t.Fatalf("%q normalized to %s: %v", raw, norm, err)
+		}
+		if n := blocksTextLength(norm); n < 0 || n != blocksTextLength(json.RawMessage(raw)) {
+			t.Fatalf("%q: text length %d after normalizing, %d before", raw, n, blocksTextLength(json.RawMessage(raw)))
+		}
+	})
+}

@@ -10,9 +10,16 @@
 //
 // The fake enforces the limits that real Slack enforces (Block Kit limits,
 // channel-name rules, trigger_id expiry, response_url use counts, rate
-// limits, membership) so that a bot that passes against it does not trip
-// over them in production. The facts it encodes come from
-// the project's Slack reference notes (shared/slack-reference.md).
+// limits, membership, the scopes the app was granted and the events it
+// subscribes to, both from bot/manifest) so that a bot that passes against
+// it does not trip over them in production, and no more than Slack does. The
+// facts it encodes come from the project's Slack reference notes
+// (shared/slack-reference.md) and Slack's docs, each cited where it is
+// applied; TestBoltJS checks it against Slack's own Bolt for JavaScript.
+//
+// For tests of failure handling it injects faults (Inject, FailNext,
+// DropSockets, DropSocketsAfter, Redeliver); for end-to-end tests it offers
+// consuming expectations (Expect, Ignore, AssertNoUnexpected).
 package slackfake
 
 import (
