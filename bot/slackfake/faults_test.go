@@ -114,11 +114,11 @@ func TestFaults_AfterWork(t *testing.T) {
 	}
 }
 
-// TestFaults_SlowAndHang: the client's timeout (100 ms) is shorter than the
+// TestFaults_SlowAndHang: the client's timeout (500 ms) is shorter than the
 // answer; hanging calls end when the client gives up.
 func TestFaults_SlowAndHang(t *testing.T) {
 	f := mustFixture(t)
-	impatient := slack.New(f.s.BotToken(), slack.OptionAPIURL(f.s.APIURL()), slack.OptionHTTPClient(&http.Client{Timeout: 100 * time.Millisecond}))
+	impatient := slack.New(f.s.BotToken(), slack.OptionAPIURL(f.s.APIURL()), slack.OptionHTTPClient(&http.Client{Timeout: 500 * time.Millisecond}))
 	for _, tc := range []struct {
 		fault    slackfake.Fault
 		workDone bool
@@ -193,7 +193,7 @@ func eventID(evt socketmode.Event) string {
 // retry_attempt and a retry reason; a slash command is lost and the user
 // saw an error.
 func TestSocket_DropMidBurst(t *testing.T) {
-	f := mustFixture(t, slackfake.WithAckTimeout(300*time.Millisecond), slackfake.WithPingInterval(100*time.Millisecond))
+	f := mustFixture(t, slackfake.WithAckTimeout(time.Second), slackfake.WithPingInterval(100*time.Millisecond))
 	type seen struct {
 		typ, eventID, text, reason string
 		attempt                    int
@@ -259,11 +259,14 @@ func TestSocket_DropMidBurst(t *testing.T) {
 	if l := byText["one"]; len(l) == 0 || l[len(l)-1].eventID != l[0].eventID {
 		t.Errorf("one: %+v", l)
 	}
-	if l := byText["two"]; len(l) != 1 || l[0].attempt != 1 || l[0].reason != "timeout" {
-		t.Errorf("two: %+v, want only the redelivery (retry_attempt 1, timeout)", l)
+	// The app never saw the first attempt of "two": it first sees the
+	// redelivery. ("three" and "two" may come again if a loaded machine
+	// acks them late; the first sight is what matters.)
+	if l := byText["two"]; len(l) == 0 || l[0].attempt != 1 || l[0].reason != "timeout" {
+		t.Errorf("two: %+v, want first the redelivery (retry_attempt 1, timeout)", l)
 	}
-	if l := byText["three"]; len(l) != 1 || l[0].attempt != 0 {
-		t.Errorf("three: %+v, want one first delivery after the reconnect", l)
+	if l := byText["three"]; len(l) == 0 || l[0].attempt != 0 {
+		t.Errorf("three: %+v, want a first delivery after the reconnect", l)
 	}
 	if ue := f.s.UserErrors(); len(ue) != 1 || !strings.Contains(ue[0], "lost") {
 		t.Errorf("user errors = %q, want the lost slash command", ue)
