@@ -207,7 +207,8 @@ func (s *Server) apiChatUpdate(q *request) (map[string]any, *apiError) {
 	// send are kept, and an empty array removes them (chat.update docs,
 	// "blocks": "If you don't include this field, the message's previous
 	// blocks will be retained"; python-slack-sdk#523 saw a text-only
-	// update leave the blocks shown). Found by TestBoltJS.
+	// update leave the blocks shown; slack-go v0.35's MsgOptionBlocks()
+	// sends [] "to clear blocks on the message"). Found by TestBoltJS.
 	body, md, err := chatContent(q)
 	if err != nil {
 		return nil, err
