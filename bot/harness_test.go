@@ -41,6 +41,8 @@ type harness struct {
 	announce string // #incidents
 	general  string
 	dbPath   string
+	// allowRepeats are texts the test has the bot post twice on purpose.
+	allowRepeats []string
 }
 
 type harnessOption func(*harnessConfig)
@@ -89,7 +91,17 @@ func newHarness(t *testing.T, hopts ...harnessOption) *harness {
 	})
 	h.start()
 	t.Cleanup(h.checkNoBroadcasts)
+	t.Cleanup(h.checkNoDuplicates)
 	return h
+}
+
+// checkNoDuplicates fails the test if the bot posted any message twice:
+// a doubled post is a defect, like a lost one. allowRepeats lists what a
+// test posts again on purpose.
+func (h *harness) checkNoDuplicates() {
+	for _, d := range h.fake.Duplicates(h.allowRepeats...) {
+		h.t.Errorf("the bot posted a message twice:\n%s", d)
+	}
 }
 
 // sync copies the sandbox's parts, which a restart replaces.

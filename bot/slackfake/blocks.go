@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -27,11 +28,16 @@ func (sf surface) maxBlocks() int {
 	return 100
 }
 
+// validator collects the problems of one message or view. block_id must
+// be unique within the message or view; action_id only within its
+// containing block (Block Kit reference, "block_id" and "action_id"; the
+// slack_sdk docstrings of Block.block_id and InteractiveElement.action_id;
+// slack-reference.md §9), so actionIDs is reset for every block.
 type validator struct {
 	sf        surface
 	msgs      []string
 	blockIDs  map[string]bool
-	actionIDs map[string]bool
+	actionIDs map[string]bool // of the block being checked
 }
 
 func (v *validator) errf(ptr, format string, args ...any) {
@@ -47,7 +53,7 @@ func validateBlocks(raw json.RawMessage, sf surface) (json.RawMessage, []string,
 	if err := json.Unmarshal(raw, &blocks); err != nil {
 		return nil, nil, false
 	}
-	v := &validator{sf: sf, blockIDs: map[string]bool{}, actionIDs: map[string]bool{}}
+	v := &validator{sf: sf, blockIDs: map[string]bool{}}
 	v.blocks("/blocks", blocks)
 	out, _ := json.Marshal(blocks)
 	return out, v.msgs, true
@@ -78,19 +84,10 @@ func genID(seed string, i int) string {
 }
 
 func (v *validator) block(ptr string, i int, b map[string]any) {
+	v.actionIDs = map[string]bool{}
 	typ, _ := b["type"].(string)
 	if id, ok := b["block_id"]; ok {
-		s, isStr := id.(string)
-		switch {
-		case !isStr || s == "":
-			v.errf(ptr+"/block_id", "must be a non-empty string")
-		case utf8.RuneCountInString(s) > 255:
-			v.errf(ptr+"/block_id", "must be less than 256 characters")
-		case v.blockIDs[s]:
-			v.errf(ptr+"/block_id", "duplicate block_id %q", s)
-		default:
-			v.blockIDs[s] = true
-		}
+		v.uniqueID(ptr+"/block_id", id, v.blockIDs, "")
 	} else if typ != "" {
 		seed, _ := json.Marshal(b)
 		b["block_id"] = genID(string(seed), i)
@@ -214,6 +211,22 @@ var elemAllowed = map[string][3]bool{ // actions, accessory, input
 	"file_input":                 {false, false, true},
 }
 
+// uniqueID checks a block_id or action_id: a non-empty string of at most
+// 255 characters, not yet in seen (slack-reference.md §9).
+func (v *validator) uniqueID(ptr string, raw any, seen map[string]bool, scope string) {
+	id, isStr := raw.(string)
+	switch {
+	case !isStr || id == "":
+		v.errf(ptr, "must be a non-empty string")
+	case utf8.RuneCountInString(id) > 255:
+		v.errf(ptr, "must be less than 256 characters")
+	case seen[id]:
+		v.errf(ptr, "duplicate %s %q%s", ptr[strings.LastIndex(ptr, "/")+1:], id, scope)
+	default:
+		seen[id] = true
+	}
+}
+
 func (v *validator) element(ptr string, raw any, ctx elemCtx) {
 	e, ok := raw.(map[string]any)
 	if !ok {
@@ -228,17 +241,7 @@ func (v *validator) element(ptr string, raw any, ctx elemCtx) {
 	}
 	if typ != "image" {
 		if id, ok := e["action_id"]; ok {
-			s, isStr := id.(string)
-			switch {
-			case !isStr || s == "":
-				v.errf(ptr+"/action_id", "must be a non-empty string")
-			case utf8.RuneCountInString(s) > 255:
-				v.errf(ptr+"/action_id", "must be less than 256 characters")
-			case v.actionIDs[s]:
-				v.errf(ptr+"/action_id", "duplicate action_id %q", s)
-			default:
-				v.actionIDs[s] = true
-			}
+			v.uniqueID(ptr+"/action_id", id, v.actionIDs, " in this block")
 		} else {
 			seed, _ := json.Marshal(e)
 			e["action_id"] = genID(string(seed)+ptr, 0)
@@ -363,4 +366,46 @@ func (v *validator) str(ptr string, raw any, max int, required bool) {
 	if utf8.RuneCountInString(s) > max {
 		v.errf(ptr, "must be less than %d characters", max+1)
 	}
+}
+
+// maxBlocksText is the total text Slack accepts in one message's blocks
+// before chat.postMessage, chat.postEphemeral and chat.update answer
+// msg_blocks_too_long. Undocumented: the figure comes from Slack engineers
+// in slackapi/bolt-js#2509 and #2867 (slack-reference.md §9).
+const maxBlocksText = 12000
+
+// blocksTextLength counts, in characters, the text of a blocks array as
+// msg_blocks_too_long measures it: the "text" of every text object
+// (plain_text or mrkdwn) anywhere in the blocks — section text and fields,
+// headers, context elements, button labels, option texts and descriptions,
+// placeholders, confirm dialogs, image titles — plus the text of markdown
+// blocks and the text leaves of rich_text blocks (type text or link). URLs,
+// values, IDs and alt_text are not text objects and do not count.
+func blocksTextLength(raw json.RawMessage) int {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return 0
+	}
+	n := 0
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			switch x["type"] {
+			case "plain_text", "mrkdwn", "markdown", "text", "link":
+				if t, ok := x["text"].(string); ok {
+					n += utf8.RuneCountInString(t)
+				}
+			}
+			for _, c := range x {
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(v)
+	return n
 }

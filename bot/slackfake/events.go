@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,9 @@ type Ack struct {
 	// socket; Time.Sub(SentAt) is the app's ack latency.
 	SentAt time.Time
 	Late   bool // arrived after the ack timeout; Slack ignored it
+	// Duplicate marks the ack of a redelivered envelope (Redeliver):
+	// Slack ignores its payload, the first ack having counted.
+	Duplicate bool
 }
 
 // Delivery tracks one envelope (and, for events, its retries) until the app
@@ -37,7 +41,8 @@ type Delivery struct {
 	finished bool // guarded by Server.mu
 	ack      json.RawMessage
 	err      error
-	conn     *wsConn // socket of the first attempt, nil while queued
+	conn     *wsConn   // socket of the first attempt, nil while queued
+	acked    *envelope // the attempt the app acked in time, for Redeliver
 }
 
 // Wait blocks until the envelope is acked (returning the ack payload, nil
@@ -85,6 +90,7 @@ type envelope struct {
 	sentAt       atomic.Int64 // UnixNano of the last write to a socket
 	acked        bool
 	timedOut     bool
+	duplicate    bool // sent again by Redeliver after it was acked
 	// onAck applies the ack payload (slash command reply, view_submission
 	// response_action). It runs with s.mu held, only for timely acks.
 	onAck func(payload json.RawMessage)
@@ -106,7 +112,7 @@ func (e *envelope) frame() []byte {
 
 func (s *Server) newEnvelopeIDLocked() string {
 	s.seq["envelope"]++
-	return fmt.Sprintf("%08x-fa4e-4000-8000-%012x", s.seq["envelope"], s.seq["envelope"])
+	return fmt.Sprintf("%08x-%s-4000-8000-%012x", s.seq["envelope"], s.instance[:4], s.seq["envelope"])
 }
 
 // enqueueLocked creates an envelope with a new Delivery and sends it (or
@@ -127,8 +133,21 @@ func (s *Server) sendLocked(env *envelope) {
 	for range len(s.conns) {
 		c := s.conns[s.rr%len(s.conns)]
 		s.rr++
-		if !c.enqueue(outFrame{data: env.frame(), sent: env.sent, sentAt: &env.sentAt}) {
+		f := outFrame{data: env.frame(), sent: env.sent, sentAt: &env.sentAt}
+		lost := s.dropAfter == 1
+		if lost {
+			// DropSocketsAfter: the connection dies with env in flight.
+			// Frames queued before it are still written; env is not.
+			f = outFrame{abort: true}
+		}
+		if !c.enqueue(f) {
 			continue // a dying or stalled socket: try the next one
+		}
+		if s.dropAfter > 0 {
+			s.dropAfter--
+		}
+		if lost {
+			s.conns = slices.DeleteFunc(s.conns, func(x *wsConn) bool { return x == c })
 		}
 		if env.d.conn == nil {
 			env.d.conn = c
@@ -151,6 +170,11 @@ func (s *Server) ackDeadline(env *envelope) {
 	}
 	env.timedOut = true
 	defer s.bumpLocked()
+	if env.duplicate {
+		// A test's extra delivery: nobody acted, nobody saw an error.
+		env.d.finishLocked(nil, ErrNotAcked)
+		return
+	}
 	if env.typ == "events_api" && env.retryAttempt < 3 {
 		re := &envelope{
 			id: s.newEnvelopeIDLocked(), typ: env.typ, payload: env.payload, accepts: env.accepts,
@@ -206,23 +230,26 @@ func (s *Server) handleAckFrame(data []byte, received time.Time) {
 	if n := env.sentAt.Load(); n != 0 {
 		sentAt = time.Unix(0, n)
 	}
-	s.acks = append(s.acks, Ack{EnvelopeID: env.id, Type: env.typ, Payload: a.Payload, Time: received, SentAt: sentAt, Late: late})
+	s.acks = append(s.acks, Ack{EnvelopeID: env.id, Type: env.typ, Payload: a.Payload, Time: received, SentAt: sentAt, Late: late, Duplicate: env.duplicate})
 	defer s.bumpLocked()
 	if env.acked || late {
 		return
 	}
 	env.acked = true
+	env.d.acked = env
 	if env.onAck != nil {
 		env.onAck(a.Payload)
 	}
 	env.d.finishLocked(a.Payload, nil)
 }
 
-// emitLocked delivers an Events API event about channel c. Like Slack, only
-// channels the bot is a member of produce events (message.im is not
-// subscribed, so DMs produce none).
+// emitLocked delivers an Events API event about channel c, as Slack does:
+// only when the app subscribes to it (message events per conversation
+// type: message.channels, message.groups, message.im) and only for
+// conversations the bot is a member of (Events API reference, "Event
+// subscriptions"; slack-reference.md §6.2).
 func (s *Server) emitLocked(c *channel, ev map[string]any) {
-	if c.im || !c.isMember(botUserID) {
+	if !c.isMember(botUserID) || !s.subscribed(subscriptionFor(c, ev)) {
 		return
 	}
 	s.emitEventLocked(ev)
@@ -236,7 +263,7 @@ func (s *Server) emitEventLocked(ev map[string]any) *Delivery {
 		"api_app_id": appID,
 		"event":      ev,
 		"type":       "event_callback",
-		"event_id":   s.newIDLocked("Ev"),
+		"event_id":   s.newIDLocked("Ev" + strings.ToUpper(s.instance)),
 		"event_time": now.Unix(),
 		"authorizations": []map[string]any{{
 			"enterprise_id": nil, "team_id": teamID, "user_id": botUserID, "is_bot": true, "is_enterprise_install": false,
@@ -258,7 +285,7 @@ func (s *Server) emitMessageLocked(c *channel, m *message) {
 		ev["client_msg_id"] = m.clientMsgID
 	}
 	s.emitLocked(c, ev)
-	if m.botID == "" && m.subtype == "" && strings.Contains(m.text, "<@"+botUserID) && c.isMember(botUserID) && !c.im {
+	if m.botID == "" && m.subtype == "" && strings.Contains(m.text, "<@"+botUserID) && !c.im {
 		mention := map[string]any{
 			"type": "app_mention", "user": m.user, "text": m.text, "ts": m.ts,
 			"channel": c.id, "event_ts": m.ts, "team": teamID,
@@ -266,7 +293,7 @@ func (s *Server) emitMessageLocked(c *channel, m *message) {
 		if m.threadTS != "" && m.threadTS != m.ts {
 			mention["thread_ts"] = m.threadTS
 		}
-		s.emitEventLocked(mention)
+		s.emitLocked(c, mention)
 	}
 }
 
@@ -305,12 +332,38 @@ func (s *Server) DropNextAcks(n int) {
 }
 
 // SendEvent delivers an arbitrary Events API inner event, wrapped as Slack
-// wraps it. Tests use it for events the fake does not produce itself, such
-// as types slack-go cannot parse, which the app must still ack.
+// wraps it, whatever the app subscribes to. Tests use it for events the
+// fake does not produce itself, such as types slack-go cannot parse, which
+// the app must still ack.
 func (s *Server) SendEvent(inner map[string]any) *Delivery {
 	s.mu.Lock()
 	d := s.emitEventLocked(inner)
 	s.mu.Unlock()
 	s.waitSent(d)
 	return d
+}
+
+// Redeliver sends an envelope the app already acked once more, with the
+// same envelope_id, payload and retry fields, as Slack was seen to do for
+// envelopes of any type (slackapi/bolt-js#2487; slack-reference.md §10): a
+// test of the app's inbound dedupe. The app must ack it again (an ack is
+// always owed); its payload is ignored, the first ack having counted, and
+// a missing ack is neither retried nor a user error. The returned Delivery
+// tracks that second ack.
+func (s *Server) Redeliver(d *Delivery) (*Delivery, error) {
+	return s.drive("redeliver", func() (*Delivery, error) {
+		if d == nil || d.acked == nil {
+			return nil, errors.New("only an envelope the app acked can be redelivered")
+		}
+		orig := d.acked
+		dup := &envelope{
+			id: orig.id, typ: orig.typ, payload: orig.payload, accepts: orig.accepts,
+			retryAttempt: orig.retryAttempt, retryReason: orig.retryReason,
+			sent: make(chan struct{}), what: orig.what + " (redelivered)", duplicate: true,
+		}
+		dup.d = &Delivery{EnvelopeID: dup.id, sent: dup.sent, done: make(chan struct{})}
+		s.envelopes[dup.id] = dup
+		s.sendLocked(dup)
+		return dup.d, nil
+	})
 }

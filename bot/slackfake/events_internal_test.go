@@ -14,7 +14,8 @@ import (
 // the app only as error_bad_message). With no socket connected, the
 // envelopes wait in s.pending, where the test reads them.
 func TestEvents_ParseWithSlackGo(t *testing.T) {
-	s := New()
+	// Subscribed to every event the fake produces, beyond the manifest's.
+	s := New(WithEvents("message.channels", "reaction_added", "pin_added", "member_joined_channel", "app_mention"))
 	t.Cleanup(s.Close)
 	ctx := context.Background()
 	alice := s.AddUser(User{Name: "alice"})

@@ -11,12 +11,16 @@ import (
 // produced within milliseconds when the app works.
 const expectTimeout = 5 * time.Second
 
-// matches reports whether m's text or rendered blocks contain every keyword.
+// matches reports whether m's text, rendered blocks or shared files (name,
+// title, content) contain every keyword.
 func matches(m Message, keywords []string) bool {
 	if m.Deleted {
 		return false
 	}
 	hay := m.Text + "\n" + strings.Join(renderBlocks(m.RawBlocks), "\n")
+	for _, f := range m.Files {
+		hay += "\n" + f.Name + "\n" + f.Title + "\n" + string(f.Content)
+	}
 	for _, k := range keywords {
 		if !strings.Contains(hay, k) {
 			return false
@@ -47,7 +51,8 @@ func (s *Server) expect(tb testing.TB, what string, list func() []Message, keywo
 
 // ExpectMessage waits for a live message in channelID whose text or
 // rendered blocks contain every keyword, and returns the first such
-// message. It fails tb after 5 s.
+// message. It fails tb after 5 s. It does not consume the message (see
+// Expect for expectations that do).
 func (s *Server) ExpectMessage(tb testing.TB, channelID string, keywords ...string) Message {
 	tb.Helper()
 	return s.expect(tb, "message in "+channelID, func() []Message { return s.Messages(channelID) }, keywords)

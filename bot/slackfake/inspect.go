@@ -30,6 +30,8 @@ type Message struct {
 	ReplyBroadcast bool
 	Ephemeral      bool
 	EphemeralTo    string
+
+	dmWith string // the user of the bot's DM this message is in, if any
 }
 
 // Channel is a snapshot of a channel.
@@ -60,6 +62,7 @@ func (s *Server) snapshotMsgLocked(c *channel, m *message) Message {
 		Channel: c.id, TS: m.ts, ThreadTS: m.threadTS, User: m.user, BotID: m.botID, SubType: m.subtype,
 		Text: m.text, RawBlocks: append(json.RawMessage(nil), m.blocks...), Edited: m.edited, Deleted: m.deleted,
 		Pinned: m.pinnedBy != "", ReplyBroadcast: m.replyBroadcast, Ephemeral: m.ephemeralTo != "", EphemeralTo: m.ephemeralTo,
+		dmWith: c.imUser,
 	}
 	if len(m.blocks) > 0 {
 		var bs slack.Blocks
@@ -89,24 +92,9 @@ func fileSnapshot(f *fileRec) File {
 		Content: append([]byte(nil), f.content...), Channels: append([]string(nil), f.channels...)}
 }
 
-// Messages returns every message of a channel (top level and thread
-// replies, deleted ones flagged) in ts order, without ephemerals.
-func (s *Server) Messages(channelID string) []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.channels[channelID]
-	if !ok {
-		return nil
-	}
-	out := make([]Message, 0, len(c.msgs))
-	for _, m := range c.msgs {
-		out = append(out, s.snapshotMsgLocked(c, m))
-	}
-	return out
-}
-
-// Thread returns the parent threadTS and its live replies, in ts order.
-func (s *Server) Thread(channelID, threadTS string) []Message {
+// snapshots renders the messages pick chooses from channelID, under the
+// lock; nil for an unknown channel.
+func (s *Server) snapshots(channelID string, pick func(c *channel) []*message) []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.channels[channelID]
@@ -114,31 +102,41 @@ func (s *Server) Thread(channelID, threadTS string) []Message {
 		return nil
 	}
 	var out []Message
-	if p := c.findMsg(threadTS); p != nil {
-		out = append(out, s.snapshotMsgLocked(c, p))
-	}
-	for _, m := range c.replies(threadTS) {
+	for _, m := range pick(c) {
 		out = append(out, s.snapshotMsgLocked(c, m))
 	}
 	return out
+}
+
+// Messages returns every message of a channel (top level and thread
+// replies, deleted ones flagged) in ts order, without ephemerals.
+func (s *Server) Messages(channelID string) []Message {
+	return s.snapshots(channelID, func(c *channel) []*message { return c.msgs })
+}
+
+// Thread returns the parent threadTS and its live replies, in ts order.
+func (s *Server) Thread(channelID, threadTS string) []Message {
+	return s.snapshots(channelID, func(c *channel) []*message {
+		var out []*message
+		if p := c.findMsg(threadTS); p != nil {
+			out = append(out, p)
+		}
+		return append(out, c.replies(threadTS)...)
+	})
 }
 
 // Ephemerals returns the ephemeral messages userID saw in channelID
 // (chat.postEphemeral, slash-command ack replies, response_url replies).
 func (s *Server) Ephemerals(channelID, userID string) []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.channels[channelID]
-	if !ok {
-		return nil
-	}
-	var out []Message
-	for _, m := range c.ephemerals {
-		if m.ephemeralTo == userID && !m.deleted {
-			out = append(out, s.snapshotMsgLocked(c, m))
+	return s.snapshots(channelID, func(c *channel) []*message {
+		var out []*message
+		for _, m := range c.ephemerals {
+			if m.ephemeralTo == userID && !m.deleted {
+				out = append(out, m)
+			}
 		}
-	}
-	return out
+		return out
+	})
 }
 
 // DMs returns the messages in the bot's DM with userID.
@@ -300,6 +298,13 @@ func (s *Server) CallCount(method string) int {
 		}
 	}
 	return n
+}
+
+// InFlight counts Web API calls being served now, hanging ones included.
+func (s *Server) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inflight
 }
 
 // Calls returns every Web API call in completion order.

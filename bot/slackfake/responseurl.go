@@ -22,6 +22,18 @@ func (s *Server) newResponseURLLocked(r *responseURL) string {
 	return s.baseURL + "/response/" + id
 }
 
+// replyBody is a message sent as a slash command's ack payload or to a
+// response_url (slack-reference.md §2, "response_url").
+type replyBody struct {
+	Text            string          `json:"text"`
+	Blocks          json.RawMessage `json:"blocks"`
+	Attachments     json.RawMessage `json:"attachments"`
+	ResponseType    string          `json:"response_type"`
+	ThreadTS        string          `json:"thread_ts"`
+	ReplaceOriginal bool            `json:"replace_original"` // response_url only
+	DeleteOriginal  bool            `json:"delete_original"`  // response_url only
+}
+
 // serveResponseURL accepts the JSON message bodies slack-go's
 // MsgOptionResponseURL / ReplaceOriginal / DeleteOriginal send.
 func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
@@ -31,90 +43,78 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "invalid_request"})
 		return
 	}
-	var msg struct {
-		Text            string          `json:"text"`
-		Blocks          json.RawMessage `json:"blocks"`
-		Attachments     json.RawMessage `json:"attachments"`
-		ResponseType    string          `json:"response_type"`
-		ReplaceOriginal bool            `json:"replace_original"`
-		DeleteOriginal  bool            `json:"delete_original"`
-		ThreadTS        string          `json:"thread_ts"`
-	}
+	var msg replyBody
 	if err := json.Unmarshal(body, &msg); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "invalid_payload"})
 		return
 	}
-
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.bumpLocked()
+	status, code := s.useResponseURLLocked(id, msg)
+	s.bumpLocked()
+	s.mu.Unlock()
+	out := map[string]any{"ok": code == nil}
+	if code != nil {
+		out = aerrJSON(code)
+	}
+	writeJSON(w, status, out)
+}
+
+// useResponseURLLocked applies one POST to a response_url: a reply, or a
+// replacement or deletion of the message the interaction came from.
+func (s *Server) useResponseURLLocked(id string, msg replyBody) (int, *apiError) {
 	ru, ok := s.responseURLs[id]
 	switch {
 	case !ok:
-		writeJSON(w, http.StatusNotFound, map[string]any{"ok": false, "error": "no_such_url"})
-		return
+		return http.StatusNotFound, errCode("no_such_url")
 	case s.now().Sub(ru.created) > responseURLLifetime:
-		writeJSON(w, http.StatusNotFound, map[string]any{"ok": false, "error": "expired_url"})
-		return
+		return http.StatusNotFound, errCode("expired_url")
 	case ru.uses >= responseURLUses:
-		writeJSON(w, http.StatusNotFound, map[string]any{"ok": false, "error": "used_url"})
-		return
+		return http.StatusNotFound, errCode("used_url")
 	}
 	ru.uses++
 	c := s.channels[ru.channelID]
 	if c == nil {
-		writeJSON(w, http.StatusNotFound, map[string]any{"ok": false, "error": "channel_not_found"})
-		return
+		return http.StatusNotFound, errCode("channel_not_found")
 	}
-
+	var orig *message
 	if msg.DeleteOriginal || msg.ReplaceOriginal {
 		if ru.messageTS == "" {
 			// Slash commands have no original message to act on.
-			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "no_original_message"})
-			return
+			return http.StatusOK, errCode("no_original_message")
 		}
-		var orig *message
 		if ru.ephemeral {
 			orig = c.findEphemeral(ru.messageTS, ru.userID)
 		} else {
 			orig = c.findMsg(ru.messageTS)
 		}
 		if orig == nil {
-			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "message_not_found"})
-			return
+			return http.StatusOK, errCode("message_not_found")
 		}
-		if msg.DeleteOriginal {
-			if ru.ephemeral {
-				orig.deleted = true
-			} else {
-				s.deleteMsgLocked(c, orig)
-			}
-			writeJSON(w, http.StatusOK, map[string]any{"ok": true})
-			return
-		}
-		bodyC, aerr := checkContent(msg.Text, msg.Blocks, msg.Attachments, true)
-		if aerr != nil {
-			writeJSON(w, http.StatusOK, aerrJSON(aerr))
-			return
-		}
-		prev := s.msgJSONLocked(c, orig)
-		orig.text, orig.blocks, orig.attachments = bodyC.text, bodyC.blocks, bodyC.attachments
-		if !ru.ephemeral {
-			orig.edited = true
-			orig.editedTS = formatTS(s.now().UnixMicro())
-			s.emitChangedLocked(c, orig, prev)
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
-		return
 	}
-
-	bodyC, aerr := checkContent(msg.Text, msg.Blocks, msg.Attachments, true)
+	if msg.DeleteOriginal {
+		if ru.ephemeral {
+			orig.deleted = true
+		} else {
+			s.deleteMsgLocked(c, orig)
+		}
+		return http.StatusOK, nil
+	}
+	body, aerr := checkContent(msg.Text, msg.Blocks, msg.Attachments, responseURLRules)
 	if aerr != nil {
-		writeJSON(w, http.StatusOK, aerrJSON(aerr))
-		return
+		return http.StatusOK, aerr
 	}
-	s.replyLocked(c, ru.userID, msg.ResponseType, bodyC, msg.ThreadTS)
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	if orig == nil {
+		s.replyLocked(c, ru.userID, msg.ResponseType, body, msg.ThreadTS)
+		return http.StatusOK, nil
+	}
+	prev := s.msgJSONLocked(c, orig)
+	orig.text, orig.blocks, orig.attachments = body.text, body.blocks, body.attachments
+	if !ru.ephemeral {
+		orig.edited = true
+		orig.editedTS = formatTS(s.now().UnixMicro())
+		s.emitChangedLocked(c, orig, prev)
+	}
+	return http.StatusOK, nil
 }
 
 // replyLocked posts a slash-command or response_url reply: ephemeral to the
@@ -132,6 +132,10 @@ func (s *Server) replyLocked(c *channel, userID, responseType string, body conte
 	m := &message{user: botUserID, botID: botID, text: body.text, blocks: body.blocks, attachments: body.attachments, ephemeralTo: userID, threadTS: parent}
 	s.addMessageLocked(c, m)
 }
+
+// responseURLRules: response_url posts need content but were seen to
+// accept more block text than chat.* (slack-reference.md §9).
+var responseURLRules = contentRules{requireSome: true}
 
 func aerrJSON(e *apiError) map[string]any {
 	out := map[string]any{"ok": false, "error": e.code}

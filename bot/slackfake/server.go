@@ -10,12 +10,21 @@
 //
 // The fake enforces the limits that real Slack enforces (Block Kit limits,
 // channel-name rules, trigger_id expiry, response_url use counts, rate
-// limits, membership) so that a bot that passes against it does not trip
-// over them in production. The facts it encodes come from
-// the project's Slack reference notes (shared/slack-reference.md).
+// limits, membership, the scopes the app was granted and the events it
+// subscribes to, both from bot/manifest) so that a bot that passes against
+// it does not trip over them in production, and no more than Slack does. The
+// facts it encodes come from the project's Slack reference notes
+// (shared/slack-reference.md) and Slack's docs, each cited where it is
+// applied; TestBoltJS checks it against Slack's own Bolt for JavaScript.
+//
+// For tests of failure handling it injects faults (Inject, FailNext,
+// DropSockets, DropSocketsAfter, Redeliver); for end-to-end tests it offers
+// consuming expectations (Expect, Ignore, AssertNoUnexpected).
 package slackfake
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -24,6 +33,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/incidentbot/incidentbot/bot/manifest"
 )
 
 // Fixed identities of the fake workspace and app. They are constants so that
@@ -65,26 +76,24 @@ func WithNow(now func() time.Time) Option { return func(s *Server) { s.now = now
 // WithLogger sets the logger the fake reports protocol problems to.
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
-// WithChatWritePublic says whether the app has the chat:write.public scope,
-// which lets chat.postMessage post into public channels the bot has not
-// joined. It never applies to private channels. Default true.
-func WithChatWritePublic(on bool) Option { return func(s *Server) { s.chatWritePublic = on } }
-
 // Server is a running fake Slack workspace with one installed app.
 type Server struct {
 	httpSrv *httptest.Server
 	baseURL string // "http://127.0.0.1:port", no trailing slash
 
-	dropAcks int // ack frames still to lose (DropNextAcks)
+	dropAcks  int // ack frames still to lose (DropNextAcks)
+	dropAfter int // envelopes to write before a socket drops (DropSocketsAfter)
 
 	// Configuration, fixed after New except where setters exist.
-	log             *slog.Logger
-	now             func() time.Time
-	ackTimeout      time.Duration
-	pingInterval    time.Duration
-	botToken        string
-	appToken        string
-	chatWritePublic bool
+	log          *slog.Logger
+	now          func() time.Time
+	ackTimeout   time.Duration
+	pingInterval time.Duration
+	botToken     string
+	appToken     string
+	scopes       []string // granted bot scopes (scopes.go)
+	events       []string // bot event subscriptions
+	messagesTab  bool     // App Home Messages tab on: the bot may DM
 
 	// mu guards everything below.
 	mu           sync.Mutex
@@ -93,6 +102,11 @@ type Server struct {
 	closed       bool
 	changed      chan struct{} // closed and replaced on every state change
 	seq          map[string]int
+	// instance makes the IDs Slack never repeats (envelopes, events,
+	// triggers) unique across fakes too: a bot whose database outlives one
+	// fake (the demo run twice on one directory) must not take a new
+	// envelope for one it saw.
+	instance string
 
 	users        map[string]*User
 	userOrder    []string
@@ -109,7 +123,9 @@ type Server struct {
 	stacks       map[string][]*viewRec // user ID -> modal stack, bottom first
 	homes        map[string]*viewRec   // user ID -> published Home tab
 
-	failures map[string][]Failure
+	faults   []*fault      // faults.go
+	inflight int           // Web API calls being served
+	quit     chan struct{} // closed by Close: hanging calls end
 	limits   *rateLimiter
 	calls    []Call
 
@@ -121,37 +137,42 @@ type Server struct {
 	acks       []Ack
 	userErrors []string
 	timers     map[*time.Timer]struct{}
+
+	consumed map[string]bool // "channel/ts" of bot messages an Expectation consumed (consume.go)
+	ignores  []ignoreRule
 }
 
 // New starts a fake Slack listening on 127.0.0.1 on a free port. Call Close
 // when done.
 func New(opts ...Option) *Server {
 	s := &Server{
-		log:             slog.New(slog.DiscardHandler),
-		now:             time.Now,
-		ackTimeout:      3 * time.Second,
-		pingInterval:    5 * time.Second,
-		chatWritePublic: true,
-		botToken:        "xoxb-fake-" + teamID + "-bot-token",
-		appToken:        "xapp-1-fake-" + appID + "-app-token",
-		changed:         make(chan struct{}),
-		seq:             map[string]int{},
-		users:           map[string]*User{},
-		groups:          map[string]*userGroup{},
-		channels:        map[string]*channel{},
-		ims:             map[string]string{},
-		files:           map[string]*fileRec{},
-		triggers:        map[string]*trigger{},
-		responseURLs:    map[string]*responseURL{},
-		views:           map[string]*viewRec{},
-		stacks:          map[string][]*viewRec{},
-		homes:           map[string]*viewRec{},
-		failures:        map[string][]Failure{},
-		limits:          newRateLimiter(),
-		tickets:         map[string]bool{},
-		envelopes:       map[string]*envelope{},
-		timers:          map[*time.Timer]struct{}{},
+		log:          slog.New(slog.DiscardHandler),
+		now:          time.Now,
+		ackTimeout:   3 * time.Second,
+		pingInterval: 5 * time.Second,
+		botToken:     "xoxb-fake-" + teamID + "-bot-token",
+		appToken:     "xapp-1-fake-" + appID + "-app-token",
+		changed:      make(chan struct{}),
+		seq:          map[string]int{},
+		instance:     randomHex(3),
+		users:        map[string]*User{},
+		groups:       map[string]*userGroup{},
+		channels:     map[string]*channel{},
+		ims:          map[string]string{},
+		files:        map[string]*fileRec{},
+		triggers:     map[string]*trigger{},
+		responseURLs: map[string]*responseURL{},
+		views:        map[string]*viewRec{},
+		stacks:       map[string][]*viewRec{},
+		homes:        map[string]*viewRec{},
+		quit:         make(chan struct{}),
+		limits:       newRateLimiter(),
+		tickets:      map[string]bool{},
+		envelopes:    map[string]*envelope{},
+		timers:       map[*time.Timer]struct{}{},
+		consumed:     map[string]bool{},
 	}
+	WithManifest(manifest.Default())(s)
 	for _, o := range opts {
 		o(s)
 	}
@@ -178,6 +199,7 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
+	close(s.quit)
 	for t := range s.timers {
 		t.Stop()
 	}
@@ -228,22 +250,14 @@ func (s *Server) SetRateLimits(on bool) {
 	s.rateLimitsOn = on
 }
 
-// Failure is an injected Web API failure. Status 429 answers with a
-// Retry-After header of RetryAfter seconds (default 1) and a "ratelimited"
-// body; another non-zero, non-200 Status answers with that status; otherwise
-// the answer is HTTP 200 with {"ok":false,"error":Error}.
+// Failure is an injected Web API failure (FailNext). Status 429 answers
+// with a Retry-After header of RetryAfter seconds (default 1) and a
+// "ratelimited" body; another non-zero, non-200 Status answers with that
+// status; otherwise the answer is HTTP 200 with {"ok":false,"error":Error}.
 type Failure struct {
 	Status     int
 	RetryAfter int
 	Error      string
-}
-
-// FailNext makes the next call of method fail with f. Calls queue up: two
-// FailNext calls fail the next two calls.
-func (s *Server) FailNext(method string, f Failure) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failures[method] = append(s.failures[method], f)
 }
 
 // bumpLocked wakes every WaitFor and Changed waiter. Call with s.mu held
@@ -254,6 +268,15 @@ func (s *Server) bumpLocked() {
 }
 
 // newIDLocked returns a deterministic Slack-style ID such as "C00000001".
+// randomHex returns n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("slackfake: no randomness: " + err.Error())
+	}
+	return hex.EncodeToString(b)
+}
+
 func (s *Server) newIDLocked(prefix string) string {
 	s.seq[prefix]++
 	return fmt.Sprintf("%s%08X", prefix, s.seq[prefix])

@@ -31,6 +31,7 @@ type outFrame struct {
 	sent   chan struct{} // closed after data is written, may be nil
 	sentAt *atomic.Int64 // stamped with the write time, for Ack.SentAt
 	close  bool          // close the socket after writing data
+	abort  bool          // drop the socket abruptly after this frame (DropSocketsAfter)
 }
 
 func (c *wsConn) enqueue(f outFrame) bool {
@@ -149,6 +150,10 @@ func (s *Server) writeLoop(c *wsConn) {
 			if f.sent != nil {
 				close(f.sent)
 			}
+			if f.abort {
+				s.dropConn(c)
+				return
+			}
 			if f.close {
 				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 				s.dropConn(c)
@@ -217,12 +222,7 @@ func (s *Server) dropConn(c *wsConn) {
 // meanwhile wait for the new socket.
 func (s *Server) Disconnect(reason string) {
 	frame, _ := json.Marshal(map[string]any{"type": "disconnect", "reason": reason, "debug_info": map[string]any{"host": "applink-fake"}})
-	s.mu.Lock()
-	conns := s.conns
-	s.conns = nil
-	s.bumpLocked()
-	s.mu.Unlock()
-	for _, c := range conns {
+	for _, c := range s.takeConns() {
 		if !c.enqueue(outFrame{data: frame, close: true}) {
 			c.close()
 		}
@@ -234,4 +234,42 @@ func (s *Server) Connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.conns)
+}
+
+// DropSockets closes every Socket Mode connection abruptly: no disconnect
+// frame, no WebSocket close frame, as when a network path dies. Envelopes
+// in flight keep their ack deadlines: unacked events are redelivered after
+// the app reconnects (same event_id, retry_attempt+1, retry_reason
+// "timeout"); unacked slash commands and interactions are not, and the user
+// sees an error (UserErrors), as Slack documents retries for Events API
+// deliveries only (slack-reference.md §1.3, §10).
+func (s *Server) DropSockets() {
+	for _, c := range s.takeConns() {
+		c.close()
+	}
+}
+
+// takeConns forgets every socket and returns them, for the caller to close:
+// envelopes created meanwhile wait for the app to reconnect.
+func (s *Server) takeConns() []*wsConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	conns := s.conns
+	s.conns = nil
+	s.bumpLocked()
+	return conns
+}
+
+// DropSocketsAfter makes the socket that would carry the n-th envelope from
+// now die abruptly with that envelope in flight: the envelopes before it
+// are written, it is not, and the socket closes as with DropSockets. So a
+// burst is cut at a known place: the n-th envelope is never seen by the app
+// and takes Slack's path for unacked envelopes (events redelivered after
+// the ack timeout with retry_attempt+1; slash commands and interactions
+// lost, a UserErrors entry), while envelopes created after it wait for the
+// app to reconnect. n < 1 cancels.
+func (s *Server) DropSocketsAfter(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropAfter = max(n, 0)
 }

@@ -20,6 +20,14 @@ import (
 // feeds every event to handle in one goroutine.
 func mustRunApp(tb testing.TB, f *fixture, handle func(c *socketmode.Client, evt socketmode.Event)) *slack.Client {
 	tb.Helper()
+	api := startApp(tb, f, handle)
+	mustWait(tb, f.s, func() bool { return f.s.Connections() == 1 })
+	return api
+}
+
+// startApp runs a socketmode client until the test ends, without waiting
+// for it to connect.
+func startApp(tb testing.TB, f *fixture, handle func(c *socketmode.Client, evt socketmode.Event)) *slack.Client {
 	api := slack.New(f.s.BotToken(), slack.OptionAPIURL(f.s.APIURL()), slack.OptionAppLevelToken(f.s.AppToken()))
 	client := socketmode.New(api)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -39,7 +47,6 @@ func mustRunApp(tb testing.TB, f *fixture, handle func(c *socketmode.Client, evt
 		cancel()
 		wg.Wait()
 	})
-	mustWait(tb, f.s, func() bool { return f.s.Connections() == 1 })
 	return api
 }
 
@@ -333,25 +340,11 @@ func TestSocketMode_TooManySockets(t *testing.T) {
 
 // mustRunAppN connects one more socketmode client that acks everything.
 func mustRunAppN(tb testing.TB, f *fixture) {
-	tb.Helper()
-	api := slack.New(f.s.BotToken(), slack.OptionAPIURL(f.s.APIURL()), slack.OptionAppLevelToken(f.s.AppToken()))
-	client := socketmode.New(api)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = client.RunContext(ctx) })
-	wg.Go(func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case evt := <-client.Events:
-				if evt.Request != nil && evt.Request.EnvelopeID != "" {
-					_ = client.Ack(*evt.Request)
-				}
-			}
+	startApp(tb, f, func(c *socketmode.Client, evt socketmode.Event) {
+		if evt.Request != nil && evt.Request.EnvelopeID != "" {
+			_ = c.Ack(*evt.Request)
 		}
 	})
-	tb.Cleanup(func() { cancel(); wg.Wait() })
 }
 
 func websocketDial(url string) (*websocket.Conn, *http.Response, error) {

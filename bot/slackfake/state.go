@@ -80,6 +80,9 @@ type message struct {
 	replyBroadcast bool
 	extra          map[string]any // subtype-specific fields (topic, name, inviter, …)
 	clientMsgID    string
+	// metadata is the message metadata the app attached
+	// ({"event_type","event_payload"}), nil if none.
+	metadata json.RawMessage
 }
 
 type reaction struct {
@@ -182,6 +185,19 @@ func (c *channel) replies(parentTS string) []*message {
 		}
 	}
 	return out
+}
+
+// addToThreadLocked stores m in c as a reply in the thread of parent (the
+// parent's ts; "" for a top-level message) and marks the parent as a
+// thread parent, as Slack sets thread_ts on it at the first reply.
+func (s *Server) addToThreadLocked(c *channel, m *message, parent string) {
+	m.threadTS = parent
+	if parent != "" {
+		if p := c.findMsg(parent); p != nil && p.threadTS == "" {
+			p.threadTS = p.ts
+		}
+	}
+	s.addMessageLocked(c, m)
 }
 
 // addMessageLocked stores m in c with a fresh ts.

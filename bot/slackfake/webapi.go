@@ -7,7 +7,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -18,7 +17,8 @@ type Call struct {
 	Method     string
 	Start, End time.Time
 	Error      string // Slack error code, "" on success
-	Status     int    // HTTP status answered
+	Status     int    // HTTP status answered; 0 when no answer was sent
+	Fault      string // the injected fault that hit the call (FaultKind.String), "" if none
 }
 
 // request is a decoded Web API call. slack-go sends most methods as form
@@ -68,6 +68,15 @@ func (q *request) raw(key string) json.RawMessage {
 		return json.RawMessage(v)
 	}
 	return nil
+}
+
+// has reports whether the call sent key at all (even empty).
+func (q *request) has(key string) bool {
+	if _, ok := q.form[key]; ok {
+		return true
+	}
+	_, ok := q.json[key]
+	return ok
 }
 
 func (q *request) boolean(key string) bool {
@@ -193,33 +202,61 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	latency := s.latency
-	s.mu.Unlock()
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
-	}
-
-	status, body, header := s.handleAPI(r, method)
-
-	s.mu.Lock()
-	errStr, _ := body["error"].(string)
-	s.calls = append(s.calls, Call{Method: method, Start: start, End: time.Now(), Error: errStr, Status: status})
+	f := s.takeFaultLocked(method)
+	s.inflight++
 	s.bumpLocked()
 	s.mu.Unlock()
 
+	call := Call{Method: method, Start: start}
+	defer func() {
+		call.End = time.Now()
+		s.mu.Lock()
+		s.inflight--
+		s.calls = append(s.calls, call)
+		s.bumpLocked()
+		s.mu.Unlock()
+	}()
+	if f != nil {
+		call.Fault = f.Kind.String()
+	}
+	if latency > 0 && !s.hold(r, latency) {
+		return // the client gave up
+	}
+
+	var status int
+	var body map[string]any
+	var header map[string]string
+	switch {
+	case f == nil:
+		status, body, header = s.handleAPI(r, method)
+	case f.Kind == FaultHangBeforeWork:
+		// net/http notices a client that went away only once the request
+		// body is read.
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 10<<20))
+		s.hold(r, 0)
+		return
+	default:
+		var before bool
+		if status, body, header, before = f.beforeWork(); !before {
+			status, body, header = s.handleAPI(r, method)
+		}
+	}
+	call.Error, _ = body["error"].(string)
+	if f != nil {
+		if handled, st := s.afterWork(f, w, r); handled {
+			call.Status = st
+			return
+		}
+	}
+	call.Status = status
 	for k, v := range header {
 		w.Header().Set(k, v)
 	}
 	writeJSON(w, status, body)
 }
 
-// handleAPI runs one call: unknown method, injected failure, auth, rate
-// limit, then the handler, all under s.mu so that each call is atomic.
+// handleAPI runs one call: unknown method, auth, scopes, rate limit, then
+// the handler, all under s.mu so that each call is atomic.
 func (s *Server) handleAPI(r *http.Request, method string) (int, map[string]any, map[string]string) {
 	spec, ok := apiMethods[method]
 	if !ok {
@@ -236,27 +273,6 @@ func (s *Server) handleAPI(r *http.Request, method string) (int, map[string]any,
 		return http.StatusServiceUnavailable, map[string]any{"ok": false, "error": "service_unavailable"}, nil
 	}
 
-	if fs := s.failures[method]; len(fs) > 0 {
-		f := fs[0]
-		s.failures[method] = fs[1:]
-		switch {
-		case f.Status == http.StatusTooManyRequests:
-			ra := f.RetryAfter
-			if ra <= 0 {
-				ra = 1
-			}
-			return f.Status, map[string]any{"ok": false, "error": "ratelimited"}, map[string]string{"Retry-After": strconv.Itoa(ra)}
-		case f.Status != 0 && f.Status != http.StatusOK:
-			e := f.Error
-			if e == "" {
-				e = "internal_error"
-			}
-			return f.Status, map[string]any{"ok": false, "error": e}, nil
-		default:
-			return http.StatusOK, map[string]any{"ok": false, "error": f.Error}, nil
-		}
-	}
-
 	if q.token == "" {
 		return http.StatusOK, map[string]any{"ok": false, "error": "not_authed"}, nil
 	}
@@ -268,6 +284,14 @@ func (s *Server) handleAPI(r *http.Request, method string) (int, map[string]any,
 		return http.StatusOK, map[string]any{"ok": false, "error": "invalid_auth"}, nil
 	}
 
+	if !spec.appToken {
+		if aerr := s.checkScopesLocked(method, q); aerr != nil {
+			out := map[string]any{"ok": false, "error": aerr.code}
+			maps.Copy(out, aerr.fields)
+			return http.StatusOK, out, nil
+		}
+	}
+
 	if s.rateLimitsOn {
 		key := ""
 		if method == "chat.postMessage" {
@@ -275,7 +299,7 @@ func (s *Server) handleAPI(r *http.Request, method string) (int, map[string]any,
 		}
 		if ra := s.limits.allow(method, key, s.now()); ra > 0 {
 			s.log.Debug("slackfake: rate limited", "method", method, "retry_after", ra)
-			return http.StatusTooManyRequests, map[string]any{"ok": false, "error": "ratelimited"}, map[string]string{"Retry-After": strconv.Itoa(ra)}
+			return http.StatusTooManyRequests, map[string]any{"ok": false, "error": "ratelimited"}, retryAfter(ra)
 		}
 	}
 
@@ -316,6 +340,42 @@ func (s *Server) visibleChanLocked(id string) (*channel, *apiError) {
 		return nil, errCode("channel_not_found")
 	}
 	return c, nil
+}
+
+// chanCheck selects the checks channelForLocked applies.
+type chanCheck int
+
+const (
+	noDM        chanCheck = 1 << iota // method_not_supported_for_channel_type on a DM
+	notArchived                       // is_archived on an archived channel
+	botMember                         // not_in_channel unless the bot is a member (always in its DMs)
+)
+
+// channelForLocked resolves the channel a Web API call acts on and applies
+// checks, in that order, after visibleChanLocked's.
+func (s *Server) channelForLocked(id string, checks chanCheck) (*channel, *apiError) {
+	c, err := s.visibleChanLocked(id)
+	switch {
+	case err != nil:
+		return nil, err
+	case checks&noDM != 0 && c.im:
+		return nil, errCode("method_not_supported_for_channel_type")
+	case checks&notArchived != 0 && c.archived:
+		return nil, errCode("is_archived")
+	case checks&botMember != 0:
+		if err := requireMember(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// msgLocked finds the live message ts in c, or message_not_found.
+func msgLocked(c *channel, ts string) (*message, *apiError) {
+	if m := c.findMsg(ts); m != nil {
+		return m, nil
+	}
+	return nil, errCode("message_not_found")
 }
 
 func requireMember(c *channel) *apiError {

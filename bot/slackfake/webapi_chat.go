@@ -34,7 +34,7 @@ func (s *Server) canPostLocked(c *channel) *apiError {
 	if c.im || c.isMember(botUserID) {
 		return nil
 	}
-	if !c.private && s.chatWritePublic {
+	if !c.private && s.hasScope("chat:write.public") {
 		return nil
 	}
 	return errCode("not_in_channel")
@@ -47,8 +47,24 @@ type content struct {
 	attachments json.RawMessage
 }
 
+// contentRules says which of Slack's content checks a surface applies.
+type contentRules struct {
+	// requireSome refuses a message with no text, blocks or attachments
+	// (no_text).
+	requireSome bool
+	// blocksTextLimit applies msg_blocks_too_long. Slack engineers gave
+	// the figure for chat.postMessage, chat.postEphemeral and chat.update
+	// (slackapi/bolt-js#2509, #2867; slack-reference.md §9); response_url
+	// posts were seen to accept more, so they do not apply it.
+	blocksTextLimit bool
+}
+
+// chatRules are the content rules of chat.postMessage, chat.postEphemeral
+// and chat.update.
+var chatRules = contentRules{requireSome: true, blocksTextLimit: true}
+
 // checkContent validates text, blocks and attachments the way chat.* do.
-func checkContent(text string, blocks, attachments json.RawMessage, requireSome bool) (content, *apiError) {
+func checkContent(text string, blocks, attachments json.RawMessage, rules contentRules) (content, *apiError) {
 	c := content{text: text}
 	if b := strings.TrimSpace(string(blocks)); b != "" && b != "null" && b != "[]" {
 		norm, msgs, ok := validateBlocks(blocks, surfaceMessage)
@@ -57,6 +73,9 @@ func checkContent(text string, blocks, attachments json.RawMessage, requireSome 
 		}
 		if len(msgs) > 0 {
 			return c, errMessages("invalid_blocks", msgs)
+		}
+		if rules.blocksTextLimit && blocksTextLength(norm) > maxBlocksText {
+			return c, errCode("msg_blocks_too_long")
 		}
 		c.blocks = norm
 	}
@@ -70,7 +89,7 @@ func checkContent(text string, blocks, attachments json.RawMessage, requireSome 
 		}
 		c.attachments = attachments
 	}
-	if requireSome && text == "" && c.blocks == nil && c.attachments == nil {
+	if rules.requireSome && text == "" && c.blocks == nil && c.attachments == nil {
 		return c, errCode("no_text")
 	}
 	if utf8.RuneCountInString(text) > maxMessageText {
@@ -79,7 +98,7 @@ func checkContent(text string, blocks, attachments json.RawMessage, requireSome 
 	return c, nil
 }
 
-// threadParentLocked resolves thread_ts to the thread's parent ts.
+// threadParent resolves thread_ts to the thread's parent ts.
 func threadParent(c *channel, threadTS string) (string, *apiError) {
 	if threadTS == "" {
 		return "", nil
@@ -94,20 +113,53 @@ func threadParent(c *channel, threadTS string) (string, *apiError) {
 	return m.ts, nil
 }
 
-// postBotMessageLocked stores a message from the bot, marks its thread
-// parent and emits the message event the app will see (Slack echoes an
-// app's own messages; the app must filter them by bot_id).
-func (s *Server) postBotMessageLocked(c *channel, body content, threadTS string, broadcast bool) *message {
-	m := &message{user: botUserID, botID: botID, text: body.text, blocks: body.blocks, attachments: body.attachments, threadTS: threadTS}
-	if threadTS != "" {
-		m.replyBroadcast = broadcast
-		if p := c.findMsg(threadTS); p != nil && p.threadTS == "" {
-			p.threadTS = p.ts
-		}
-	}
-	s.addMessageLocked(c, m)
+// postBotMessageLocked stores a message from the bot in the thread of
+// parent ("" for top level) and emits the message event the app will see
+// (Slack echoes an app's own messages; the app must filter them by bot_id).
+func (s *Server) postBotMessageLocked(c *channel, body content, parent string, broadcast bool) *message {
+	m := &message{user: botUserID, botID: botID, text: body.text, blocks: body.blocks, attachments: body.attachments}
+	m.replyBroadcast = parent != "" && broadcast
+	s.addToThreadLocked(c, m, parent)
 	s.emitMessageLocked(c, m)
 	return m
+}
+
+// checkMetadata validates chat.postMessage's metadata argument: a JSON
+// object with a string event_type and an object event_payload (Message
+// metadata, docs.slack.dev/messaging/message-metadata; slack-go
+// MsgOptionMetadata). The error codes are those of chat.postMessage's
+// errors table.
+func checkMetadata(raw json.RawMessage) (json.RawMessage, *apiError) {
+	if t := strings.TrimSpace(string(raw)); t == "" || t == "null" || t == "{}" {
+		return nil, nil
+	}
+	var md struct {
+		EventType    *string         `json:"event_type"`
+		EventPayload json.RawMessage `json:"event_payload"`
+	}
+	if err := json.Unmarshal(raw, &md); err != nil || md.EventType == nil || *md.EventType == "" {
+		return nil, errCode("invalid_metadata_format")
+	}
+	var payload map[string]any
+	if len(md.EventPayload) > 0 && json.Unmarshal(md.EventPayload, &payload) != nil {
+		return nil, errCode("invalid_metadata_schema")
+	}
+	if payload == nil {
+		payload = map[string]any{}
+	}
+	out, _ := json.Marshal(map[string]any{"event_type": *md.EventType, "event_payload": payload})
+	return out, nil
+}
+
+// chatContent reads the text, blocks, attachments and metadata of a
+// chat.postMessage or chat.update call.
+func chatContent(q *request) (content, json.RawMessage, *apiError) {
+	body, err := checkContent(q.str("text"), q.raw("blocks"), q.raw("attachments"), chatRules)
+	if err != nil {
+		return body, nil, err
+	}
+	md, err := checkMetadata(q.raw("metadata"))
+	return body, md, err
 }
 
 func (s *Server) apiChatPostMessage(q *request) (map[string]any, *apiError) {
@@ -118,7 +170,12 @@ func (s *Server) apiChatPostMessage(q *request) (map[string]any, *apiError) {
 	if err := s.canPostLocked(c); err != nil {
 		return nil, err
 	}
-	body, err := checkContent(q.str("text"), q.raw("blocks"), q.raw("attachments"), true)
+	if c.im && !s.messagesTab {
+		// The app's DMs live in its App Home Messages tab (chat.postMessage
+		// errors table; slack-reference.md §10).
+		return nil, errCode("messages_tab_disabled")
+	}
+	body, md, err := chatContent(q)
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +184,7 @@ func (s *Server) apiChatPostMessage(q *request) (map[string]any, *apiError) {
 		return nil, err
 	}
 	m := s.postBotMessageLocked(c, body, parent, q.boolean("reply_broadcast"))
+	m.metadata = md
 	return map[string]any{"channel": c.id, "ts": m.ts, "message": s.msgJSONLocked(c, m)}, nil
 }
 
@@ -138,22 +196,32 @@ func (s *Server) apiChatUpdate(q *request) (map[string]any, *apiError) {
 	if c.archived {
 		return nil, errCode("is_archived")
 	}
-	m := c.findMsg(q.str("ts"))
-	if m == nil {
-		return nil, errCode("message_not_found")
+	m, err := msgLocked(c, q.str("ts"))
+	if err != nil {
+		return nil, err
 	}
 	if m.botID != botID {
 		return nil, errCode("cant_update_message")
 	}
-	// chat.update keeps what is not sent only for attachments; text and
-	// blocks are replaced together.
-	body, err := checkContent(q.str("text"), q.raw("blocks"), q.raw("attachments"), true)
+	// chat.update replaces the text; blocks and attachments it does not
+	// send are kept, and an empty array removes them (chat.update docs,
+	// "blocks": "If you don't include this field, the message's previous
+	// blocks will be retained"; python-slack-sdk#523 saw a text-only
+	// update leave the blocks shown; slack-go v0.35's MsgOptionBlocks()
+	// sends [] "to clear blocks on the message"). Found by TestBoltJS.
+	body, md, err := chatContent(q)
 	if err != nil {
 		return nil, err
 	}
 	prev := s.msgJSONLocked(c, m)
-	m.text, m.blocks = body.text, body.blocks
-	if body.attachments != nil {
+	m.text = body.text
+	if q.has("blocks") {
+		m.blocks = body.blocks
+	}
+	if md != nil {
+		m.metadata = md
+	}
+	if q.has("attachments") {
 		m.attachments = body.attachments
 	}
 	m.edited = true
@@ -167,9 +235,9 @@ func (s *Server) apiChatDelete(q *request) (map[string]any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	m := c.findMsg(q.str("ts"))
-	if m == nil {
-		return nil, errCode("message_not_found")
+	m, err := msgLocked(c, q.str("ts"))
+	if err != nil {
+		return nil, err
 	}
 	if m.botID != botID {
 		return nil, errCode("cant_delete_message")
@@ -211,7 +279,7 @@ func (s *Server) apiChatPostEphemeral(q *request) (map[string]any, *apiError) {
 	if !c.isMember(userID) {
 		return nil, errCode("user_not_in_channel")
 	}
-	body, err := checkContent(q.str("text"), q.raw("blocks"), q.raw("attachments"), true)
+	body, err := checkContent(q.str("text"), q.raw("blocks"), q.raw("attachments"), chatRules)
 	if err != nil {
 		return nil, err
 	}
@@ -234,9 +302,9 @@ func (s *Server) apiChatGetPermalink(q *request) (map[string]any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	m := c.findMsg(q.str("message_ts"))
-	if m == nil {
-		return nil, errCode("message_not_found")
+	m, err := msgLocked(c, q.str("message_ts"))
+	if err != nil {
+		return nil, err
 	}
 	return map[string]any{"channel": c.id, "permalink": permalink(c, m)}, nil
 }

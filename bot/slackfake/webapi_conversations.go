@@ -169,14 +169,8 @@ func (s *Server) apiConvJoin(q *request) (map[string]any, *apiError) {
 }
 
 func (s *Server) setTopicOrPurpose(q *request, field, subtype, verb string) (map[string]any, *apiError) {
-	c, err := s.visibleChanLocked(q.str("channel"))
+	c, err := s.channelForLocked(q.str("channel"), notArchived|botMember)
 	if err != nil {
-		return nil, err
-	}
-	if c.archived {
-		return nil, errCode("is_archived")
-	}
-	if err := requireMember(c); err != nil {
 		return nil, err
 	}
 	val := q.str(field)
@@ -234,17 +228,8 @@ func (s *Server) apiConvUnarchive(q *request) (map[string]any, *apiError) {
 }
 
 func (s *Server) apiConvRename(q *request) (map[string]any, *apiError) {
-	c, err := s.visibleChanLocked(q.str("channel"))
+	c, err := s.channelForLocked(q.str("channel"), noDM|notArchived|botMember)
 	if err != nil {
-		return nil, err
-	}
-	if c.im {
-		return nil, errCode("method_not_supported_for_channel_type")
-	}
-	if c.archived {
-		return nil, errCode("is_archived")
-	}
-	if err := requireMember(c); err != nil {
 		return nil, err
 	}
 	// Only the creator (or an admin) may rename; the bot is neither for
@@ -362,8 +347,11 @@ func (s *Server) apiConvHistory(q *request) (map[string]any, *apiError) {
 	return s.page(c, all, q, "messages", 100, 999), nil
 }
 
-// page cuts msgs by limit and cursor and renders them.
+// page cuts msgs by limit and cursor and renders them. Message metadata is
+// shown only with include_all_metadata=true (conversations.history and
+// conversations.replies method docs).
 func (s *Server) page(c *channel, msgs []*message, q *request, key string, def, max int) map[string]any {
+	withMetadata := q.boolean("include_all_metadata")
 	start := decodeCursor(q.str("cursor"))
 	if start > len(msgs) {
 		start = len(msgs)
@@ -372,7 +360,11 @@ func (s *Server) page(c *channel, msgs []*message, q *request, key string, def, 
 	end := min(start+limit, len(msgs))
 	out := make([]map[string]any, 0, end-start)
 	for _, m := range msgs[start:end] {
-		out = append(out, s.msgJSONLocked(c, m))
+		j := s.msgJSONLocked(c, m)
+		if withMetadata && m.metadata != nil {
+			j["metadata"] = m.metadata
+		}
+		out = append(out, j)
 	}
 	resp := map[string]any{key: out, "has_more": end < len(msgs), "pin_count": len(s.pinsLocked(c))}
 	if end < len(msgs) {

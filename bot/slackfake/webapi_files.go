@@ -33,10 +33,16 @@ func (s *Server) apiFilesGetUploadURL(q *request) (map[string]any, *apiError) {
 	case length > maxUpload:
 		return nil, errCode("file_too_large")
 	}
-	f := &fileRec{id: s.newIDLocked("F"), name: name, title: name, user: botUserID, length: length, created: s.now()}
+	f := s.newFileLocked(name, botUserID, length)
+	return map[string]any{"upload_url": s.baseURL + "/upload/" + f.id, "file_id": f.id}, nil
+}
+
+// newFileLocked registers a file record of length bytes, not yet uploaded.
+func (s *Server) newFileLocked(name, userID string, length int) *fileRec {
+	f := &fileRec{id: s.newIDLocked("F"), name: name, title: name, user: userID, length: length, created: s.now()}
 	s.files[f.id] = f
 	s.fileOrder = append(s.fileOrder, f.id)
-	return map[string]any{"upload_url": s.baseURL + "/upload/" + f.id, "file_id": f.id}, nil
+	return f
 }
 
 // serveUpload is the upload_url handed out by files.getUploadURLExternal. It
@@ -137,17 +143,12 @@ func (s *Server) apiFilesComplete(q *request) (map[string]any, *apiError) {
 		if err != nil {
 			return nil, err
 		}
-		m := &message{user: botUserID, botID: botID, text: q.str("initial_comment"), subtype: "file_share", threadTS: parent}
+		m := &message{user: botUserID, botID: botID, text: q.str("initial_comment"), subtype: "file_share"}
 		for _, f := range recs {
 			m.files = append(m.files, f.id)
 			f.channels = append(f.channels, c.id)
 		}
-		if parent != "" {
-			if p := c.findMsg(parent); p != nil && p.threadTS == "" {
-				p.threadTS = p.ts
-			}
-		}
-		s.addMessageLocked(c, m)
+		s.addToThreadLocked(c, m, parent)
 		s.emitMessageLocked(c, m)
 	}
 	return map[string]any{"files": out}, nil

@@ -43,23 +43,17 @@ func (s *Server) pinLocked(c *channel, m *message, userID string) {
 }
 
 func (s *Server) apiPinsAdd(q *request) (map[string]any, *apiError) {
-	c, err := s.visibleChanLocked(q.str("channel"))
+	c, err := s.channelForLocked(q.str("channel"), botMember|notArchived)
 	if err != nil {
 		return nil, err
-	}
-	if err := requireMember(c); err != nil {
-		return nil, err
-	}
-	if c.archived {
-		return nil, errCode("is_archived")
 	}
 	ts := q.str("timestamp")
 	if ts == "" {
 		return nil, errCode("no_item_specified")
 	}
-	m := c.findMsg(ts)
-	if m == nil {
-		return nil, errCode("message_not_found")
+	m, err := msgLocked(c, ts)
+	if err != nil {
+		return nil, err
 	}
 	if m.pinnedBy != "" {
 		return nil, errCode("already_pinned")
@@ -69,16 +63,13 @@ func (s *Server) apiPinsAdd(q *request) (map[string]any, *apiError) {
 }
 
 func (s *Server) apiPinsRemove(q *request) (map[string]any, *apiError) {
-	c, err := s.visibleChanLocked(q.str("channel"))
+	c, err := s.channelForLocked(q.str("channel"), botMember)
 	if err != nil {
 		return nil, err
 	}
-	if err := requireMember(c); err != nil {
+	m, err := msgLocked(c, q.str("timestamp"))
+	if err != nil {
 		return nil, err
-	}
-	m := c.findMsg(q.str("timestamp"))
-	if m == nil {
-		return nil, errCode("message_not_found")
 	}
 	if m.pinnedBy == "" {
 		return nil, errCode("no_pin")
@@ -113,15 +104,9 @@ func (s *Server) bookmarkJSON(c *channel, b Bookmark) map[string]any {
 }
 
 func (s *Server) apiBookmarksAdd(q *request) (map[string]any, *apiError) {
-	c, err := s.visibleChanLocked(q.str("channel_id"))
+	c, err := s.channelForLocked(q.str("channel_id"), botMember|notArchived)
 	if err != nil {
 		return nil, err
-	}
-	if err := requireMember(c); err != nil {
-		return nil, err
-	}
-	if c.archived {
-		return nil, errCode("is_archived")
 	}
 	title, typ, link := q.str("title"), q.str("type"), q.str("link")
 	switch {
@@ -177,19 +162,13 @@ func (s *Server) addReactionLocked(c *channel, m *message, userID, name string) 
 }
 
 func (s *Server) apiReactionsAdd(q *request) (map[string]any, *apiError) {
-	c, err := s.visibleChanLocked(q.str("channel"))
+	c, err := s.channelForLocked(q.str("channel"), botMember|notArchived)
 	if err != nil {
 		return nil, err
 	}
-	if err := requireMember(c); err != nil {
+	m, err := msgLocked(c, q.str("timestamp"))
+	if err != nil {
 		return nil, err
-	}
-	if c.archived {
-		return nil, errCode("is_archived")
-	}
-	m := c.findMsg(q.str("timestamp"))
-	if m == nil {
-		return nil, errCode("message_not_found")
 	}
 	if err := s.addReactionLocked(c, m, botUserID, q.str("name")); err != nil {
 		return nil, err
@@ -202,9 +181,9 @@ func (s *Server) apiReactionsGet(q *request) (map[string]any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	m := c.findMsg(q.str("timestamp"))
-	if m == nil {
-		return nil, errCode("message_not_found")
+	m, err := msgLocked(c, q.str("timestamp"))
+	if err != nil {
+		return nil, err
 	}
 	return map[string]any{"type": "message", "channel": c.id, "message": s.msgJSONLocked(c, m)}, nil
 }

@@ -1,7 +1,9 @@
 package slackfake_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -46,6 +48,26 @@ func slackErr(err error) string {
 		return se.Err
 	}
 	return ""
+}
+
+// rawCall calls a Web API method with a JSON body and the bot token, and
+// returns the decoded answer: for fields slack-go does not expose.
+func rawCall(tb testing.TB, f *fixture, method string, body map[string]any) map[string]any {
+	tb.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequestWithContext(f.ctx, http.MethodPost, f.s.APIURL()+method, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("Authorization", "Bearer "+f.s.BotToken())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		tb.Fatalf("%s: %v", method, err)
+	}
+	return out
 }
 
 func wantCode(tb testing.TB, err error, code string) {
@@ -438,7 +460,7 @@ func TestViews(t *testing.T) {
 }
 
 func TestFiles_UploadRoundTrip(t *testing.T) {
-	f := mustFixture(t)
+	f := mustFixture(t, slackfake.WithExtraScopes("files:read"))
 	content := "timeline\n10:00 declared\n"
 	sum, err := f.api.UploadFileContext(f.ctx, slack.UploadFileParameters{
 		Filename: "postmortem.md", Title: "Postmortem", Content: content, FileSize: len(content), Channel: f.general,
@@ -488,7 +510,7 @@ func TestResponseURL_FiveUses(t *testing.T) {
 }
 
 func TestMisc_PinsReactionsBookmarksUsers(t *testing.T) {
-	f := mustFixture(t)
+	f := mustFixture(t, slackfake.WithExtraScopes("bookmarks:write", "users:read.email", "usergroups:read"))
 	_, ts, _ := f.api.PostMessageContext(f.ctx, f.general, slack.MsgOptionText("pin me", false))
 	ref := slack.ItemRef{Channel: f.general, Timestamp: ts}
 	if err := f.api.AddPinContext(f.ctx, f.general, ref); err != nil {

@@ -41,7 +41,7 @@ func checkView(raw json.RawMessage, wantHome bool) (map[string]any, *apiError) {
 	if err := json.Unmarshal(raw, &def); err != nil {
 		return nil, errMessages("invalid_arguments", []string{"[ERROR] view must be a JSON object [json-pointer:/view]"})
 	}
-	v := &validator{sf: surfaceModal, blockIDs: map[string]bool{}, actionIDs: map[string]bool{}}
+	v := &validator{sf: surfaceModal, blockIDs: map[string]bool{}}
 	typ, _ := def["type"].(string)
 	switch {
 	case wantHome && typ != "home":
@@ -160,7 +160,7 @@ func (s *Server) useTriggerLocked(id string) (*trigger, *apiError) {
 func (s *Server) newTriggerLocked(userID string) string {
 	s.seq["trigger"]++
 	n := s.seq["trigger"]
-	id := fmt.Sprintf("%d.%d.%s%s", 1000000+n, s.now().Unix(), genID("t", n), genID("tr", n))
+	id := fmt.Sprintf("%d.%d.%s%s%s", 1000000+n, s.now().Unix(), s.instance, genID("t", n), genID("tr", n))
 	s.triggers[id] = &trigger{userID: userID, created: s.now()}
 	return id
 }
@@ -185,17 +185,27 @@ func (s *Server) closeStackLocked(userID string) {
 	delete(s.stacks, userID)
 }
 
-func (s *Server) apiViewsOpen(q *request) (map[string]any, *apiError) {
+// triggeredViewLocked checks a views.open or views.push call: its trigger
+// and its new modal, whose external_id must be free.
+func (s *Server) triggeredViewLocked(q *request) (*trigger, map[string]any, *apiError) {
 	t, err := s.useTriggerLocked(q.str("trigger_id"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	def, err := checkView(q.raw("view"), false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if s.externalIDTakenLocked(str(def["external_id"]), nil) {
-		return nil, errCode("duplicate_external_id")
+		return nil, nil, errCode("duplicate_external_id")
+	}
+	return t, def, nil
+}
+
+func (s *Server) apiViewsOpen(q *request) (map[string]any, *apiError) {
+	t, def, err := s.triggeredViewLocked(q)
+	if err != nil {
+		return nil, err
 	}
 	t.used = true
 	// Opening a modal from a trigger replaces whatever stack was open.
@@ -222,16 +232,9 @@ func (s *Server) pushViewLocked(userID string, def map[string]any) (*viewRec, *a
 }
 
 func (s *Server) apiViewsPush(q *request) (map[string]any, *apiError) {
-	t, err := s.useTriggerLocked(q.str("trigger_id"))
+	t, def, err := s.triggeredViewLocked(q)
 	if err != nil {
 		return nil, err
-	}
-	def, err := checkView(q.raw("view"), false)
-	if err != nil {
-		return nil, err
-	}
-	if s.externalIDTakenLocked(str(def["external_id"]), nil) {
-		return nil, errCode("duplicate_external_id")
 	}
 	v, err := s.pushViewLocked(t.userID, def)
 	if err != nil {
