@@ -45,11 +45,15 @@ func TestUseCases_EntryPathsBehaveTheSame(t *testing.T) {
 		}},
 		{"Resolve", nil, []path{
 			{"command", func(h *harness, inc *incident.Incident) { h.slash(h.alice, inc.ChannelID, "resolve") }},
-			{"card button", func(h *harness, inc *incident.Incident) { h.click(h.alice, inc.ChannelID, inc.CardTS, views.ActionResolve) }},
+			{"card button", func(h *harness, inc *incident.Incident) {
+				h.click(h.alice, inc.ChannelID, inc.CardTS, views.ActionResolve)
+			}},
 		}},
 		{"Close", func(h *harness, inc *incident.Incident) { h.slash(h.alice, inc.ChannelID, "resolve") }, []path{
 			{"command", func(h *harness, inc *incident.Incident) { h.slash(h.alice, inc.ChannelID, "close") }},
-			{"card button", func(h *harness, inc *incident.Incident) { h.click(h.alice, inc.ChannelID, inc.CardTS, views.ActionClose) }},
+			{"card button", func(h *harness, inc *incident.Incident) {
+				h.click(h.alice, inc.ChannelID, inc.CardTS, views.ActionClose)
+			}},
 		}},
 		{"Snooze", func(h *harness, inc *incident.Incident) {
 			h.tickAt(inc.NextUpdateDue)
