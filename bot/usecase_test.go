@@ -200,13 +200,15 @@ type fingerprint struct {
 func (h *harness) fingerprint(id int64) fingerprint {
 	h.t.Helper()
 	f := fingerprint{messages: map[string][]string{}}
+	inc := h.incident(id)
+	// Channel IDs differ from one fake to the next: name the war room.
+	norm := strings.NewReplacer(inc.ChannelID, "WAR-ROOM").Replace
 	for _, e := range h.events(id) {
 		fields := maps.Clone(e.Fields)
 		delete(fields, "ts")
 		delete(fields, "permalink")
-		f.events = append(f.events, fmt.Sprintf("%s by %s: %q %v", e.Kind, e.Actor, e.Text, fields))
+		f.events = append(f.events, norm(fmt.Sprintf("%s by %s: %q %v", e.Kind, e.Actor, e.Text, fields)))
 	}
-	inc := h.incident(id)
 	places := map[string]string{"war room": inc.ChannelID, "#incidents": h.announce}
 	for _, u := range []string{h.alice, h.bob, h.carol} {
 		if ch, ok := h.fake.DMChannel(u); ok {
@@ -218,10 +220,10 @@ func (h *harness) fingerprint(id int64) fingerprint {
 			if m.BotID == "" || m.Ephemeral {
 				continue
 			}
-			f.messages[name] = append(f.messages[name], m.Text)
+			f.messages[name] = append(f.messages[name], norm(m.Text))
 			for _, r := range h.fake.Thread(ch, m.TS) {
 				if r.TS != m.TS && r.BotID != "" {
-					f.messages[name] = append(f.messages[name], "↳ "+r.Text)
+					f.messages[name] = append(f.messages[name], "↳ "+norm(r.Text))
 				}
 			}
 		}

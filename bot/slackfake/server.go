@@ -279,6 +279,12 @@ func randomHex(n int) string {
 
 func (s *Server) newIDLocked(prefix string) string {
 	s.seq[prefix]++
+	switch prefix {
+	case "C", "D", "V", "F":
+		// Conversations, views and files are never reused by Slack: a
+		// store that outlives this fake must not see an old ID again.
+		return fmt.Sprintf("%s%s%05X", prefix, strings.ToUpper(s.instance[:3]), s.seq[prefix])
+	}
 	return fmt.Sprintf("%s%08X", prefix, s.seq[prefix])
 }
 
