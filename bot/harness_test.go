@@ -188,6 +188,14 @@ func (h *harness) restart() {
 	h.sync()
 }
 
+// restartWith restarts the bot with its options changed by f.
+func (h *harness) restartWith(f func(*bot.Options)) {
+	h.t.Helper()
+	h.stop()
+	f(&h.sb.Options)
+	h.reopen()
+}
+
 // reopen starts a new bot on the stopped bot's database.
 func (h *harness) reopen() {
 	h.t.Helper()
