@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/slack-go/slack/slackutilsx"
 )
 
 // Slack's limits that rendering must respect (slack-reference §9).
@@ -73,10 +75,9 @@ func FromCommand(s string) (string, bool) {
 // whatever the person typed is shown, never interpreted as markup.
 func FromInput(s string) string { return Escape(strings.TrimSpace(s)) }
 
-// Escape replaces the three characters Slack's mrkdwn treats as markup.
-func Escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+// Escape replaces the three characters Slack's mrkdwn treats as markup,
+// as slack-go's slackutilsx does.
+func Escape(s string) string { return slackutilsx.EscapeMessage(s) }
 
 // Plain decodes Slack's entities, for plain_text fields (headers, modal
 // defaults) where Slack shows characters as they are and parses no markup.
