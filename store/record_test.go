@@ -65,10 +65,7 @@ func fullIncident(tb testing.TB) *incident.Incident {
 
 func TestIncidentRecord_RoundTrip(t *testing.T) {
 	inc := fullIncident(t)
-	data, err := marshalIncident(inc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := marshalIncident(inc)
 	got, err := unmarshalIncident(inc.ID, data)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +76,7 @@ func TestIncidentRecord_RoundTrip(t *testing.T) {
 
 	t.Run("UTC", func(t *testing.T) {
 		inc := &incident.Incident{DeclaredAt: time.Date(2000, 1, 1, 9, 0, 0, 0, time.FixedZone("CET", 3600))}
-		data, _ := marshalIncident(inc)
+		data := marshalIncident(inc)
 		got, _ := unmarshalIncident(1, data)
 		if got.DeclaredAt.Location() != time.UTC || !got.DeclaredAt.Equal(inc.DeclaredAt) {
 			t.Fatalf("DeclaredAt = %v", got.DeclaredAt)
@@ -91,10 +88,7 @@ func TestEventRecord_RoundTrip(t *testing.T) {
 	var e incident.Event
 	n := 0
 	fill(t, reflect.ValueOf(&e).Elem(), &n)
-	data, err := marshalEvent(e)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := marshalEvent(&e)
 	got, err := unmarshalEvent(e.IncidentID, e.Seq, data)
 	if err != nil {
 		t.Fatal(err)
@@ -108,10 +102,7 @@ func TestEffectRecord_RoundTrip(t *testing.T) {
 	var e incident.Effect
 	n := 0
 	fill(t, reflect.ValueOf(&e).Elem(), &n)
-	data, err := marshalEffect(e)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := marshalEffect(&e)
 	got, err := unmarshalEffect(e.Seq, data)
 	if err != nil {
 		t.Fatal(err)
@@ -125,10 +116,7 @@ func TestRequestRecord_RoundTrip(t *testing.T) {
 	var r incident.Request
 	n := 0
 	fill(t, reflect.ValueOf(&r).Elem(), &n)
-	data, err := marshalRequest(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := marshalRequest(&r)
 	got, err := unmarshalRequest(r.Seq, data)
 	if err != nil {
 		t.Fatal(err)

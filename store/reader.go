@@ -1,0 +1,69 @@
+package store
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// reader is a transaction without its write methods. Reads and the check
+// phase of every write get one, so code that must not write cannot.
+type reader struct{ tx *bolt.Tx }
+
+// get returns the value of key in bucket, or nil. It is valid until the
+// transaction ends.
+func (r reader) get(bucket, key []byte) []byte { return r.tx.Bucket(bucket).Get(key) }
+
+// sequence returns the bucket's sequence (the last number it handed out).
+func (r reader) sequence(bucket []byte) uint64 { return r.tx.Bucket(bucket).Sequence() }
+
+// cursor returns a read-only cursor on bucket.
+func (r reader) cursor(bucket []byte) cursor { return cursor{r.tx.Bucket(bucket).Cursor()} }
+
+// cursor is a bolt cursor without Delete and Bucket.
+type cursor struct{ c *bolt.Cursor }
+
+func (c cursor) first() ([]byte, []byte)        { return c.c.First() }
+func (c cursor) last() ([]byte, []byte)         { return c.c.Last() }
+func (c cursor) next() ([]byte, []byte)         { return c.c.Next() }
+func (c cursor) prev() ([]byte, []byte)         { return c.c.Prev() }
+func (c cursor) seek(k []byte) ([]byte, []byte) { return c.c.Seek(k) }
+
+// callerPanic carries a panic of a caller's callback through view, which
+// turns every other panic into an error.
+type callerPanic struct{ v any }
+
+// view runs fn in a read transaction. A fault or a panic while reading (a
+// corrupt page makes bbolt do either) becomes an error instead of killing
+// the process.
+func (db *DB) view(fn func(r reader) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if cp, ok := p.(callerPanic); ok {
+			panic(cp.v)
+		}
+		if err = faultError(p); err == nil {
+			db.logger.Error("panic in a store read", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("read store %q: internal error: %v; if it persists, stop incidentbot and check the file", db.path, p)
+		}
+	}()
+	return db.bolt.View(func(tx *bolt.Tx) error { return fn(reader{tx}) })
+}
+
+// faultError returns an error for a recovered memory fault, nil for any
+// other panic value. With debug.SetPanicOnFault a fault on a page of the
+// mapped file (a corrupt page pointer) panics with a runtime.Error that
+// has an Addr method.
+func faultError(p any) error {
+	if f, ok := p.(interface{ Addr() uintptr }); ok {
+		if e, ok := p.(error); ok {
+			return fmt.Errorf("%w: memory fault reading the file (%v at %#x): the database is corrupt; restore a backup", errCorruptFile, e, f.Addr())
+		}
+	}
+	return nil
+}
