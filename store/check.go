@@ -31,6 +31,9 @@ import (
 // the whole file: on the order of a second per gigabyte from the page
 // cache, plus the time to decode every record.
 func (db *DB) Check() error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
 	p := &problems{}
 	err := db.view(func(r reader) error {
 		m, err := db.txMeta(r.tx)
@@ -213,6 +216,9 @@ func (s *structure) elements(data []byte, flags uint16, count int, bucket, where
 		child      uint64
 	}
 	elems := make([]elem, count)
+	// bbolt writes the element headers, then every key and value in
+	// order, packed: a count or position that is off by anything shows.
+	next := uint64(pageHeaderSize + count*elemSize)
 	for i := range elems {
 		off := pageHeaderSize + i*elemSize
 		e := data[off : off+elemSize]
@@ -229,6 +235,11 @@ func (s *structure) elements(data []byte, flags uint16, count int, bucket, where
 			s.p.add("bucket %s: %s: element %d lies past the end of the page", bucket, where, i)
 			return
 		}
+		if start != next {
+			s.p.add("bucket %s: %s: element %d is at byte %d, where bbolt writes it at byte %d", bucket, where, i, start, next)
+			return
+		}
+		next = start + ksize + vsize
 		elems[i].key = data[start : start+ksize]
 		elems[i].value = data[start+ksize : start+ksize+vsize]
 		k := elems[i].key

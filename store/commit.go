@@ -171,14 +171,15 @@ func (o *op) apply(apply applyFunc, tx *bolt.Tx) (ok bool) {
 	return o.err == nil
 }
 
-// recover records a panic of the op. A memory fault (a corrupt page) is an
-// error, any other panic is the caller's, re-raised by write.
+// recover records a panic of the op. A panic caused by a damaged file (a
+// fault, a bbolt page check) is an error; any other panic is the
+// caller's, re-raised by write.
 func (o *op) recover() {
 	r := recover()
 	if r == nil {
 		return
 	}
-	if err := faultError(r); err != nil {
+	if err := corruptionError(r); err != nil {
 		o.err = err
 		return
 	}

@@ -103,7 +103,11 @@ type DB struct {
 	leading bool
 	// groups counts group transactions run, for tests.
 	groups atomic.Int64
+	closed atomic.Bool
 }
+
+// ErrClosed is returned by Check on a closed store.
+var ErrClosed = errors.New("the store is closed")
 
 var _ incident.Store = (*DB)(nil)
 
@@ -271,6 +275,15 @@ func (db *DB) init(ms []migration) error {
 				names = append(names, fmt.Sprintf("%q", name))
 				return nil
 			})
+			ours := 0
+			for _, name := range allBuckets {
+				if r.tx.Bucket(name) != nil {
+					ours++
+				}
+			}
+			if ours > 0 {
+				return fmt.Errorf("%w: it has incidentbot's buckets but no meta bucket; restore a backup", errCorruptFile)
+			}
 			if len(names) > 0 {
 				slices.Sort(names)
 				if len(names) > 5 {
@@ -338,6 +351,7 @@ func setSchema(tx *bolt.Tx, version int) error {
 
 // Close waits for running transactions and closes the file.
 func (db *DB) Close() error {
+	db.closed.Store(true)
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("close store %q: %w", db.path, err)
 	}

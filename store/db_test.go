@@ -14,7 +14,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
@@ -47,7 +46,7 @@ func MustOpenDBAt(tb testing.TB, path string, opts ...Option) *DB {
 // MustCloseDB checks and closes db; closing twice is harmless.
 func MustCloseDB(tb testing.TB, db *DB) {
 	tb.Helper()
-	if err := db.Check(); err != nil && !errors.Is(err, berrors.ErrDatabaseNotOpen) {
+	if err := db.Check(); err != nil && !errors.Is(err, ErrClosed) {
 		tb.Fatal(err)
 	}
 	if err := db.Close(); err != nil {

@@ -144,10 +144,14 @@ func verifyFile(path string) (fileMeta, []string, error) {
 		if read(ps) != nil {
 			continue
 		}
-		if m1, err := parseMeta(buf); err == nil && m1.page == 1 && m1.pageSize == uint64(ps) {
+		m1, err := parseMeta(buf)
+		if err == nil && m1.page == 1 && m1.pageSize == uint64(ps) {
 			metas = append(metas, m1)
 			break
-		} else if err0 == nil {
+		}
+		// Past page 0's damage, report page 1 where it has a magic
+		// number, or at the usual page size.
+		if err0 == nil || (err != nil && err.Error() != "no bbolt magic number") || ps == 4096 {
 			reasons = append(reasons, fmt.Sprintf("meta page 1: %v", errOr(err, "it names itself page %d", m1.page)))
 		}
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strings"
 	"runtime/debug"
 
 	bolt "go.etcd.io/bbolt"
@@ -47,7 +48,7 @@ func (db *DB) view(fn func(r reader) error) (err error) {
 		if cp, ok := p.(callerPanic); ok {
 			panic(cp.v)
 		}
-		if err = faultError(p); err == nil {
+		if err = corruptionError(p); err == nil {
 			db.logger.Error("panic in a store read", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			err = fmt.Errorf("read store %q: internal error: %v; if it persists, stop incidentbot and check the file", db.path, p)
 		}
@@ -55,14 +56,30 @@ func (db *DB) view(fn func(r reader) error) (err error) {
 	return db.bolt.View(func(tx *bolt.Tx) error { return fn(reader{tx}) })
 }
 
-// faultError returns an error for a recovered memory fault, nil for any
-// other panic value. With debug.SetPanicOnFault a fault on a page of the
-// mapped file (a corrupt page pointer) panics with a runtime.Error that
-// has an Addr method.
-func faultError(p any) error {
+// corruptionError returns an error for a recovered panic that a damaged
+// file causes, nil for any other panic. With debug.SetPanicOnFault a
+// fault on a page of the mapped file (a page number past its end) panics
+// with a runtime.Error that has an Addr method; bbolt's own checks on the
+// pages it reads panic with messages about pages, page IDs, bucket
+// headers and its freelist.
+func corruptionError(p any) error {
 	if f, ok := p.(interface{ Addr() uintptr }); ok {
 		if e, ok := p.(error); ok {
-			return fmt.Errorf("%w: memory fault reading the file (%v at %#x): the database is corrupt; restore a backup", errCorruptFile, e, f.Addr())
+			return fmt.Errorf("%w: memory fault reading it (%v at %#x); restore a backup", errCorruptFile, e, f.Addr())
+		}
+	}
+	var msg string
+	switch v := p.(type) {
+	case string:
+		msg = v
+	case error:
+		msg = v.Error()
+	default:
+		return nil
+	}
+	for _, s := range []string{"assertion failed", "page", "pgid", "pgId", "bucket header", "inode overflow", "freelist", "mergepgids"} {
+		if strings.Contains(msg, s) {
+			return fmt.Errorf("%w: bbolt failed reading it (%s); restore a backup", errCorruptFile, msg)
 		}
 	}
 	return nil
