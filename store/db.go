@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -189,7 +190,11 @@ func Open(path string, opts ...Option) (*DB, error) {
 		}
 	}
 
-	bdb, err := openBolt(path, &bolt.Options{Timeout: o.timeout, NoSync: o.noSync})
+	var size int64
+	if statErr == nil {
+		size = fi.Size()
+	}
+	bdb, err := openBolt(path, &bolt.Options{Timeout: o.timeout, NoSync: o.noSync, InitialMmapSize: mmapReserve(size)})
 	switch {
 	case err == nil:
 	case errors.Is(err, berrors.ErrTimeout):
@@ -223,6 +228,23 @@ func Open(path string, opts ...Option) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// mmapReserve is the memory map to reserve at open for a file of size
+// bytes. A write that needs a larger map waits for every read transaction
+// to end, so a long read (an export, a backup, Check) holds up writers
+// until it ends. For a file of 16 MB or more (bbolt's allocation step,
+// past which its growth is the same either way), reserving twice the file
+// means writes go on until the file doubles. Smaller files keep bbolt's
+// default (the file size rounded up to a power of two): reading them
+// takes milliseconds, and reserving more would make bbolt grow them in
+// 16 MB steps. The reserve is address space, not memory.
+func mmapReserve(size int64) int {
+	const step = 16 << 20
+	if strconv.IntSize < 64 || size < step {
+		return 0
+	}
+	return int(2 * size)
 }
 
 // openBolt is bolt.Open made safe for a damaged file: a fault or panic in

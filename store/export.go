@@ -27,10 +27,10 @@ type ExportFilter struct {
 // writes go on. It holds one incident and its events at a time, so its
 // memory does not grow with the number of incidents. fn must not keep
 // inc or events beyond its call if it wants memory to stay flat; it must
-// not call the store's write methods (they would wait for this read in
-// some cases) and should not block for long: the snapshot keeps pages
-// that later writes free from being reused until it ends, and a write
-// that must grow the file's memory map waits for it.
+// not block for long: the snapshot keeps the pages that later writes
+// free from being reused until it ends (the file grows meanwhile), and a
+// write that must grow the file past its memory map waits for it (see
+// mmapReserve: for a large file, not before the file doubles).
 //
 // It stops at the first error from fn and returns it unwrapped, and when
 // ctx is done. Other errors are internal.

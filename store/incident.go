@@ -309,28 +309,25 @@ func (db *DB) findIncidents(ctx context.Context, f incident.Filter, before int64
 // CountOpen returns the number of open incidents (OpenStatus), reading one
 // number whatever the size of the store. Errors are internal.
 func (db *DB) CountOpen(ctx context.Context) (int, error) {
-	var n uint64
-	err := db.view(func(r reader) error {
-		n = r.sequence(bucketOpen)
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("count open incidents: %w", err)
-	}
-	return int(n), nil
+	return db.count(bucketOpen, "count open incidents")
 }
 
 // CountIncidents returns the number of incidents ever declared: incidents
 // are never deleted, so it is the last incident number. Errors are
 // internal.
 func (db *DB) CountIncidents(ctx context.Context) (int, error) {
+	return db.count(bucketIncidents, "count incidents")
+}
+
+// count reads the sequence of bucket name.
+func (db *DB) count(name []byte, what string) (int, error) {
 	var n uint64
 	err := db.view(func(r reader) error {
-		n = r.sequence(bucketIncidents)
+		n = r.sequence(name)
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("count incidents: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	return int(n), nil
 }

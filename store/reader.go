@@ -2,8 +2,8 @@ package store
 
 import (
 	"fmt"
-	"strings"
 	"runtime/debug"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )

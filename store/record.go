@@ -111,18 +111,27 @@ var requestRecord = newRecordType("request",
 	intField(4, "attempts", func(x *incident.Request) *int { return &x.Attempts }),
 )
 
+// decode decodes a record of type rt; format and args name it in errors.
+func decode[T any](rt *recordType[T], data []byte, format string, args ...any) (T, error) {
+	var x T
+	if err := rt.unmarshal(data, &x); err != nil {
+		return x, fmt.Errorf("decode "+format+": %w", append(args, err)...)
+	}
+	return x, nil
+}
+
 // marshalIncident encodes inc for the incidents bucket; its ID is the key.
 func marshalIncident(inc *incident.Incident) []byte { return incidentRecord.marshal(inc) }
 
 // unmarshalIncident decodes the incidents value stored under id. Times
 // come back in UTC.
 func unmarshalIncident(id int64, data []byte) (*incident.Incident, error) {
-	inc := &incident.Incident{}
-	if err := incidentRecord.unmarshal(data, inc); err != nil {
-		return nil, fmt.Errorf("decode incident %d: %w", id, err)
+	inc, err := decode(incidentRecord, data, "incident %d", id)
+	if err != nil {
+		return nil, err
 	}
 	inc.ID = id
-	return inc, nil
+	return &inc, nil
 }
 
 // marshalEvent encodes e for the timeline bucket; its IncidentID and Seq
@@ -131,32 +140,23 @@ func marshalEvent(e *incident.Event) []byte { return eventRecord.marshal(e) }
 
 // unmarshalEvent decodes a timeline value stored under id and seq.
 func unmarshalEvent(id int64, seq uint64, data []byte) (incident.Event, error) {
-	var e incident.Event
-	if err := eventRecord.unmarshal(data, &e); err != nil {
-		return incident.Event{}, fmt.Errorf("decode event %d/%d: %w", id, seq, err)
-	}
+	e, err := decode(eventRecord, data, "event %d/%d", id, seq)
 	e.IncidentID, e.Seq = id, seq
-	return e, nil
+	return e, err
 }
 
 func marshalEffect(e *incident.Effect) []byte { return effectRecord.marshal(e) }
 
 func unmarshalEffect(seq uint64, data []byte) (incident.Effect, error) {
-	var e incident.Effect
-	if err := effectRecord.unmarshal(data, &e); err != nil {
-		return incident.Effect{}, fmt.Errorf("decode effect %d: %w", seq, err)
-	}
+	e, err := decode(effectRecord, data, "effect %d", seq)
 	e.Seq = seq
-	return e, nil
+	return e, err
 }
 
 func marshalRequest(r *incident.Request) []byte { return requestRecord.marshal(r) }
 
 func unmarshalRequest(seq uint64, data []byte) (incident.Request, error) {
-	var r incident.Request
-	if err := requestRecord.unmarshal(data, &r); err != nil {
-		return incident.Request{}, fmt.Errorf("decode request %d: %w", seq, err)
-	}
+	r, err := decode(requestRecord, data, "request %d", seq)
 	r.Seq = seq
-	return r, nil
+	return r, err
 }

@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
-	"slices"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 

@@ -206,7 +206,11 @@ func (db *DB) rewrite(fn func(src *bolt.Tx, dst *copier) error, version int) err
 		return err
 	}
 	syncDir(filepath.Dir(db.path))
-	bdb, err := openBolt(db.path, &bolt.Options{Timeout: time.Second, NoSync: noSync})
+	var size int64
+	if fi, err := os.Stat(db.path); err == nil {
+		size = fi.Size()
+	}
+	bdb, err := openBolt(db.path, &bolt.Options{Timeout: time.Second, NoSync: noSync, InitialMmapSize: mmapReserve(size)})
 	if err != nil {
 		return fmt.Errorf("reopen after rewriting: %w", err)
 	}
@@ -302,34 +306,37 @@ func migrate2to3(src *bolt.Tx, dst *copier) error {
 			return err
 		}
 	}
-	get := func(name string) (*bolt.Bucket, error) {
-		if b := src.Bucket([]byte(name)); b != nil {
-			return b, nil
+	// convert copies bucket name record by record: keys must be keyLen
+	// bytes (0: any), fn returns the new value.
+	convert := func(name string, keyLen int, what string, fn func(k, v []byte) ([]byte, error)) error {
+		b := src.Bucket([]byte(name))
+		if b == nil {
+			return fmt.Errorf("bucket %s is missing", name)
 		}
-		return nil, fmt.Errorf("bucket %s is missing", name)
+		return b.ForEach(func(k, v []byte) error {
+			if keyLen > 0 && len(k) != keyLen {
+				return fmt.Errorf("%s: key %x is not %s", name, k, what)
+			}
+			nv, err := fn(k, v)
+			if err != nil {
+				return fmt.Errorf("%s: key %s: %w", name, showKey(k), err)
+			}
+			return dst.put([]byte(name), k, nv)
+		})
 	}
 
 	// Incidents, and the index entries derived from them.
-	incidents, err := get("incidents")
-	if err != nil {
-		return err
-	}
-	var open [][]byte
-	var due [][]byte
+	var open, due [][]byte
 	type channel struct {
-		id   string
-		inc  int64
-		want []byte
+		id  string
+		inc int64
 	}
 	var channels []channel
-	err = incidents.ForEach(func(k, v []byte) error {
-		if len(k) != 8 {
-			return fmt.Errorf("incidents: key %x is not an incident ID", k)
-		}
+	err = convert("incidents", 8, "an incident ID", func(k, v []byte) ([]byte, error) {
 		id := int64(btoi(k))
 		inc, err := schema2.UnmarshalIncident(id, v)
 		if err != nil {
-			return fmt.Errorf("incidents: key %x: %w", k, err)
+			return nil, err
 		}
 		if OpenStatus(inc.Status) {
 			open = append(open, itob(uint64(id)))
@@ -338,9 +345,9 @@ func migrate2to3(src *bolt.Tx, dst *copier) error {
 			due = append(due, key2(dueTime(inc.WakeAt), uint64(id)))
 		}
 		if inc.ChannelID != "" {
-			channels = append(channels, channel{inc.ChannelID, id, itob(uint64(id))})
+			channels = append(channels, channel{inc.ChannelID, id})
 		}
-		return dst.put(bucketIncidents, k, marshalIncident(inc))
+		return marshalIncident(inc), nil
 	})
 	if err != nil {
 		return err
@@ -351,88 +358,52 @@ func migrate2to3(src *bolt.Tx, dst *copier) error {
 		if i > 0 && channels[i-1].id == c.id {
 			return fmt.Errorf("incidents %d and %d both have war room %s", channels[i-1].inc, c.inc, c.id)
 		}
-		if err := dst.put(bucketByChannel, []byte(c.id), c.want); err != nil {
+		if err := dst.put(bucketByChannel, []byte(c.id), itob(uint64(c.inc))); err != nil {
 			return err
 		}
 	}
-	for _, k := range open {
-		if err := dst.put(bucketOpen, k, nil); err != nil {
-			return err
-		}
-	}
-	for _, k := range due {
-		if err := dst.put(bucketDue, k, nil); err != nil {
-			return err
+	for _, idx := range []struct {
+		name []byte
+		keys [][]byte
+	}{{bucketOpen, open}, {bucketDue, due}} {
+		for _, k := range idx.keys {
+			if err := dst.put(idx.name, k, nil); err != nil {
+				return err
+			}
 		}
 	}
 
-	// Timeline.
-	timeline, err := get("timeline")
-	if err != nil {
-		return err
-	}
-	err = timeline.ForEach(func(k, v []byte) error {
-		if len(k) != 16 {
-			return fmt.Errorf("timeline: key %x is not incident|seq", k)
-		}
+	// Timeline, outbox and inbox: records converted.
+	err = convert("timeline", 16, "incident|seq", func(k, v []byte) ([]byte, error) {
 		e, err := schema2.UnmarshalEvent(int64(btoi(k[:8])), btoi(k[8:]), v)
-		if err != nil {
-			return fmt.Errorf("timeline: key %x: %w", k, err)
-		}
-		return dst.put(bucketTimeline, k, marshalEvent(&e))
+		return marshalEvent(&e), err
 	})
 	if err != nil {
 		return err
 	}
-
-	// Outbox and inbox: records converted, sequences kept.
-	outbox, err := get("outbox")
-	if err != nil {
-		return err
-	}
-	err = outbox.ForEach(func(k, v []byte) error {
-		if len(k) != 8 {
-			return fmt.Errorf("outbox: key %x is not a sequence number", k)
-		}
+	err = convert("outbox", 8, "a sequence number", func(k, v []byte) ([]byte, error) {
 		e, err := schema2.UnmarshalEffect(btoi(k), v)
-		if err != nil {
-			return fmt.Errorf("outbox: key %x: %w", k, err)
-		}
-		return dst.put(bucketOutbox, k, marshalEffect(&e))
+		return marshalEffect(&e), err
 	})
 	if err != nil {
 		return err
 	}
-	inbox, err := get("inbox")
-	if err != nil {
-		return err
-	}
-	err = inbox.ForEach(func(k, v []byte) error {
-		if len(k) != 8 {
-			return fmt.Errorf("inbox: key %x is not a sequence number", k)
-		}
+	err = convert("inbox", 8, "a sequence number", func(k, v []byte) ([]byte, error) {
 		r, err := schema2.UnmarshalRequest(btoi(k), v)
-		if err != nil {
-			return fmt.Errorf("inbox: key %x: %w", k, err)
-		}
-		return dst.put(bucketInbox, k, marshalRequest(&r))
+		return marshalRequest(&r), err
 	})
 	if err != nil {
 		return err
 	}
 
 	// Deduplication keys, and their new time index.
-	seen, err := get("seen")
-	if err != nil {
-		return err
-	}
 	var byTime [][]byte
-	err = seen.ForEach(func(k, v []byte) error {
+	err = convert("seen", 0, "", func(k, v []byte) ([]byte, error) {
 		if len(v) != 8 {
-			return fmt.Errorf("seen: key %q: value %x is not a time", k, v)
+			return nil, fmt.Errorf("value %x is not a time", v)
 		}
 		byTime = append(byTime, seenTimeKey(v, k))
-		return dst.put(bucketSeen, k, v)
+		return v, nil
 	})
 	if err != nil {
 		return err
@@ -447,8 +418,7 @@ func migrate2to3(src *bolt.Tx, dst *copier) error {
 	// Sequences: incident numbers, effect and request numbers go on.
 	return dst.update(func(tx *bolt.Tx) error {
 		for _, name := range []string{"incidents", "outbox", "inbox"} {
-			b, _ := get(name)
-			if err := tx.Bucket([]byte(name)).SetSequence(b.Sequence()); err != nil {
+			if err := tx.Bucket([]byte(name)).SetSequence(src.Bucket([]byte(name)).Sequence()); err != nil {
 				return err
 			}
 		}

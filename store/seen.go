@@ -74,8 +74,8 @@ func (db *DB) RememberKeys(ctx context.Context, at time.Time, keys []string) err
 }
 
 // pruneBatch caps the keys one PruneSeen transaction removes, so that a
-// long backlog is pruned without holding up other writers.
-const pruneBatch = 10_000
+// long backlog is pruned without holding up other writers. Tests lower it.
+var pruneBatch = 10_000
 
 // PruneSeen forgets deduplication keys recorded before olderThan and
 // returns how many it removed. It reads the seen_time index from its

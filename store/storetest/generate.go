@@ -169,7 +169,7 @@ type gen struct {
 
 func (g *gen) pick(list []string) string { return list[g.r.IntN(len(list))] }
 
-func (g *gen) user() string { return "U0" + strconv.Itoa(1000000+g.r.IntN(400))[1:] + "ABC" }
+func (g *gen) user() string { return "U0" + strconv.Itoa(1000000 + g.r.IntN(400))[1:] + "ABC" }
 
 // ts returns a Slack message timestamp at t.
 func (g *gen) ts(t time.Time) string {
