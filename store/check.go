@@ -438,8 +438,8 @@ func checkRecords(r reader, version int, p *problems) {
 			p.key(bucketTimeline, k, "event %d of incident %d follows event %d", seq, id, w.events)
 		}
 		w.events = seq
-		if _, err := unmarshalEvent(int64(id), seq, v); err != nil {
-			p.key(bucketTimeline, k, "%v", err)
+		if err := eventRecord.validate(v); err != nil {
+			p.key(bucketTimeline, k, "decode event %d/%d: %v", id, seq, err)
 		}
 		return nil
 	})
@@ -449,8 +449,8 @@ func checkRecords(r reader, version int, p *problems) {
 		name   []byte
 		decode func(seq uint64, v []byte) error
 	}{
-		{bucketOutbox, func(seq uint64, v []byte) error { _, err := unmarshalEffect(seq, v); return err }},
-		{bucketInbox, func(seq uint64, v []byte) error { _, err := unmarshalRequest(seq, v); return err }},
+		{bucketOutbox, func(seq uint64, v []byte) error { return wrapDecode(effectRecord.validate(v), "effect", seq) }},
+		{bucketInbox, func(seq uint64, v []byte) error { return wrapDecode(requestRecord.validate(v), "request", seq) }},
 	} {
 		b := tx.Bucket(q.name)
 		_ = b.ForEach(func(k, v []byte) error {
@@ -501,4 +501,12 @@ func btoiSafe(k []byte) uint64 {
 		return 0
 	}
 	return btoi(k)
+}
+
+// wrapDecode names the record in a validation error, as decode does.
+func wrapDecode(err error, what string, seq uint64) error {
+	if err != nil {
+		return fmt.Errorf("decode %s %d: %w", what, seq, err)
+	}
+	return nil
 }

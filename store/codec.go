@@ -57,6 +57,9 @@ type field[T any] struct {
 	// dec stores a value read from the record: u for wireVarint, p for
 	// wireBytes, t for wireTime.
 	dec func(x *T, u uint64, p []byte, t time.Time) error
+	// valid checks a value as dec would, without storing it; nil when
+	// every value that reads is valid.
+	valid func(u uint64, p []byte) error
 }
 
 // recordType is the table of one record type, indexed by tag.
@@ -101,24 +104,47 @@ func (rt *recordType[T]) marshal(x *T) []byte {
 
 // unmarshal decodes a whole record into x.
 func (rt *recordType[T]) unmarshal(data []byte, x *T) error {
+	body, err := rt.open(data)
+	if err != nil {
+		return err
+	}
+	return rt.walkFields(body, x)
+}
+
+// open checks a record's checksum and version and returns its fields.
+func (rt *recordType[T]) open(data []byte) ([]byte, error) {
 	if len(data) > 0 && data[0] == '{' {
-		return fmt.Errorf("%w: a JSON record of schema 2 or older in a schema %d database", errCorruptRecord, schemaVersion)
+		return nil, fmt.Errorf("%w: a JSON record of schema 2 or older in a schema %d database", errCorruptRecord, schemaVersion)
 	}
 	if len(data) < 5 {
-		return fmt.Errorf("%w: %d bytes", errCorruptRecord, len(data))
+		return nil, fmt.Errorf("%w: %d bytes", errCorruptRecord, len(data))
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
 	if crc32.Checksum(body, castagnoli) != sum {
-		return fmt.Errorf("%w: checksum mismatch", errCorruptRecord)
+		return nil, fmt.Errorf("%w: checksum mismatch", errCorruptRecord)
 	}
 	if v := body[0]; v != recordVersion {
-		return fmt.Errorf("record format %d is not %d, the one this incidentbot reads: it was written by another version; upgrade incidentbot", v, recordVersion)
+		return nil, fmt.Errorf("record format %d is not %d, the one this incidentbot reads: it was written by another version; upgrade incidentbot", v, recordVersion)
 	}
-	return rt.decodeFields(body[1:], x)
+	return body[1:], nil
 }
 
 // decodeFields reads the fields in b into x.
-func (rt *recordType[T]) decodeFields(b []byte, x *T) error {
+func (rt *recordType[T]) decodeFields(b []byte, x *T) error { return rt.walkFields(b, x) }
+
+// validate checks a whole record as unmarshal would, without building the
+// value: Check reads every record this way.
+func (rt *recordType[T]) validate(data []byte) error {
+	body, err := rt.open(data)
+	if err != nil {
+		return err
+	}
+	return rt.walkFields(body, nil)
+}
+
+// walkFields reads the fields in b, storing them in x, or only checking
+// them when x is nil.
+func (rt *recordType[T]) walkFields(b []byte, x *T) error {
 	for len(b) > 0 {
 		key, n := binary.Uvarint(b)
 		if n <= 0 {
@@ -147,8 +173,12 @@ func (rt *recordType[T]) decodeFields(b []byte, x *T) error {
 		case wireTime:
 			t, b, err = readTime(b)
 		}
-		if err == nil {
+		switch {
+		case err != nil:
+		case x != nil:
 			err = f.dec(x, u, p, t)
+		case f.valid != nil:
+			err = f.valid(u, p)
 		}
 		if err != nil {
 			return fmt.Errorf("%s.%s: %w", rt.name, f.name, err)
@@ -251,6 +281,12 @@ func intField[T any, I ~int | ~int32 | ~int64](tag uint64, name string, get func
 			*get(x) = I(v)
 			return nil
 		},
+		valid: func(u uint64, _ []byte) error {
+			if v := unzigzag(u); int64(I(v)) != v {
+				return fmt.Errorf("%w: %d out of range", errCorruptRecord, v)
+			}
+			return nil
+		},
 	}
 }
 
@@ -277,13 +313,18 @@ func boolField[T any](tag uint64, name string, get func(*T) *bool) field[T] {
 			return b
 		},
 		dec: func(x *T, u uint64, _ []byte, _ time.Time) error {
-			if u > 1 {
-				return fmt.Errorf("%w: boolean %d", errCorruptRecord, u)
-			}
 			*get(x) = u == 1
-			return nil
+			return checkBool(u)
 		},
+		valid: func(u uint64, _ []byte) error { return checkBool(u) },
 	}
+}
+
+func checkBool(u uint64) error {
+	if u > 1 {
+		return fmt.Errorf("%w: boolean %d", errCorruptRecord, u)
+	}
+	return nil
 }
 
 // timeField keeps the instant to the nanosecond; the location becomes UTC.
@@ -324,10 +365,11 @@ func stringsField[T any](tag uint64, name string, get func(*T) *[]string) field[
 			return appendBytesValue(b, tag, p)
 		},
 		dec: func(x *T, _ uint64, p []byte, _ time.Time) error {
-			l, err := readStrings(p, 1)
+			l, err := readStrings(p, 1, true)
 			*get(x) = l
 			return err
 		},
+		valid: func(_ uint64, p []byte) error { _, err := readStrings(p, 1, false); return err },
 	}
 }
 
@@ -351,7 +393,7 @@ func mapField[T any](tag uint64, name string, get func(*T) *map[string]string) f
 			return appendBytesValue(b, tag, p)
 		},
 		dec: func(x *T, _ uint64, p []byte, _ time.Time) error {
-			kv, err := readStrings(p, 2)
+			kv, err := readStrings(p, 2, true)
 			if err != nil {
 				return err
 			}
@@ -362,11 +404,13 @@ func mapField[T any](tag uint64, name string, get func(*T) *map[string]string) f
 			*get(x) = m
 			return nil
 		},
+		valid: func(_ uint64, p []byte) error { _, err := readStrings(p, 2, false); return err },
 	}
 }
 
-// readStrings reads a count n and n*per strings.
-func readStrings(p []byte, per uint64) ([]string, error) {
+// readStrings reads a count n and n*per strings; with keep false it only
+// checks them.
+func readStrings(p []byte, per uint64, keep bool) ([]string, error) {
 	n, p, err := readUvarint(p)
 	if err != nil {
 		return nil, err
@@ -376,13 +420,18 @@ func readStrings(p []byte, per uint64) ([]string, error) {
 	if n == 0 || n*per > uint64(len(p)) || n > uint64(len(p)) {
 		return nil, fmt.Errorf("%w: %d items in %d bytes", errCorruptRecord, n, len(p))
 	}
-	out := make([]string, 0, n*per)
+	var out []string
+	if keep {
+		out = make([]string, 0, n*per)
+	}
 	for range n * per {
 		var s []byte
 		if s, p, err = readBytes(p); err != nil {
 			return nil, err
 		}
-		out = append(out, string(s))
+		if keep {
+			out = append(out, string(s))
+		}
 	}
 	if len(p) != 0 {
 		return nil, fmt.Errorf("%w: %d bytes after the list", errCorruptRecord, len(p))
@@ -407,6 +456,7 @@ func listField[T, E any](tag uint64, name string, get func(*T) *[]E, sub *record
 			*get(x) = append(*get(x), e)
 			return nil
 		},
+		valid: func(_ uint64, p []byte) error { return sub.walkFields(p, nil) },
 	}
 }
 
@@ -427,5 +477,6 @@ func ptrField[T, E any](tag uint64, name string, get func(*T) **E, sub *recordTy
 			*get(x) = e
 			return nil
 		},
+		valid: func(_ uint64, p []byte) error { return sub.walkFields(p, nil) },
 	}
 }

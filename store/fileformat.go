@@ -218,21 +218,24 @@ func readPage(f io.ReaderAt, m fileMeta, id uint64) (*page, error) {
 		return nil, fmt.Errorf("page %d is past the %d pages in use", id, m.pgid)
 	}
 	ps := int64(m.pageSize)
-	hdr := make([]byte, pageHeaderSize)
-	if _, err := f.ReadAt(hdr, int64(id)*ps); err != nil {
+	buf := make([]byte, ps)
+	if _, err := f.ReadAt(buf, int64(id)*ps); err != nil {
 		return nil, fmt.Errorf("page %d: %w", id, err)
 	}
 	le := binary.LittleEndian
-	p := &page{id: id, flags: le.Uint16(hdr[8:]), count: int(le.Uint16(hdr[10:])), overflow: uint64(le.Uint32(hdr[12:]))}
-	if got := le.Uint64(hdr); got != id {
+	p := &page{id: id, flags: le.Uint16(buf[8:]), count: int(le.Uint16(buf[10:])), overflow: uint64(le.Uint32(buf[12:])), data: buf}
+	if got := le.Uint64(buf); got != id {
 		return nil, fmt.Errorf("page %d names itself page %d", id, got)
 	}
 	if p.overflow >= m.pgid-id {
 		return nil, fmt.Errorf("page %d has %d overflow pages, past the %d pages in use", id, p.overflow, m.pgid)
 	}
-	p.data = make([]byte, int64(p.overflow+1)*ps)
-	if _, err := f.ReadAt(p.data, int64(id)*ps); err != nil {
-		return nil, fmt.Errorf("page %d: %w", id, err)
+	if p.overflow > 0 {
+		p.data = make([]byte, int64(p.overflow+1)*ps)
+		copy(p.data, buf)
+		if _, err := f.ReadAt(p.data[ps:], int64(id+1)*ps); err != nil {
+			return nil, fmt.Errorf("page %d: %w", id, err)
+		}
 	}
 	return p, nil
 }

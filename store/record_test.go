@@ -214,19 +214,24 @@ func FuzzRecords(f *testing.F) {
 		}
 		switch kind % 4 {
 		case 0:
-			roundTrip(t, data, func(d []byte) (any, error) { return unmarshalIncident(1, d) }, func(v any) []byte { return marshalIncident(v.(*incident.Incident)) })
+			roundTrip(t, data, incidentRecord.validate, func(d []byte) (any, error) { return unmarshalIncident(1, d) }, func(v any) []byte { return marshalIncident(v.(*incident.Incident)) })
 		case 1:
-			roundTrip(t, data, func(d []byte) (any, error) { e, err := unmarshalEvent(1, 1, d); return &e, err }, func(v any) []byte { return marshalEvent(v.(*incident.Event)) })
+			roundTrip(t, data, eventRecord.validate, func(d []byte) (any, error) { e, err := unmarshalEvent(1, 1, d); return &e, err }, func(v any) []byte { return marshalEvent(v.(*incident.Event)) })
 		case 2:
-			roundTrip(t, data, func(d []byte) (any, error) { e, err := unmarshalEffect(1, d); return &e, err }, func(v any) []byte { return marshalEffect(v.(*incident.Effect)) })
+			roundTrip(t, data, effectRecord.validate, func(d []byte) (any, error) { e, err := unmarshalEffect(1, d); return &e, err }, func(v any) []byte { return marshalEffect(v.(*incident.Effect)) })
 		case 3:
-			roundTrip(t, data, func(d []byte) (any, error) { r, err := unmarshalRequest(1, d); return &r, err }, func(v any) []byte { return marshalRequest(v.(*incident.Request)) })
+			roundTrip(t, data, requestRecord.validate, func(d []byte) (any, error) { r, err := unmarshalRequest(1, d); return &r, err }, func(v any) []byte { return marshalRequest(v.(*incident.Request)) })
 		}
 	})
 }
 
-func roundTrip(t *testing.T, data []byte, dec func([]byte) (any, error), enc func(any) []byte) {
+// roundTrip checks that valid agrees with dec on data, and that what
+// decodes re-encodes to the same value.
+func roundTrip(t *testing.T, data []byte, valid func([]byte) error, dec func([]byte) (any, error), enc func(any) []byte) {
 	v, err := dec(data)
+	if verr := valid(data); (verr == nil) != (err == nil) {
+		t.Fatalf("validate says %v, decode says %v", verr, err)
+	}
 	if err != nil {
 		return
 	}

@@ -104,10 +104,10 @@ func Generate(ctx context.Context, db *store.DB, n int, o GenOptions) error {
 }
 
 // seenGroup is how many generated keys share one time.
-const seenGroup = 500
+const seenGroup = 100
 
 // SeenKeys yields the deduplication keys Generate remembers (o.SeenKeys,
-// default n), oldest first, in groups of 500 sharing one time, spread
+// default n), oldest first, in groups of 100 sharing one time, spread
 // over the seven days before o.Now.
 func SeenKeys(n int, o GenOptions) iter.Seq2[string, time.Time] {
 	o = o.withDefaults()
