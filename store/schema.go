@@ -189,11 +189,11 @@ func (db *DB) rewrite(fn func(src *bolt.Tx, dst *copier) error, version int) err
 	if err == nil {
 		err = dst.Sync()
 	}
+	cp.rollback() // after a failure: Close waits for an open transaction
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		cp.rollback()
 		_ = os.Remove(tmp)
 		return err
 	}

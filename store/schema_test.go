@@ -197,30 +197,46 @@ func TestOpen_OldSchemas(t *testing.T) {
 	}
 }
 
-// TestOpen_MigrationFails: a rewrite that fails leaves the old file whole
-// and says where the backup is.
+// TestOpen_MigrationFails: a rewrite that fails, before copying or in the
+// middle, leaves the old file whole and says where the backup is.
 func TestOpen_MigrationFails(t *testing.T) {
-	path := copyTestdata(t, "schema2.db")
-	bdb, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bdb.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("rotations")); return err }); err != nil {
-		t.Fatal(err)
-	}
-	if err := bdb.Close(); err != nil {
-		t.Fatal(err)
-	}
-	before, _ := os.ReadFile(path)
-	_, err = Open(path, testOptions()...)
-	if err == nil || !strings.Contains(err.Error(), `migrate schema 2 to 3: unknown bucket "rotations": not an incidentbot schema-2 database (a backup of the file before migrating is in `+path+`.schema2-20000101T000000Z.bak)`) {
-		t.Fatalf("err = %v", err)
-	}
-	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
-		t.Fatal("a failed migration changed the file")
-	}
-	if _, err := os.Stat(path + ".migrating"); !os.IsNotExist(err) {
-		t.Fatalf("temporary file left: %v", err)
+	for name, tt := range map[string]struct {
+		damage func(tx *bolt.Tx) error
+		want   string
+	}{
+		"UnknownBucket": {
+			func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("rotations")); return err },
+			`migrate schema 2 to 3: unknown bucket "rotations": not an incidentbot schema-2 database`,
+		},
+		"BadRecord": {
+			func(tx *bolt.Tx) error { return tx.Bucket(bucketTimeline).Put(key2(2, 3), []byte(`{"v":1,"at":"yesterday"}`)) },
+			`migrate schema 2 to 3: timeline: key 00000000000000020000000000000003: decode event 2/3: parsing time "yesterday"`,
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := copyTestdata(t, "schema2.db")
+			bdb, err := bolt.Open(path, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := bdb.Update(tt.damage); err != nil {
+				t.Fatal(err)
+			}
+			if err := bdb.Close(); err != nil {
+				t.Fatal(err)
+			}
+			before, _ := os.ReadFile(path)
+			_, err = Open(path, testOptions()...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasSuffix(err.Error(), "(a backup of the file before migrating is in "+path+".schema2-20000101T000000Z.bak)") {
+				t.Fatalf("err = %v", err)
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+				t.Fatal("a failed migration changed the file")
+			}
+			if _, err := os.Stat(path + ".migrating"); !os.IsNotExist(err) {
+				t.Fatalf("temporary file left: %v", err)
+			}
+		})
 	}
 }
 
