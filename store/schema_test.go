@@ -209,7 +209,9 @@ func TestOpen_MigrationFails(t *testing.T) {
 			`migrate schema 2 to 3: unknown bucket "rotations": not an incidentbot schema-2 database`,
 		},
 		"BadRecord": {
-			func(tx *bolt.Tx) error { return tx.Bucket(bucketTimeline).Put(key2(2, 3), []byte(`{"v":1,"at":"yesterday"}`)) },
+			func(tx *bolt.Tx) error {
+				return tx.Bucket(bucketTimeline).Put(key2(2, 3), []byte(`{"v":1,"at":"yesterday"}`))
+			},
 			`migrate schema 2 to 3: timeline: key 00000000000000020000000000000003: decode event 2/3: parsing time "yesterday"`,
 		},
 	} {
