@@ -28,8 +28,9 @@ import (
 //     seen_time hold the same keys at the same times.
 //
 // It runs in one read transaction, so writes go on meanwhile, and reads
-// the whole file: on the order of a second per gigabyte from the page
-// cache, plus the time to decode every record.
+// the whole file: about 6 s per gigabyte on a 2-core machine with the
+// file in the page cache (5.6 s for 100k incidents, 3 million events,
+// 906 MiB), with memory for a few numbers per incident.
 func (db *DB) Check() error {
 	if db.closed.Load() {
 		return ErrClosed
@@ -53,6 +54,7 @@ func (db *DB) Check() error {
 			return nil
 		}
 		checkRecords(r, db.version, p)
+		releaseMapped(r.tx)
 		return nil
 	})
 	if err == nil {
@@ -423,7 +425,11 @@ func checkRecords(r reader, version int, p *problems) {
 	}
 
 	// timeline: events of existing incidents, numbered 1, 2, 3…
+	read := 0
 	_ = tx.Bucket(bucketTimeline).ForEach(func(k, v []byte) error {
+		if read++; read%(30*releaseEvery) == 0 {
+			releaseMapped(tx)
+		}
 		if len(k) != 16 {
 			p.key(bucketTimeline, k, "not incident|seq")
 			return nil

@@ -32,15 +32,23 @@ type ExportFilter struct {
 // write that must grow the file past its memory map waits for it (see
 // mmapReserve: for a large file, not before the file doubles).
 //
+// It keeps the process's resident memory flat too: the pages of the file
+// it has read are released as it goes (releaseMapped).
+//
 // It stops at the first error from fn and returns it unwrapped, and when
 // ctx is done. Other errors are internal.
 func (db *DB) ForEachIncident(ctx context.Context, f ExportFilter, fn func(inc *incident.Incident, events []incident.Event) error) error {
 	var fnErr error
 	err := db.view(func(r reader) error {
+		defer releaseMapped(r.tx)
+		read := 0
 		c := r.cursor(bucketIncidents)
 		for k, v := c.first(); k != nil; k, v = c.next() {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			if read++; read%releaseEvery == 0 {
+				releaseMapped(r.tx)
 			}
 			if len(k) != 8 {
 				return fmt.Errorf("bucket incidents: key %x is not an incident ID", k)
@@ -72,6 +80,10 @@ func (db *DB) ForEachIncident(ctx context.Context, f ExportFilter, fn func(inc *
 	}
 	return nil
 }
+
+// releaseEvery is how many incidents ForEachIncident reads between
+// releases of the pages it read (see releaseMapped): about 30 MB.
+const releaseEvery = 2000
 
 // callFn calls a caller's callback inside view, marking its panics so that
 // view re-raises them instead of reporting a corrupt read.
