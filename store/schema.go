@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -169,7 +171,13 @@ func syncDir(dir string) {
 func (db *DB) rewrite(fn func(src *bolt.Tx, dst *copier) error, version int) error {
 	tmp := db.path + ".migrating"
 	_ = os.Remove(tmp) // left by a crash during an earlier attempt
-	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true})
+	// The new file is at most as large as the old one: reserving that much
+	// map up front spares the copy a remap at every doubling.
+	var size int64
+	if fi, err := os.Stat(db.path); err == nil {
+		size = fi.Size()
+	}
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true, InitialMmapSize: int(size)})
 	if err != nil {
 		return err
 	}
@@ -206,7 +214,6 @@ func (db *DB) rewrite(fn func(src *bolt.Tx, dst *copier) error, version int) err
 		return err
 	}
 	syncDir(filepath.Dir(db.path))
-	var size int64
 	if fi, err := os.Stat(db.path); err == nil {
 		size = fi.Size()
 	}
@@ -307,22 +314,58 @@ func migrate2to3(src *bolt.Tx, dst *copier) error {
 		}
 	}
 	// convert copies bucket name record by record: keys must be keyLen
-	// bytes (0: any), fn returns the new value.
-	convert := func(name string, keyLen int, what string, fn func(k, v []byte) ([]byte, error)) error {
+	// bytes (0: any), fn returns the new value. With parallel, fn runs on
+	// every CPU over chunks of records (it must then be safe for that);
+	// the records are still written in key order. Keys and values point
+	// into the read transaction's memory map, valid until it ends.
+	convert := func(name string, keyLen int, what string, parallel bool, fn func(k, v []byte) ([]byte, error)) error {
 		b := src.Bucket([]byte(name))
 		if b == nil {
 			return fmt.Errorf("bucket %s is missing", name)
 		}
-		return b.ForEach(func(k, v []byte) error {
+		type record struct{ k, v, out []byte }
+		var chunk []record
+		var errs []error
+		flush := func() error {
+			workers := 1
+			if parallel {
+				workers = runtime.GOMAXPROCS(0)
+			}
+			errs = append(errs[:0], make([]error, len(chunk))...)
+			var wg sync.WaitGroup
+			for w := range workers {
+				wg.Go(func() {
+					for i := w; i < len(chunk); i += workers {
+						chunk[i].out, errs[i] = fn(chunk[i].k, chunk[i].v)
+					}
+				})
+			}
+			wg.Wait()
+			for i, r := range chunk {
+				if errs[i] != nil {
+					return fmt.Errorf("%s: key %s: %w", name, showKey(r.k), errs[i])
+				}
+				if err := dst.put([]byte(name), r.k, r.out); err != nil {
+					return err
+				}
+			}
+			chunk = chunk[:0]
+			return nil
+		}
+		err := b.ForEach(func(k, v []byte) error {
 			if keyLen > 0 && len(k) != keyLen {
 				return fmt.Errorf("%s: key %x is not %s", name, k, what)
 			}
-			nv, err := fn(k, v)
-			if err != nil {
-				return fmt.Errorf("%s: key %s: %w", name, showKey(k), err)
+			chunk = append(chunk, record{k: k, v: v})
+			if len(chunk) < 4096 {
+				return nil
 			}
-			return dst.put([]byte(name), k, nv)
+			return flush()
 		})
+		if err != nil {
+			return err
+		}
+		return flush()
 	}
 
 	// Incidents, and the index entries derived from them.
@@ -332,7 +375,7 @@ func migrate2to3(src *bolt.Tx, dst *copier) error {
 		inc int64
 	}
 	var channels []channel
-	err = convert("incidents", 8, "an incident ID", func(k, v []byte) ([]byte, error) {
+	err = convert("incidents", 8, "an incident ID", false, func(k, v []byte) ([]byte, error) {
 		id := int64(btoi(k))
 		inc, err := schema2.UnmarshalIncident(id, v)
 		if err != nil {
@@ -374,21 +417,21 @@ func migrate2to3(src *bolt.Tx, dst *copier) error {
 	}
 
 	// Timeline, outbox and inbox: records converted.
-	err = convert("timeline", 16, "incident|seq", func(k, v []byte) ([]byte, error) {
+	err = convert("timeline", 16, "incident|seq", true, func(k, v []byte) ([]byte, error) {
 		e, err := schema2.UnmarshalEvent(int64(btoi(k[:8])), btoi(k[8:]), v)
 		return marshalEvent(&e), err
 	})
 	if err != nil {
 		return err
 	}
-	err = convert("outbox", 8, "a sequence number", func(k, v []byte) ([]byte, error) {
+	err = convert("outbox", 8, "a sequence number", true, func(k, v []byte) ([]byte, error) {
 		e, err := schema2.UnmarshalEffect(btoi(k), v)
 		return marshalEffect(&e), err
 	})
 	if err != nil {
 		return err
 	}
-	err = convert("inbox", 8, "a sequence number", func(k, v []byte) ([]byte, error) {
+	err = convert("inbox", 8, "a sequence number", true, func(k, v []byte) ([]byte, error) {
 		r, err := schema2.UnmarshalRequest(btoi(k), v)
 		return marshalRequest(&r), err
 	})
@@ -398,7 +441,7 @@ func migrate2to3(src *bolt.Tx, dst *copier) error {
 
 	// Deduplication keys, and their new time index.
 	var byTime [][]byte
-	err = convert("seen", 0, "", func(k, v []byte) ([]byte, error) {
+	err = convert("seen", 0, "", false, func(k, v []byte) ([]byte, error) {
 		if len(v) != 8 {
 			return nil, fmt.Errorf("value %x is not a time", v)
 		}
