@@ -137,6 +137,21 @@ type structure struct {
 	p    *problems
 	used []bool
 	free []bool
+	// shallow walks only the root bucket and the meta bucket, and reads
+	// the root page of the others: what Open checks before bbolt reads
+	// the file.
+	shallow bool
+}
+
+// verifyRoots checks, with plain file reads, the part of the file that
+// Open reads through bbolt: the tree of the root bucket (the bucket
+// names), the meta bucket, and the root page of every other bucket. A
+// page pointer there that loops back would make bbolt loop for ever.
+func verifyRoots(f *os.File, m fileMeta) error {
+	p := &problems{}
+	s := &structure{f: f, m: m, p: p, used: make([]bool, m.pgid), free: make([]bool, m.pgid), shallow: true}
+	s.tree(m.root, "(root)", nil, nil)
+	return p.err()
 }
 
 func (s *structure) check() {
@@ -278,6 +293,14 @@ func (s *structure) elements(data []byte, flags uint16, count int, bucket, where
 			continue
 		}
 		root := le.Uint64(e.value)
+		if root != 0 && s.shallow && name != string(bucketMeta) {
+			if p, err := readPage(s.f, s.m, root); err != nil {
+				s.p.add("bucket %s: %v", name, err)
+			} else if p.flags != pageBranch && p.flags != pageLeaf {
+				s.p.add("bucket %s: page %d has type %#x, not a branch or leaf page", name, root, p.flags)
+			}
+			continue
+		}
 		if root != 0 {
 			s.tree(root, name, nil, nil)
 			continue

@@ -98,8 +98,9 @@ func parseMeta(buf []byte) (fileMeta, error) {
 // path with plain reads, and returns the meta bbolt will use. It refuses
 // what would make bbolt crash when opening or reading the file: no valid
 // meta page, a file shorter than its high-water mark, a root or freelist
-// page past it, a malformed freelist. It reads a few pages whatever the
-// size of the file. An empty file is left to bbolt, which initialises it.
+// page past it, a malformed freelist, a damaged tree of bucket names
+// (verifyRoots). It reads a few pages whatever the size of the file. An
+// empty file is left to bbolt, which initialises it.
 //
 // A file with one valid meta page is accepted: that is what a crash in the
 // middle of writing a meta page leaves, and bbolt then uses the other,
@@ -180,6 +181,9 @@ func verifyFile(path string) (fileMeta, []string, error) {
 		if err := verifyFreelist(f, m); err != nil {
 			return fileMeta{}, nil, fmt.Errorf("%w: freelist page %d: %v; restore a backup", errCorruptFile, m.freelist, err)
 		}
+	}
+	if err := verifyRoots(f, m); err != nil {
+		return fileMeta{}, nil, fmt.Errorf("%w; restore a backup", err)
 	}
 	return m, reasons, nil
 }

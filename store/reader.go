@@ -10,7 +10,11 @@ import (
 
 // reader is a transaction without its write methods. Reads and the check
 // phase of every write get one, so code that must not write cannot.
-type reader struct{ tx *bolt.Tx }
+type reader struct {
+	// tx is for bbolt's own read-only walks (ForEach, WriteTo, Check's);
+	// the check phase of a write never touches it.
+	tx *bolt.Tx
+}
 
 // get returns the value of key in bucket, or nil. It is valid until the
 // transaction ends.
