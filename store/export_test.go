@@ -460,33 +460,11 @@ func TestMigrate_Generated(t *testing.T) {
 	const n = 200
 	o := storetest.GenOptions{Seed: 3}
 	path := filepath.Join(t.TempDir(), "incidentbot.db")
-	w, err := schema2.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var incs []*incident.Incident
-	var evs [][]incident.Event
-	for inc, e := range storetest.Incidents(n, o) {
-		incs, evs = append(incs, inc), append(evs, e)
-	}
-	if err := w.Add(incs, evs); err != nil {
-		t.Fatal(err)
-	}
-	var keys []string
-	var at []time.Time
-	for k, t := range storetest.SeenKeys(n, o) {
-		keys, at = append(keys, k), append(at, t)
-	}
-	if err := w.Seen(keys, at); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	incs, evs := writeSchema2(t, path, n, o)
 
 	db := storetest.OpenAt(t, path) // migrates; Cleanup runs Check
 	i := 0
-	err = db.ForEachIncident(ctx, store.ExportFilter{IncludePrivate: true}, func(inc *incident.Incident, got []incident.Event) error {
+	err := db.ForEachIncident(ctx, store.ExportFilter{IncludePrivate: true}, func(inc *incident.Incident, got []incident.Event) error {
 		want := incs[i]
 		want.ID, want.Rev = inc.ID, 1
 		if !reflect.DeepEqual(normalizeTimes(inc), normalizeTimes(want)) {
@@ -511,6 +489,50 @@ func TestMigrate_Generated(t *testing.T) {
 	if got, _ := db.PruneSeen(ctx, time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)); got != n {
 		t.Fatalf("pruned %d keys, want %d", got, n)
 	}
+}
+
+// writeSchema2 writes the generator's n incidents and keys into a new
+// schema-2 file at path, as the schema-2 store would have, and returns
+// the incidents and events written.
+func writeSchema2(tb testing.TB, path string, n int, o storetest.GenOptions) ([]*incident.Incident, [][]incident.Event) {
+	tb.Helper()
+	w, err := schema2.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var all []*incident.Incident
+	var allEvs [][]incident.Event
+	var incs []*incident.Incident
+	var evs [][]incident.Event
+	flush := func() {
+		if err := w.Add(incs, evs); err != nil {
+			tb.Fatal(err)
+		}
+		incs, evs = nil, nil
+	}
+	keepAll := n <= 10_000 // the caller compares them; larger runs only write
+	for inc, e := range storetest.Incidents(n, o) {
+		incs, evs = append(incs, inc), append(evs, e)
+		if keepAll {
+			all, allEvs = append(all, inc), append(allEvs, e)
+		}
+		if len(incs) == 500 {
+			flush()
+		}
+	}
+	flush()
+	var keys []string
+	var at []time.Time
+	for k, t := range storetest.SeenKeys(n, o) {
+		keys, at = append(keys, k), append(at, t)
+	}
+	if err := w.Seen(keys, at); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return all, allEvs
 }
 
 // normalizeTimes returns inc with its times in UTC, as the store returns

@@ -16,7 +16,6 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/store"
-	"github.com/incidentbot/incidentbot/store/internal/schema2"
 	"github.com/incidentbot/incidentbot/store/storetest"
 )
 
@@ -68,68 +67,22 @@ func files(b *testing.B, n int) benchFiles {
 		migrated: filepath.Join(dir, fmt.Sprintf("migrated-%d.db", n)),
 	}
 	o := storetest.GenOptions{Seed: 1, Now: benchNow}
-	ctx := context.Background()
-	if !exists(f.new) {
-		start := time.Now()
-		tmp := f.new + ".tmp"
-		_ = os.Remove(tmp)
+	cached(b, f.new, fmt.Sprintf("generated %d incidents in schema 3", n), func(tmp string) {
 		db, err := store.Open(tmp, store.WithNoSync(true), store.WithNow(func() time.Time { return benchNow }))
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := storetest.Generate(ctx, db, n, o); err != nil {
+		if err := storetest.Generate(context.Background(), db, n, o); err != nil {
 			b.Fatal(err)
 		}
 		if err := db.Close(); err != nil {
 			b.Fatal(err)
 		}
-		if err := os.Rename(tmp, f.new); err != nil {
-			b.Fatal(err)
-		}
-		b.Logf("generated %d incidents in schema 3 in %v", n, time.Since(start).Round(time.Millisecond))
-	}
-	if !exists(f.old) {
-		start := time.Now()
-		tmp := f.old + ".tmp"
-		_ = os.Remove(tmp)
-		w, err := schema2.Create(tmp)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var incs []*incident.Incident
-		var evs [][]incident.Event
-		flush := func() {
-			if err := w.Add(incs, evs); err != nil {
-				b.Fatal(err)
-			}
-			incs, evs = incs[:0], evs[:0]
-		}
-		for inc, e := range storetest.Incidents(n, o) {
-			incs, evs = append(incs, inc), append(evs, e)
-			if len(incs) == 500 {
-				flush()
-			}
-		}
-		flush()
-		var keys []string
-		var at []time.Time
-		for k, t := range storetest.SeenKeys(n, o) {
-			keys, at = append(keys, k), append(at, t)
-		}
-		if err := w.Seen(keys, at); err != nil {
-			b.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			b.Fatal(err)
-		}
-		if err := os.Rename(tmp, f.old); err != nil {
-			b.Fatal(err)
-		}
-		b.Logf("generated %d incidents in schema 2 in %v", n, time.Since(start).Round(time.Millisecond))
-	}
-	if !exists(f.migrated) {
-		start := time.Now()
-		tmp := filepath.Join(b.TempDir(), "migrated.db")
+	})
+	cached(b, f.old, fmt.Sprintf("generated %d incidents in schema 2", n), func(tmp string) {
+		writeSchema2(b, tmp, n, o)
+	})
+	cached(b, f.migrated, fmt.Sprintf("migrated %d incidents from schema 2", n), func(tmp string) {
 		copyFile(b, f.old, tmp)
 		db, err := store.Open(tmp, store.WithNoSync(true))
 		if err != nil {
@@ -138,10 +91,34 @@ func files(b *testing.B, n int) benchFiles {
 		if err := db.Close(); err != nil {
 			b.Fatal(err)
 		}
-		copyFile(b, tmp, f.migrated)
-		b.Logf("migrated %d incidents from schema 2 in %v", n, time.Since(start).Round(time.Millisecond))
-	}
+		for _, bak := range must(filepath.Glob(tmp + ".schema2-*.bak")) {
+			_ = os.Remove(bak)
+		}
+	})
 	return f
+}
+
+// cached makes path with build (given a temporary path next to it), unless
+// it exists.
+func cached(b *testing.B, path, what string, build func(tmp string)) {
+	if exists(path) {
+		return
+	}
+	start := time.Now()
+	tmp := path + ".tmp"
+	_ = os.Remove(tmp)
+	build(tmp)
+	if err := os.Rename(tmp, path); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s in %v", what, time.Since(start).Round(time.Millisecond))
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 func exists(path string) bool { _, err := os.Stat(path); return err == nil }
@@ -204,13 +181,34 @@ func openBench(b *testing.B, path string) *store.DB {
 
 const mib = 1 << 20
 
+// forSizes runs bench as sub-benchmark n=<k>k for every store size.
+func forSizes(b *testing.B, bench func(b *testing.B, n int)) {
+	for _, n := range benchSizes() {
+		b.Run(fmt.Sprintf("n=%dk", n/1000), func(b *testing.B) { bench(b, n) })
+	}
+}
+
+// benchRead runs read on the schema-3 store of every size.
+func benchRead(b *testing.B, read func(ctx context.Context, db *store.DB, n int) error) {
+	forSizes(b, func(b *testing.B, n int) {
+		db := openBench(b, files(b, n).new)
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := read(ctx, db, n); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 // BenchmarkScaleSize reports the file size and the bytes in use for the
 // same data in schema 2 (old), in schema 3 written by this store (new)
 // and in schema 3 migrated from the schema-2 file (migrated), and how
 // much smaller new is. Timed: nothing (one iteration).
 func BenchmarkScaleSize(b *testing.B) {
-	for _, n := range benchSizes() {
-		b.Run(fmt.Sprintf("n=%dk", n/1000), func(b *testing.B) {
+	forSizes(b, func(b *testing.B, n int) {
+		{
 			f := files(b, n)
 			for b.Loop() {
 			}
@@ -226,15 +224,15 @@ func BenchmarkScaleSize(b *testing.B) {
 			b.ReportMetric(100*(1-float64(newUse)/float64(oldUse)), "smaller-%")
 			b.ReportMetric(100*oldFill, "old-timeline-fill-%")
 			b.ReportMetric(100*newFill, "new-timeline-fill-%")
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkScaleMigrate measures the 2 → 3 migration: backup, rewrite,
 // compaction.
 func BenchmarkScaleMigrate(b *testing.B) {
-	for _, n := range benchSizes() {
-		b.Run(fmt.Sprintf("n=%dk", n/1000), func(b *testing.B) {
+	forSizes(b, func(b *testing.B, n int) {
+		{
 			f := files(b, n)
 			dir := b.TempDir()
 			for i := 0; b.Loop(); i++ {
@@ -254,60 +252,43 @@ func BenchmarkScaleMigrate(b *testing.B) {
 				}
 				b.StartTimer()
 			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkScaleList lists the newest 25 open incidents, as /incident list
 // does.
 func BenchmarkScaleList(b *testing.B) {
-	ctx := context.Background()
-	for _, n := range benchSizes() {
-		b.Run(fmt.Sprintf("n=%dk", n/1000), func(b *testing.B) {
-			db := openBench(b, files(b, n).new)
-			b.ReportAllocs()
-			for b.Loop() {
-				incs, err := db.FindIncidents(ctx, incident.Filter{OpenOnly: true, Limit: 25})
-				if err != nil || len(incs) != 25 {
-					b.Fatalf("%d incidents, %v", len(incs), err)
-				}
-			}
-		})
-	}
+	benchRead(b, func(ctx context.Context, db *store.DB, n int) error {
+		incs, err := db.FindIncidents(ctx, incident.Filter{OpenOnly: true, Limit: 25})
+		if err == nil && len(incs) != 25 {
+			err = fmt.Errorf("%d incidents", len(incs))
+		}
+		return err
+	})
 }
 
 // BenchmarkScaleCount counts the open incidents.
 func BenchmarkScaleCount(b *testing.B) {
-	ctx := context.Background()
-	for _, n := range benchSizes() {
-		b.Run(fmt.Sprintf("n=%dk", n/1000), func(b *testing.B) {
-			db := openBench(b, files(b, n).new)
-			b.ReportAllocs()
-			for b.Loop() {
-				if c, err := db.CountOpen(ctx); err != nil || c < n/20 {
-					b.Fatalf("%d open, %v", c, err)
-				}
-			}
-		})
-	}
+	benchRead(b, func(ctx context.Context, db *store.DB, n int) error {
+		c, err := db.CountOpen(ctx)
+		if err == nil && c < n/20 {
+			err = fmt.Errorf("%d open", c)
+		}
+		return err
+	})
 }
 
 // BenchmarkScalePage reads a page of 25 open incidents from the middle of
 // the history.
 func BenchmarkScalePage(b *testing.B) {
-	ctx := context.Background()
-	for _, n := range benchSizes() {
-		b.Run(fmt.Sprintf("n=%dk", n/1000), func(b *testing.B) {
-			db := openBench(b, files(b, n).new)
-			b.ReportAllocs()
-			for b.Loop() {
-				incs, next, err := db.FindIncidentsPage(ctx, incident.Filter{OpenOnly: true, Limit: 25}, int64(n/2))
-				if err != nil || len(incs) != 25 || next == 0 {
-					b.Fatalf("%d incidents, next %d, %v", len(incs), next, err)
-				}
-			}
-		})
-	}
+	benchRead(b, func(ctx context.Context, db *store.DB, n int) error {
+		incs, next, err := db.FindIncidentsPage(ctx, incident.Filter{OpenOnly: true, Limit: 25}, int64(n/2))
+		if err == nil && (len(incs) != 25 || next == 0) {
+			err = fmt.Errorf("%d incidents, next %d", len(incs), next)
+		}
+		return err
+	})
 }
 
 // heapBytes returns the bytes of heap objects, live or not yet collected.
@@ -337,8 +318,8 @@ func rssBytes() uint64 {
 // set (heap and the pages of the file mapped in).
 func BenchmarkScaleExport(b *testing.B) {
 	ctx := context.Background()
-	for _, n := range benchSizes() {
-		b.Run(fmt.Sprintf("n=%dk", n/1000), func(b *testing.B) {
+	forSizes(b, func(b *testing.B, n int) {
+		{
 			db := openBench(b, files(b, n).new)
 			b.ReportAllocs()
 			var peak, peakRSS uint64
@@ -366,16 +347,16 @@ func BenchmarkScaleExport(b *testing.B) {
 			}
 			b.ReportMetric(float64(peak)/mib, "peak-heap-MiB")
 			b.ReportMetric(float64(peakRSS)/mib, "peak-rss-MiB")
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkScalePruneSeen forgets the oldest day of a week of
 // deduplication keys (one key per incident in the store).
 func BenchmarkScalePruneSeen(b *testing.B) {
 	ctx := context.Background()
-	for _, n := range benchSizes() {
-		b.Run(fmt.Sprintf("n=%dk", n/1000), func(b *testing.B) {
+	forSizes(b, func(b *testing.B, n int) {
+		{
 			f := files(b, n)
 			dir := b.TempDir()
 			cutoff := benchNow.Add(-6 * 24 * time.Hour)
@@ -398,29 +379,29 @@ func BenchmarkScalePruneSeen(b *testing.B) {
 				os.Remove(path)
 				b.StartTimer()
 			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkScaleCheck runs Check over the whole file.
 func BenchmarkScaleCheck(b *testing.B) {
-	for _, n := range benchSizes() {
-		b.Run(fmt.Sprintf("n=%dk", n/1000), func(b *testing.B) {
+	forSizes(b, func(b *testing.B, n int) {
+		{
 			db := openBench(b, files(b, n).new)
 			for b.Loop() {
 				if err := db.Check(); err != nil {
 					b.Fatal(err)
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkScaleOpen opens and closes the store: what Open reads does not
 // grow with the file.
 func BenchmarkScaleOpen(b *testing.B) {
-	for _, n := range benchSizes() {
-		b.Run(fmt.Sprintf("n=%dk", n/1000), func(b *testing.B) {
+	forSizes(b, func(b *testing.B, n int) {
+		{
 			path := filepath.Join(b.TempDir(), "open.db")
 			copyFile(b, files(b, n).new, path)
 			for b.Loop() {
@@ -432,6 +413,6 @@ func BenchmarkScaleOpen(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-		})
-	}
+		}
+	})
 }
