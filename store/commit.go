@@ -21,22 +21,32 @@ import (
 // (no Batch delay), and under load each fsync carries every op that queued
 // during the previous one.
 //
-// Isolation inside a group: a txFunc does all its reads and checks first
-// and calls markDirty just before its first write. An error before that
-// leaves the transaction untouched, so only that op fails and the group
-// goes on. An error (or panic) after it has written is not isolatable in
-// place: the transaction is rolled back, the op fails alone, and the rest
-// of the group is run again in a fresh transaction. A failed commit fails
-// every op of the group.
+// Isolation inside a group comes from two phases per op:
+//
+//  1. check reads and validates through a reader, which has no way to
+//     write. An error or a panic there fails that op alone: the
+//     transaction is untouched and the group goes on.
+//  2. apply, returned by check, writes. An error or a panic there leaves
+//     the transaction half-written: it is rolled back, the op fails alone,
+//     and the other ops of the group run again in a fresh transaction.
+//
+// Each op sees the writes of the ops before it in its group. A failed
+// commit fails every op of the group.
 
-// txFunc is one op's work inside a write transaction. now is the
-// transaction's clock reading, in UTC.
-type txFunc func(tx *bolt.Tx, now time.Time, markDirty func()) error
+// txFunc is one op's check phase. It returns the op's writes as apply (nil
+// when there is nothing to write) or an error. now is the transaction's
+// clock reading, in UTC. It may run more than once if its group is
+// retried.
+type txFunc func(r reader, now time.Time) (apply applyFunc, err error)
+
+// applyFunc is one op's write phase.
+type applyFunc func(tx *bolt.Tx) error
 
 type op struct {
 	fn  txFunc
 	err error
-	// panicked/pval carry a panic from fn back to the caller's goroutine.
+	// panicked/pval carry a panic from fn or its apply back to the
+	// caller's goroutine.
 	panicked bool
 	pval     any
 	// sig receives false when the op is done, true when the goroutine must
@@ -48,7 +58,8 @@ type op struct {
 const maxGroup = 1000
 
 // write runs fn in a write transaction shared with concurrent writers, and
-// returns once it is committed (or failed).
+// returns once it is committed (or failed). A panic in fn or its apply is
+// re-raised here, in the caller's goroutine.
 func (db *DB) write(ctx context.Context, fn txFunc) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -99,22 +110,27 @@ func (db *DB) lead() {
 }
 
 // errRetry aborts a transaction so that the group runs again without the
-// op that dirtied it.
+// op whose apply failed.
 var errRetry = errors.New("retry group")
 
-// runGroup commits the ops of group, setting each op's err.
+// runGroup commits the ops of group, setting each op's outcome.
 func (db *DB) runGroup(group []*op) {
+	// A fault reading a corrupt page becomes a panic (then an error), not
+	// a crash of the process.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	pending := group
 	for len(pending) > 0 {
 		db.groups.Add(1)
-		var failed *op // an op that failed after writing
+		var failed *op // an op whose apply failed
 		err := db.bolt.Update(func(tx *bolt.Tx) error {
 			now := db.now().UTC()
 			for _, o := range pending {
-				dirty := false
 				o.err, o.panicked, o.pval = nil, false, nil
-				o.err = runOp(o, tx, now, &dirty)
-				if (o.err != nil || o.panicked) && (dirty || o.panicked) {
+				apply := o.check(reader{tx}, now)
+				if apply == nil {
+					continue
+				}
+				if !o.apply(apply, tx) {
 					failed = o
 					return errRetry
 				}
@@ -124,14 +140,11 @@ func (db *DB) runGroup(group []*op) {
 		if failed != nil {
 			// The transaction was rolled back; run the others again.
 			pending = without(pending, failed)
-			for _, o := range pending {
-				o.err = nil
-			}
 			continue
 		}
 		if err != nil {
 			for _, o := range pending {
-				if o.err == nil {
+				if o.err == nil && !o.panicked {
 					o.err = fmt.Errorf("commit: %w", err)
 				}
 			}
@@ -140,15 +153,38 @@ func (db *DB) runGroup(group []*op) {
 	}
 }
 
-// runOp calls o.fn, turning a panic into o.panicked.
-func runOp(o *op, tx *bolt.Tx, now time.Time, dirty *bool) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			o.panicked = true
-			o.pval = fmt.Sprintf("%v\n\n[panic inside store transaction]\n%s", r, debug.Stack())
-		}
-	}()
-	return o.fn(tx, now, func() { *dirty = true })
+// check runs the op's check phase and returns its apply, or nil when the
+// op has nothing to write or has failed.
+func (o *op) check(r reader, now time.Time) (apply applyFunc) {
+	defer o.recover()
+	apply, o.err = o.fn(r, now)
+	if o.err != nil {
+		return nil
+	}
+	return apply
+}
+
+// apply runs the op's writes and reports whether they succeeded.
+func (o *op) apply(apply applyFunc, tx *bolt.Tx) (ok bool) {
+	defer o.recover()
+	o.err = apply(tx)
+	return o.err == nil
+}
+
+// recover records a panic of the op. A panic caused by a damaged file (a
+// fault, a bbolt page check) is an error; any other panic is the
+// caller's, re-raised by write.
+func (o *op) recover() {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if err := corruptionError(r); err != nil {
+		o.err = err
+		return
+	}
+	o.panicked = true
+	o.pval = fmt.Sprintf("%v\n\n[panic inside store transaction]\n%s", r, debug.Stack())
 }
 
 func without(ops []*op, x *op) []*op {

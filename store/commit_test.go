@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,94 +31,82 @@ func TestDB_write(t *testing.T) {
 		}
 	})
 
-	t.Run("Group", func(t *testing.T) {
+	t.Run("CheckFails", func(t *testing.T) {
+		// An op failing or panicking in its check phase fails alone, and
+		// the rest of its group commits in the same transaction.
 		db := MustOpenDB(t)
-		put := func(key string) txFunc {
-			return func(tx *bolt.Tx, _ time.Time, dirty func()) error {
-				dirty()
-				return tx.Bucket(bucketSeen).Put([]byte(key), itob(1))
-			}
-		}
-		errClean, errDirty := errors.New("clean"), errors.New("dirty")
-
-		// The leader holds its transaction open until the others queue.
-		release := make(chan struct{})
-		var wg sync.WaitGroup
-		results := make(map[string]error)
-		var mu sync.Mutex
-		run := func(name string, fn txFunc) {
-			wg.Go(func() {
-				err := db.write(ctx, fn)
-				mu.Lock()
-				results[name] = err
-				mu.Unlock()
-			})
-		}
-		started := make(chan struct{})
-		run("leader", func(tx *bolt.Tx, now time.Time, dirty func()) error {
-			close(started)
-			<-release
-			return put("leader")(tx, now, dirty)
+		errCheck := errors.New("check failed")
+		res := runQueued(t, db, []namedOp{
+			{"ok1", put("ok1")},
+			{"checkErr", func(reader, time.Time) (applyFunc, error) { return nil, errCheck }},
+			{"checkPanic", func(reader, time.Time) (applyFunc, error) { panic("boom in check") }},
+			{"ok2", put("ok2")},
 		})
-		waitQueue := func(n int) {
-			for {
-				db.mu.Lock()
-				l := len(db.queue)
-				db.mu.Unlock()
-				if l == n {
-					return
-				}
-				time.Sleep(time.Millisecond)
-			}
+		if res.txs != 1 {
+			t.Fatalf("%d transactions for the group, want 1", res.txs)
 		}
-		<-started
-		run("clean", func(*bolt.Tx, time.Time, func()) error { return errClean })
-		waitQueue(1)
-		run("dirty", func(tx *bolt.Tx, now time.Time, dirty func()) error {
-			if err := put("dirty")(tx, now, dirty); err != nil {
-				return err
-			}
-			return errDirty
-		})
-		waitQueue(2)
-		run("ok", put("ok"))
-		waitQueue(3)
-		panicked := make(chan any, 1)
-		wg.Go(func() {
-			defer func() { panicked <- recover() }()
-			_ = db.write(ctx, func(tx *bolt.Tx, now time.Time, dirty func()) error {
-				_ = put("panic")(tx, now, dirty)
-				panic("boom")
-			})
-		})
-		waitQueue(4)
-		before := db.groups.Load()
-		close(release)
-		wg.Wait()
-
-		want := map[string]error{"leader": nil, "clean": errClean, "dirty": errDirty, "ok": nil}
-		if fmt.Sprint(results) != fmt.Sprint(want) {
-			t.Fatalf("results %v, want %v", results, want)
+		want := map[string]string{"ok1": "<nil>", "checkErr": "check failed", "ok2": "<nil>"}
+		if fmt.Sprint(res.errs) != fmt.Sprint(want) {
+			t.Fatalf("results %v, want %v", res.errs, want)
 		}
-		if p := fmt.Sprint(<-panicked); len(p) < 4 || p[:4] != "boom" {
+		if p := res.panics["checkPanic"]; !strings.HasPrefix(p, "boom in check") {
 			t.Fatalf("panic = %q", p)
 		}
-		// One group for the four queued ops, retried twice (dirty, panic).
-		if n := db.groups.Load() - before; n != 3 {
-			t.Fatalf("%d transactions, want 3", n)
-		}
-		_ = db.bolt.View(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketSeen)
-			for key, want := range map[string]bool{"leader": true, "ok": true, "dirty": false, "panic": false} {
-				if got := b.Get([]byte(key)) != nil; got != want {
-					t.Errorf("key %s stored = %v", key, got)
-				}
+		MustKeys(t, db, map[string]bool{"leader": true, "ok1": true, "ok2": true})
+	})
+
+	t.Run("ApplyFails", func(t *testing.T) {
+		// An op failing or panicking after it has written is rolled back
+		// alone: the transaction is retried without it.
+		db := MustOpenDB(t)
+		errApply := errors.New("apply failed")
+		writeThen := func(key string, then func() error) txFunc {
+			return func(r reader, now time.Time) (applyFunc, error) {
+				return func(tx *bolt.Tx) error {
+					if err := tx.Bucket(bucketMeta).Put([]byte(key), []byte("x")); err != nil {
+						return err
+					}
+					return then()
+				}, nil
 			}
-			return nil
+		}
+		res := runQueued(t, db, []namedOp{
+			{"ok1", put("ok1")},
+			{"applyErr", writeThen("applyErr", func() error { return errApply })},
+			{"ok2", put("ok2")},
+			{"applyPanic", writeThen("applyPanic", func() error { panic("boom in apply") })},
+			{"ok3", put("ok3")},
 		})
+		if res.txs != 3 {
+			t.Fatalf("%d transactions for the group, want 3 (one, then one retry per failed op)", res.txs)
+		}
+		want := map[string]string{"ok1": "<nil>", "applyErr": "apply failed", "ok2": "<nil>", "ok3": "<nil>"}
+		if fmt.Sprint(res.errs) != fmt.Sprint(want) {
+			t.Fatalf("results %v, want %v", res.errs, want)
+		}
+		if p := res.panics["applyPanic"]; !strings.HasPrefix(p, "boom in apply") {
+			t.Fatalf("panic = %q", p)
+		}
+		MustKeys(t, db, map[string]bool{"leader": true, "ok1": true, "ok2": true, "ok3": true, "applyErr": false, "applyPanic": false})
 		// The store still works.
 		if err := db.write(ctx, put("after")); err != nil {
 			t.Fatal(err)
+		}
+	})
+
+	t.Run("SeesEarlierOps", func(t *testing.T) {
+		// Each op's check sees what the ops before it in the group wrote.
+		db := MustOpenDB(t)
+		var saw bool
+		res := runQueued(t, db, []namedOp{
+			{"first", put("first")},
+			{"second", func(r reader, now time.Time) (applyFunc, error) {
+				saw = r.get(bucketMeta, []byte("first")) != nil
+				return nil, nil
+			}},
+		})
+		if res.txs != 1 || !saw {
+			t.Fatalf("%d transactions, saw the first op's write: %v", res.txs, saw)
 		}
 	})
 
@@ -149,5 +138,92 @@ func TestDB_write(t *testing.T) {
 			MustDenseSeqs(t, evs, writers/incidents*each)
 		}
 		t.Logf("%d writes in %d transactions", writers*each, db.groups.Load()-before)
+	})
+}
+
+// put is an op that stores key in the meta bucket.
+func put(key string) txFunc {
+	return func(r reader, now time.Time) (applyFunc, error) {
+		return func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put([]byte(key), []byte("x")) }, nil
+	}
+}
+
+type namedOp struct {
+	name string
+	fn   txFunc
+}
+
+// queued is what runQueued observed.
+type queued struct {
+	errs   map[string]string // error text of each op that returned
+	panics map[string]string // panic of each op that panicked
+	txs    int64             // transactions run for the queued ops
+}
+
+// runQueued runs ops as one group: a leader op (which stores "leader")
+// holds its transaction open until all of them have queued behind it.
+func runQueued(t *testing.T, db *DB, ops []namedOp) queued {
+	t.Helper()
+	ctx := context.Background()
+	res := queued{errs: map[string]string{}, panics: map[string]string{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	run := func(name string, fn txFunc) {
+		wg.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					mu.Lock()
+					res.panics[name] = fmt.Sprint(p)
+					mu.Unlock()
+				}
+			}()
+			err := db.write(ctx, fn)
+			mu.Lock()
+			res.errs[name] = fmt.Sprint(err)
+			mu.Unlock()
+		})
+	}
+	release, started := make(chan struct{}), make(chan struct{})
+	run("leader", func(r reader, now time.Time) (applyFunc, error) {
+		close(started)
+		<-release
+		return put("leader")(r, now)
+	})
+	<-started
+	for i, o := range ops {
+		run(o.name, o.fn)
+		for { // wait until it has queued, to keep the order
+			db.mu.Lock()
+			l := len(db.queue)
+			db.mu.Unlock()
+			if l == i+1 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	before := db.groups.Load()
+	close(release)
+	wg.Wait()
+	res.txs = db.groups.Load() - before
+	if res.errs["leader"] != "<nil>" {
+		t.Fatalf("leader: %s", res.errs["leader"])
+	}
+	delete(res.errs, "leader")
+	return res
+}
+
+// MustKeys fails unless the meta bucket holds exactly the given keys
+// (true) and lacks the others (false).
+func MustKeys(tb testing.TB, db *DB, want map[string]bool) {
+	tb.Helper()
+	_ = db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMeta)
+		for key, want := range want {
+			if got := b.Get([]byte(key)) != nil; got != want {
+				tb.Errorf("key %s stored = %v, want %v", key, got, want)
+			}
+		}
+		return nil
 	})
 }

@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
@@ -46,7 +46,7 @@ func MustOpenDBAt(tb testing.TB, path string, opts ...Option) *DB {
 // MustCloseDB checks and closes db; closing twice is harmless.
 func MustCloseDB(tb testing.TB, db *DB) {
 	tb.Helper()
-	if err := db.Check(); err != nil && !errors.Is(err, berrors.ErrDatabaseNotOpen) {
+	if err := db.Check(); err != nil && !errors.Is(err, ErrClosed) {
 		tb.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -168,13 +168,11 @@ func TestOpen(t *testing.T) {
 		}
 
 		for name, data := range map[string][]byte{
-			"Text":      []byte("store:\n  path: /var/lib/incidentbot\n"),
-			"Random":    randomBytes,
-			"SQLite":    append([]byte("SQLite format 3\x00\x10\x00\x01\x01\x00\x40\x20\x20"), make([]byte, 8192)...),
-			"Truncated": backup.Bytes()[:len(backup.Bytes())/2],
-			"Header":    backup.Bytes()[:4096],
-			"Bolt":      foreignData,
-			"BoltMeta":  otherMeta,
+			"Text":     []byte("store:\n  path: /var/lib/incidentbot\n"),
+			"Random":   randomBytes,
+			"SQLite":   append([]byte("SQLite format 3\x00\x10\x00\x01\x01\x00\x40\x20\x20"), make([]byte, 8192)...),
+			"Bolt":     foreignData,
+			"BoltMeta": otherMeta,
 		} {
 			t.Run(name, func(t *testing.T) {
 				path := filepath.Join(dir, name+".db")
@@ -201,7 +199,7 @@ func TestOpen(t *testing.T) {
 
 	t.Run("ErrNewerSchema", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "incidentbot.db")
-		future := append(append([]func(*bolt.Tx) error(nil), migrations...), func(*bolt.Tx) error { return nil })
+		future := append(slices.Clone(migrations), migration{update: func(*bolt.Tx) error { return nil }})
 		db, err := Open(path, testOptions(withMigrations(future))...)
 		if err != nil {
 			t.Fatal(err)
@@ -253,20 +251,23 @@ func TestOpen_Migrations(t *testing.T) {
 
 	// A fake next migration that adds a bucket and sees the old data.
 	var ran int
-	fake := func(tx *bolt.Tx) error {
+	fake := migration{update: func(tx *bolt.Tx) error {
 		ran++
 		if tx.Bucket(bucketIncidents).Get(itob(1)) == nil {
 			t.Error("migration does not see incident 1")
 		}
 		_, err := tx.CreateBucket([]byte("rotations"))
 		return err
+	}}
+	ms := append(slices.Clone(migrations), fake)
+	db, err := Open(path, testOptions(withMigrations(ms))...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	ms := append(append([]func(*bolt.Tx) error(nil), migrations...), fake)
-	db = MustOpenDBAt(t, path, withMigrations(ms))
 	if ran != 1 {
 		t.Fatalf("migration ran %d times", ran)
 	}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
 		if tx.Bucket([]byte("rotations")) == nil {
 			t.Error("migration not applied")
 		}
@@ -278,10 +279,17 @@ func TestOpen_Migrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	MustCloseDB(t, db)
+	if err := db.Check(); err == nil || !strings.Contains(err.Error(), `bucket "rotations" is not part of schema`) {
+		t.Fatalf("Check accepted a bucket it does not know: %v", err)
+	}
+	db.Close()
 
 	// Already up to date: it does not run again.
-	MustCloseDB(t, MustOpenDBAt(t, path, withMigrations(ms)))
+	db, err = Open(path, testOptions(withMigrations(ms))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 	if ran != 1 {
 		t.Fatalf("migration ran %d times", ran)
 	}
@@ -289,12 +297,12 @@ func TestOpen_Migrations(t *testing.T) {
 	t.Run("ErrMigration", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "incidentbot.db")
 		MustCloseDB(t, MustOpenDBAt(t, path))
-		bad := append(append([]func(*bolt.Tx) error(nil), migrations...), func(tx *bolt.Tx) error {
+		bad := append(slices.Clone(migrations), migration{update: func(tx *bolt.Tx) error {
 			if _, err := tx.CreateBucket([]byte("half")); err != nil {
 				return err
 			}
 			return errors.New("boom")
-		})
+		}})
 		if _, err := Open(path, testOptions(withMigrations(bad))...); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("migrate schema %d to %d: boom", len(migrations), len(migrations)+1)) {
 			t.Fatalf("err = %v", err)
 		}

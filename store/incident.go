@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -10,6 +9,13 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
+
+// OpenStatus reports whether the store counts an incident with status s as
+// open: in the open index, in CountOpen and in FindIncidents with
+// OpenOnly. Every status is open but closed and cancelled (an incident
+// declared by mistake), which are final. Resolved is open: its war room is
+// still in use until it is closed.
+func OpenStatus(s incident.Status) bool { return !s.Ended() }
 
 // CreateIncident assigns inc.ID (the incidents bucket's next sequence:
 // 1, 2, 3…), stores inc and applies ch, in one transaction: its events
@@ -21,34 +27,64 @@ import (
 // Returns ECONFLICT when inc.ChannelID is already another incident's war
 // room; other errors are internal.
 func (db *DB) CreateIncident(ctx context.Context, inc *incident.Incident, ch incident.Change) (incident.Change, error) {
-	var stored *incident.Incident
-	var out incident.Change
-	err := db.write(ctx, func(tx *bolt.Tx, now time.Time, dirty func()) error {
-		b := tx.Bucket(bucketIncidents)
-		if inc.ChannelID != "" {
-			if err := checkChannelFree(tx, inc.ChannelID, 0); err != nil {
-				return err
-			}
-		}
-		dirty()
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		c := *inc // putIncident copies what it keeps
-		c.ID = int64(seq)
-		c.Rev = 1
-		if stored, err = putIncident(tx, nil, &c); err != nil {
-			return err
-		}
-		out, err = applyChange(tx, now, c.ID, ch)
-		return err
-	})
+	outs, err := db.CreateIncidents(ctx, []*incident.Incident{inc}, []incident.Change{ch})
 	if err != nil {
 		return incident.Change{}, fmt.Errorf("create incident: %w", err)
 	}
-	*inc = *stored
-	return out, nil
+	return outs[0], nil
+}
+
+// CreateIncidents is CreateIncident for many incidents in one
+// transaction: chs[i] goes with incs[i]. It is for tools and tests that
+// fill a store (imports, benchmarks, storetest.Generate); the bot's
+// concurrent writes share transactions through the group commit anyway.
+// Either every incident is stored or none. Returns ECONFLICT when two war
+// rooms clash.
+func (db *DB) CreateIncidents(ctx context.Context, incs []*incident.Incident, chs []incident.Change) ([]incident.Change, error) {
+	if len(chs) != len(incs) {
+		return nil, fmt.Errorf("create incidents: %d incidents but %d changes", len(incs), len(chs))
+	}
+	stored := make([]*incident.Incident, len(incs))
+	outs := make([]incident.Change, len(incs))
+	err := db.write(ctx, func(r reader, now time.Time) (applyFunc, error) {
+		rooms := map[string]bool{}
+		for _, inc := range incs {
+			if inc.ChannelID == "" {
+				continue
+			}
+			if err := checkChannelFree(r, inc.ChannelID, 0); err != nil {
+				return nil, err
+			}
+			if rooms[inc.ChannelID] {
+				return nil, incident.Errorf(incident.ECONFLICT, "Channel <#%s> is the war room of two new incidents.", inc.ChannelID)
+			}
+			rooms[inc.ChannelID] = true
+		}
+		return func(tx *bolt.Tx) error {
+			for i, inc := range incs {
+				seq, err := bucket(tx, bucketIncidents).NextSequence()
+				if err != nil {
+					return err
+				}
+				c := *inc // putIncident copies what it keeps
+				c.ID, c.Rev = int64(seq), 1
+				if stored[i], err = putIncident(tx, nil, &c); err != nil {
+					return err
+				}
+				if outs[i], err = applyChange(tx, now, c.ID, chs[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, inc := range incs {
+		*inc = *stored[i]
+	}
+	return outs, nil
 }
 
 // UpdateIncident loads incident id, calls fn with a fresh copy of it, and
@@ -66,11 +102,11 @@ func (db *DB) UpdateIncident(ctx context.Context, id int64, fn func(inc *inciden
 	var out *incident.Incident
 	var outCh incident.Change
 	var fnErr error
-	err := db.write(ctx, func(tx *bolt.Tx, now time.Time, dirty func()) error {
+	err := db.write(ctx, func(r reader, now time.Time) (applyFunc, error) {
 		fnErr = nil
-		inc, err := findIncident(tx, id) // freshly decoded: fn may change it freely
+		inc, err := findIncident(r, id) // freshly decoded: fn may change it freely
 		if err != nil {
-			return err
+			return nil, err
 		}
 		// old keeps what the indexes are keyed on.
 		old := &incident.Incident{Status: inc.Status, WakeAt: inc.WakeAt, ChannelID: inc.ChannelID}
@@ -78,20 +114,22 @@ func (db *DB) UpdateIncident(ctx context.Context, id int64, fn func(inc *inciden
 		ch, err := fn(inc)
 		if err != nil {
 			fnErr = err
-			return err
+			return nil, err
 		}
 		inc.ID, inc.Rev = id, rev+1
 		if inc.ChannelID != "" && inc.ChannelID != old.ChannelID {
-			if err := checkChannelFree(tx, inc.ChannelID, id); err != nil {
-				return err
+			if err := checkChannelFree(r, inc.ChannelID, id); err != nil {
+				return nil, err
 			}
 		}
-		dirty()
-		if out, err = putIncident(tx, old, inc); err != nil {
+		return func(tx *bolt.Tx) error {
+			var err error
+			if out, err = putIncident(tx, old, inc); err != nil {
+				return err
+			}
+			outCh, err = applyChange(tx, now, id, ch)
 			return err
-		}
-		outCh, err = applyChange(tx, now, id, ch)
-		return err
+		}, nil
 	})
 	switch {
 	case fnErr != nil && err == fnErr:
@@ -115,11 +153,12 @@ func (db *DB) Apply(ctx context.Context, ch incident.Change) (incident.Change, e
 		return ch, nil
 	}
 	var out incident.Change
-	err := db.write(ctx, func(tx *bolt.Tx, now time.Time, dirty func()) error {
-		dirty()
-		var err error
-		out, err = applyChange(tx, now, 0, ch)
-		return err
+	err := db.write(ctx, func(_ reader, now time.Time) (applyFunc, error) {
+		return func(tx *bolt.Tx) error {
+			var err error
+			out, err = applyChange(tx, now, 0, ch)
+			return err
+		}, nil
 	})
 	if err != nil {
 		return incident.Change{}, fmt.Errorf("apply change: %w", err)
@@ -140,7 +179,7 @@ func applyChange(tx *bolt.Tx, now time.Time, id int64, ch incident.Change) (inci
 	if out.Effects, err = enqueueEffects(tx, now, id, ch.Effects); err != nil {
 		return out, err
 	}
-	outbox := tx.Bucket(bucketOutbox)
+	outbox := bucket(tx, bucketOutbox)
 	for _, seq := range ch.Done {
 		if err := outbox.Delete(itob(seq)); err != nil {
 			return out, err
@@ -148,7 +187,7 @@ func applyChange(tx *bolt.Tx, now time.Time, id int64, ch incident.Change) (inci
 	}
 	out.Done = append([]uint64(nil), ch.Done...)
 	if ch.Request != 0 {
-		if err := tx.Bucket(bucketInbox).Delete(itob(ch.Request)); err != nil {
+		if err := bucket(tx, bucketInbox).Delete(itob(ch.Request)); err != nil {
 			return out, err
 		}
 		out.Request = ch.Request
@@ -159,9 +198,9 @@ func applyChange(tx *bolt.Tx, now time.Time, id int64, ch incident.Change) (inci
 // FindIncidentByID returns incident id, or ENOTFOUND.
 func (db *DB) FindIncidentByID(ctx context.Context, id int64) (*incident.Incident, error) {
 	var inc *incident.Incident
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(r reader) error {
 		var err error
-		inc, err = findIncident(tx, id)
+		inc, err = findIncident(r, id)
 		return err
 	})
 	return inc, err
@@ -171,37 +210,78 @@ func (db *DB) FindIncidentByID(ctx context.Context, id int64) (*incident.Inciden
 // or ENOTFOUND.
 func (db *DB) FindIncidentByChannel(ctx context.Context, channelID string) (*incident.Incident, error) {
 	var inc *incident.Incident
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketByChannel).Get([]byte(channelID))
+	err := db.view(func(r reader) error {
+		v := r.get(bucketByChannel, []byte(channelID))
 		if len(v) != 8 || channelID == "" {
 			return incident.Errorf(incident.ENOTFOUND, "This channel is not an incident's war room.")
 		}
 		var err error
-		inc, err = findIncident(tx, int64(btoi(v)))
+		inc, err = findIncident(r, int64(btoi(v)))
 		return err
 	})
 	return inc, err
 }
 
 // FindIncidents lists incidents matching f, newest (highest ID) first.
-// With f.OpenOnly it reads only the open index. Errors are internal.
+// With f.OpenOnly it reads only the open index. It stops reading at
+// f.Limit matches. Errors are internal.
 func (db *DB) FindIncidents(ctx context.Context, f incident.Filter) ([]*incident.Incident, error) {
-	var out []*incident.Incident
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		incidents := tx.Bucket(bucketIncidents)
-		src := incidents
+	incs, _, err := db.findIncidents(ctx, f, 0, false)
+	if err != nil {
+		return nil, fmt.Errorf("find incidents: %w", err)
+	}
+	return incs, nil
+}
+
+// DefaultPageSize is the page size of FindIncidentsPage when the filter
+// sets no limit.
+const DefaultPageSize = 25
+
+// FindIncidentsPage lists one page of the incidents matching f, newest
+// first: up to f.Limit (DefaultPageSize when 0) incidents whose ID is
+// below before, or the newest ones when before is 0. next is the cursor
+// of the following page (the last ID returned), 0 when no incident is
+// left. It reads the page and one incident more, plus with f.Since the
+// incidents it skips. Errors are internal.
+func (db *DB) FindIncidentsPage(ctx context.Context, f incident.Filter, before int64) (incs []*incident.Incident, next int64, err error) {
+	if f.Limit <= 0 {
+		f.Limit = DefaultPageSize
+	}
+	incs, next, err = db.findIncidents(ctx, f, before, true)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find incidents page: %w", err)
+	}
+	return incs, next, nil
+}
+
+// findIncidents reads matches of f with IDs below before (0: all), newest
+// first, up to f.Limit. With peek it also reports whether another match
+// follows, as next.
+func (db *DB) findIncidents(ctx context.Context, f incident.Filter, before int64, peek bool) (out []*incident.Incident, next int64, err error) {
+	err = db.view(func(r reader) error {
+		src := bucketIncidents
 		if f.OpenOnly {
-			src = tx.Bucket(bucketOpen)
+			src = bucketOpen
 		}
-		c := src.Cursor()
-		for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
+		c := r.cursor(src)
+		var k []byte
+		if before > 0 {
+			if k, _ = c.seek(itob(uint64(before))); k != nil {
+				k, _ = c.prev()
+			} else {
+				k, _ = c.last()
+			}
+		} else {
+			k, _ = c.last()
+		}
+		for ; k != nil; k, _ = c.prev() {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			id := int64(btoi(k))
-			data := incidents.Get(k)
+			data := r.get(bucketIncidents, k)
 			if data == nil {
-				return fmt.Errorf("open index names missing incident %d", id)
+				return fmt.Errorf("bucket %s: key %x: incident %d does not exist", src, k, id)
 			}
 			inc, err := unmarshalIncident(id, data)
 			if err != nil {
@@ -210,17 +290,44 @@ func (db *DB) FindIncidents(ctx context.Context, f incident.Filter) ([]*incident
 			if !f.Since.IsZero() && inc.DeclaredAt.Before(f.Since) {
 				continue
 			}
-			out = append(out, inc)
 			if f.Limit > 0 && len(out) >= f.Limit {
-				break
+				next = out[len(out)-1].ID
+				return nil
+			}
+			out = append(out, inc)
+			if f.Limit > 0 && len(out) >= f.Limit && !peek {
+				return nil
 			}
 		}
 		return nil
 	})
+	return out, next, err
+}
+
+// CountOpen returns the number of open incidents (OpenStatus), reading one
+// number whatever the size of the store. Errors are internal.
+func (db *DB) CountOpen(ctx context.Context) (int, error) {
+	return db.count(bucketOpen, "count open incidents")
+}
+
+// CountIncidents returns the number of incidents ever declared: incidents
+// are never deleted, so it is the last incident number. Errors are
+// internal.
+func (db *DB) CountIncidents(ctx context.Context) (int, error) {
+	return db.count(bucketIncidents, "count incidents")
+}
+
+// count reads the sequence of bucket name.
+func (db *DB) count(name []byte, what string) (int, error) {
+	var n uint64
+	err := db.view(func(r reader) error {
+		n = r.sequence(name)
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("find incidents: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
-	return out, nil
+	return int(n), nil
 }
 
 // DueIncidents returns the IDs of incidents whose WakeAt is at or before
@@ -229,9 +336,9 @@ func (db *DB) FindIncidents(ctx context.Context, f incident.Filter) ([]*incident
 func (db *DB) DueIncidents(ctx context.Context, now time.Time, limit int) ([]int64, error) {
 	var ids []int64
 	end := dueTime(now)
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketDue).Cursor()
-		for k, _ := c.First(); k != nil && btoi(k[:8]) <= end; k, _ = c.Next() {
+	err := db.view(func(r reader) error {
+		c := r.cursor(bucketDue)
+		for k, _ := c.first(); k != nil && btoi(k[:8]) <= end; k, _ = c.next() {
 			ids = append(ids, int64(btoi(k[8:])))
 			if limit > 0 && len(ids) >= limit {
 				break
@@ -246,8 +353,8 @@ func (db *DB) DueIncidents(ctx context.Context, now time.Time, limit int) ([]int
 }
 
 // findIncident loads incident id, or returns ENOTFOUND.
-func findIncident(tx *bolt.Tx, id int64) (*incident.Incident, error) {
-	data := tx.Bucket(bucketIncidents).Get(itob(uint64(id)))
+func findIncident(r reader, id int64) (*incident.Incident, error) {
+	data := r.get(bucketIncidents, itob(uint64(id)))
 	if data == nil {
 		return nil, incident.Errorf(incident.ENOTFOUND, "Incident #%d does not exist.", id)
 	}
@@ -256,41 +363,48 @@ func findIncident(tx *bolt.Tx, id int64) (*incident.Incident, error) {
 
 // checkChannelFree returns ECONFLICT when channelID is the war room of an
 // incident other than id.
-func checkChannelFree(tx *bolt.Tx, channelID string, id int64) error {
-	if v := tx.Bucket(bucketByChannel).Get([]byte(channelID)); len(v) == 8 && int64(btoi(v)) != id {
+func checkChannelFree(r reader, channelID string, id int64) error {
+	if v := r.get(bucketByChannel, []byte(channelID)); len(v) == 8 && int64(btoi(v)) != id {
 		return incident.Errorf(incident.ECONFLICT, "Channel <#%s> is already the war room of incident #%d.", channelID, btoi(v))
 	}
 	return nil
 }
 
 // putIncident stores inc and moves its index entries from old (nil for a
-// new incident) to inc; only old's Status, WakeAt and ChannelID are read. It returns the incident as stored.
+// new incident) to inc; only old's Status, WakeAt and ChannelID are read.
+// It returns the incident as stored.
 func putIncident(tx *bolt.Tx, old, inc *incident.Incident) (*incident.Incident, error) {
 	id := uint64(inc.ID)
 	key := itob(id)
-	rec := toIncidentRecord(inc)
-	data, err := json.Marshal(rec)
+	data := marshalIncident(inc)
+	if err := bucket(tx, bucketIncidents).Put(key, data); err != nil {
+		return nil, err
+	}
+	stored, err := unmarshalIncident(inc.ID, data)
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.Bucket(bucketIncidents).Put(key, data); err != nil {
-		return nil, err
-	}
-	stored := rec.incident(inc.ID)
 
-	// open: every incident not ended (closed or cancelled).
-	if open := tx.Bucket(bucketOpen); stored.Status.Ended() {
-		if err := open.Delete(key); err != nil {
+	// open: every incident whose status is open, and their count.
+	wasOpen, isOpen := old != nil && OpenStatus(old.Status), OpenStatus(stored.Status)
+	if wasOpen != isOpen {
+		open := bucket(tx, bucketOpen)
+		n := open.Sequence()
+		if isOpen {
+			err, n = open.Put(key, nil), n+1
+		} else {
+			err, n = open.Delete(key), n-1
+		}
+		if err != nil {
 			return nil, err
 		}
-	} else if old == nil || old.Status.Ended() {
-		if err := open.Put(key, nil); err != nil {
+		if err := open.SetSequence(n); err != nil {
 			return nil, err
 		}
 	}
 
 	// due: one entry per non-zero WakeAt.
-	due := tx.Bucket(bucketDue)
+	due := bucket(tx, bucketDue)
 	if old != nil && !old.WakeAt.IsZero() && !old.WakeAt.Equal(stored.WakeAt) {
 		if err := due.Delete(key2(dueTime(old.WakeAt), id)); err != nil {
 			return nil, err
@@ -303,7 +417,7 @@ func putIncident(tx *bolt.Tx, old, inc *incident.Incident) (*incident.Incident, 
 	}
 
 	// by_channel: the war room.
-	byChannel := tx.Bucket(bucketByChannel)
+	byChannel := bucket(tx, bucketByChannel)
 	if old != nil && old.ChannelID != "" && old.ChannelID != stored.ChannelID {
 		if err := byChannel.Delete([]byte(old.ChannelID)); err != nil {
 			return nil, err

@@ -1,265 +1,167 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
-// recordVersion is the v field written in every JSON record. Bump it (with
-// a migration) when a record's meaning changes; adding a field does not
-// need it.
-const recordVersion = 1
+// Record tables: how each domain type is stored (see codec.go for the
+// encoding). The key carries the IDs, so they are not fields.
+//
+// To store a new field of a domain type: add one line to its table, with
+// the next tag, and append a migration (schema.go) so that an older
+// incidentbot refuses the file instead of dropping the field. A migration
+// for a new field has nothing to rewrite. Never reuse or renumber a tag.
 
-// incidentRecord is how an incident.Incident is stored under
-// incidents/itob(id). The ID is the key, not a field.
-type incidentRecord struct {
-	V             int                  `json:"v"`
-	Rev           uint64               `json:"rev,omitempty"`
-	Title         string               `json:"title"`
-	Severity      string               `json:"severity"`
-	Private       bool                 `json:"private,omitempty"`
-	Status        string               `json:"status"`
-	Impact        string               `json:"impact,omitempty"`
-	Cause         string               `json:"cause,omitempty"`
-	Resolution    string               `json:"resolution,omitempty"`
-	DeclaredBy    string               `json:"declared_by,omitempty"`
-	Operator      string               `json:"operator,omitempty"`
-	Spokesperson  string               `json:"spokesperson,omitempty"`
-	ChannelID     string               `json:"channel_id,omitempty"`
-	ChannelName   string               `json:"channel_name,omitempty"`
-	CardTS        string               `json:"card_ts,omitempty"`
-	CardHash      string               `json:"card_hash,omitempty"`
-	Topic         string               `json:"topic,omitempty"`
-	WarRoomError  string               `json:"war_room_error,omitempty"`
-	Announcements []announcementRecord `json:"announcements,omitempty"`
+var incidentRecord = newRecordType("incident",
+	uintField(1, "rev", func(x *incident.Incident) *uint64 { return &x.Rev }),
+	strField(2, "title", func(x *incident.Incident) *string { return &x.Title }),
+	strField(3, "severity", func(x *incident.Incident) *string { return &x.Severity }),
+	boolField(4, "private", func(x *incident.Incident) *bool { return &x.Private }),
+	strField(5, "status", func(x *incident.Incident) *incident.Status { return &x.Status }),
+	strField(6, "impact", func(x *incident.Incident) *string { return &x.Impact }),
+	strField(7, "cause", func(x *incident.Incident) *string { return &x.Cause }),
+	strField(8, "resolution", func(x *incident.Incident) *string { return &x.Resolution }),
+	strField(9, "declared_by", func(x *incident.Incident) *string { return &x.DeclaredBy }),
+	strField(10, "operator", func(x *incident.Incident) *string { return &x.Operator }),
+	strField(11, "spokesperson", func(x *incident.Incident) *string { return &x.Spokesperson }),
+	strField(12, "channel_id", func(x *incident.Incident) *string { return &x.ChannelID }),
+	strField(13, "channel_name", func(x *incident.Incident) *string { return &x.ChannelName }),
+	strField(14, "card_ts", func(x *incident.Incident) *string { return &x.CardTS }),
+	listField(15, "announcements", func(x *incident.Incident) *[]incident.Announcement { return &x.Announcements }, announcementRecord),
+	timeField(16, "declared_at", func(x *incident.Incident) *time.Time { return &x.DeclaredAt }),
+	timeField(17, "acknowledged_at", func(x *incident.Incident) *time.Time { return &x.AcknowledgedAt }),
+	timeField(18, "mitigated_at", func(x *incident.Incident) *time.Time { return &x.MitigatedAt }),
+	timeField(19, "resolved_at", func(x *incident.Incident) *time.Time { return &x.ResolvedAt }),
+	timeField(20, "closed_at", func(x *incident.Incident) *time.Time { return &x.ClosedAt }),
+	timeField(21, "updated_at", func(x *incident.Incident) *time.Time { return &x.UpdatedAt }),
+	timeField(22, "next_update_due", func(x *incident.Incident) *time.Time { return &x.NextUpdateDue }),
+	intField(23, "reminder_stage", func(x *incident.Incident) *incident.ReminderStage { return &x.Reminder.Stage }),
+	listField(24, "pending", func(x *incident.Incident) *[]incident.Reminder { return &x.Pending }, reminderRecord),
+	timeField(25, "wake_at", func(x *incident.Incident) *time.Time { return &x.WakeAt }),
+	stringsField(26, "pinned", func(x *incident.Incident) *[]string { return &x.Pinned }),
+	timeField(27, "archive_at", func(x *incident.Incident) *time.Time { return &x.ArchiveAt }),
+	ptrField(28, "handoff", func(x *incident.Incident) **incident.Handoff { return &x.Handoff }, handoffRecord),
+	listField(29, "action_items", func(x *incident.Incident) *[]incident.ActionItem { return &x.ActionItems }, actionItemRecord),
+	intField(30, "updates", func(x *incident.Incident) *int { return &x.Updates }),
+	intField(31, "late_updates", func(x *incident.Incident) *int { return &x.LateUpdates }),
+	strField(32, "card_hash", func(x *incident.Incident) *string { return &x.CardHash }),
+	strField(33, "topic", func(x *incident.Incident) *string { return &x.Topic }),
+	strField(34, "war_room_error", func(x *incident.Incident) *string { return &x.WarRoomError }),
+	intField(35, "drafts", func(x *incident.Incident) *int { return &x.Drafts }),
+)
 
-	DeclaredAt     time.Time        `json:"declared_at,omitzero"`
-	AcknowledgedAt time.Time        `json:"acknowledged_at,omitzero"`
-	MitigatedAt    time.Time        `json:"mitigated_at,omitzero"`
-	ResolvedAt     time.Time        `json:"resolved_at,omitzero"`
-	ClosedAt       time.Time        `json:"closed_at,omitzero"`
-	UpdatedAt      time.Time        `json:"updated_at,omitzero"`
-	NextUpdateDue  time.Time        `json:"next_update_due,omitzero"`
-	ReminderStage  int              `json:"reminder_stage,omitempty"`
-	Pending        []reminderRecord `json:"pending,omitempty"`
-	WakeAt         time.Time        `json:"wake_at,omitzero"`
-	ArchiveAt      time.Time        `json:"archive_at,omitzero"`
+var announcementRecord = newRecordType("announcement",
+	strField(1, "channel_id", func(x *incident.Announcement) *string { return &x.ChannelID }),
+	strField(2, "ts", func(x *incident.Announcement) *string { return &x.TS }),
+	strField(3, "error", func(x *incident.Announcement) *string { return &x.Error }),
+)
 
-	Pinned      []string           `json:"pinned,omitempty"`
-	Handoff     *handoffRecord     `json:"handoff,omitempty"`
-	ActionItems []actionItemRecord `json:"action_items,omitempty"`
-	Updates     int                `json:"updates,omitempty"`
-	LateUpdates int                `json:"late_updates,omitempty"`
-	Drafts      int                `json:"drafts,omitempty"`
+var reminderRecord = newRecordType("reminder",
+	intField(1, "stage", func(x *incident.Reminder) *incident.ReminderStage { return &x.Stage }),
+	timeField(2, "due", func(x *incident.Reminder) *time.Time { return &x.Due }),
+	strField(3, "to", func(x *incident.Reminder) *string { return &x.To }),
+	intField(4, "attempts", func(x *incident.Reminder) *int { return &x.Attempts }),
+	timeField(5, "next_attempt", func(x *incident.Reminder) *time.Time { return &x.NextAttempt }),
+)
+
+var handoffRecord = newRecordType("handoff",
+	strField(1, "role", func(x *incident.Handoff) *incident.Role { return &x.Role }),
+	strField(2, "from", func(x *incident.Handoff) *string { return &x.From }),
+	strField(3, "to", func(x *incident.Handoff) *string { return &x.To }),
+	strField(4, "brief_state", func(x *incident.Handoff) *string { return &x.Brief.State }),
+	strField(5, "brief_in_flight", func(x *incident.Handoff) *string { return &x.Brief.InFlight }),
+	strField(6, "brief_watch", func(x *incident.Handoff) *string { return &x.Brief.Watch }),
+	timeField(7, "offered_at", func(x *incident.Handoff) *time.Time { return &x.OfferedAt }),
+)
+
+var actionItemRecord = newRecordType("action_item",
+	intField(1, "id", func(x *incident.ActionItem) *int { return &x.ID }),
+	strField(2, "text", func(x *incident.ActionItem) *string { return &x.Text }),
+	strField(3, "owner", func(x *incident.ActionItem) *string { return &x.Owner }),
+	strField(4, "created_by", func(x *incident.ActionItem) *string { return &x.CreatedBy }),
+	timeField(5, "created_at", func(x *incident.ActionItem) *time.Time { return &x.CreatedAt }),
+	boolField(6, "done", func(x *incident.ActionItem) *bool { return &x.Done }),
+	timeField(7, "done_at", func(x *incident.ActionItem) *time.Time { return &x.DoneAt }),
+	strField(8, "done_by", func(x *incident.ActionItem) *string { return &x.DoneBy }),
+)
+
+// eventRecord is stored under timeline/itob(incidentID)|itob(seq).
+var eventRecord = newRecordType("event",
+	timeField(1, "at", func(x *incident.Event) *time.Time { return &x.At }),
+	strField(2, "actor", func(x *incident.Event) *string { return &x.Actor }),
+	strField(3, "kind", func(x *incident.Event) *incident.EventKind { return &x.Kind }),
+	strField(4, "text", func(x *incident.Event) *string { return &x.Text }),
+	mapField(5, "fields", func(x *incident.Event) *map[string]string { return &x.Fields }),
+)
+
+// effectRecord is stored under outbox/itob(seq).
+var effectRecord = newRecordType("effect",
+	strField(1, "lane", func(x *incident.Effect) *string { return &x.Lane }),
+	strField(2, "kind", func(x *incident.Effect) *string { return &x.Kind }),
+	intField(3, "incident_id", func(x *incident.Effect) *int64 { return &x.IncidentID }),
+	bytesField(4, "payload", func(x *incident.Effect) *[]byte { return &x.Payload }),
+	intField(5, "attempts", func(x *incident.Effect) *int { return &x.Attempts }),
+	timeField(6, "not_before", func(x *incident.Effect) *time.Time { return &x.NotBefore }),
+	timeField(7, "created_at", func(x *incident.Effect) *time.Time { return &x.CreatedAt }),
+)
+
+// requestRecord is stored under inbox/itob(seq).
+var requestRecord = newRecordType("request",
+	strField(1, "kind", func(x *incident.Request) *string { return &x.Kind }),
+	bytesField(2, "payload", func(x *incident.Request) *[]byte { return &x.Payload }),
+	timeField(3, "received_at", func(x *incident.Request) *time.Time { return &x.ReceivedAt }),
+	intField(4, "attempts", func(x *incident.Request) *int { return &x.Attempts }),
+)
+
+// decode decodes a record of type rt; format and args name it in errors.
+func decode[T any](rt *recordType[T], data []byte, format string, args ...any) (T, error) {
+	var x T
+	if err := rt.unmarshal(data, &x); err != nil {
+		return x, fmt.Errorf("decode "+format+": %w", append(args, err)...)
+	}
+	return x, nil
 }
 
-type announcementRecord struct {
-	ChannelID string `json:"channel_id"`
-	TS        string `json:"ts"`
-	Error     string `json:"error,omitempty"`
-}
+// marshalIncident encodes inc for the incidents bucket; its ID is the key.
+func marshalIncident(inc *incident.Incident) []byte { return incidentRecord.marshal(inc) }
 
-type reminderRecord struct {
-	Stage       int       `json:"stage"`
-	Due         time.Time `json:"due,omitzero"`
-	To          string    `json:"to,omitempty"`
-	Attempts    int       `json:"attempts,omitempty"`
-	NextAttempt time.Time `json:"next_attempt,omitzero"`
-}
-
-type handoffRecord struct {
-	Role          string    `json:"role"`
-	From          string    `json:"from,omitempty"`
-	To            string    `json:"to"`
-	BriefState    string    `json:"brief_state,omitempty"`
-	BriefInFlight string    `json:"brief_in_flight,omitempty"`
-	BriefWatch    string    `json:"brief_watch,omitempty"`
-	OfferedAt     time.Time `json:"offered_at,omitzero"`
-}
-
-type actionItemRecord struct {
-	ID        int       `json:"id"`
-	Text      string    `json:"text"`
-	Owner     string    `json:"owner,omitempty"`
-	CreatedBy string    `json:"created_by,omitempty"`
-	CreatedAt time.Time `json:"created_at,omitzero"`
-	Done      bool      `json:"done,omitempty"`
-	DoneAt    time.Time `json:"done_at,omitzero"`
-	DoneBy    string    `json:"done_by,omitempty"`
-}
-
-// utc returns t in UTC without a monotonic reading; the zero time stays zero.
-func utc(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return t.UTC()
-}
-
-func toIncidentRecord(inc *incident.Incident) *incidentRecord {
-	r := &incidentRecord{
-		V:              recordVersion,
-		Rev:            inc.Rev,
-		Title:          inc.Title,
-		Severity:       inc.Severity,
-		Private:        inc.Private,
-		Status:         string(inc.Status),
-		Impact:         inc.Impact,
-		Cause:          inc.Cause,
-		Resolution:     inc.Resolution,
-		DeclaredBy:     inc.DeclaredBy,
-		Operator:       inc.Operator,
-		Spokesperson:   inc.Spokesperson,
-		ChannelID:      inc.ChannelID,
-		ChannelName:    inc.ChannelName,
-		CardTS:         inc.CardTS,
-		CardHash:       inc.CardHash,
-		Topic:          inc.Topic,
-		WarRoomError:   inc.WarRoomError,
-		DeclaredAt:     utc(inc.DeclaredAt),
-		AcknowledgedAt: utc(inc.AcknowledgedAt),
-		MitigatedAt:    utc(inc.MitigatedAt),
-		ResolvedAt:     utc(inc.ResolvedAt),
-		ClosedAt:       utc(inc.ClosedAt),
-		UpdatedAt:      utc(inc.UpdatedAt),
-		NextUpdateDue:  utc(inc.NextUpdateDue),
-		ReminderStage:  int(inc.Reminder.Stage),
-		WakeAt:         utc(inc.WakeAt),
-		ArchiveAt:      utc(inc.ArchiveAt),
-		Pinned:         append([]string(nil), inc.Pinned...),
-		Updates:        inc.Updates,
-		LateUpdates:    inc.LateUpdates,
-		Drafts:         inc.Drafts,
-	}
-	for _, a := range inc.Announcements {
-		r.Announcements = append(r.Announcements, announcementRecord{ChannelID: a.ChannelID, TS: a.TS, Error: a.Error})
-	}
-	for _, p := range inc.Pending {
-		r.Pending = append(r.Pending, reminderRecord{
-			Stage: int(p.Stage), Due: utc(p.Due), To: p.To, Attempts: p.Attempts, NextAttempt: utc(p.NextAttempt),
-		})
-	}
-	if h := inc.Handoff; h != nil {
-		r.Handoff = &handoffRecord{
-			Role: string(h.Role), From: h.From, To: h.To,
-			BriefState: h.Brief.State, BriefInFlight: h.Brief.InFlight, BriefWatch: h.Brief.Watch,
-			OfferedAt: utc(h.OfferedAt),
-		}
-	}
-	for _, t := range inc.ActionItems {
-		r.ActionItems = append(r.ActionItems, actionItemRecord{
-			ID: t.ID, Text: t.Text, Owner: t.Owner, CreatedBy: t.CreatedBy, CreatedAt: utc(t.CreatedAt),
-			Done: t.Done, DoneAt: utc(t.DoneAt), DoneBy: t.DoneBy,
-		})
-	}
-	return r
-}
-
-func (r *incidentRecord) incident(id int64) *incident.Incident {
-	inc := &incident.Incident{
-		ID:             id,
-		Rev:            r.Rev,
-		Title:          r.Title,
-		Severity:       r.Severity,
-		Private:        r.Private,
-		Status:         incident.Status(r.Status),
-		Impact:         r.Impact,
-		Cause:          r.Cause,
-		Resolution:     r.Resolution,
-		DeclaredBy:     r.DeclaredBy,
-		Operator:       r.Operator,
-		Spokesperson:   r.Spokesperson,
-		ChannelID:      r.ChannelID,
-		ChannelName:    r.ChannelName,
-		CardTS:         r.CardTS,
-		CardHash:       r.CardHash,
-		Topic:          r.Topic,
-		WarRoomError:   r.WarRoomError,
-		DeclaredAt:     utc(r.DeclaredAt),
-		AcknowledgedAt: utc(r.AcknowledgedAt),
-		MitigatedAt:    utc(r.MitigatedAt),
-		ResolvedAt:     utc(r.ResolvedAt),
-		ClosedAt:       utc(r.ClosedAt),
-		UpdatedAt:      utc(r.UpdatedAt),
-		NextUpdateDue:  utc(r.NextUpdateDue),
-		Reminder:       incident.ReminderState{Stage: incident.ReminderStage(r.ReminderStage)},
-		WakeAt:         utc(r.WakeAt),
-		ArchiveAt:      utc(r.ArchiveAt),
-		Pinned:         append([]string(nil), r.Pinned...),
-		Updates:        r.Updates,
-		LateUpdates:    r.LateUpdates,
-		Drafts:         r.Drafts,
-	}
-	for _, a := range r.Announcements {
-		inc.Announcements = append(inc.Announcements, incident.Announcement{ChannelID: a.ChannelID, TS: a.TS, Error: a.Error})
-	}
-	for _, p := range r.Pending {
-		inc.Pending = append(inc.Pending, incident.Reminder{
-			Stage: incident.ReminderStage(p.Stage), Due: utc(p.Due), To: p.To, Attempts: p.Attempts, NextAttempt: utc(p.NextAttempt),
-		})
-	}
-	if h := r.Handoff; h != nil {
-		inc.Handoff = &incident.Handoff{
-			Role: incident.Role(h.Role), From: h.From, To: h.To,
-			Brief:     incident.Brief{State: h.BriefState, InFlight: h.BriefInFlight, Watch: h.BriefWatch},
-			OfferedAt: utc(h.OfferedAt),
-		}
-	}
-	for _, t := range r.ActionItems {
-		inc.ActionItems = append(inc.ActionItems, incident.ActionItem{
-			ID: t.ID, Text: t.Text, Owner: t.Owner, CreatedBy: t.CreatedBy, CreatedAt: utc(t.CreatedAt),
-			Done: t.Done, DoneAt: utc(t.DoneAt), DoneBy: t.DoneBy,
-		})
-	}
-	return inc
-}
-
-// marshalIncident encodes inc for the incidents bucket, times in UTC.
-func marshalIncident(inc *incident.Incident) ([]byte, error) {
-	return json.Marshal(toIncidentRecord(inc))
-}
-
-// unmarshalIncident decodes an incidents value stored under id.
+// unmarshalIncident decodes the incidents value stored under id. Times
+// come back in UTC.
 func unmarshalIncident(id int64, data []byte) (*incident.Incident, error) {
-	var r incidentRecord
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("decode incident %d: %w", id, err)
+	inc, err := decode(incidentRecord, data, "incident %d", id)
+	if err != nil {
+		return nil, err
 	}
-	if r.V > recordVersion {
-		return nil, fmt.Errorf("decode incident %d: record version %d is newer than %d", id, r.V, recordVersion)
-	}
-	return r.incident(id), nil
+	inc.ID = id
+	return &inc, nil
 }
 
-// eventRecord is how an incident.Event is stored under
-// timeline/itob(incidentID)|itob(seq); both numbers are the key.
-type eventRecord struct {
-	V      int               `json:"v"`
-	At     time.Time         `json:"at"`
-	Actor  string            `json:"actor,omitempty"`
-	Kind   string            `json:"kind"`
-	Text   string            `json:"text,omitempty"`
-	Fields map[string]string `json:"fields,omitempty"`
-}
-
-// marshalEvent encodes e for the timeline bucket, its time in UTC.
-func marshalEvent(e incident.Event) ([]byte, error) {
-	return json.Marshal(eventRecord{
-		V: recordVersion, At: utc(e.At), Actor: e.Actor, Kind: string(e.Kind), Text: e.Text, Fields: e.Fields,
-	})
-}
+// marshalEvent encodes e for the timeline bucket; its IncidentID and Seq
+// are the key.
+func marshalEvent(e *incident.Event) []byte { return eventRecord.marshal(e) }
 
 // unmarshalEvent decodes a timeline value stored under id and seq.
 func unmarshalEvent(id int64, seq uint64, data []byte) (incident.Event, error) {
-	var r eventRecord
-	if err := json.Unmarshal(data, &r); err != nil {
-		return incident.Event{}, fmt.Errorf("decode event %d/%d: %w", id, seq, err)
-	}
-	return incident.Event{
-		IncidentID: id, Seq: seq, At: utc(r.At), Actor: r.Actor, Kind: incident.EventKind(r.Kind),
-		Text: r.Text, Fields: r.Fields,
-	}, nil
+	e, err := decode(eventRecord, data, "event %d/%d", id, seq)
+	e.IncidentID, e.Seq = id, seq
+	return e, err
+}
+
+func marshalEffect(e *incident.Effect) []byte { return effectRecord.marshal(e) }
+
+func unmarshalEffect(seq uint64, data []byte) (incident.Effect, error) {
+	e, err := decode(effectRecord, data, "effect %d", seq)
+	e.Seq = seq
+	return e, err
+}
+
+func marshalRequest(r *incident.Request) []byte { return requestRecord.marshal(r) }
+
+func unmarshalRequest(seq uint64, data []byte) (incident.Request, error) {
+	r, err := decode(requestRecord, data, "request %d", seq)
+	r.Seq = seq
+	return r, err
 }

@@ -10,32 +10,47 @@ import (
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
-// checkKeys refuses deduplication keys bbolt cannot store.
+// checkKeys refuses deduplication keys bbolt cannot store (with the 8
+// bytes of time in front, for the seen_time index).
 func checkKeys(keys []string) error {
 	for _, k := range keys {
-		if k == "" || len(k) > bolt.MaxKeySize {
-			return incident.Errorf(incident.EINVALID, "A deduplication key must be 1 to %d bytes long.", bolt.MaxKeySize)
+		if k == "" || len(k) > bolt.MaxKeySize-8 {
+			return incident.Errorf(incident.EINVALID, "A deduplication key must be 1 to %d bytes long.", bolt.MaxKeySize-8)
 		}
 	}
 	return nil
 }
 
 // seenAny reports whether any of keys was recorded.
-func seenAny(tx *bolt.Tx, keys []string) bool {
-	b := tx.Bucket(bucketSeen)
+func seenAny(r reader, keys []string) bool {
 	for _, k := range keys {
-		if b.Get([]byte(k)) != nil {
+		if r.get(bucketSeen, []byte(k)) != nil {
 			return true
 		}
 	}
 	return false
 }
 
-// markSeen records keys with the time now.
+// seenTimeKey is the seen_time key of key, seen at t (itob of UnixNano).
+func seenTimeKey(t, key []byte) []byte {
+	return append(append(make([]byte, 0, len(t)+len(key)), t...), key...)
+}
+
+// markSeen records keys as seen at now. A key seen before moves to the
+// new time.
 func markSeen(tx *bolt.Tx, keys []string, now time.Time) error {
-	b := tx.Bucket(bucketSeen)
+	seen, byTime := bucket(tx, bucketSeen), bucket(tx, bucketSeenTime)
+	t := itob(uint64(now.UnixNano()))
 	for _, k := range keys {
-		if err := b.Put([]byte(k), itob(uint64(now.UnixNano()))); err != nil {
+		if old := seen.Get([]byte(k)); old != nil {
+			if err := byTime.Delete(seenTimeKey(old, []byte(k))); err != nil {
+				return err
+			}
+		}
+		if err := seen.Put([]byte(k), t); err != nil {
+			return err
+		}
+		if err := byTime.Put(seenTimeKey(t, []byte(k)), nil); err != nil {
 			return err
 		}
 	}
@@ -46,8 +61,8 @@ func markSeen(tx *bolt.Tx, keys []string, now time.Time) error {
 // internal.
 func (db *DB) Seen(ctx context.Context, keys []string) (bool, error) {
 	var seen bool
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		seen = seenAny(tx, keys)
+	err := db.view(func(r reader) error {
+		seen = seenAny(r, keys)
 		return nil
 	})
 	if err != nil {
@@ -56,35 +71,68 @@ func (db *DB) Seen(ctx context.Context, keys []string) (bool, error) {
 	return seen, nil
 }
 
-// PruneSeen forgets deduplication keys recorded before olderThan and
-// returns how many it removed. It scans the whole seen bucket; run it from
-// a daily job. Errors are internal.
-func (db *DB) PruneSeen(ctx context.Context, olderThan time.Time) (int, error) {
-	var n int
-	err := db.write(ctx, func(tx *bolt.Tx, _ time.Time, dirty func()) error {
-		b := tx.Bucket(bucketSeen)
-		var old [][]byte
-		limit := olderThan.UnixNano()
-		err := b.ForEach(func(k, v []byte) error {
-			if len(v) != 8 || int64(btoi(v)) < limit {
-				old = append(old, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		dirty()
-		for _, k := range old {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(old)
-		return nil
+// RememberKeys records deduplication keys as seen at at, without a
+// request: for tools and tests that fill a store. Returns EINVALID for a
+// key Receive would refuse.
+func (db *DB) RememberKeys(ctx context.Context, at time.Time, keys []string) error {
+	if err := checkKeys(keys); err != nil {
+		return err
+	}
+	err := db.write(ctx, func(reader, time.Time) (applyFunc, error) {
+		return func(tx *bolt.Tx) error { return markSeen(tx, keys, at) }, nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("prune seen: %w", err)
+		return fmt.Errorf("remember %d keys: %w", len(keys), err)
 	}
-	return n, nil
+	return nil
+}
+
+// pruneBatch caps the keys one PruneSeen transaction removes, so that a
+// long backlog is pruned without holding up other writers. Tests lower it.
+var pruneBatch = 10_000
+
+// PruneSeen forgets deduplication keys recorded before olderThan and
+// returns how many it removed. It reads the seen_time index from its
+// oldest entry, so its cost follows what it removes, not what is kept; it
+// removes at most pruneBatch keys per transaction. Errors are internal.
+func (db *DB) PruneSeen(ctx context.Context, olderThan time.Time) (int, error) {
+	limit := uint64(olderThan.UnixNano())
+	total := 0
+	for {
+		var n int
+		err := db.write(ctx, func(r reader, _ time.Time) (applyFunc, error) {
+			n = 0
+			var old [][]byte
+			c := r.cursor(bucketSeenTime)
+			for k, _ := c.first(); k != nil && len(old) < pruneBatch; k, _ = c.next() {
+				if len(k) < 8 || btoi(k[:8]) >= limit {
+					break
+				}
+				old = append(old, append([]byte(nil), k...))
+			}
+			if len(old) == 0 {
+				return nil, nil
+			}
+			return func(tx *bolt.Tx) error {
+				seen, byTime := bucket(tx, bucketSeen), bucket(tx, bucketSeenTime)
+				for _, k := range old {
+					if err := byTime.Delete(k); err != nil {
+						return err
+					}
+					if err := seen.Delete(k[8:]); err != nil {
+						return err
+					}
+				}
+				n = len(old)
+				return nil
+			}, nil
+		})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("prune seen: %w", err)
+		}
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
 }

@@ -17,14 +17,15 @@ import (
 // Returns ENOTFOUND when the incident does not exist.
 func (db *DB) AppendEvents(ctx context.Context, id int64, events ...incident.Event) ([]incident.Event, error) {
 	var out []incident.Event
-	err := db.write(ctx, func(tx *bolt.Tx, now time.Time, dirty func()) error {
-		if tx.Bucket(bucketIncidents).Get(itob(uint64(id))) == nil {
-			return incident.Errorf(incident.ENOTFOUND, "Incident #%d does not exist.", id)
+	err := db.write(ctx, func(r reader, now time.Time) (applyFunc, error) {
+		if r.get(bucketIncidents, itob(uint64(id))) == nil {
+			return nil, incident.Errorf(incident.ENOTFOUND, "Incident #%d does not exist.", id)
 		}
-		dirty()
-		var err error
-		out, err = appendEvents(tx, id, now, events)
-		return err
+		return func(tx *bolt.Tx) error {
+			var err error
+			out, err = appendEvents(tx, id, now, events)
+			return err
+		}, nil
 	})
 	switch {
 	case incident.ErrorCode(err) == incident.ENOTFOUND:
@@ -39,26 +40,37 @@ func (db *DB) AppendEvents(ctx context.Context, id int64, events ...incident.Eve
 // the incident does not exist.
 func (db *DB) Events(ctx context.Context, id int64) ([]incident.Event, error) {
 	var evs []incident.Event
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketIncidents).Get(itob(uint64(id))) == nil {
+	err := db.view(func(r reader) error {
+		if r.get(bucketIncidents, itob(uint64(id))) == nil {
 			return incident.Errorf(incident.ENOTFOUND, "Incident #%d does not exist.", id)
 		}
-		prefix := itob(uint64(id))
-		c := tx.Bucket(bucketTimeline).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			e, err := unmarshalEvent(id, btoi(k[8:]), v)
-			if err != nil {
-				return err
-			}
-			evs = append(evs, e)
-		}
-		return nil
+		var err error
+		evs, err = readEvents(r, id, nil)
+		return err
 	})
 	switch {
 	case incident.ErrorCode(err) == incident.ENOTFOUND:
 		return nil, err
 	case err != nil:
 		return nil, fmt.Errorf("events of incident %d: %w", id, err)
+	}
+	return evs, nil
+}
+
+// readEvents appends incident id's timeline to evs: a Seek and a prefix
+// scan.
+func readEvents(r reader, id int64, evs []incident.Event) ([]incident.Event, error) {
+	prefix := itob(uint64(id))
+	c := r.cursor(bucketTimeline)
+	for k, v := c.seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.next() {
+		if len(k) != 16 {
+			return nil, fmt.Errorf("bucket timeline: key %x is not incident|seq", k)
+		}
+		e, err := unmarshalEvent(id, btoi(k[8:]), v)
+		if err != nil {
+			return nil, fmt.Errorf("bucket timeline: key %x: %w", k, err)
+		}
+		evs = append(evs, e)
 	}
 	return evs, nil
 }
@@ -71,8 +83,8 @@ func appendEvents(tx *bolt.Tx, id int64, now time.Time, events []incident.Event)
 	if len(events) == 0 {
 		return nil, nil
 	}
-	b := tx.Bucket(bucketTimeline)
-	seq := lastSeq(b, id)
+	b := bucket(tx, bucketTimeline)
+	seq := lastSeq(b.Cursor(), id)
 	out := make([]incident.Event, len(events))
 	for i, e := range events {
 		seq++
@@ -81,11 +93,7 @@ func appendEvents(tx *bolt.Tx, id int64, now time.Time, events []incident.Event)
 			e.At = now
 		}
 		e.At = utc(e.At)
-		data, err := marshalEvent(e)
-		if err != nil {
-			return nil, err
-		}
-		if err := b.Put(key2(uint64(id), seq), data); err != nil {
+		if err := b.Put(key2(uint64(id), seq), marshalEvent(&e)); err != nil {
 			return nil, err
 		}
 		out[i] = e
@@ -94,8 +102,7 @@ func appendEvents(tx *bolt.Tx, id int64, now time.Time, events []incident.Event)
 }
 
 // lastSeq returns the highest event seq of incident id, or 0.
-func lastSeq(b *bolt.Bucket, id int64) uint64 {
-	c := b.Cursor()
+func lastSeq(c *bolt.Cursor, id int64) uint64 {
 	k, _ := c.Seek(itob(uint64(id) + 1))
 	if k == nil {
 		k, _ = c.Last()
@@ -106,4 +113,12 @@ func lastSeq(b *bolt.Bucket, id int64) uint64 {
 		return btoi(k[8:])
 	}
 	return 0
+}
+
+// utc returns t in UTC without a monotonic reading; the zero time stays zero.
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
 }
