@@ -168,47 +168,65 @@ func (a *App) whichIncident(ctx context.Context, sc slack.SlashCommand) map[stri
 const listPage = 20
 
 // visibleOpen returns page (from 1) of the open incidents user may see,
-// newest first, and how many they may see in all. Private incidents show
-// to their role holders and admins, and in their own war room.
-func (a *App) visibleOpen(ctx context.Context, user, channel string, page int) ([]*incident.Incident, int, error) {
+// newest first, and whether more follow. Private incidents show to their
+// role holders and admins, and in their own war room. It reads only as far
+// as the page needs.
+func (a *App) visibleOpen(ctx context.Context, user, channel string, page int) ([]*incident.Incident, bool, error) {
 	if page < 1 {
 		page = 1
 	}
 	skip := (page - 1) * listPage
 	var out []*incident.Incident
-	total := 0
+	more := false
 	err := a.eachOpen(ctx, func(inc *incident.Incident) bool {
 		if !a.policy.CanSee(inc, user, inc.ChannelID != "" && inc.ChannelID == channel) {
 			return true
 		}
-		total++
-		if total > skip && len(out) < listPage {
+		switch {
+		case skip > 0:
+			skip--
+		case len(out) == listPage:
+			more = true
+			return false
+		default:
 			out = append(out, inc)
 		}
 		return true
 	})
-	return out, total, err
+	return out, more, err
 }
 
 // eachOpen calls fn with the open incidents, newest first, until it
-// returns false. It reads in batches, so a long list costs only what is
-// shown.
+// returns false, reading them a page at a time.
 func (a *App) eachOpen(ctx context.Context, fn func(*incident.Incident) bool) error {
-	incs, err := a.store.FindIncidents(ctx, incident.Filter{OpenOnly: true})
-	if err != nil {
-		return err
-	}
-	for _, inc := range incs {
-		if !fn(inc) {
+	before := int64(0)
+	for {
+		incs, next, err := a.store.FindIncidentsPage(ctx, incident.Filter{OpenOnly: true, Limit: listPage + 1}, before)
+		if err != nil {
+			return err
+		}
+		for _, inc := range incs {
+			if !fn(inc) {
+				return nil
+			}
+		}
+		if next == 0 {
 			return nil
 		}
+		before = next
 	}
-	return nil
 }
 
 // listReply answers /incident list.
 func (a *App) listReply(ctx context.Context, user, channel string, page int) map[string]any {
-	incs, total, err := a.visibleOpen(ctx, user, channel, page)
+	incs, more, err := a.visibleOpen(ctx, user, channel, page)
+	if err == nil && len(incs) == 0 && page > 1 {
+		return ackText(fmt.Sprintf("There is no page %d of open incidents: `/incident list` shows the first.", page))
+	}
+	var total int
+	if err == nil {
+		total, err = a.store.CountOpen(ctx)
+	}
 	if err != nil {
 		a.fail("list open incidents", err)
 		return ackError(err, "")
@@ -216,16 +234,15 @@ func (a *App) listReply(ctx context.Context, user, channel string, page int) map
 	if page < 1 {
 		page = 1
 	}
-	pages := (total + listPage - 1) / listPage
-	head := fmt.Sprintf("*Open incidents (%d)*", total)
-	if pages > 1 {
-		head = fmt.Sprintf("*Open incidents (%d)*, page %d of %d", total, page, pages)
-	}
-	if len(incs) == 0 && total > 0 {
-		return ackText(fmt.Sprintf("There are %d page(s) of open incidents; there is no page %d.", pages, page))
+	// The whole list fits: its count is exact for this person. A longer
+	// one gives the workspace's count, read without reading every incident
+	// (private incidents count there, unnamed).
+	head := fmt.Sprintf("*Open incidents (%d)*", (page-1)*listPage+len(incs))
+	if page > 1 || more {
+		head = fmt.Sprintf("*Open incidents*, page %d (%d open in the workspace, private ones included)", page, total)
 	}
 	blocks := a.env().List(incs, head)
-	if page < pages {
+	if more {
 		blocks = append(blocks, views.Context(fmt.Sprintf("More: `/incident list --page %d`.", page+1)))
 	}
 	return ackBlocks(fmt.Sprintf("%d open incidents", total), blocks)

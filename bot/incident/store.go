@@ -32,6 +32,13 @@ type Store interface {
 	FindIncidentByChannel(ctx context.Context, channelID string) (*Incident, error)
 	// FindIncidents lists incidents matching f, newest first.
 	FindIncidents(ctx context.Context, f Filter) ([]*Incident, error)
+	// FindIncidentsPage lists one page of the incidents matching f, newest
+	// first: up to f.Limit whose ID is below before (0: the newest). next
+	// is the cursor of the following page, 0 when none is left.
+	FindIncidentsPage(ctx context.Context, f Filter, before int64) (incs []*Incident, next int64, err error)
+	// CountOpen returns the number of incidents not yet ended, without
+	// reading them.
+	CountOpen(ctx context.Context) (int, error)
 	// Events returns incident id's timeline in order.
 	Events(ctx context.Context, id int64) ([]Event, error)
 	// DueIncidents returns the IDs of incidents whose WakeAt is at or
