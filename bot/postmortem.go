@@ -45,9 +45,10 @@ func (a *App) draftPostmortem(inc *incident.Incident, actor string, atClose bool
 	return ch
 }
 
-// postmortemOptions renders drafts with people's names, asked of Slack
-// (and cached): a draft is read outside Slack, where <@U123> means nothing.
-func (a *App) postmortemOptions(ctx context.Context) postmortem.Options {
+// PostmortemOptions renders drafts and exports with people's names, asked
+// of Slack (and cached): a draft is read outside Slack, where <@U123>
+// means nothing. The names are looked up with ctx.
+func (a *App) PostmortemOptions(ctx context.Context) postmortem.Options {
 	return postmortem.Options{Location: a.loc, Policy: a.policy, Now: a.now(),
 		UserName: func(id string) string { return a.users.name(ctx, id) }}
 }
@@ -58,7 +59,7 @@ func (d delivery) draft(ctx context.Context) (string, postmortem.Options, []inci
 	if err != nil {
 		return "", postmortem.Options{}, nil, err
 	}
-	o := d.a.postmortemOptions(ctx)
+	o := d.a.PostmortemOptions(ctx)
 	md, err := postmortem.Draft(d.inc, evs, o)
 	if err != nil {
 		return "", o, nil, fmt.Errorf("%w: %v", errCorrupt, err)

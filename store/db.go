@@ -110,6 +110,10 @@ type DB struct {
 // ErrClosed is returned by Check on a closed store.
 var ErrClosed = errors.New("the store is closed")
 
+// ErrLocked is wrapped by Open's error when another process (a running
+// bot) holds the database.
+var ErrLocked = errors.New("the database is locked by another process (is incidentbot already running?)")
+
 var _ incident.Store = (*DB)(nil)
 
 // Option configures Open.
@@ -204,7 +208,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, berrors.ErrTimeout):
-		return nil, wrap("the database is locked by another process (is incidentbot already running?)")
+		return nil, wrap("%w", ErrLocked)
 	case errors.Is(err, fs.ErrPermission) && errors.Is(statErr, fs.ErrNotExist):
 		return nil, wrap("directory %q is not writable: %v; choose another store.path", dir, reason(err))
 	case errors.Is(err, fs.ErrPermission):

@@ -83,7 +83,7 @@ func TestBackup_StalledClientDoesNotStallWriters(t *testing.T) {
 	// Bigger than what loopback socket buffers absorb, so that the server
 	// blocks on a client that reads nothing.
 	MustFill(t, db, 5, 1<<20)
-	srv := MustListen(t, Handler(Options{Backup: db.Backup, BackupToken: "tok", BackupTemp: filepath.Join(dir, "bot.db.backup-"), BackupStall: 300 * time.Millisecond}), Timeouts{})
+	srv := MustListen(t, Handler(Options{Backup: db.Backup, AdminToken: "tok", Spool: filepath.Join(dir, "bot.db.backup-"), Stall: 300 * time.Millisecond}), Timeouts{})
 
 	conn, err := net.Dial("tcp", srv.Addr())
 	if err != nil {
@@ -138,7 +138,7 @@ func TestBackup_Download(t *testing.T) {
 	dir := t.TempDir()
 	db := MustOpenDB(t, dir)
 	MustFill(t, db, 3, 100<<10)
-	srv := MustListen(t, Handler(Options{Backup: db.Backup, BackupToken: "tok", BackupTemp: filepath.Join(dir, "bot.db.backup-")}), Timeouts{})
+	srv := MustListen(t, Handler(Options{Backup: db.Backup, AdminToken: "tok", Spool: filepath.Join(dir, "bot.db.backup-")}), Timeouts{})
 	req, _ := http.NewRequest(http.MethodGet, "http://"+srv.Addr()+"/admin/backup", nil)
 	req.Header.Set("Authorization", "Bearer tok")
 	resp, err := http.DefaultClient.Do(req)
@@ -174,8 +174,8 @@ func TestBackup_Download(t *testing.T) {
 func TestBackup_Failure(t *testing.T) {
 	dir := t.TempDir()
 	h := Handler(Options{
-		Backup:      func(w io.Writer) (int64, error) { w.Write([]byte("partial")); return 7, errors.New("disk full") },
-		BackupToken: "tok", BackupTemp: filepath.Join(dir, "bot.db.backup-"),
+		Backup:     func(w io.Writer) (int64, error) { w.Write([]byte("partial")); return 7, errors.New("disk full") },
+		AdminToken: "tok", Spool: filepath.Join(dir, "bot.db.backup-"),
 	})
 	srv := MustListen(t, h, Timeouts{})
 	req, _ := http.NewRequest(http.MethodGet, "http://"+srv.Addr()+"/admin/backup", nil)
@@ -195,12 +195,12 @@ func TestBackup_Failure(t *testing.T) {
 	}
 }
 
-func TestRemoveStaleBackups(t *testing.T) {
+func TestRemoveStale(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"bot.db", "bot.db.backup-123", "bot.db.backup-456", "other.db.backup-1", "bot.db.admin-token"} {
 		os.WriteFile(filepath.Join(dir, name), nil, 0o600)
 	}
-	if err := RemoveStaleBackups(filepath.Join(dir, "bot.db.backup-")); err != nil {
+	if err := RemoveStale(filepath.Join(dir, "bot.db.backup-")); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -211,7 +211,7 @@ func TestRemoveStaleBackups(t *testing.T) {
 	if want := []string{"bot.db", "bot.db.admin-token", "other.db.backup-1"}; !slices.Equal(left, want) {
 		t.Errorf("left %q, want %q", left, want)
 	}
-	if err := RemoveStaleBackups(""); err != nil {
+	if err := RemoveStale(""); err != nil {
 		t.Error(err)
 	}
 }

@@ -1,5 +1,6 @@
-// Package web is incidentbot's small HTTP face: liveness, readiness and a
-// consistent database backup for the `incidentbot backup` command. It
+// Package web is incidentbot's small HTTP face: liveness, readiness, and
+// the consistent database backup and export that `incidentbot backup` and
+// `incidentbot export` ask of a running bot. It
 // listens on loopback by default; put it behind your own proxy to expose
 // it. Every connection is bounded by timeouts (see Timeouts), so no client
 // can hold the server or the database.
@@ -14,46 +15,59 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
 // Options configure the server.
 type Options struct {
 	// Backup writes a consistent copy of the database to w. It holds a
 	// read transaction while it runs, so the handler never gives it the
-	// client's connection: see BackupTemp.
+	// client's connection: see Spool.
 	Backup func(w io.Writer) (int64, error)
-	// BackupToken must be presented as "Authorization: Bearer TOKEN" to
-	// download a backup. The bot writes it next to the database, where only
-	// those who can read the database can read it; empty disables backups.
-	BackupToken string
-	// BackupTemp starts the path of the temporary file a backup is written
-	// to before it is sent, then removed, e.g. "/data/incidentbot.db.backup-".
-	// Put it beside the database: a local copy there is fast, and the read
-	// transaction it holds ends before the download starts, so a client
-	// that stops reading cannot stall the bot's writes (bbolt cannot grow
-	// its memory map while a read transaction is open). Empty uses the
-	// system's temporary directory. RemoveStaleBackups clears what a crash
-	// left.
-	BackupTemp string
-	// BackupStall is how long a download may make no progress before the
+	// Export writes the incidents q selects (the query of
+	// `incidentbot export`) to w and says how many it wrote; errors coded
+	// incident.EINVALID or ENOTFOUND are the caller's and answer 400 or
+	// 404 with their message. Like Backup it reads
+	// one snapshot, so it is spooled too. Nil disables /admin/export.
+	Export func(ctx context.Context, w io.Writer, q url.Values) (int, error)
+	// AdminToken must be presented as "Authorization: Bearer TOKEN" to
+	// use the /admin routes. The bot writes it next to the database, where
+	// only those who can read the database can read it; empty disables
+	// them.
+	AdminToken string
+	// Spool starts the path of the temporary file a backup or export is
+	// written to before it is sent, then removed, e.g.
+	// "/data/incidentbot.db.spool-". Put it beside the database: a local
+	// copy there is fast, and the read transaction it holds ends before
+	// the download starts, so a client that stops reading cannot stall the
+	// bot's writes (bbolt cannot grow its memory map while a read
+	// transaction is open). Empty uses the system's temporary directory.
+	// RemoveStale clears what a crash left.
+	Spool string
+	// Stall is how long a download may make no progress before the
 	// connection is dropped; zero is 30 s.
-	BackupStall time.Duration
+	Stall time.Duration
 	// Ready reports whether the bot is connected to Slack; /readyz answers
 	// 503 whenever it is false. Nil counts as ready.
 	Ready  func() bool
 	Logger *slog.Logger
 }
 
-// DefaultBackupStall is the default Options.BackupStall.
-const DefaultBackupStall = 30 * time.Second
+// DefaultStall is the default Options.Stall.
+const DefaultStall = 30 * time.Second
 
 // Handler returns the HTTP routes.
 func Handler(o Options) http.Handler {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -68,49 +82,82 @@ func Handler(o Options) http.Handler {
 		}
 		io.WriteString(w, "ready\n")
 	})
-	mux.HandleFunc("GET /admin/backup", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /admin/backup", admin(o, "backup", o.Backup != nil, func(w http.ResponseWriter, r *http.Request) {
+		spool(w, r, o, download{name: "incidentbot.db", contentType: "application/octet-stream", what: "backup"},
+			func(f io.Writer) (http.Header, error) {
+				_, err := o.Backup(f)
+				return nil, err
+			})
+	}))
+	mux.Handle("GET /admin/export", admin(o, "export", o.Export != nil, func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		d := download{name: "incidents.md", contentType: "text/markdown; charset=utf-8", what: "export"}
+		if q.Get("format") == "json" {
+			d.name, d.contentType = "incidents.json", "application/json"
+		}
+		spool(w, r, o, d, func(f io.Writer) (http.Header, error) {
+			n, err := o.Export(r.Context(), f, q)
+			return http.Header{"X-Incidentbot-Count": {strconv.Itoa(n)}}, err
+		})
+	}))
+	return mux
+}
+
+// admin guards a route that hands out the database's contents.
+func admin(o Options, what string, enabled bool, next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The database holds every private incident: only clients on this
-		// machine (or inside this container) may copy it.
+		// machine (or inside this container) may read it.
 		if !loopback(r.RemoteAddr) {
-			http.Error(w, "the backup endpoint answers loopback clients only; run 'incidentbot backup' on the bot's host", http.StatusForbidden)
+			http.Error(w, fmt.Sprintf("the %s endpoint answers loopback clients only; run 'incidentbot %s' on the bot's host", what, what), http.StatusForbidden)
 			return
 		}
-		if o.Backup == nil || o.BackupToken == "" {
-			http.Error(w, "backup is not available", http.StatusNotFound)
+		if !enabled || o.AdminToken == "" {
+			http.Error(w, what+" is not available", http.StatusNotFound)
 			return
 		}
 		// A proxy on this host would make any caller look local: the token
 		// file is what proves the caller can read the bot's data directory.
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(o.BackupToken)) != 1 {
-			http.Error(w, "a backup needs the token the bot wrote next to its database; run 'incidentbot backup' on the bot's host", http.StatusUnauthorized)
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(o.AdminToken)) != 1 {
+			http.Error(w, fmt.Sprintf("the %s endpoint needs the token the bot wrote next to its database; run 'incidentbot %s' on the bot's host", what, what), http.StatusUnauthorized)
 			return
 		}
-		serveBackup(w, r, o)
+		next(w, r)
 	})
-	return mux
 }
 
-// backupChunk is how much of a backup is written per write deadline.
-const backupChunk = 256 << 10
+// download describes what spool sends.
+type download struct {
+	name, contentType string
+	what              string // for messages: "backup", "export"
+}
 
-// serveBackup copies the database to a temporary file (o.BackupTemp),
-// then sends that file, dropping a client that makes no progress for
-// o.BackupStall, and removes it.
-func serveBackup(w http.ResponseWriter, r *http.Request, o Options) {
+// chunk is how much of a download is written per write deadline.
+const chunk = 256 << 10
+
+// spool has write fill a temporary file (o.Spool), then sends that file,
+// dropping a client that makes no progress for o.Stall, and removes it.
+// The headers write returns are sent with the file.
+func spool(w http.ResponseWriter, r *http.Request, o Options, d download, write func(io.Writer) (http.Header, error)) {
 	log := o.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	f, err := os.CreateTemp(tempPattern(o.BackupTemp))
+	f, err := os.CreateTemp(tempPattern(o.Spool))
 	if err != nil {
-		log.Error("serve backup: create temporary file", "err", err)
-		http.Error(w, "the backup could not be written beside the database (see the bot's log)", http.StatusInternalServerError)
+		log.Error("serve "+d.what+": create temporary file", "err", err)
+		http.Error(w, "the "+d.what+" could not be written beside the database (see the bot's log)", http.StatusInternalServerError)
 		return
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	_, err = o.Backup(f)
+	h, err := write(f)
+	switch incident.ErrorCode(err) {
+	case incident.EINVALID:
+		http.Error(w, incident.ErrorMessage(err), http.StatusBadRequest)
+		return
+	case incident.ENOTFOUND:
+		http.Error(w, incident.ErrorMessage(err), http.StatusNotFound)
+		return
+	}
 	var n int64
 	if err == nil {
 		n, err = f.Seek(0, io.SeekCurrent) // the size written
@@ -119,19 +166,22 @@ func serveBackup(w http.ResponseWriter, r *http.Request, o Options) {
 		_, err = f.Seek(0, io.SeekStart)
 	}
 	if err != nil {
-		log.Error("serve backup", "err", err)
-		http.Error(w, "the backup failed (see the bot's log)", http.StatusInternalServerError)
+		log.Error("serve "+d.what, "err", err)
+		http.Error(w, "the "+d.what+" failed (see the bot's log)", http.StatusInternalServerError)
 		return
 	}
-	stall := o.BackupStall
+	stall := o.Stall
 	if stall <= 0 {
-		stall = DefaultBackupStall
+		stall = DefaultStall
 	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", `attachment; filename="incidentbot.db"`)
+	for k, v := range h {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Type", d.contentType)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+d.name+`"`)
 	w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
 	rc := http.NewResponseController(w)
-	buf := make([]byte, backupChunk)
+	buf := make([]byte, chunk)
 	var sent int64
 	for {
 		k, rerr := f.Read(buf)
@@ -139,10 +189,10 @@ func serveBackup(w http.ResponseWriter, r *http.Request, o Options) {
 			// Deadlines are per chunk: a large database over a slow link
 			// may take long, a client that stops reading may not.
 			if err := rc.SetWriteDeadline(time.Now().Add(stall)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-				log.Warn("serve backup: set write deadline", "err", err)
+				log.Warn("serve "+d.what+": set write deadline", "err", err)
 			}
 			if _, err := w.Write(buf[:k]); err != nil {
-				log.Warn("backup download abandoned", "remote", r.RemoteAddr, "sent_bytes", sent, "size_bytes", n, "err", err)
+				log.Warn(d.what+" download abandoned", "remote", r.RemoteAddr, "sent_bytes", sent, "size_bytes", n, "err", err)
 				return
 			}
 			sent += int64(k)
@@ -151,31 +201,31 @@ func serveBackup(w http.ResponseWriter, r *http.Request, o Options) {
 			return
 		}
 		if rerr != nil {
-			log.Error("serve backup: read temporary file", "err", rerr)
+			log.Error("serve "+d.what+": read temporary file", "err", rerr)
 			return
 		}
 	}
 }
 
-// tempPattern splits a BackupTemp prefix into os.CreateTemp's arguments.
+// tempPattern splits a Spool prefix into os.CreateTemp's arguments.
 func tempPattern(prefix string) (dir, pattern string) {
 	if prefix == "" {
-		return "", "incidentbot-backup-*"
+		return "", "incidentbot-spool-*"
 	}
 	return filepath.Dir(prefix), filepath.Base(prefix) + "*"
 }
 
-// RemoveStaleBackups removes the temporary backup files starting with
-// prefix (Options.BackupTemp) that a crash left behind. Call it before
+// RemoveStale removes the temporary files starting with prefix
+// (Options.Spool) that a crash left behind. Call it before
 // serving: only one bot uses a database, so none is in use then.
-func RemoveStaleBackups(prefix string) error {
+func RemoveStale(prefix string) error {
 	if prefix == "" {
 		return nil
 	}
 	dir, base := filepath.Dir(prefix), filepath.Base(prefix)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return fmt.Errorf("find stale backups in %s: %w", dir, err)
+		return fmt.Errorf("find stale spool files in %s: %w", dir, err)
 	}
 	var errs []error
 	for _, e := range entries {
@@ -186,7 +236,7 @@ func RemoveStaleBackups(prefix string) error {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("remove stale backups: %w", err)
+		return fmt.Errorf("remove stale spool files: %w", err)
 	}
 	return nil
 }
@@ -200,7 +250,7 @@ type Timeouts struct {
 	// Read is the time allowed to read a whole request (default 10 s).
 	Read time.Duration
 	// Write is the time allowed to write a response (default 30 s).
-	// /admin/backup sets its own deadline per chunk instead.
+	// The /admin downloads set their own deadline per chunk instead.
 	Write time.Duration
 	// Idle is how long a kept-alive connection may wait for its next
 	// request (default 60 s).

@@ -2,22 +2,33 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
 func TestHandler(t *testing.T) {
 	ready := false
 	h := Handler(Options{
-		Backup:      func(w io.Writer) (int64, error) { n, err := w.Write([]byte("DBDATA")); return int64(n), err },
-		BackupTemp:  filepath.Join(t.TempDir(), "bot.db.backup-"),
-		Ready:       func() bool { return ready },
-		BackupToken: "s3cret",
+		Backup: func(w io.Writer) (int64, error) { n, err := w.Write([]byte("DBDATA")); return int64(n), err },
+		Export: func(ctx context.Context, w io.Writer, q url.Values) (int, error) {
+			if q.Get("format") == "xml" {
+				return 0, incident.Errorf(incident.EINVALID, "format %q is not supported", q.Get("format"))
+			}
+			n, err := io.WriteString(w, "EXPORT "+q.Get("format"))
+			return n, err
+		},
+		Spool:      filepath.Join(t.TempDir(), "bot.db.backup-"),
+		Ready:      func() bool { return ready },
+		AdminToken: "s3cret",
 	})
 	token := "s3cret"
 	do := func(path, remote string) *httptest.ResponseRecorder {
@@ -64,6 +75,21 @@ func TestHandler(t *testing.T) {
 		if rec := do("/admin/backup", "127.0.0.1:5000"); rec.Code != http.StatusUnauthorized || strings.Contains(rec.Body.String(), "DBDATA") {
 			t.Errorf("backup with token %q = %d", bad, rec.Code)
 		}
+		if rec := do("/admin/export", "127.0.0.1:5000"); rec.Code != http.StatusUnauthorized || strings.Contains(rec.Body.String(), "EXPORT") {
+			t.Errorf("export with token %q = %d", bad, rec.Code)
+		}
+	}
+	token = "s3cret"
+	rec := do("/admin/export?format=json", "127.0.0.1:5000")
+	if rec.Code != 200 || rec.Body.String() != "EXPORT json" || rec.Header().Get("X-Incidentbot-Count") != "11" ||
+		rec.Header().Get("Content-Type") != "application/json" {
+		t.Errorf("export = %d %q %v", rec.Code, rec.Body, rec.Header())
+	}
+	if rec := do("/admin/export?format=xml", "127.0.0.1:5000"); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `format "xml" is not supported`) {
+		t.Errorf("export of a bad format = %d %q, want 400 with the reason", rec.Code, rec.Body)
+	}
+	if rec := do("/admin/export", "10.0.0.7:5000"); rec.Code != http.StatusForbidden || strings.Contains(rec.Body.String(), "EXPORT") {
+		t.Errorf("export from afar = %d", rec.Code)
 	}
 	if rec := do("/nope", "127.0.0.1:1"); rec.Code != http.StatusNotFound {
 		t.Errorf("unknown path = %d", rec.Code)

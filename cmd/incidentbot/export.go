@@ -2,22 +2,30 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
-	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
+	"github.com/incidentbot/incidentbot/bot/config"
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/postmortem"
 	"github.com/incidentbot/incidentbot/store"
 )
 
 // cmdExport prints postmortems (md) or whole incidents with their
-// timelines (json, the format documented in bot/postmortem/EXPORT.md).
-// It reads the database directly, so the bot must be stopped, or point
-// --config at a configuration whose store.path is a backup.
+// timelines (json, the format documented in bot/postmortem/EXPORT.md),
+// one incident at a time: memory does not grow with the database. While
+// the bot runs it holds the database, so the export is asked of it through
+// its admin endpoint (a consistent snapshot of the live database);
+// otherwise the file is read directly.
 func cmdExport(ctx context.Context, env *Env, args []string) error {
 	opts, err := parseExportFlags(env, args)
 	if err != nil {
@@ -30,69 +38,158 @@ func cmdExport(ctx context.Context, env *Env, args []string) error {
 	if _, err := os.Stat(cfg.Store.Path); err != nil {
 		return fmt.Errorf("no database at %s (store.path): %w", cfg.Store.Path, errors.Unwrap(err))
 	}
-	db, err := store.Open(cfg.Store.Path)
+	db, err := store.Open(cfg.Store.Path, store.WithTimeout(500*time.Millisecond))
+	if errors.Is(err, store.ErrLocked) {
+		if cfg.HTTP.Listen == "" {
+			return fmt.Errorf("%w; with http.listen set, the export is taken from the running bot", err)
+		}
+		return exportOverHTTP(ctx, cfg, opts, env)
+	}
 	if err != nil {
-		return fmt.Errorf("%w; to export while the bot runs, take a backup with 'incidentbot backup' and export from it", err)
+		return err
 	}
 	defer db.Close()
-	var incs []*incident.Incident
-	if opts.Incident != 0 {
-		inc, err := db.FindIncidentByID(ctx, opts.Incident)
-		if err != nil {
-			return fmt.Errorf("incident #%d: %s", opts.Incident, incident.ErrorMessage(err))
-		}
-		if inc.Private && !opts.IncludePrivate {
-			return fmt.Errorf("incident #%d is private; add --include-private to export it", inc.ID)
-		}
-		incs = append(incs, inc)
-	} else {
-		incs, err = db.FindIncidents(ctx, incident.Filter{Since: opts.Since})
-		if err != nil {
-			return err
-		}
-		// Private incidents stay out unless asked for: an export is often
-		// published.
-		if !opts.IncludePrivate {
-			incs = slices.DeleteFunc(incs, func(i *incident.Incident) bool { return i.Private })
-		}
-		// Cancelled incidents never happened: they stay out too.
-		if !opts.IncludeCancelled {
-			incs = slices.DeleteFunc(incs, func(i *incident.Incident) bool { return i.Status == incident.StatusCancelled })
-		}
-		// Oldest first reads naturally in an export.
-		for i, j := 0, len(incs)-1; i < j; i, j = i+1, j-1 {
-			incs[i], incs[j] = incs[j], incs[i]
-		}
-	}
 	o := postmortem.Options{Location: cfg.Location(), Policy: policy(cfg), Now: time.Now().UTC()}
-	var all []postmortem.ExportIncident
-	for i, inc := range incs {
-		evs, err := db.Events(ctx, inc.ID)
-		if err != nil {
-			return err
-		}
-		if opts.Format == "json" {
-			all = append(all, postmortem.Export(inc, evs, o))
-			continue
-		}
-		md, err := postmortem.Draft(inc, evs, o)
-		if err != nil {
-			return err
-		}
-		if i > 0 {
-			fmt.Fprint(env.Stdout, "\n---\n\n")
-		}
-		fmt.Fprint(env.Stdout, md)
+	n, err := postmortem.WriteExport(ctx, env.Stdout, opts.Format, exportWalker(db, opts), o)
+	if code := incident.ErrorCode(err); code == incident.EINVALID || code == incident.ENOTFOUND {
+		return errors.New(incident.ErrorMessage(err)) // the user's mistake, in their words
+	} else if err != nil {
+		return err
 	}
-	if opts.Format == "json" {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if all == nil {
-			all = []postmortem.ExportIncident{}
-		}
-		return enc.Encode(all)
+	if n == 0 {
+		fmt.Fprintln(env.Stderr, "no incidents to export")
 	}
-	if len(incs) == 0 {
+	return nil
+}
+
+// exportWalker visits what opts selects, oldest first. Private and
+// cancelled incidents stay out unless asked for: an export is often
+// published, and a cancelled incident never happened.
+func exportWalker(db *store.DB, opts exportOptions) postmortem.Walker {
+	return func(ctx context.Context, fn func(*incident.Incident, []incident.Event) error) error {
+		if opts.Incident != 0 {
+			inc, err := db.FindIncidentByID(ctx, opts.Incident)
+			if code := incident.ErrorCode(err); code == incident.ENOTFOUND {
+				return incident.Errorf(code, "incident #%d: %s", opts.Incident, incident.ErrorMessage(err))
+			} else if err != nil {
+				return err
+			}
+			if inc.Private && !opts.IncludePrivate {
+				return incident.Errorf(incident.EINVALID, "incident #%d is private; add --include-private to export it", inc.ID)
+			}
+			evs, err := db.Events(ctx, inc.ID)
+			if err != nil {
+				return err
+			}
+			return fn(inc, evs)
+		}
+		f := store.ExportFilter{Since: opts.Since, IncludePrivate: opts.IncludePrivate}
+		if !opts.IncludeCancelled {
+			for _, s := range incident.Statuses {
+				if s != incident.StatusCancelled {
+					f.Statuses = append(f.Statuses, s)
+				}
+			}
+		}
+		return db.ForEachIncident(ctx, f, fn)
+	}
+}
+
+// exportQuery carries export options to the running bot's admin endpoint.
+func exportQuery(o exportOptions) url.Values {
+	q := url.Values{"format": {o.Format}}
+	if o.Incident != 0 {
+		q.Set("incident", strconv.FormatInt(o.Incident, 10))
+	}
+	if !o.Since.IsZero() {
+		q.Set("since", o.Since.UTC().Format(time.RFC3339))
+	}
+	if o.IncludePrivate {
+		q.Set("include_private", "true")
+	}
+	if o.IncludeCancelled {
+		q.Set("include_cancelled", "true")
+	}
+	return q
+}
+
+// parseExportQuery reads what exportQuery wrote; errors are for the
+// operator who typed the URL by hand.
+func parseExportQuery(q url.Values) (exportOptions, error) {
+	o := exportOptions{Format: q.Get("format")}
+	if o.Format == "" {
+		o.Format = "md"
+	}
+	if o.Format != "md" && o.Format != "json" {
+		return o, fmt.Errorf("format %q is not supported (use md or json)", o.Format)
+	}
+	var err error
+	if s := q.Get("incident"); s != "" {
+		if o.Incident, err = strconv.ParseInt(s, 10, 64); err != nil || o.Incident < 1 {
+			return o, fmt.Errorf("incident %q is not an incident number", s)
+		}
+	}
+	if s := q.Get("since"); s != "" {
+		if o.Since, err = parseDate(s); err != nil {
+			return o, fmt.Errorf("since %q is not a date (use 2006-01-02 or RFC 3339)", s)
+		}
+	}
+	o.IncludePrivate = q.Get("include_private") == "true"
+	o.IncludeCancelled = q.Get("include_cancelled") == "true"
+	return o, nil
+}
+
+// serveExport is the admin endpoint's export: the same as the command,
+// from the live database, with the running bot's options (which know
+// people's names).
+func serveExport(db *store.DB, options func(ctx context.Context) postmortem.Options) func(ctx context.Context, w io.Writer, q url.Values) (int, error) {
+	return func(ctx context.Context, w io.Writer, q url.Values) (int, error) {
+		opts, err := parseExportQuery(q)
+		if err != nil {
+			return 0, incident.Errorf(incident.EINVALID, "%s", err)
+		}
+		return postmortem.WriteExport(ctx, w, opts.Format, exportWalker(db, opts), options(ctx))
+	}
+}
+
+// exportOverHTTP asks the running bot for the export and copies it out.
+func exportOverHTTP(ctx context.Context, cfg config.Config, opts exportOptions, env *Env) error {
+	host, port, err := net.SplitHostPort(cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http.listen %q: %w", cfg.HTTP.Listen, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	token, err := os.ReadFile(adminTokenPath(cfg.Store.Path))
+	if err != nil {
+		return fmt.Errorf("the database is in use, but the running bot's token %s is unreadable: %w", adminTokenPath(cfg.Store.Path), err)
+	}
+	u := "http://" + net.JoinHostPort(host, port) + "/admin/export?" + exportQuery(opts).Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	resp, err := http.DefaultClient.Do(req)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("the database is in use, and no bot answers at http.listen %s: %w", cfg.HTTP.Listen, err)
+	} else if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		msg := strings.TrimSpace(string(body))
+		if resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusNotFound && msg != "export is not available" {
+			return errors.New(msg) // the same words as an export of the file
+		}
+		return fmt.Errorf("export from the running bot at %s: HTTP %s: %s", cfg.HTTP.Listen, resp.Status, msg)
+	}
+	if _, err := io.Copy(env.Stdout, resp.Body); err != nil {
+		return fmt.Errorf("export from the running bot: %w", err)
+	}
+	if resp.Header.Get("X-Incidentbot-Count") == "0" {
 		fmt.Fprintln(env.Stderr, "no incidents to export")
 	}
 	return nil

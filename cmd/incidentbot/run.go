@@ -73,12 +73,13 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		defer os.Remove(adminTokenPath(cfg.Store.Path))
-		backupTemp := cfg.Store.Path + ".backup-"
-		if err := web.RemoveStaleBackups(backupTemp); err != nil {
-			log.Warn("stale backup copies", "err", err)
+		spool := cfg.Store.Path + ".spool-"
+		if err := web.RemoveStale(spool); err != nil {
+			log.Warn("stale backup or export copies", "err", err)
 		}
 		srv, err := web.Listen(cfg.HTTP.Listen, web.Handler(web.Options{
-			Backup: db.Backup, BackupToken: token, BackupTemp: backupTemp,
+			Backup: db.Backup, Export: serveExport(db, app.PostmortemOptions),
+			AdminToken: token, Spool: spool,
 			Ready: app.Ready, Logger: log.With("component", "http"),
 		}), log.With("component", "http"), web.Timeouts{})
 		if err != nil {

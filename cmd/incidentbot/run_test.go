@@ -127,6 +127,24 @@ scheduler:
 		t.Fatalf("backup while running: %+v", r)
 	}
 	mustHaveIncident(t, out, 1)
+	// So does export, with people's names from Slack; a mistake reads as
+	// it would offline.
+	r = MustRun(t, env, "export", "--config", cfgPath, "--format", "json")
+	var exported []struct {
+		ID     int64             `json:"id"`
+		Title  string            `json:"title"`
+		People map[string]string `json:"people"`
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &exported) != nil || len(exported) != 1 || exported[0].Title != "Run test outage" {
+		t.Fatalf("export while running: %+v", r)
+	}
+	if name := exported[0].People[alice]; name == "" || name == alice {
+		t.Errorf("export while running names %s %q, want her name from Slack: %s", alice, name, r.stdout)
+	}
+	assertOneLineError(t, MustRun(t, env, "export", "--config", cfgPath, "--incident", "7"), 1, "#7 does not exist")
+	if m, _ := filepath.Glob(filepath.Join(dir, "bot.db.spool-*")); len(m) != 0 {
+		t.Errorf("spool files left behind: %v", m)
+	}
 
 	cancel()
 	select {
@@ -297,6 +315,9 @@ func TestMain_DemoAndExport(t *testing.T) {
 	}
 }
 
+// TestMain_ExportLeavesOutPrivate: an export is often published, so
+// private incidents stay out unless asked for, and cancelled ones (declared
+// by mistake) too.
 func TestMain_ExportLeavesOutPrivate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bot.db")
 	db, err := store.Open(path)
@@ -308,10 +329,18 @@ func TestMain_ExportLeavesOutPrivate(t *testing.T) {
 	for _, r := range []incident.DeclareRequest{
 		{Title: "Public outage", DeclaredBy: "U1"},
 		{Title: "Secret breach", DeclaredBy: "U1", Private: true},
+		{Title: "Mistaken page", DeclaredBy: "U1"},
 	} {
 		inc, evs, err := incident.Declare(p, r, now)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if r.Title == "Mistaken page" {
+			more, err := inc.Cancel(p, "U1", "declared by mistake", now.Add(time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs = append(evs, more...)
 		}
 		if _, err := db.CreateIncident(context.Background(), inc, incident.Change{Events: evs}); err != nil {
 			t.Fatal(err)
@@ -320,8 +349,12 @@ func TestMain_ExportLeavesOutPrivate(t *testing.T) {
 	db.Close()
 	cfg := MustWriteConfig(t, fmt.Sprintf("store:\n  path: %q\n", path))
 	r := MustRun(t, nil, "export", "--config", cfg, "--format", "json")
-	if r.code != 0 || !strings.Contains(r.stdout, "Public outage") || strings.Contains(r.stdout, "Secret breach") {
+	if r.code != 0 || !strings.Contains(r.stdout, "Public outage") || strings.Contains(r.stdout, "Secret breach") || strings.Contains(r.stdout, "Mistaken page") {
 		t.Fatalf("export without --include-private: %+v", r)
+	}
+	r = MustRun(t, nil, "export", "--config", cfg, "--include-cancelled")
+	if r.code != 0 || !strings.Contains(r.stdout, "Mistaken page") || strings.Contains(r.stdout, "Secret breach") {
+		t.Fatalf("export --include-cancelled: %+v", r)
 	}
 	assertOneLineError(t, MustRun(t, nil, "export", "--config", cfg, "--incident", "2"), 1, "--include-private")
 	r = MustRun(t, nil, "export", "--config", cfg, "--include-private")
