@@ -105,11 +105,13 @@ type App struct {
 	clk    clock.Clock
 	loc    *time.Location
 
-	slack   *outbound.Client
-	outbox  *outbound.Worker
-	inbox   *inbox
-	users   *directory
-	members *memberCache
+	slack    *outbound.Client
+	outbox   *outbound.Worker
+	inbox    *inbox
+	users    *directory
+	members  *memberCache
+	openHead openHead  // the first page of /incident list
+	lists    listCache // its rendered replies
 
 	botUserID string
 	botID     string

@@ -52,3 +52,33 @@ func TestList_Pages(t *testing.T) {
 		t.Errorf("the operator does not see her private incident:\n%s", mine)
 	}
 }
+
+// TestList_FollowsChanges: the first page is remembered between lists, but
+// never past a change: a new incident shows at once, a closed one leaves.
+func TestList_FollowsChanges(t *testing.T) {
+	h := newHarness(t)
+	if got := string(h.slash(h.carol, h.general, "list")); !strings.Contains(got, "No open incidents") {
+		t.Fatalf("empty list:\n%s", got)
+	}
+	inc, ch := h.declare(h.alice, "Queue backs up")
+	if got := string(h.slash(h.carol, h.general, "list")); !strings.Contains(got, "Queue backs up") || !strings.Contains(got, "Open incidents (1)") {
+		t.Errorf("after a declaration:\n%s", got)
+	}
+	// Time alone changes the list: an update falls due with nothing
+	// written to the store.
+	h.settle()
+	h.clock.Set(h.incident(inc.ID).NextUpdateDue)
+	if got := string(h.slash(h.carol, h.general, "list")); !strings.Contains(got, "update overdue") {
+		t.Errorf("once the update is due, the list does not say so:\n%s", got)
+	}
+	h.slash(h.alice, ch.ID, "resolve")
+	h.waitFor("resolved", func() bool { return h.incident(inc.ID).Status == incident.StatusResolved })
+	if got := string(h.slash(h.carol, h.general, "list")); !strings.Contains(got, "resolved") {
+		t.Errorf("after resolve, the list shows the old status:\n%s", got)
+	}
+	h.slash(h.alice, ch.ID, "close")
+	h.waitFor("closed", func() bool { return h.incident(inc.ID).Status == incident.StatusClosed })
+	if got := string(h.slash(h.carol, h.general, "list")); !strings.Contains(got, "No open incidents") {
+		t.Errorf("after close:\n%s", got)
+	}
+}

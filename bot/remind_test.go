@@ -143,6 +143,10 @@ func TestReminders_RestartInEachState(t *testing.T) {
 			t.Errorf("%s sent %d times across restarts", s.kind, n)
 		}
 	}
+	// The escalation's message goes out through the outbox, perhaps only
+	// after a restart: wait for it, let everything settle, then count.
+	h.waitFor("the escalation message", func() bool { return h.countMessages(ch.ID, "Escalation") > 0 })
+	h.settle()
 	if n := h.countMessages(ch.ID, "Escalation"); n != 1 {
 		t.Errorf("%d escalation messages", n)
 	}

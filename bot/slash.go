@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -152,7 +153,7 @@ func (a *App) commandTarget(ctx context.Context, cmd command.Command, sc slack.S
 // whichIncident answers a command typed outside any war room without a
 // number: with the open incidents to choose from.
 func (a *App) whichIncident(ctx context.Context, sc slack.SlashCommand) map[string]any {
-	incs, _, err := a.visibleOpen(ctx, sc.UserID, sc.ChannelID, 1)
+	incs, _, _, err := a.visibleOpen(ctx, sc.UserID, sc.ChannelID, 1)
 	if err != nil {
 		a.fail("list open incidents", err)
 		return ackError(err, "")
@@ -170,38 +171,40 @@ const listPage = 20
 // visibleOpen returns page (from 1) of the open incidents user may see,
 // newest first, and whether more follow. Private incidents show to their
 // role holders and admins, and in their own war room. It reads only as far
-// as the page needs.
-func (a *App) visibleOpen(ctx context.Context, user, channel string, page int) ([]*incident.Incident, bool, error) {
+// as the page needs. personal reports whether a private incident was
+// weighed: if not, everyone would get the same page.
+func (a *App) visibleOpen(ctx context.Context, user, channel string, page int) (incs []*incident.Incident, more, personal bool, err error) {
 	if page < 1 {
 		page = 1
 	}
 	skip := (page - 1) * listPage
-	var out []*incident.Incident
-	more := false
-	err := a.eachOpen(ctx, func(inc *incident.Incident) bool {
+	err = a.eachOpen(ctx, func(inc *incident.Incident) bool {
+		if inc.Private {
+			personal = true
+		}
 		if !a.policy.CanSee(inc, user, inc.ChannelID != "" && inc.ChannelID == channel) {
 			return true
 		}
 		switch {
 		case skip > 0:
 			skip--
-		case len(out) == listPage:
+		case len(incs) == listPage:
 			more = true
 			return false
 		default:
-			out = append(out, inc)
+			incs = append(incs, inc)
 		}
 		return true
 	})
-	return out, more, err
+	return incs, more, personal, err
 }
 
 // eachOpen calls fn with the open incidents, newest first, until it
-// returns false, reading them a page at a time.
+// returns false, reading them a page at a time (the first from
+// a.firstOpen). fn must not change them.
 func (a *App) eachOpen(ctx context.Context, fn func(*incident.Incident) bool) error {
-	before := int64(0)
+	incs, next, _, err := a.firstOpen(ctx)
 	for {
-		incs, next, err := a.store.FindIncidentsPage(ctx, incident.Filter{OpenOnly: true, Limit: listPage + 1}, before)
 		if err != nil {
 			return err
 		}
@@ -213,39 +216,55 @@ func (a *App) eachOpen(ctx context.Context, fn func(*incident.Incident) bool) er
 		if next == 0 {
 			return nil
 		}
-		before = next
+		incs, next, err = a.store.FindIncidentsPage(ctx, incident.Filter{OpenOnly: true, Limit: listPage + 1}, next)
 	}
 }
 
-// listReply answers /incident list.
-func (a *App) listReply(ctx context.Context, user, channel string, page int) map[string]any {
-	incs, more, err := a.visibleOpen(ctx, user, channel, page)
-	if err == nil && len(incs) == 0 && page > 1 {
-		return ackText(fmt.Sprintf("There is no page %d of open incidents: `/incident list` shows the first.", page))
+// listReply answers /incident list, from a.lists when it can.
+func (a *App) listReply(ctx context.Context, user, channel string, page int) any {
+	if page < 1 {
+		page = 1
 	}
+	version, now := a.store.Version(), a.now() // before reading anything
+	if p, ok := a.lists.get(version, now, page, user, channel); ok {
+		return p
+	}
+	incs, more, personal, err := a.visibleOpen(ctx, user, channel, page)
 	var total int
 	if err == nil {
-		total, err = a.store.CountOpen(ctx)
+		_, _, total, err = a.firstOpen(ctx)
 	}
 	if err != nil {
 		a.fail("list open incidents", err)
 		return ackError(err, "")
 	}
-	if page < 1 {
-		page = 1
+	var reply map[string]any
+	if len(incs) == 0 && page > 1 {
+		reply = ackText(fmt.Sprintf("There is no page %d of open incidents: `/incident list` shows the first.", page))
+	} else {
+		// The whole list fits: its count is exact for this person. A
+		// longer one gives the workspace's count, read without reading
+		// every incident (private incidents count there, unnamed).
+		head := fmt.Sprintf("*Open incidents (%d)*", (page-1)*listPage+len(incs))
+		if page > 1 || more {
+			head = fmt.Sprintf("*Open incidents*, page %d (%d open in the workspace, private ones included)", page, total)
+		}
+		blocks := a.env().List(incs, head)
+		if more {
+			blocks = append(blocks, views.Context(fmt.Sprintf("More: `/incident list --page %d`.", page+1)))
+		}
+		reply = ackBlocks(fmt.Sprintf("%d open incidents", total), blocks)
 	}
-	// The whole list fits: its count is exact for this person. A longer
-	// one gives the workspace's count, read without reading every incident
-	// (private incidents count there, unnamed).
-	head := fmt.Sprintf("*Open incidents (%d)*", (page-1)*listPage+len(incs))
-	if page > 1 || more {
-		head = fmt.Sprintf("*Open incidents*, page %d (%d open in the workspace, private ones included)", page, total)
+	raw, err := json.Marshal(reply)
+	if err != nil {
+		a.fail("render the list of open incidents", err)
+		return reply
 	}
-	blocks := a.env().List(incs, head)
-	if more {
-		blocks = append(blocks, views.Context(fmt.Sprintf("More: `/incident list --page %d`.", page+1)))
+	if !personal {
+		user, channel = "", ""
 	}
-	return ackBlocks(fmt.Sprintf("%d open incidents", total), blocks)
+	a.lists.put(version, listKey{page, user, channel}, listEntry{raw, listValidUntil(incs, now, a.loc)})
+	return json.RawMessage(raw)
 }
 
 // formMeta is what a modal carries in its private_metadata: which

@@ -137,6 +137,11 @@ func (db *DB) runGroup(group []*op) {
 			}
 			return nil
 		})
+		// Readers that cache what they read key it by Version: bump it
+		// after every group, committed or not (a failed commit may still
+		// have changed what a reader would see of nothing, but costs only
+		// a re-read).
+		db.writes.Add(1)
 		if failed != nil {
 			// The transaction was rolled back; run the others again.
 			pending = without(pending, failed)

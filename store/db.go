@@ -104,6 +104,8 @@ type DB struct {
 	leading bool
 	// groups counts group transactions run, for tests.
 	groups atomic.Int64
+	// writes changes after every write transaction: see Version.
+	writes atomic.Uint64
 	closed atomic.Bool
 }
 
@@ -393,6 +395,11 @@ func (db *DB) Close() error {
 // WriteTransactions counts the write transactions run so far: concurrent
 // writes share one through the group commit.
 func (db *DB) WriteTransactions() int64 { return db.groups.Load() }
+
+// Version changes whenever a write may have changed the database: a
+// result read after Version returned v is still current while Version
+// returns v.
+func (db *DB) Version() uint64 { return db.writes.Load() }
 
 // Path returns the file the store was opened on.
 func (db *DB) Path() string { return db.path }

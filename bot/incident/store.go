@@ -39,6 +39,10 @@ type Store interface {
 	// CountOpen returns the number of incidents not yet ended, without
 	// reading them.
 	CountOpen(ctx context.Context) (int, error)
+	// Version changes whenever a write may have changed what the store
+	// holds, so that what was read after Version returned v can be reused
+	// while it still returns v.
+	Version() uint64
 	// Events returns incident id's timeline in order.
 	Events(ctx context.Context, id int64) ([]Event, error)
 	// DueIncidents returns the IDs of incidents whose WakeAt is at or

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -42,6 +43,48 @@ type validator struct {
 
 func (v *validator) errf(ptr, format string, args ...any) {
 	v.msgs = append(v.msgs, fmt.Sprintf("[ERROR] %s [json-pointer:%s]", fmt.Sprintf(format, args...), ptr))
+}
+
+// validated is one remembered validateBlocks result.
+type validated struct {
+	norm json.RawMessage
+	msgs []string
+	ok   bool
+}
+
+// blockMemo remembers validateBlocks results by content. The validation is
+// a pure function of the bytes, and apps send the same blocks again and
+// again (a card re-rendered, a list asked for by many): remembering keeps
+// the fake's CPU, which shares the machine with the app under test, out of
+// the app's measured latency. It holds at most memoSize entries.
+type blockMemo struct {
+	mu sync.Mutex
+	m  map[memoKey]validated
+}
+
+type memoKey struct {
+	sf  surface
+	raw string
+}
+
+const memoSize = 256
+
+func (bm *blockMemo) validate(raw json.RawMessage, sf surface) (json.RawMessage, []string, bool) {
+	k := memoKey{sf, string(raw)}
+	bm.mu.Lock()
+	v, ok := bm.m[k]
+	bm.mu.Unlock()
+	if ok {
+		return v.norm, v.msgs, v.ok
+	}
+	norm, msgs, valid := validateBlocks(raw, sf)
+	bm.mu.Lock()
+	if bm.m == nil || len(bm.m) >= memoSize {
+		bm.m = make(map[memoKey]validated, memoSize)
+	}
+	bm.m[k] = validated{norm, msgs, valid}
+	bm.mu.Unlock()
+	return norm, msgs, valid
 }
 
 // validateBlocks checks a blocks array for surface sf. It returns the blocks

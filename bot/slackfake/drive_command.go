@@ -59,7 +59,7 @@ func (s *Server) applyCommandAckLocked(c *channel, userID, what string, ack json
 		s.userErrors = append(s.userErrors, fmt.Sprintf("%s: ack payload is not a JSON object: %v", what, err))
 		return
 	}
-	body, aerr := checkContent(msg.Text, msg.Blocks, msg.Attachments, contentRules{})
+	body, aerr := s.checkContent(msg.Text, msg.Blocks, msg.Attachments, contentRules{})
 	if aerr != nil {
 		s.userErrors = append(s.userErrors, fmt.Sprintf("%s: ack payload rejected: %s %v", what, aerr.code, aerr.fields))
 		return

@@ -99,7 +99,7 @@ func (s *Server) useResponseURLLocked(id string, msg replyBody) (int, *apiError)
 		}
 		return http.StatusOK, nil
 	}
-	body, aerr := checkContent(msg.Text, msg.Blocks, msg.Attachments, responseURLRules)
+	body, aerr := s.checkContent(msg.Text, msg.Blocks, msg.Attachments, responseURLRules)
 	if aerr != nil {
 		return http.StatusOK, aerr
 	}

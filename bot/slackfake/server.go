@@ -81,6 +81,8 @@ type Server struct {
 	httpSrv *httptest.Server
 	baseURL string // "http://127.0.0.1:port", no trailing slash
 
+	blockMemo blockMemo // validated Block Kit, by content
+
 	dropAcks  int // ack frames still to lose (DropNextAcks)
 	dropAfter int // envelopes to write before a socket drops (DropSocketsAfter)
 

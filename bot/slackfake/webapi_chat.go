@@ -64,10 +64,10 @@ type contentRules struct {
 var chatRules = contentRules{requireSome: true, blocksTextLimit: true}
 
 // checkContent validates text, blocks and attachments the way chat.* do.
-func checkContent(text string, blocks, attachments json.RawMessage, rules contentRules) (content, *apiError) {
+func (s *Server) checkContent(text string, blocks, attachments json.RawMessage, rules contentRules) (content, *apiError) {
 	c := content{text: text}
 	if b := strings.TrimSpace(string(blocks)); b != "" && b != "null" && b != "[]" {
-		norm, msgs, ok := validateBlocks(blocks, surfaceMessage)
+		norm, msgs, ok := s.blockMemo.validate(blocks, surfaceMessage)
 		if !ok {
 			return c, errCode("invalid_blocks_format")
 		}
@@ -153,8 +153,8 @@ func checkMetadata(raw json.RawMessage) (json.RawMessage, *apiError) {
 
 // chatContent reads the text, blocks, attachments and metadata of a
 // chat.postMessage or chat.update call.
-func chatContent(q *request) (content, json.RawMessage, *apiError) {
-	body, err := checkContent(q.str("text"), q.raw("blocks"), q.raw("attachments"), chatRules)
+func (s *Server) chatContent(q *request) (content, json.RawMessage, *apiError) {
+	body, err := s.checkContent(q.str("text"), q.raw("blocks"), q.raw("attachments"), chatRules)
 	if err != nil {
 		return body, nil, err
 	}
@@ -175,7 +175,7 @@ func (s *Server) apiChatPostMessage(q *request) (map[string]any, *apiError) {
 		// errors table; slack-reference.md §10).
 		return nil, errCode("messages_tab_disabled")
 	}
-	body, md, err := chatContent(q)
+	body, md, err := s.chatContent(q)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +209,7 @@ func (s *Server) apiChatUpdate(q *request) (map[string]any, *apiError) {
 	// blocks will be retained"; python-slack-sdk#523 saw a text-only
 	// update leave the blocks shown; slack-go v0.35's MsgOptionBlocks()
 	// sends [] "to clear blocks on the message"). Found by TestBoltJS.
-	body, md, err := chatContent(q)
+	body, md, err := s.chatContent(q)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +279,7 @@ func (s *Server) apiChatPostEphemeral(q *request) (map[string]any, *apiError) {
 	if !c.isMember(userID) {
 		return nil, errCode("user_not_in_channel")
 	}
-	body, err := checkContent(q.str("text"), q.raw("blocks"), q.raw("attachments"), chatRules)
+	body, err := s.checkContent(q.str("text"), q.raw("blocks"), q.raw("attachments"), chatRules)
 	if err != nil {
 		return nil, err
 	}
