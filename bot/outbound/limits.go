@@ -8,54 +8,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/incidentbot/incidentbot/bot/clock"
-)
-
-// Per-minute floors of Slack's rate-limit tiers (api.slack.com/apis/rate-limits;
-// the project's Slack reference §3.3).
-const (
-	tier1 = 1
-	tier2 = 20
-	tier3 = 50
-	tier4 = 100
-)
-
-// methodTiers gives the per-minute limit of each method the bot calls
-// (Slack's method pages; java-slack-sdk MethodsRateLimits). Methods not
-// listed are not throttled here; Slack's 429 still is honoured.
-var methodTiers = map[string]int{
-	"conversations.create":         tier2,
-	"conversations.setTopic":       tier2,
-	"conversations.archive":        tier2,
-	"conversations.list":           tier2,
-	"pins.add":                     tier2,
-	"users.list":                   tier2,
-	"bookmarks.add":                tier2,
-	"usergroups.users.list":        tier2,
-	"conversations.invite":         tier3,
-	"conversations.info":           tier3,
-	"conversations.join":           tier3,
-	"conversations.history":        tier3,
-	"conversations.replies":        tier3,
-	"conversations.open":           tier3,
-	"chat.update":                  tier3,
-	"reactions.add":                tier3,
-	"users.lookupByEmail":          tier3,
-	"conversations.members":        tier4,
-	"chat.postEphemeral":           tier4,
-	"chat.getPermalink":            tier4,
-	"views.open":                   tier4,
-	"views.update":                 tier4,
-	"views.push":                   tier4,
-	"users.info":                   tier4,
-	"files.getUploadURLExternal":   tier4,
-	"files.completeUploadExternal": tier4,
-}
-
-// Messages to one channel: "about one per second, short bursts allowed"
-// (chat.postMessage docs), as a token bucket.
-const (
-	channelRate  = 1.0 // messages per second
-	channelBurst = 3
+	"github.com/incidentbot/incidentbot/bot/manifest"
 )
 
 // limits throttles calls before they are made and remembers Retry-After,
@@ -108,7 +61,7 @@ func (l *limits) reserve(method, channel string) (wait time.Duration, cancel fun
 	if l.noPacing {
 		return wait, func() {}
 	}
-	if perMin, ok := methodTiers[method]; ok {
+	if perMin, ok := manifest.RateLimit(method); ok {
 		lim := l.methods[method]
 		if lim == nil {
 			lim = rate.NewLimiter(rate.Limit(float64(perMin)/60), perMin)
@@ -121,7 +74,7 @@ func (l *limits) reserve(method, channel string) (wait time.Duration, cancel fun
 	if method == "chat.postMessage" && channel != "" {
 		cl := l.channels[channel]
 		if cl == nil {
-			cl = &channelLimit{lim: rate.NewLimiter(channelRate, channelBurst)}
+			cl = &channelLimit{lim: rate.NewLimiter(manifest.ChannelPostsPerSecond, manifest.ChannelPostBurst)}
 			l.channels[channel] = cl
 			l.forgetIdleLocked(now)
 		}

@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -133,7 +134,7 @@ func (w *Worker) addLocked(e incident.Effect, fresh bool) {
 	it := &item{e: e, fresh: fresh, lane: laneKey(e)}
 	w.items[e.Seq] = it
 	lane := w.lanes[it.lane]
-	i, _ := slices.BinarySearchFunc(lane, e.Seq, func(x *item, seq uint64) int { return cmpSeq(x.e.Seq, seq) })
+	i, _ := slices.BinarySearchFunc(lane, e.Seq, func(x *item, seq uint64) int { return cmp.Compare(x.e.Seq, seq) })
 	w.lanes[it.lane] = slices.Insert(lane, i, it)
 }
 
@@ -145,16 +146,6 @@ func laneKey(e incident.Effect) string {
 		return e.Lane
 	}
 	return strconv.FormatInt(e.IncidentID, 10) + "/" + e.Lane
-}
-
-func cmpSeq(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (w *Worker) poke() {
@@ -263,7 +254,7 @@ func (w *Worker) dispatch(ctx context.Context, now time.Time, wg *sync.WaitGroup
 			heads = append(heads, lane[0])
 		}
 	}
-	slices.SortFunc(heads, func(a, b *item) int { return cmpSeq(a.e.Seq, b.e.Seq) })
+	slices.SortFunc(heads, func(a, b *item) int { return cmp.Compare(a.e.Seq, b.e.Seq) })
 	for _, it := range heads {
 		at := it.e.NotBefore
 		if it.readyAt.After(at) {
