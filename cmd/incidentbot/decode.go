@@ -39,6 +39,10 @@ func (l *loaded) decode(v *viper.Viper, env map[string]string) {
 			l.decodeSeverities(field, raw)
 			return
 		}
+		if isStructList(field.Type()) {
+			l.decodeStructList(key, from, field, raw)
+			return
+		}
 		val, msg := decodeValue(field.Type(), raw)
 		if msg != "" {
 			l.failed[key] = true
