@@ -108,3 +108,17 @@ func (inc *Incident) AddStakeholders(actor string, groups []string, reason strin
 	inc.UpdatedAt = now
 	return []Event{newEvent(EventStakeholdersAdded, actor, now, "", "groups", strings.Join(added, ","), "reason", reason)}
 }
+
+// Subscription is someone following incidents in Slack by their own
+// choice (/incident subscribe): one incident, or all of them.
+type Subscription struct {
+	User string
+	// Incident is the incident followed; 0 follows every incident (the
+	// public ones: a private incident or a drill is followed only by
+	// number).
+	Incident int64
+	// Tier is how closely, as in stakeholders.groups: manage_closely,
+	// keep_satisfied, keep_informed or monitor.
+	Tier      string
+	CreatedAt time.Time
+}
