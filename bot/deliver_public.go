@@ -47,6 +47,11 @@ func (d delivery) notify(ctx context.Context) error {
 	if inc == nil || d.p.Event == nil {
 		return fmt.Errorf("%w: a notification without its incident or event", errCorrupt)
 	}
+	// The war room is linked: wait for it (a room Slack refused is left
+	// out).
+	if _, err := d.room(); err != nil {
+		return err
+	}
 	ev := d.p.Event.domain()
 	var subs []incident.Subscription
 	if s := a.subscriptions(); s != nil {
