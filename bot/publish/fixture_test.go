@@ -105,9 +105,11 @@ func fillStore(tb testing.TB, db *store.DB) {
 	newStory(tb, "Site unreachable", "critical", ago(24*24*time.Hour)).
 		update(ago(24*24*time.Hour-10*time.Minute), "The site does not answer; we are on it.", true).
 		resolve(ago(24*24*time.Hour-90*time.Minute), "DNS fixed").close(ago(23 * 24 * time.Hour)).store(db)
-	newStory(tb, "Slow search results", "minor", ago(26*time.Hour)).
-		update(ago(25*time.Hour), "Searches take up to 10 seconds. We are rebuilding an index.", true).
-		resolve(ago(24*time.Hour), "Index rebuilt").close(ago(23*time.Hour)).
+	slow := newStory(tb, "Slow search results", "minor", ago(26*time.Hour))
+	slow.do(slow.inc.SetImpact(policy, "UALICE", "Searches took up to 10 seconds for every customer.", ago(25*time.Hour+30*time.Minute)))
+	slow.update(ago(25*time.Hour), "Searches take up to 10 seconds. We are rebuilding an index.", true)
+	slow.do(slow.inc.SetCause(policy, "UALICE", "A bulk import of 2 million products fragmented the search index.", ago(24*time.Hour+30*time.Minute)))
+	slow.resolve(ago(24*time.Hour), "Index rebuilt").close(ago(23*time.Hour)).
 		summary(ago(22*time.Hour), incident.CustomerSummary{
 			WhatHappened: "A search index became fragmented after a bulk import.",
 			Impact:       "For 2 hours, searches took up to 10 seconds.",
