@@ -31,6 +31,12 @@ func (l *loaded) decodeStructList(key, from string, field reflect.Value, raw any
 		l.problems = append(l.problems, fmt.Errorf("%s: expected a list of entries (each a \"- \" with its keys, as in config.example.yaml), got %s", key, describe(raw)))
 		return
 	}
+	l.decodeEntries(key, list, field)
+}
+
+// decodeEntries decodes the entries of a list of sections into field, a
+// slice of structs, each key of an entry like any other key.
+func (l *loaded) decodeEntries(key string, list []any, field reflect.Value) {
 	et := field.Type().Elem()
 	keys := structKeys(et)
 	out := reflect.MakeSlice(field.Type(), len(list), len(list))
