@@ -31,9 +31,13 @@ func FormatDuration(d time.Duration) string {
 // MaxSlugLen is the longest slug Slug returns.
 const MaxSlugLen = 50
 
-// unaccent strips the accents that Unicode decomposes (é → e, ñ → n):
-// compatibility decomposition, then the combining marks removed.
-var unaccent = transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)))
+// unaccent returns a transformer that strips the accents Unicode
+// decomposes (é → e, ñ → n): compatibility decomposition, then the
+// combining marks removed. A chain keeps buffers between calls, so it is
+// made for each use: Slug runs in many goroutines at once.
+func unaccent() transform.Transformer {
+	return transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)))
+}
 
 // ligatures spells in ASCII the Latin letters that have no decomposition.
 var ligatures = strings.NewReplacer("ß", "ss", "æ", "ae", "œ", "oe", "ø", "o", "ł", "l", "đ", "d", "ð", "d", "þ", "th", "ı", "i")
@@ -43,7 +47,7 @@ var ligatures = strings.NewReplacer("ß", "ss", "æ", "ae", "œ", "oe", "ø", "o
 // MaxSlugLen bytes. Accented Latin letters are spelled in ASCII; other
 // characters separate words. It returns "incident" when nothing is left.
 func Slug(title string) string {
-	folded, _, err := transform.String(unaccent, strings.ToLower(title))
+	folded, _, err := transform.String(unaccent(), strings.ToLower(title))
 	if err != nil {
 		folded = strings.ToLower(title)
 	}
