@@ -19,6 +19,8 @@ type SentEvent struct {
 	// Deliveries counts the envelopes that carried it: the first attempt
 	// and Slack's retries, sent or waiting for a socket.
 	Deliveries int
+	// Delivery tracks it, for Wait and Redeliver.
+	Delivery *Delivery
 }
 
 type sentEvent struct {
@@ -50,7 +52,7 @@ func (s *Server) SentEvents() []SentEvent {
 	for _, e := range s.sent {
 		out = append(out, SentEvent{
 			EventID: e.id, Type: e.typ, Event: append(json.RawMessage(nil), e.inner...),
-			Acked: e.d.acked != nil, Failed: e.d.finished && e.d.acked == nil, Deliveries: count[e.d],
+			Acked: e.d.acked != nil, Failed: e.d.finished && e.d.acked == nil, Deliveries: count[e.d], Delivery: e.d,
 		})
 	}
 	return out
