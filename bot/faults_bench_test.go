@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,14 +42,23 @@ func benchAckStored(b *testing.B, inflight int) {
 		if err != nil {
 			return "", err
 		}
-		if _, err := d.Wait(ctx); err != nil {
+		ack, err := d.Wait(ctx)
+		if err != nil {
 			return "", err
+		}
+		if strings.HasPrefix(text, "1 note") && !strings.Contains(string(ack), ":memo:") {
+			return "", fmt.Errorf("a note was refused: %s", ack)
 		}
 		return d.EnvelopeID, nil
 	}
 	// Incident #1, for the notes; the list then shows it.
 	if _, err := send("declare Benchmark incident"); err != nil {
 		b.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := bb.app.WaitIdle(wctx); err != nil {
+		b.Fatalf("the declaration was not processed: %v", err)
 	}
 	for range 10 { // warm up
 		for _, k := range kinds {
@@ -104,8 +114,6 @@ func benchAckStored(b *testing.B, inflight int) {
 		b.ReportMetric(at(0.99), kinds[k].name+"-p99-µs")
 	}
 	// Every note acked was stored: the inbox drains into the timeline.
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
 	if err := bb.app.WaitIdle(wctx); err != nil {
 		b.Fatalf("the bot did not settle: %v", err)
 	}
