@@ -83,12 +83,25 @@ func TestCrashLoop(t *testing.T) {
 	// People stop; whatever they started lands.
 	stopWorkload()
 	<-wlDone
-	drainStart := time.Now()
-	if err := p.drain(t, 40*time.Second); err != nil {
-		t.Errorf("the bot did not settle: %v", err)
+	for attempt := 1; ; attempt++ {
+		drainStart := time.Now()
+		if err := p.drain(20*time.Second); err != nil {
+			t.Errorf("the bot did not settle: %v", err)
+		}
+		t.Logf("settled in %s", time.Since(drainStart).Round(100*time.Millisecond))
+		p.stop(t)
+		// A reminder may fall due between the last look and the stop: it
+		// is stored, and the next start delivers it.
+		reqs, effs, err := backlogOf(p.dbPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reqs+effs == 0 || attempt == 3 {
+			break
+		}
+		t.Logf("%d requests and %d effects stored as the bot stopped; starting it again to deliver them", reqs, effs)
+		p.start(t)
 	}
-	t.Logf("settled in %s", time.Since(drainStart).Round(100*time.Millisecond))
-	p.stop(t)
 
 	db, err := store.Open(p.dbPath)
 	if err != nil {
@@ -226,6 +239,12 @@ func newBotProc(t *testing.T, bin string, w *crashWorld) *botProc {
 	}
 	// Only what the binary needs: an INCIDENTBOT_ variable of the test's
 	// own (the report file) would be refused as an unknown setting.
+	t.Cleanup(func() {
+		if p.cmd != nil { // the test ended early: no process outlives it
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
 	p.env = []string{"SLACK_BOT_TOKEN=" + w.fake.BotToken(), "SLACK_APP_TOKEN=" + w.fake.AppToken(), "PATH=" + os.Getenv("PATH"), "HOME=" + dir}
 	return p
 }
@@ -311,10 +330,13 @@ func (p *botProc) stop(t *testing.T) {
 
 // drain waits until the fake has no envelope waiting for an ack and a
 // consistent copy of the running bot's database (its admin backup) holds
-// neither a request to process nor an effect to deliver.
-func (p *botProc) drain(t *testing.T, within time.Duration) error {
-	deadline := time.Now().Add(within)
+// neither a request to process nor an effect to deliver. The backlog may
+// be long (the announcement channel takes about one message a second):
+// drain gives up when it stops shrinking for stall.
+func (p *botProc) drain(stall time.Duration) error {
 	copyPath := filepath.Join(p.dir, "drain.db")
+	deadline := time.Now().Add(stall)
+	least := -1
 	var last string
 	for time.Now().Before(deadline) {
 		time.Sleep(250 * time.Millisecond)
@@ -330,9 +352,12 @@ func (p *botProc) drain(t *testing.T, within time.Duration) error {
 		if reqs+effs == 0 {
 			return nil
 		}
+		if least < 0 || reqs+effs < least {
+			least, deadline = reqs+effs, time.Now().Add(stall)
+		}
 		last = fmt.Sprintf("%d requests and %d effects pending", reqs, effs)
 	}
-	return fmt.Errorf("after %s: %s", within, last)
+	return fmt.Errorf("no progress for %s: %s", stall, last)
 }
 
 // backlog reads the requests and effects pending in a backup of the running
@@ -343,7 +368,14 @@ func (p *botProc) backlog(copyPath string) (reqs, effs int, err error) {
 	if err := backupOverHTTP(ctx, p.listen, adminTokenPath(p.dbPath), copyPath); err != nil {
 		return 0, 0, err
 	}
-	db, err := store.Open(copyPath)
+	return backlogOf(copyPath)
+}
+
+// backlogOf reads the requests and effects pending in a database nobody
+// has open.
+func backlogOf(path string) (reqs, effs int, err error) {
+	ctx := context.Background()
+	db, err := store.Open(path)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -359,10 +391,10 @@ func (p *botProc) backlog(copyPath string) (reqs, effs int, err error) {
 	return len(rs), len(es), nil
 }
 
-// dumpLogs prints the end of every process's log.
+// dumpLogs prints the end of the last processes' logs.
 func (p *botProc) dumpLogs(t *testing.T) {
 	t.Helper()
-	for _, path := range p.logs {
+	for _, path := range p.logs[max(0, len(p.logs)-4):] {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			continue
