@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/slackfake"
 	"github.com/incidentbot/incidentbot/store"
 )
@@ -85,21 +86,24 @@ func TestCrashLoop(t *testing.T) {
 	<-wlDone
 	for attempt := 1; ; attempt++ {
 		drainStart := time.Now()
-		if err := p.drain(20*time.Second); err != nil {
+		if err := p.drain(20 * time.Second); err != nil {
+			// What it is stuck on: every goroutine's stack, in its log.
 			t.Errorf("the bot did not settle: %v", err)
+			p.quit(t)
+		} else {
+			t.Logf("settled in %s", time.Since(drainStart).Round(100*time.Millisecond))
+			p.stop(t)
 		}
-		t.Logf("settled in %s", time.Since(drainStart).Round(100*time.Millisecond))
-		p.stop(t)
 		// A reminder may fall due between the last look and the stop: it
 		// is stored, and the next start delivers it.
 		reqs, effs, err := backlogOf(p.dbPath)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if reqs+effs == 0 || attempt == 3 {
+		if len(reqs)+len(effs) == 0 || attempt == 3 {
 			break
 		}
-		t.Logf("%d requests and %d effects stored as the bot stopped; starting it again to deliver them", reqs, effs)
+		t.Logf("%d requests and %d effects stored as the bot stopped; starting it again to deliver them", len(reqs), len(effs))
 		p.start(t)
 	}
 
@@ -328,6 +332,18 @@ func (p *botProc) stop(t *testing.T) {
 	p.cmd = nil
 }
 
+// quit ends the process with SIGQUIT: the Go runtime writes every
+// goroutine's stack to its log.
+func (p *botProc) quit(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		t.Fatalf("quit the bot: %v", err)
+	}
+	<-p.done
+	p.cmd = nil
+	t.Logf("goroutine dump in %s", p.logs[len(p.logs)-1])
+}
+
 // drain waits until the fake has no envelope waiting for an ack and a
 // consistent copy of the running bot's database (its admin backup) holds
 // neither a request to process nor an effect to deliver. The backlog may
@@ -349,46 +365,48 @@ func (p *botProc) drain(stall time.Duration) error {
 			last = err.Error()
 			continue
 		}
-		if reqs+effs == 0 {
+		if len(reqs)+len(effs) == 0 {
 			return nil
 		}
-		if least < 0 || reqs+effs < least {
-			least, deadline = reqs+effs, time.Now().Add(stall)
+		if n := len(reqs) + len(effs); least < 0 || n < least {
+			least, deadline = n, time.Now().Add(stall)
 		}
-		last = fmt.Sprintf("%d requests and %d effects pending", reqs, effs)
+		var b strings.Builder
+		fmt.Fprintf(&b, "%d requests and %d effects pending", len(reqs), len(effs))
+		for _, e := range effs[:min(len(effs), 10)] {
+			fmt.Fprintf(&b, "\n  effect %d %s incident %d lane %s attempts %d not before %s: %s", e.Seq, e.Kind, e.IncidentID, e.Lane, e.Attempts, e.NotBefore.Format(time.TimeOnly), e.Payload)
+		}
+		last = b.String()
 	}
 	return fmt.Errorf("no progress for %s: %s", stall, last)
 }
 
 // backlog reads the requests and effects pending in a backup of the running
 // bot's database.
-func (p *botProc) backlog(copyPath string) (reqs, effs int, err error) {
+func (p *botProc) backlog(copyPath string) ([]incident.Request, []incident.Effect, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := backupOverHTTP(ctx, p.listen, adminTokenPath(p.dbPath), copyPath); err != nil {
-		return 0, 0, err
+		return nil, nil, err
 	}
 	return backlogOf(copyPath)
 }
 
 // backlogOf reads the requests and effects pending in a database nobody
 // has open.
-func backlogOf(path string) (reqs, effs int, err error) {
+func backlogOf(path string) ([]incident.Request, []incident.Effect, error) {
 	ctx := context.Background()
 	db, err := store.Open(path)
 	if err != nil {
-		return 0, 0, err
+		return nil, nil, err
 	}
 	defer db.Close()
-	rs, err := db.Requests(ctx, 0)
+	reqs, err := db.Requests(ctx, 0)
 	if err != nil {
-		return 0, 0, err
+		return nil, nil, err
 	}
-	es, err := db.PendingEffects(ctx, 0)
-	if err != nil {
-		return 0, 0, err
-	}
-	return len(rs), len(es), nil
+	effs, err := db.PendingEffects(ctx, 0)
+	return reqs, effs, err
 }
 
 // dumpLogs prints the end of the last processes' logs.
