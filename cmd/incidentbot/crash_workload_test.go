@@ -37,7 +37,8 @@ type sentCmd struct {
 	TS     string // pin: the message given the reaction
 	// Overtaken marks a pin whose reaction was still unconfirmed when the
 	// incident was closed or cancelled: Slack may deliver the event after
-	// the end (a retry), and the bot then rightly refuses it.
+	// the end (a retry), and the bot judges a reaction by the incident as
+	// it is when the event arrives, so it refuses it.
 	Overtaken bool
 	// Acked: Slack received the ack in time. Accepted: the ack was the
 	// command's confirmation (its dry run passed); an acked refusal is not
