@@ -203,6 +203,9 @@ func (a *App) accept(ctx context.Context, o op, keys []string, ack func(any), ac
 		ack(ackPayload(dry, nil))
 		return
 	}
+	// A reaction names a message, not an incident: the check found which,
+	// and the inbox orders each incident's requests by it.
+	o.Incident = dry.Incident
 	payload, err := json.Marshal(o)
 	if err != nil {
 		ack(ackPayload(dry, fmt.Errorf("encode request: %w", err)))

@@ -43,12 +43,17 @@ func limitKey(method, channel string) string {
 }
 
 // reserve returns how long the caller must wait before calling method on
-// channel, and takes its tokens; cancel gives them back.
+// channel. When it is short enough to wait in place, it also takes the
+// call's tokens, and cancel gives them back (a caller whose context ends
+// while it waits); a longer wait takes none. A
+// reservation given back does not always return its token: x/time/rate
+// restores only what no later reservation counts on, so callers that each
+// took a token and gave it back in the order they came leaked all but the
+// last, and every later wait grew until the process restarted.
 func (l *limits) reserve(method, channel string) (wait time.Duration, cancel func()) {
 	now := l.clk.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var rs []*rate.Reservation
 	for _, k := range []string{method, limitKey(method, channel)} {
 		if until, ok := l.blocked[k]; ok {
 			if until.After(now) {
@@ -61,15 +66,14 @@ func (l *limits) reserve(method, channel string) (wait time.Duration, cancel fun
 	if l.noPacing {
 		return wait, func() {}
 	}
+	var lims []*rate.Limiter
 	if perMin, ok := manifest.RateLimit(method); ok {
 		lim := l.methods[method]
 		if lim == nil {
 			lim = rate.NewLimiter(rate.Limit(float64(perMin)/60), perMin)
 			l.methods[method] = lim
 		}
-		r := lim.ReserveN(now, 1)
-		rs = append(rs, r)
-		wait = max(wait, r.DelayFrom(now))
+		lims = append(lims, lim)
 	}
 	if method == "chat.postMessage" && channel != "" {
 		cl := l.channels[channel]
@@ -79,9 +83,28 @@ func (l *limits) reserve(method, channel string) (wait time.Duration, cancel fun
 			l.forgetIdleLocked(now)
 		}
 		cl.used = now
-		r := cl.lim.ReserveN(now, 1)
+		lims = append(lims, cl.lim)
+	}
+	for _, lim := range lims {
+		if tokens := lim.TokensAt(now); tokens < 1 {
+			wait = max(wait, time.Duration((1-tokens)/float64(lim.Limit())*float64(time.Second)))
+		}
+	}
+	if wait > maxInlineWait {
+		return wait, func() {}
+	}
+	rs := make([]*rate.Reservation, 0, len(lims))
+	for _, lim := range lims {
+		r := lim.ReserveN(now, 1)
 		rs = append(rs, r)
 		wait = max(wait, r.DelayFrom(now))
+	}
+	if wait > maxInlineWait {
+		// Still the latest reservations: given back whole.
+		for _, r := range rs {
+			r.CancelAt(now)
+		}
+		return wait, func() {}
 	}
 	return wait, func() {
 		for _, r := range rs {
@@ -128,8 +151,7 @@ func (l *limits) wait(ctx context.Context, method, channel string) error {
 		return nil
 	}
 	if d > maxInlineWait {
-		cancel()
-		return &Throttled{Method: method, Wait: d}
+		return &Throttled{Method: method, Wait: d} // no token taken
 	}
 	select {
 	case <-l.clk.After(d):

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -277,11 +278,25 @@ func (w *Worker) dispatch(ctx context.Context, now time.Time, wg *sync.WaitGroup
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := w.o.Deliverer.Deliver(ctx, e, recheck)
+			err := w.deliver(ctx, e, recheck)
 			w.done(ctx, it, err)
 		}()
 	}
 	return next
+}
+
+// deliver runs one delivery. A panic is a bug in that one effect: it is
+// turned into a permanent error, so that the effect is abandoned and
+// reported instead of ending the process, which would replay it, and
+// panic again, at every start.
+func (w *Worker) deliver(ctx context.Context, e incident.Effect, recheck bool) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.log.Error("delivery panicked", "effect", e.Seq, "kind", e.Kind, "incident_id", e.IncidentID, "panic", r, "stack", string(debug.Stack()))
+			err = PermanentError(fmt.Sprintf("delivery panicked: %v", r))
+		}
+	}()
+	return w.o.Deliverer.Deliver(ctx, e, recheck)
 }
 
 // done records the outcome of one delivery. The store is written outside
