@@ -4,6 +4,9 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -203,7 +206,7 @@ func (in *inbox) work(ctx context.Context) {
 func (in *inbox) process(ctx context.Context, q queued) (retry *queued) {
 	a := in.a
 	c := &call{op: q.op, seq: q.seq}
-	err := a.exec(ctx, c)
+	err := recovered(a.log, "request", q.seq, func() error { return a.exec(ctx, c) })
 	switch {
 	case ctx.Err() != nil:
 		return nil // shutting down: the request stays stored
@@ -244,4 +247,18 @@ func (a *App) finish(ctx context.Context, c *call, effs []incident.Effect) error
 	}
 	a.outbox.Add(ch.Effects...)
 	return nil
+}
+
+// recovered runs fn, turning a panic into an internal error (logged with
+// its stack): a stored request that panics is retried, then answered with
+// an apology, instead of ending the process, which would replay it, and
+// panic again, at every start.
+func recovered(log *slog.Logger, what string, seq uint64, fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error(what+" panicked", "seq", seq, "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("%s %d panicked: %v", what, seq, r)
+		}
+	}()
+	return fn()
 }
