@@ -41,6 +41,20 @@ func (p *parser) declare(cmd *Command, args []token) error {
 				return invalid("%s takes no value. Usage: %s", echo(name), Usage(KindDeclare))
 			}
 			cmd.Private = true
+			if name == "--security" {
+				cmd.Security, cmd.SecuritySet = true, true
+			}
+		case "--type", "--users", "--loss":
+			if !hasVal {
+				if i+1 >= len(args) || isFlag(args[i+1].s) {
+					return missingValue(KindDeclare, s, strings.ToUpper(strings.TrimPrefix(name, "--")))
+				}
+				i++
+				val = args[i].s
+			}
+			if err := triageFlag(cmd, KindDeclare, name, val); err != nil {
+				return err
+			}
 		default:
 			return unknownFlag(KindDeclare, s)
 		}
@@ -85,6 +99,8 @@ func (p *parser) role(cmd *Command, args []token) error {
 			rest = append(rest, t)
 		case (name == "--force" || name == "-f") && !hasVal:
 			cmd.Force = true
+		case (name == "--remove" || name == "--off") && !hasVal:
+			cmd.Remove = true
 		default:
 			return unknownFlag(KindRole, t.s)
 		}
@@ -102,7 +118,7 @@ func (p *parser) role(cmd *Command, args []token) error {
 		return invalid("Say which role and who should take it. Usage: %s", Usage(KindRole))
 	case len(users) == 0:
 		if len(words) == 1 {
-			if _, err := incident.ParseRole(words[0].s); err == nil {
+			if isRoleWord(words[0].s) {
 				return invalid("Say who should be the %s: mention them, e.g. `/incident role %s @alice`.",
 					echo(strings.ToLower(words[0].s)), echo(strings.ToLower(words[0].s)))
 			}
@@ -111,12 +127,14 @@ func (p *parser) role(cmd *Command, args []token) error {
 	case len(users) > 1:
 		return invalid("Give one person, not %d. Usage: %s", len(users), Usage(KindRole))
 	case len(words) == 0:
-		return invalid("Say which role: operator or spokesperson. Usage: %s", Usage(KindRole))
+		return invalid("Say which role, e.g. operator or spokesperson. Usage: %s", Usage(KindRole))
 	case len(words) > 1:
 		return tooMany(KindRole, words, 1)
 	}
-	if _, err := incident.ParseRole(words[0].s); err != nil {
-		return invalid("%s is not a role; use operator or spokesperson. Usage: %s", quote(words[0].s), Usage(KindRole))
+	// The roles beyond operator and spokesperson come from the config: the
+	// bot checks the name against it.
+	if !isRoleWord(words[0].s) {
+		return invalid("%s is not a role; use operator, spokesperson or a role from the config. Usage: %s", quote(words[0].s), Usage(KindRole))
 	}
 	cmd.Role = words[0].s
 	return setUser(cmd, KindRole, users[0].s)
@@ -226,6 +244,14 @@ func (p *parser) help(cmd *Command, args []token) error {
 			k = KindTaskDone
 		case "reopen":
 			k = KindTaskReopen
+		}
+	}
+	if k == KindChecklist && len(args) > 1 {
+		switch strings.ToLower(args[1].s) {
+		case "done":
+			k = KindStepDone
+		case "undo":
+			k = KindStepUndo
 		}
 	}
 	cmd.Help = k

@@ -37,6 +37,14 @@ type Config struct {
 	Postmortem PostmortemConfig `mapstructure:"postmortem" yaml:"postmortem"`
 	// Log: level and format of the process log.
 	Log LogConfig `mapstructure:"log" yaml:"log"`
+	// Playbooks, Types, Roles, Impact and Drill configure playbooks,
+	// incident types, the roles beyond operator and spokesperson,
+	// impact-based triage and drills (playbooks.go).
+	Playbooks PlaybooksConfig `mapstructure:"playbooks" yaml:"playbooks"`
+	Types     []IncidentType  `mapstructure:"types" yaml:"types"`
+	Roles     []Role          `mapstructure:"roles" yaml:"roles"`
+	Impact    ImpactConfig    `mapstructure:"impact" yaml:"impact"`
+	Drill     DrillConfig     `mapstructure:"drill" yaml:"drill"`
 	// ShutdownGrace is how long work in flight may go on after SIGTERM
 	// before its Slack calls are cancelled. docker stop sends SIGKILL 10 s
 	// after SIGTERM and Kubernetes 30 s after, so the default leaves
@@ -202,7 +210,7 @@ const (
 // Default returns a configuration that works out of the box once the two
 // Slack tokens are set.
 func Default() Config {
-	return Config{
+	c := Config{
 		Slack: SlackConfig{
 			APIURL:           DefaultAPIURL,
 			TimelineReaction: "pushpin",
@@ -231,6 +239,8 @@ func Default() Config {
 		Log:           LogConfig{Level: "info", Format: "text"},
 		ShutdownGrace: DefaultShutdownGrace,
 	}
+	defaultPlaybooks(&c)
+	return c
 }
 
 // Normalized returns c with harmless spelling variations fixed: surrounding
@@ -268,6 +278,7 @@ func (c Config) Normalized() Config {
 	c.Postmortem.Dir = strings.TrimSpace(c.Postmortem.Dir)
 	c.Log.Level = strings.ToLower(strings.TrimSpace(c.Log.Level))
 	c.Log.Format = strings.ToLower(strings.TrimSpace(c.Log.Format))
+	normalizePlaybooks(&c)
 	return c
 }
 

@@ -39,6 +39,9 @@ func (l *loaded) decode(v *viper.Viper, env map[string]string) {
 			l.decodeSeverities(field, raw)
 			return
 		}
+		if l.decodeStructList(key, field, raw, from) {
+			return
+		}
 		val, msg := decodeValue(field.Type(), raw)
 		if msg != "" {
 			l.failed[key] = true
