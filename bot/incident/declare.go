@@ -72,18 +72,18 @@ func Declare(p Policy, r DeclareRequest, now time.Time) (*Incident, []Event, err
 		op = r.DeclaredBy
 	}
 	inc := &Incident{
-		Title:          strings.TrimSpace(r.Title),
-		Severity:       sev.Name,
-		Private:        r.Private,
-		Status:         StatusInvestigating,
-		Impact:         strings.TrimSpace(r.Impact),
-		DeclaredBy:     r.DeclaredBy,
-		Operator:       op,
-		DeclaredAt:     now,
-		UpdatedAt:      now,
-		NextUpdateDue:  now.Add(p.Cadence(sev.Name)),
-		Type:           r.Type,
-		Drill:          r.Drill,
+		Title:         strings.TrimSpace(r.Title),
+		Severity:      sev.Name,
+		Private:       r.Private,
+		Status:        StatusInvestigating,
+		Impact:        strings.TrimSpace(r.Impact),
+		DeclaredBy:    r.DeclaredBy,
+		Operator:      op,
+		DeclaredAt:    now,
+		UpdatedAt:     now,
+		NextUpdateDue: now.Add(p.Cadence(sev.Name)),
+		Type:          r.Type,
+		Drill:         r.Drill,
 	}
 	kv := []string{"severity", sev.Name, "private", strconv.FormatBool(r.Private), "impact", inc.Impact,
 		"next_update", formatTime(inc.NextUpdateDue), "type", r.Type, "drill", boolField(r.Drill)}
