@@ -39,6 +39,18 @@ type op struct {
 	Task     int             `json:"task,omitempty"`
 	TS       string          `json:"ts,omitempty"`
 	Brief    *incident.Brief `json:"brief,omitempty"`
+
+	// Issue 12: the incident type, a drill and the playbook it practises,
+	// the impact estimate, resolving with checklist steps open, a
+	// checklist step (by number, from 1), leaving a role.
+	Type       string `json:"type,omitempty"`
+	Drill      bool   `json:"drill,omitempty"`
+	Playbook   string `json:"pb,omitempty"`
+	Experience string `json:"exp,omitempty"`
+	Security   *bool  `json:"sec,omitempty"`
+	Loss       *int64 `json:"loss,omitempty"`
+	Confirm    bool   `json:"confirm,omitempty"`
+	Step       int    `json:"step,omitempty"`
 }
 
 // opKind names a use case.
@@ -66,6 +78,8 @@ const (
 	opPin        opKind = "pin"
 	opEdit       opKind = "edit"
 	opDelete     opKind = "delete"
+	opStep       opKind = "step"     // tick or untick a checklist step
+	opUnassign   opKind = "unassign" // leave a role, or take it from someone
 )
 
 // via says how a person asked: it decides how the bot answers them.
@@ -103,6 +117,7 @@ func (a *App) exec(ctx context.Context, c *call) error {
 	case opDeclare:
 		return a.Declare(ctx, c, incident.DeclareRequest{
 			Title: o.Title, Severity: o.Severity, Private: o.Private, Impact: o.Impact, DeclaredBy: o.Actor, Operator: o.Operator,
+			Type: o.Type, Drill: o.Drill, Estimate: o.estimate(),
 		})
 	case opSeverity:
 		return a.SetSeverity(ctx, c, o.Incident, o.Severity)
@@ -148,6 +163,10 @@ func (a *App) exec(ctx context.Context, c *call) error {
 		return a.EditPinned(ctx, c, o.Channel, o.TS, o.Text)
 	case opDelete:
 		return a.DeletePinned(ctx, c, o.Channel, o.TS)
+	case opStep:
+		return a.SetStep(ctx, c, o.Incident, o.Step, o.Done)
+	case opUnassign:
+		return a.RemoveRole(ctx, c, o.Incident, incident.Role(o.Role), o.User, o.UserName)
 	}
 	return fmt.Errorf("unknown request kind %q", o.Kind)
 }

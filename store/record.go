@@ -84,6 +84,7 @@ var checklistPostRecord = newRecordType("checklist_post",
 	strField(1, "playbook", func(x *incident.ChecklistPost) *string { return &x.Playbook }),
 	strField(2, "ts", func(x *incident.ChecklistPost) *string { return &x.TS }),
 	strField(3, "hash", func(x *incident.ChecklistPost) *string { return &x.Hash }),
+	strField(4, "title", func(x *incident.ChecklistPost) *string { return &x.Title }),
 )
 
 var crewRecord = newRecordType("crew_member",

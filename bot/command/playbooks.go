@@ -58,14 +58,27 @@ var lossRe = regexp.MustCompile(`^(-?)[$€£¥]?(-?)([0-9][0-9,_]*(?:\.[0-9]+)?
 
 // parseLoss reads a loss per hour; it refuses a negative or absurd one.
 func parseLoss(k Kind, s string) (int64, error) {
+	n, err := ParseLoss(s)
+	if err != nil {
+		return 0, invalid("%s Usage: %s", incident.ErrorMessage(err), Usage(k))
+	}
+	return n, nil
+}
+
+// ParseLoss reads an amount of money lost per hour as people write it
+// (5000, 12,500, 5k, 2.5m, $5000/h), in the command or a form. It refuses
+// a negative or absurd amount (incident.CheckLoss) with an EINVALID error
+// that can be shown as is.
+func ParseLoss(s string) (int64, error) {
+	s = strings.TrimSpace(s)
 	m := lossRe.FindStringSubmatch(s)
 	if m == nil {
-		return 0, invalid("%s is not an amount of money per hour; write it like 5000, 12,500, 5k or 2.5m. Usage: %s", quote(s), Usage(k))
+		return 0, invalid("%s is not an amount of money per hour; write it like 5000, 12,500, 5k or 2.5m.", quote(s))
 	}
 	digits := strings.NewReplacer(",", "", "_", "").Replace(m[3])
 	f, err := strconv.ParseFloat(digits, 64)
 	if err != nil {
-		return 0, invalid("%s is not an amount of money per hour; write it like 5000, 12,500, 5k or 2.5m. Usage: %s", quote(s), Usage(k))
+		return 0, invalid("%s is not an amount of money per hour; write it like 5000, 12,500, 5k or 2.5m.", quote(s))
 	}
 	switch strings.ToLower(m[4]) {
 	case "k":
@@ -81,7 +94,7 @@ func parseLoss(k Kind, s string) (int64, error) {
 	}
 	n := int64(math.Round(f))
 	if err := incident.CheckLoss(n); err != nil {
-		return 0, invalid("%s Usage: %s", incident.ErrorMessage(err), Usage(k))
+		return 0, err
 	}
 	return n, nil
 }

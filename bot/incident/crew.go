@@ -90,9 +90,10 @@ func (p Policy) multi(role Role) bool {
 	return ok && r.Multi
 }
 
-// holderFor is who must hand role over before someone else takes it: its
-// holder, or nobody for a role several people may hold.
-func (p Policy) holderFor(inc *Incident, role Role) string {
+// Incumbent is who must hand role over before someone else takes it: its
+// holder, or nobody for a role several people may hold (they join without
+// displacing anyone).
+func (p Policy) Incumbent(inc *Incident, role Role) string {
 	if p.multi(role) {
 		return ""
 	}

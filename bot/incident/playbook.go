@@ -38,6 +38,7 @@ func (s Step) Playbook() string {
 // edited in place as steps are ticked.
 type ChecklistPost struct {
 	Playbook string
+	Title    string // the playbook's title
 	TS       string
 	// Hash is what the message shows now, so that an unchanged checklist
 	// costs no Slack call.
@@ -82,7 +83,7 @@ func (inc *Incident) RunPlaybooks(p Policy, actor string, runs []PlaybookRun, tr
 			n++
 		}
 		if n > 0 {
-			inc.ChecklistPosts = append(inc.ChecklistPosts, ChecklistPost{Playbook: r.Name})
+			inc.ChecklistPosts = append(inc.ChecklistPosts, ChecklistPost{Playbook: r.Name, Title: r.Title})
 		}
 		for _, role := range r.Roles {
 			if !slices.Contains(inc.RolesNeeded, role) {

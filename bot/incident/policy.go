@@ -149,7 +149,7 @@ func (p Policy) CheckCanUpdate(inc *Incident, user string) error {
 // CheckCanHandOff returns EUNAUTHORIZED unless actor may hand off role: its
 // holder or a manager.
 func (p Policy) CheckCanHandOff(inc *Incident, actor string, role Role) error {
-	holder := p.holderFor(inc, role)
+	holder := p.Incumbent(inc, role)
 	if actor != "" && (actor == holder || p.CanManage(inc, actor)) {
 		return nil
 	}
@@ -175,7 +175,7 @@ func (p Policy) CheckCanWriteNotes(inc *Incident, user string, inWarRoom bool) e
 // with themselves; appointing someone else takes a manager. Taking a role
 // from outside the war room would let anyone take charge of any incident.
 func (p Policy) CheckCanTakeRole(inc *Incident, actor string, role Role, user string, force, inWarRoom bool) error {
-	holder := p.holderFor(inc, role)
+	holder := p.Incumbent(inc, role)
 	switch {
 	case holder == "" && user == actor:
 		if p.CanManage(inc, actor) || inWarRoom {

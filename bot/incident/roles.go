@@ -29,7 +29,7 @@ func (inc *Incident) AssignRole(p Policy, actor string, role Role, user string, 
 }
 
 func (inc *Incident) assign(p Policy, actor string, role Role, user string, now time.Time, kind EventKind) []Event {
-	from := p.holderFor(inc, role)
+	from := p.Incumbent(inc, role)
 	inc.putHolder(p, role, user, now)
 	if role == RoleOperator && inc.AcknowledgedAt.IsZero() {
 		inc.AcknowledgedAt = now
@@ -54,7 +54,7 @@ func (inc *Incident) OfferHandoff(p Policy, actor string, role Role, to string, 
 	if err := p.CheckRole(role); err != nil {
 		return nil, err
 	}
-	holder := p.holderFor(inc, role)
+	holder := p.Incumbent(inc, role)
 	if err := p.CheckCanHandOff(inc, actor, role); err != nil {
 		return nil, err
 	}

@@ -41,8 +41,12 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	pbs, err := assemblePlaybooks(cfg) // LoadConfig checked them
+	if err != nil {
+		return err
+	}
 	var announce []string
-	var digest string
+	var digest, drill string
 	err = retrySlack(ctx, cfg, env.Retry, log, "resolve channel names", func(ctx context.Context) error {
 		var err error
 		if announce, err = resolveChannels(ctx, api, "slack.announce_channels", cfg.Slack.AnnounceChannels); err != nil {
@@ -55,12 +59,21 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 			}
 			digest = ids[0]
 		}
+		if cfg.Drill.Channel != "" {
+			ids, err := resolveChannels(ctx, api, "drill.channel", []string{cfg.Drill.Channel})
+			if err != nil {
+				return err
+			}
+			drill = ids[0]
+		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	app := bot.New(appOptions(cfg, api, db, announce, log, clock.Real{}))
+	appOpts := appOptions(cfg, api, db, announce, log, clock.Real{})
+	appOpts.Playbooks = playbookOptions(cfg, pbs, drill)
+	app := bot.New(appOpts)
 	sched := &nudge.Scheduler{Store: db, Planner: app, Logger: log.With("component", "nudge")}
 
 	// runCtx ends the bot: on a signal, or when the connection to Slack

@@ -1,0 +1,41 @@
+package outbound
+
+import (
+	"context"
+
+	"github.com/slack-go/slack"
+)
+
+// The calls of issue 12: playbooks add bookmarks to the war room and
+// invite or notify the members of user groups.
+
+// AddBookmark adds a link to channel's bookmarks bar.
+func (c *Client) AddBookmark(ctx context.Context, channel, title, link string) error {
+	return c.call(ctx, "bookmarks.add", "", func(ctx context.Context) error {
+		_, err := c.api.AddBookmarkContext(ctx, channel, slack.AddBookmarkParameters{Title: title, Type: "link", Link: link})
+		return err
+	})
+}
+
+// Bookmarks lists channel's bookmarks, so that a bookmark whose answer
+// was lost is found instead of added twice.
+func (c *Client) Bookmarks(ctx context.Context, channel string) ([]slack.Bookmark, error) {
+	var bs []slack.Bookmark
+	err := c.call(ctx, "bookmarks.list", "", func(ctx context.Context) error {
+		var err error
+		bs, err = c.api.ListBookmarksContext(ctx, channel)
+		return err
+	})
+	return bs, err
+}
+
+// UsergroupMembers lists the user IDs of a user group.
+func (c *Client) UsergroupMembers(ctx context.Context, group string) ([]string, error) {
+	var ids []string
+	err := c.call(ctx, "usergroups.users.list", "", func(ctx context.Context) error {
+		var err error
+		ids, err = c.api.GetUserGroupMembersContext(ctx, group)
+		return err
+	})
+	return ids, err
+}
