@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/bot/config"
@@ -17,6 +18,8 @@ func playbookKnown(cfg config.Config) playbooks.Known {
 		Severities: cfg.SeverityNames(),
 		Types:      cfg.TypeNames(),
 		Contacts:   cfg.ContactNames(),
+
+		BuiltinSeverities: builtinSeverities(cfg),
 	}
 }
 
@@ -77,4 +80,26 @@ func playbookOptions(cfg config.Config, pbs []playbooks.Playbook, drillChannel s
 		o.Contacts[c.Name] = bot.Contact{Usergroups: c.Usergroups, Users: c.Users}
 	}
 	return o
+}
+
+// defaultSeverities are the severities of the default config, which the
+// built-in playbooks name, most severe first.
+var defaultSeverities = []string{"critical", "major", "minor"}
+
+// builtinSeverities renames the default severities the config lacks to
+// the config's severity of the same rank (the least severe when it has
+// fewer), so that the built-in playbooks work with severities named
+// otherwise (sev1, sev2…).
+func builtinSeverities(cfg config.Config) map[string]string {
+	names := cfg.SeverityNames()
+	if len(names) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for i, d := range defaultSeverities {
+		if !slices.Contains(names, d) {
+			out[d] = names[min(i, len(names)-1)]
+		}
+	}
+	return out
 }
