@@ -1,0 +1,284 @@
+package bot_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/incidentbot/incidentbot/bot"
+	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/bot/slackfake"
+	"github.com/incidentbot/incidentbot/bot/views"
+	"github.com/incidentbot/incidentbot/playbooks"
+)
+
+// The end-to-end tests of issue 12: playbooks, triage, roles and drills,
+// through the real App and the fake Slack.
+
+// defaultRoles are the roles of the default config.
+var defaultRoles = []incident.RoleSpec{
+	{Name: "scribe", Description: "You keep the log."},
+	{Name: "subject-matter-lead", Description: "You know the failing system best.", Multi: true},
+	{Name: "shadow", Description: "You follow the operator to learn."},
+}
+
+// pbHarness is a harness whose bot runs the built-in playbooks with the
+// default config's types, roles and impact mapping, a "security" contact
+// (a user group holding Carol) and a drill channel.
+type pbHarness struct {
+	*harness
+	drills   string // #drills
+	security string // the security user group
+}
+
+// withPlaybooks configures the built-in playbooks, checked against the
+// default config's names.
+func withPlaybooks(t *testing.T, more func(*bot.Options)) harnessOption {
+	t.Helper()
+	pbs, err := playbooks.Assemble("", playbooks.Known{
+		Roles:      []string{"operator", "spokesperson", "scribe", "subject-matter-lead", "shadow"},
+		Severities: []string{"critical", "major", "minor"},
+		Types:      []string{"general", "security", "data-loss", "third-party"},
+		Contacts:   []string{"security", "legal"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return withOptions(func(o *bot.Options) {
+		o.Policy.Roles = defaultRoles
+		o.Policy.Triage = incident.DefaultTriage()
+		o.Playbooks = bot.PlaybookOptions{
+			Playbooks: pbs,
+			Types: []bot.IncidentType{{Name: "general", Description: "An outage"}, {Name: "security", Description: "A compromise"},
+				{Name: "data-loss", Description: "Data lost"}, {Name: "third-party", Description: "A provider fails"}},
+			Contacts: map[string]bot.Contact{},
+		}
+		if more != nil {
+			more(o)
+		}
+	})
+}
+
+func newPlaybookHarness(t *testing.T) *pbHarness {
+	t.Helper()
+	h := &pbHarness{harness: newHarness(t, withPlaybooks(t, nil))}
+	h.security = h.fake.AddUserGroup("security-team", h.carol)
+	var err error
+	if h.drills, err = h.fake.CreateChannel(h.alice, "drills", false, h.alice, h.bob, h.carol, h.admin); err != nil {
+		t.Fatal(err)
+	}
+	h.restartWith(func(o *bot.Options) {
+		o.Playbooks.Contacts = map[string]bot.Contact{"security": {Usergroups: []string{h.security}}, "legal": {Users: []string{h.admin}}}
+		o.Playbooks.DrillChannel = h.drills
+	})
+	return h
+}
+
+// checklistMessage returns the war-room message showing playbook's
+// checklist, waiting for it to show every keyword.
+func (h *harness) checklistMessage(inc *incident.Incident, title string, keywords ...string) slackfake.Message {
+	h.t.Helper()
+	return h.expectMessage(inc.ChannelID, append([]string{":clipboard: *" + title + "* checklist"}, keywords...)...)
+}
+
+// tick ticks (or unticks) step n of incident id's checklist as user, in
+// the checklist message ts.
+func (h *harness) tick(user string, inc *incident.Incident, ts string, n int, done bool) {
+	h.t.Helper()
+	value := ""
+	if done {
+		value = inc.Checklist[n-1].ID
+	}
+	h.wait(h.fake.SelectInMessageIn(user, inc.ChannelID, ts, views.StepBlockID(inc.ID, n), views.ActionChecklistStep, value))
+	h.settle()
+}
+
+func TestPlaybooks_DeclareRunsPlaybook(t *testing.T) {
+	h := newPlaybookHarness(t)
+	inc, ch := h.declare(h.alice, "--type general Checkout fails")
+	h.settle()
+	inc = h.incident(inc.ID)
+	if inc.Type != "general" || !slices.Equal(inc.Playbooks, []string{"general"}) || len(inc.Checklist) != 10 {
+		t.Fatalf("type %q, playbooks %v, %d steps", inc.Type, inc.Playbooks, len(inc.Checklist))
+	}
+	m := h.checklistMessage(inc, "General incident", "0 of 10 done", "5 required before resolve still open",
+		"*1.* Confirm what users see", "Operator, required before resolve", views.ActionChecklistStep, "|runbook>")
+	if got := strings.Count(string(m.RawBlocks), `"checkboxes"`); got != 10 {
+		t.Errorf("%d checkboxes, want one per step", got)
+	}
+	ev := h.waitEvent(inc.ID, incident.EventPlaybookRun)
+	if ev.Field("playbook") != "general" || ev.Field("trigger") != "declare" || ev.Actor != h.alice {
+		t.Errorf("playbook_run event %+v", ev)
+	}
+	h.waitFor("the bookmark", func() bool {
+		c, _ := h.fake.Channel(ch.ID)
+		return len(c.Bookmarks) == 1 && c.Bookmarks[0].Link == "https://sre.google/sre-book/managing-incidents/"
+	})
+	h.waitCard(inc, "*Checklist* 0 of 10 done, 5 required before resolve open")
+
+	t.Run("Security", func(t *testing.T) {
+		sec, room := h.declare(h.bob, "--type security Leaked API keys")
+		h.settle()
+		sec = h.incident(sec.ID)
+		if !sec.Private || !room.Private || !sec.NoStatusPage {
+			t.Fatalf("the security playbook did not make it private: %+v", sec)
+		}
+		if !slices.Equal(sec.Playbooks, []string{"security"}) {
+			t.Errorf("playbooks %v", sec.Playbooks)
+		}
+		// The security contact is a user group: its member is invited.
+		h.waitFor("Carol invited", func() bool {
+			c, _ := h.fake.Channel(room.ID)
+			return slices.Contains(c.Members, h.carol) && slices.Contains(c.Members, h.admin)
+		})
+		ann := h.expectMessage(h.announce, "A private incident was declared")
+		if strings.Contains(render(ann), "Leaked") {
+			t.Errorf("the announcement leaks the title: %s", render(ann))
+		}
+		// Roles the playbook needs are asked for.
+		h.expectMessage(room.ID, "need these roles filled", "*Scribe*", "*Subject-matter lead*")
+	})
+}
+
+func TestPlaybooks_TickSteps(t *testing.T) {
+	h := newPlaybookHarness(t)
+	inc, _ := h.declare(h.alice, "--type third-party Payments provider down")
+	h.settle()
+	inc = h.incident(inc.ID)
+	m := h.checklistMessage(inc, "Third-party outage", "0 of 9 done")
+
+	// Carol, who holds no role, ticks step 2 in the war room.
+	h.tick(h.carol, inc, m.TS, 2, true)
+	ev := h.waitEvent(inc.ID, incident.EventStepDone)
+	if ev.Actor != h.carol || ev.Field("step") != "third-party/open-case" || ev.Field("n") != "2" {
+		t.Errorf("step_done %+v", ev)
+	}
+	h.checklistMessage(inc, "Third-party outage", "1 of 9 done", "~Open a case with the provider and pin its number here~", "<@"+h.carol+">, 09:00 UTC")
+	h.waitCard(inc, "*Checklist* 1 of 9 done")
+
+	// The same step through the command, then unticked by its box.
+	h.slash(h.bob, inc.ChannelID, "checklist done 1")
+	h.waitFor("step 1 done", func() bool { return h.incident(inc.ID).Checklist[0].DoneBy == h.bob })
+	h.tick(h.alice, inc, m.TS, 2, false)
+	h.waitEvent(inc.ID, incident.EventStepUndone)
+	h.checklistMessage(inc, "Third-party outage", "1 of 9 done")
+
+	// /incident checklist shows the progress, numbered.
+	ack := string(h.slash(h.carol, inc.ChannelID, "checklist"))
+	for _, want := range []string{"*Checklist of incident #1*: 1 of 9 done", "3 required before resolve still open", "*Third-party outage*", "*9.* Ask the provider"} {
+		if !strings.Contains(ack, want) {
+			t.Errorf("checklist reply lacks %q:\n%s", want, ack)
+		}
+	}
+
+	// Bad input: a step that is not there, one already done.
+	ack = string(h.slash(h.carol, inc.ChannelID, "checklist done 12"))
+	if !strings.Contains(ack, "has no step 12; its checklist has 9") {
+		t.Errorf("ack %s", ack)
+	}
+	ack = string(h.slash(h.carol, inc.ChannelID, "checklist done 1"))
+	if !strings.Contains(ack, "already done, by") {
+		t.Errorf("ack %s", ack)
+	}
+
+	// A closed incident's checklist is final: its boxes are gone, and a
+	// tick is refused with nothing changed.
+	h.slash(h.alice, inc.ChannelID, "resolve --anyway provider is back")
+	h.waitEvent(inc.ID, incident.EventResolved)
+	h.slash(h.alice, inc.ChannelID, "close")
+	h.waitEvent(inc.ID, incident.EventClosed)
+	h.settle()
+	closed := h.checklistMessage(inc, "Third-party outage", "this checklist is its record")
+	if strings.Contains(string(closed.RawBlocks), views.ActionChecklistStep) {
+		t.Error("the checklist of a closed incident still has checkboxes")
+	}
+	before := len(h.events(inc.ID))
+	ack = string(h.slash(h.carol, inc.ChannelID, "checklist done 3"))
+	if !strings.Contains(ack, "Incident #1 is closed; you cannot tick its checklist.") {
+		t.Errorf("tick on a closed incident: %s", ack)
+	}
+	if after := len(h.events(inc.ID)); after != before {
+		t.Errorf("a refused tick added %d events", after-before)
+	}
+}
+
+func TestPlaybooks_ResolveWithRequiredStepsOpen(t *testing.T) {
+	h := newPlaybookHarness(t)
+	inc, _ := h.declare(h.alice, "--type general Search is slow")
+	h.settle()
+	inc = h.incident(inc.ID)
+
+	ack := string(h.slash(h.alice, inc.ChannelID, "resolve rolled back"))
+	for _, want := range []string{"5 steps required before resolve are still open", "1. Confirm what users see", "--anyway", "Your text, so nothing is lost", "rolled back"} {
+		if !strings.Contains(ack, want) {
+			t.Errorf("refusal lacks %q:\n%s", want, ack)
+		}
+	}
+	if h.incident(inc.ID).Status != incident.StatusInvestigating {
+		t.Fatal("resolved despite the open steps")
+	}
+	// The card's Resolve button asks first, then resolves anyway.
+	h.waitCard(inc, `"confirm"`, "Resolve with steps open?", `"value":"1:anyway"`)
+	h.click(h.alice, inc.ChannelID, inc.CardTS, views.ActionResolve)
+	ev := h.waitEvent(inc.ID, incident.EventResolved)
+	if !strings.Contains(ev.Field("skipped_steps"), "general/confirm-impact") {
+		t.Errorf("resolved event %+v", ev)
+	}
+
+	t.Run("AllDone", func(t *testing.T) {
+		inc, _ := h.declare(h.alice, "--type general Second")
+		h.settle()
+		inc = h.incident(inc.ID)
+		m := h.checklistMessage(inc, "General incident", "incident #2")
+		for i, s := range inc.Checklist {
+			if s.Required {
+				h.tick(h.bob, inc, m.TS, i+1, true)
+			}
+		}
+		h.waitCard(inc, "*Checklist* 5 of 10 done")
+		if strings.Contains(render(h.card(h.incident(inc.ID))), `"confirm"`) {
+			t.Error("the Resolve button still asks with every required step done")
+		}
+		h.slash(h.alice, inc.ChannelID, "resolve")
+		ev := h.waitEvent(inc.ID, incident.EventResolved)
+		if ev.Field("skipped_steps") != "" {
+			t.Errorf("skipped %q", ev.Field("skipped_steps"))
+		}
+	})
+}
+
+func TestPlaybooks_SeverityChangePullsInPlaybook(t *testing.T) {
+	h := newPlaybookHarness(t)
+	inc, _ := h.declare(h.alice, "--type general --sev major Checkout errors")
+	h.settle()
+	h.slash(h.alice, inc.ChannelID, "sev critical")
+	h.settle()
+	got := h.incident(inc.ID)
+	if !slices.Equal(got.Playbooks, []string{"general", "critical"}) || len(got.Checklist) != 17 {
+		t.Fatalf("playbooks %v, %d steps", got.Playbooks, len(got.Checklist))
+	}
+	h.checklistMessage(got, "Critical incident", "0 of 7 done", "*11.* Appoint a scribe")
+	var run incident.Event
+	for _, e := range h.events(inc.ID) {
+		if e.Kind == incident.EventPlaybookRun && e.Field("playbook") == "critical" {
+			run = e
+		}
+	}
+	if run.Field("trigger") != "severity" || run.Actor != h.alice {
+		t.Errorf("critical playbook_run %+v", run)
+	}
+	h.expectMessage(inc.ChannelID, "need these roles filled", "*Scribe*", "*Subject-matter lead*")
+	h.waitCard(got, "*Roles* Scribe: _nobody yet_ · Subject-matter lead: _nobody yet_")
+
+	// Down and up again: the playbook ran once.
+	h.allowRepeats = append(h.allowRepeats, "changed the severity of incident #1 from *major* to *critical*")
+	h.slash(h.alice, inc.ChannelID, "sev major")
+	h.slash(h.alice, inc.ChannelID, "sev critical")
+	h.settle()
+	if n := h.count(inc.ID, incident.EventPlaybookRun); n != 2 {
+		t.Errorf("%d playbook runs, want 2", n)
+	}
+	if n := h.countMessages(inc.ChannelID, "Checklist Critical incident"); n != 1 {
+		t.Errorf("the critical checklist was posted %d times", n)
+	}
+}
