@@ -282,3 +282,74 @@ func TestPlaybooks_SeverityChangePullsInPlaybook(t *testing.T) {
 		t.Errorf("the critical checklist was posted %d times", n)
 	}
 }
+
+func TestRoles_ShadowAndSubjectMatterLeads(t *testing.T) {
+	h := newPlaybookHarness(t)
+	inc, ch := h.declare(h.alice, "--type general Queue backlog")
+	h.settle()
+
+	// Carol takes the shadow role herself, in the war room.
+	h.slash(h.carol, ch.ID, "role shadow <@"+h.carol+">")
+	h.waitCard(inc, "*Roles* Shadow: <@"+h.carol+">")
+	h.waitFor("the topic to show the shadow", func() bool {
+		c, _ := h.fake.Channel(ch.ID)
+		return strings.Contains(c.Topic, "shadow: <@"+h.carol+">")
+	})
+	h.expectDM(h.carol, "You are now the *shadow*", "You follow the operator to learn.")
+
+	// The shadow changes hands through a handoff, like the operator's.
+	h.slash(h.carol, ch.ID, "role shadow <@"+h.bob+">")
+	v := h.topView(h.carol)
+	if v.CallbackID != views.CallbackHandoff {
+		t.Fatalf("opened %q, want the handoff form", v.CallbackID)
+	}
+	h.submit(h.carol, v, map[string]string{views.InputState: "Following Alice through the rollback"})
+	h.expectDM(h.bob, "offers the shadow role")
+	h.slash(h.bob, ch.ID, "accept")
+	h.waitCard(inc, "*Roles* Shadow: <@"+h.bob+">")
+
+	// Several subject-matter leads at once; one leaves.
+	h.slash(h.alice, ch.ID, "role subject-matter-lead <@"+h.carol+">")
+	h.slash(h.alice, ch.ID, "role subject-matter-lead <@"+h.admin+">")
+	h.waitCard(inc, "Subject-matter lead: <@"+h.carol+">, <@"+h.admin+">")
+	h.slash(h.carol, ch.ID, "role subject-matter-lead <@"+h.carol+"> --remove")
+	h.waitEvent(inc.ID, incident.EventRoleRemoved)
+	h.waitCard(inc, "Subject-matter lead: <@"+h.admin+">")
+
+	// The role form offers the configured roles.
+	h.click(h.alice, ch.ID, inc.CardTS, views.ActionAssignRole)
+	form := h.topView(h.alice)
+	for _, want := range []string{`"value":"scribe"`, "Subject-matter lead", `"value":"shadow"`} {
+		if !strings.Contains(string(form.Raw), want) {
+			t.Errorf("role form lacks %s", want)
+		}
+	}
+	h.submit(h.alice, form, map[string]string{views.InputRole: "scribe", views.InputUser: h.carol})
+	h.waitCard(inc, "Scribe: <@"+h.carol+">")
+
+	// Bad input: a role that does not exist, one the person already holds.
+	ack := string(h.slash(h.alice, ch.ID, "role boss <@"+h.bob+">"))
+	if !strings.Contains(ack, `\"boss\" is not a role. Use one of: operator, spokesperson, scribe, subject-matter-lead, shadow.`) {
+		t.Errorf("unknown role: %s", ack)
+	}
+	ack = string(h.slash(h.alice, ch.ID, "role operator <@"+h.alice+"> --remove"))
+	if !strings.Contains(ack, "cannot be left empty") {
+		t.Errorf("removing the operator: %s", ack)
+	}
+
+	// The postmortem lists who held each role and when.
+	h.slash(h.alice, ch.ID, "resolve --anyway")
+	h.waitEvent(inc.ID, incident.EventResolved)
+	h.slash(h.alice, ch.ID, "close")
+	h.settle()
+	files := h.fake.Files()
+	if len(files) != 1 {
+		t.Fatalf("%d files", len(files))
+	}
+	pm := string(files[0].Content)
+	for _, want := range []string{"- **Shadow:** Carol Cole 09:00–09:00, Bob Baker 09:00–end", "- **Subject-matter lead:** Carol Cole 09:00–09:00 (left), Dana Diaz 09:00–end", "- **Scribe:** Carol Cole 09:00–end"} {
+		if !strings.Contains(pm, want) {
+			t.Errorf("postmortem lacks %q", want)
+		}
+	}
+}

@@ -22,6 +22,19 @@ type RoleSpec struct {
 	Multi bool
 }
 
+// Label names a role for people: "subject-matter-lead" is "Subject-matter
+// lead".
+func (r Role) Label() string {
+	s := string(r)
+	if i := strings.LastIndexAny(s, "-_"); i > 0 {
+		s = s[:i] + " " + s[i+1:]
+	}
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
 // CrewMember is one person holding a configured role.
 type CrewMember struct {
 	Role  Role

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -89,6 +90,41 @@ func Score(inc *Incident, events []Event) Scorecard {
 		}
 	}
 	return c
+}
+
+// Figure is one line of a scorecard: what is measured and the result.
+type Figure struct {
+	Label, Value string
+}
+
+// Figures are the scorecard's results in words, in the order the Slack
+// message and the postmortem show them.
+func (c Scorecard) Figures() []Figure {
+	dur := func(d time.Duration) string {
+		if d == NotReached {
+			return "not reached"
+		}
+		return FormatDuration(d)
+	}
+	updates := fmt.Sprintf("%d on time, %d late", c.UpdatesOnTime, c.UpdatesLate)
+	if c.UpdatesOnTime+c.UpdatesLate == 0 {
+		updates = "none posted"
+	}
+	steps := fmt.Sprintf("%d of %d", c.StepsDone, c.Steps)
+	if c.Required > 0 {
+		steps += fmt.Sprintf(" (%d of %d required before resolve)", c.RequiredDone, c.Required)
+	}
+	if c.Steps == 0 {
+		steps = "no checklist"
+	}
+	return []Figure{
+		{"Time to an operator", dur(c.TimeToOperator)},
+		{"Time to a spokesperson", dur(c.TimeToSpokesperson)},
+		{"Time to the first update", dur(c.TimeToFirstUpdate)},
+		{"Updates", updates},
+		{"Checklist steps done", steps},
+		{"Time to resolve", dur(c.TimeToResolve)},
+	}
 }
 
 // ScoreDrills returns the scorecards of the drills among incs, oldest

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/slack-go/slack"
 
@@ -62,19 +61,6 @@ func MarkDrill(inc *incident.Incident, blocks []slack.Block, text string) ([]sla
 	return append([]slack.Block{DrillBanner()}, blocks...), DrillPrefix + text
 }
 
-// RoleLabel names a role for people: "subject-matter-lead" is
-// "Subject-matter lead".
-func RoleLabel(r incident.Role) string {
-	s := string(r)
-	if i := strings.LastIndexAny(s, "-_"); i > 0 {
-		s = s[:i] + " " + s[i+1:]
-	}
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
 // Checklist renders the checklist of one playbook that ran on inc: a
 // checkbox per step, ticked steps struck through with who did them and
 // when. Once the incident has ended the checkboxes go: the checklist is
@@ -125,7 +111,7 @@ func (e Env) stepLine(n int, s incident.Step) string {
 	line := fmt.Sprintf("*%d.* %s", n, text)
 	var notes []string
 	if s.Owner != "" {
-		notes = append(notes, RoleLabel(s.Owner))
+		notes = append(notes, s.Owner.Label())
 	}
 	if s.Required {
 		notes = append(notes, "required before resolve")
@@ -274,7 +260,7 @@ func (e Env) crewLine(inc *incident.Incident, who func(string) string) string {
 		if len(names) == 0 {
 			names = []string{who("")}
 		}
-		parts = append(parts, RoleLabel(spec.Name)+": "+strings.Join(names, ", "))
+		parts = append(parts, spec.Name.Label()+": "+strings.Join(names, ", "))
 	}
 	if len(parts) == 0 {
 		return ""
@@ -330,7 +316,7 @@ func (e Env) roleOptions() []*slack.OptionBlockObject {
 		option(string(incident.RoleSpokesperson), "Spokesperson", "Owns communication and the log"),
 	}
 	for _, r := range e.Policy.Roles {
-		opts = append(opts, option(string(r.Name), RoleLabel(r.Name), r.Description))
+		opts = append(opts, option(string(r.Name), r.Name.Label(), r.Description))
 	}
 	return opts
 }
@@ -343,7 +329,7 @@ func (e Env) RolesNeeded(inc *incident.Incident) ([]slack.Block, string, bool) {
 		if r == incident.RoleOperator || r == incident.RoleSpokesperson || len(inc.Holders(r)) > 0 {
 			continue
 		}
-		line := "• *" + RoleLabel(r) + "*"
+		line := "• *" + r.Label() + "*"
 		if d := e.Policy.Duty(r); d != "" {
 			line += ": " + Escape(d)
 		}
@@ -452,10 +438,9 @@ func (e Env) declareTriage(f DeclareForm) []slack.Block {
 // Scorecard renders a drill's scorecard: each figure with what it
 // measures.
 func (e Env) Scorecard(inc *incident.Incident, c incident.Scorecard) ([]slack.Block, string) {
-	rows := ScorecardRows(c)
 	var lines []string
-	for _, r := range rows {
-		lines = append(lines, fmt.Sprintf("• *%s*: %s", r[0], r[1]))
+	for _, f := range c.Figures() {
+		lines = append(lines, fmt.Sprintf("• *%s*: %s", f.Label, f.Value))
 	}
 	text := fmt.Sprintf(":test_tube: *Scorecard of drill #%d*: %s\n%s", c.Incident, Escape(Plain(c.Title)), strings.Join(lines, "\n"))
 	blocks := []slack.Block{section(text)}
@@ -465,32 +450,50 @@ func (e Env) Scorecard(inc *incident.Incident, c incident.Scorecard) ([]slack.Bl
 	return MarkDrill(inc, blocks, fmt.Sprintf("Scorecard of drill #%d", c.Incident))
 }
 
-// ScorecardRows are a scorecard's figures, label and value, in the order
-// the Slack message and the postmortem show them.
-func ScorecardRows(c incident.Scorecard) [][2]string {
-	dur := func(d time.Duration) string {
-		if d == incident.NotReached {
-			return "not reached"
+// describeImpact renders an impact revision for the Slack timeline.
+func describeImpact(ev incident.Event, who string) string {
+	var est []string
+	if x := incident.Experience(ev.Field("experience")).Label(); x != "" {
+		est = append(est, x)
+	}
+	if ev.Field("security") == "true" {
+		est = append(est, "security involved")
+	}
+	if l := ev.Field("loss_per_hour"); l != "" && l != "0" {
+		est = append(est, l+" lost per hour")
+	}
+	if p := ev.Field("proposed"); p != "" {
+		est = append(est, "suggests "+p)
+	}
+	switch {
+	case ev.Text != "" && len(est) > 0:
+		return fmt.Sprintf(":busts_in_silhouette: %s recorded the impact: %s (estimate: %s)", who, ev.Text, strings.Join(est, "; "))
+	case len(est) > 0:
+		return fmt.Sprintf(":busts_in_silhouette: %s revised the impact estimate: %s", who, strings.Join(est, "; "))
+	}
+	return fmt.Sprintf(":busts_in_silhouette: %s recorded the impact: %s", who, ev.Text)
+}
+
+// describePlaybook renders the events of playbooks, checklists and
+// configured roles for the Slack timeline.
+func describePlaybook(ev incident.Event, who string) string {
+	f := ev.Field
+	switch ev.Kind {
+	case incident.EventPlaybookRun:
+		why := "at declaration"
+		if f("trigger") == incident.TriggerSeverity {
+			why = "as the severity changed"
 		}
-		return incident.FormatDuration(d)
+		return fmt.Sprintf(":clipboard: the %s playbook ran %s", Escape(ev.Text), why)
+	case incident.EventStepDone:
+		return fmt.Sprintf(":white_check_mark: %s ticked checklist step %s: %s", who, f("n"), Escape(ev.Text))
+	case incident.EventStepUndone:
+		return fmt.Sprintf(":white_large_square: %s unticked checklist step %s: %s", who, f("n"), Escape(ev.Text))
+	case incident.EventRoleRemoved:
+		if f("user") == ev.Actor {
+			return fmt.Sprintf(":bust_in_silhouette: %s left the %s role", who, f("role"))
+		}
+		return fmt.Sprintf(":bust_in_silhouette: %s took the %s role from %s", who, f("role"), User(f("user")))
 	}
-	updates := fmt.Sprintf("%d on time, %d late", c.UpdatesOnTime, c.UpdatesLate)
-	if c.UpdatesOnTime+c.UpdatesLate == 0 {
-		updates = "none posted"
-	}
-	steps := fmt.Sprintf("%d of %d", c.StepsDone, c.Steps)
-	if c.Required > 0 {
-		steps += fmt.Sprintf(" (%d of %d required before resolve)", c.RequiredDone, c.Required)
-	}
-	if c.Steps == 0 {
-		steps = "no checklist"
-	}
-	return [][2]string{
-		{"Time to an operator", dur(c.TimeToOperator)},
-		{"Time to a spokesperson", dur(c.TimeToSpokesperson)},
-		{"Time to the first update", dur(c.TimeToFirstUpdate)},
-		{"Updates", updates},
-		{"Checklist steps done", steps},
-		{"Time to resolve", dur(c.TimeToResolve)},
-	}
+	return fmt.Sprintf("%s: %s %s", ev.Kind, who, ev.Text)
 }
