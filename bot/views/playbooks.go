@@ -120,7 +120,7 @@ func (e Env) stepLine(n int, s incident.Step) string {
 		line += " _(" + strings.Join(notes, ", ") + ")_"
 	}
 	if s.Runbook != "" {
-		line += " <" + s.Runbook + "|runbook>"
+		line += " <" + Escape(s.Runbook) + "|runbook>"
 	}
 	if s.Done {
 		line += fmt.Sprintf("\n:white_check_mark: %s, %s", User(s.DoneBy), When(s.DoneAt, e.Now, e.Location))
