@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/bot/incident"
@@ -351,5 +352,203 @@ func TestRoles_ShadowAndSubjectMatterLeads(t *testing.T) {
 		if !strings.Contains(pm, want) {
 			t.Errorf("postmortem lacks %q", want)
 		}
+	}
+}
+
+func TestDrill_StartToScorecard(t *testing.T) {
+	h := newPlaybookHarness(t)
+	ack := string(h.slash(h.admin, h.general, "drill --playbook third-party"))
+	if !strings.Contains(ack, "Declaring a drill") {
+		t.Errorf("ack %s", ack)
+	}
+	inc, ch := h.declareDrill()
+	if !inc.Drill || inc.Operator != "" || inc.Type != "third-party" || inc.Title != "Drill: Third-party outage" {
+		t.Fatalf("drill %+v", inc)
+	}
+	if !slices.Equal(inc.Playbooks, []string{"drill", "third-party"}) {
+		t.Errorf("playbooks %v", inc.Playbooks)
+	}
+	// Announced only in the drill channel, marked as a drill.
+	h.expectMessage(h.drills, views.DrillPrefix+":rotating_light: Incident #1 declared", "*Drill*: a practice incident")
+	if msgs := h.fake.Messages(h.announce); len(msgs) != 0 {
+		t.Errorf("a drill was announced in the real announcement channel: %q", msgs[0].Text)
+	}
+	h.expectMessage(ch.ID, "is a drill", "someone take the lead")
+	h.waitCard(inc, "*Drill*: a practice incident", "_nobody yet_")
+
+	// The team responds; the clock runs.
+	h.clock.Add(2 * time.Minute)
+	h.slash(h.bob, ch.ID, "role operator <@"+h.bob+">")
+	h.settle()
+	h.clock.Add(3 * time.Minute)
+	h.slash(h.bob, ch.ID, "role spokesperson <@"+h.carol+">")
+	h.settle()
+	h.clock.Add(4 * time.Minute)
+	h.slash(h.carol, ch.ID, "update --next 15m Provider returns 502s; failing over.")
+	h.settle()
+	inc = h.incident(inc.ID)
+	m := h.checklistMessage(inc, "Third-party outage", "0 of 9 done")
+	h.tick(h.bob, inc, m.TS, inc.StepIndex("third-party/confirm-provider")+1, true)
+	h.clock.Add(30 * time.Minute)
+	h.slash(h.bob, ch.ID, "resolve --anyway Second provider took over")
+	h.waitEvent(inc.ID, incident.EventResolved)
+	h.slash(h.bob, ch.ID, "close")
+	h.settle()
+
+	// Every message about the drill is marked as one.
+	for _, c := range []string{ch.ID, h.drills} {
+		for _, msg := range h.fake.Messages(c) {
+			if msg.BotID != "" && !strings.HasPrefix(msg.Text, views.DrillPrefix) {
+				t.Errorf("unmarked message in %s: %q", c, msg.Text)
+			}
+		}
+	}
+	for _, msg := range h.fake.DMs(h.carol) {
+		if !strings.HasPrefix(msg.Text, views.DrillPrefix) {
+			t.Errorf("unmarked DM: %q", msg.Text)
+		}
+	}
+	// The scorecard, in the war room and the drill channel's thread.
+	card := h.expectMessage(ch.ID, "Scorecard of drill #1", "*Time to an operator*: 2m", "*Time to a spokesperson*: 5m",
+		"*Time to the first update*: 9m", "*Updates*: 1 on time, 0 late", "*Checklist steps done*: 1 of 17 (1 of 7 required before resolve)", "*Time to resolve*: 39m")
+	if card.Text != views.DrillPrefix+"Scorecard of drill #1" {
+		t.Errorf("scorecard text %q", card.Text)
+	}
+	h.expectMessage(h.drills, "Scorecard of drill #1")
+	files := h.fake.Files()
+	if len(files) != 1 || !strings.Contains(string(files[0].Content), "## Drill scorecard") || !strings.Contains(string(files[0].Content), "| Time to an operator | 2m |") {
+		t.Fatalf("postmortem without the scorecard")
+	}
+
+	// Drills stay out of the digest.
+	real, _ := h.declare(h.alice, "Real one")
+	h.settle()
+	if err := h.app.Digest(h.ctx(), h.general, true); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	d := h.expectMessage(h.general, "Incident digest: 1 open")
+	if strings.Contains(render(d), "Drill") || !strings.Contains(render(d), "#2") || real.ID != 2 {
+		t.Errorf("digest %s", render(d))
+	}
+}
+
+// declareDrill waits for the newest incident's war room, without the
+// spokesperson picker a drill has no operator for.
+func (h *harness) declareDrill() (*incident.Incident, slackfake.Channel) {
+	h.t.Helper()
+	h.settle()
+	incs, err := h.db.FindIncidents(h.ctx(), incident.Filter{})
+	if err != nil || len(incs) == 0 {
+		h.t.Fatalf("no incident: %v", err)
+	}
+	inc := incs[0]
+	ch, ok := h.fake.Channel(inc.ChannelID)
+	if !ok {
+		h.t.Fatalf("no war room for %+v", inc)
+	}
+	return inc, ch
+}
+
+func TestDrill_BadInput(t *testing.T) {
+	h := newPlaybookHarness(t)
+	cases := []struct{ text, want string }{
+		{"drill --playbook nope", `There is no playbook \"nope\". Playbooks: critical, data-loss, drill, general, security, third-party.`},
+		{"drill --playbook oncall", `There is no playbook \"oncall\"`},
+	}
+	for _, c := range cases {
+		ack := string(h.slash(h.alice, h.general, c.text))
+		if !strings.Contains(ack, c.want) {
+			t.Errorf("%s: ack %s", c.text, ack)
+		}
+	}
+	// A drill channel that is also where real incidents are announced is
+	// refused, with nothing declared.
+	h.restartWith(func(o *bot.Options) { o.Playbooks.DrillChannel = h.announce })
+	ack := string(h.slash(h.alice, h.general, "drill"))
+	if !strings.Contains(ack, "also where real incidents are announced") {
+		t.Errorf("real channel: %s", ack)
+	}
+	h.settle()
+	if incs, _ := h.db.FindIncidents(h.ctx(), incident.Filter{}); len(incs) != 0 {
+		t.Errorf("%d incidents declared by refused drills", len(incs))
+	}
+}
+
+func TestImpact_EstimateOverTime(t *testing.T) {
+	h := newPlaybookHarness(t)
+	ack := string(h.slash(h.alice, h.general, "declare --users degraded --loss 4k Checkout slow"))
+	if !strings.Contains(ack, "Declaring the incident as *major*, from the impact; expected response: restore by the next working day.") {
+		t.Errorf("ack %s", ack)
+	}
+	inc, ch := h.declare(h.alice, "")
+	if inc.Severity != "major" || inc.Estimate.LossPerHour != 4000 {
+		t.Fatalf("incident %+v", inc)
+	}
+	h.waitCard(inc, "*Impact* Users are degraded", "about 4,000 USD lost per hour", "*Expected response* restore by the next working day")
+
+	h.clock.Add(12 * time.Minute)
+	ack = string(h.slash(h.bob, ch.ID, "impact --users blocked --loss 12,000 No card payments at all"))
+	for _, want := range []string{"Impact estimate of incident #1 revised", "It calls for *critical* (restore immediately, around the clock), and the incident is *major*", "`/incident 1 sev critical`"} {
+		if !strings.Contains(ack, want) {
+			t.Errorf("impact ack lacks %q: %s", want, ack)
+		}
+	}
+	ev := h.waitEvent(inc.ID, incident.EventImpactRecorded)
+	if ev.Actor != h.bob || ev.Field("loss_per_hour") != "12000" || ev.Field("proposed") != "critical" || ev.Text != "No card payments at all" {
+		t.Errorf("event %+v", ev)
+	}
+	h.waitCard(inc, "(the impact suggests critical)")
+
+	// Bad input: negative and absurd losses, and an unknown experience.
+	for text, want := range map[string]string{
+		"impact --loss -50":         "is negative",
+		"impact --loss 99999999999": "beyond any real estimate",
+		"impact --users meh":        "is not what users experience",
+	} {
+		if ack := string(h.slash(h.bob, ch.ID, text)); !strings.Contains(ack, want) {
+			t.Errorf("%s: %s", text, ack)
+		}
+	}
+	// Plain text still records the impact, as before.
+	h.slash(h.bob, ch.ID, "impact EU only now")
+	h.settle()
+	h.clock.Add(48 * time.Minute)
+	h.slash(h.alice, ch.ID, "resolve --anyway")
+	h.waitEvent(inc.ID, incident.EventResolved)
+	h.slash(h.alice, ch.ID, "close")
+	h.settle()
+	pm := string(h.fake.Files()[0].Content)
+	for _, want := range []string{"Estimated impact over time:", "09:00, at declaration by Alice Archer: Users are degraded",
+		"09:12, revised by Bob Baker: Users cannot complete a key journey; 12,000 USD lost per hour; suggests critical",
+		"Estimated total loss: 10,400 USD (4,000/h for 12m, 12,000/h for 48m), until the resolution."} {
+		if !strings.Contains(pm, want) {
+			t.Errorf("postmortem lacks %q:\n%s", want, pm)
+		}
+	}
+	if n := h.count(inc.ID, incident.EventImpactRecorded); n != 2 {
+		t.Errorf("%d impact events, want 2 (refusals change nothing)", n)
+	}
+}
+
+func TestDeclare_ModalWithTriage(t *testing.T) {
+	h := newPlaybookHarness(t)
+	h.slash(h.alice, h.general, "declare")
+	v := h.topView(h.alice)
+	for _, want := range []string{`"action_id":"type"`, `"action_id":"experience"`, "How impact sets the severity"} {
+		if !strings.Contains(string(v.Raw), want) {
+			t.Errorf("declare form lacks %s", want)
+		}
+	}
+	// A bad amount is shown against its input.
+	ack := string(h.submit(h.alice, v, map[string]string{views.InputTitle: "Logins fail", views.InputLoss: "-10", views.InputOperator: h.alice}))
+	if !strings.Contains(ack, `"loss"`) || !strings.Contains(ack, "negative") {
+		t.Fatalf("ack %s", ack)
+	}
+	h.submit(h.alice, v, map[string]string{views.InputTitle: "Logins fail", views.InputType: "security", views.InputExperience: "blocked",
+		views.InputSecurity: "security", views.InputLoss: "2.5k", views.InputOperator: h.alice})
+	inc, room := h.declare(h.alice, "")
+	if inc.Severity != "critical" || inc.Type != "security" || !inc.Private || !room.Private || !inc.Estimate.Security || inc.Estimate.LossPerHour != 2500 {
+		t.Fatalf("incident %+v", inc)
 	}
 }
