@@ -51,6 +51,11 @@ const (
 	msgDrillIntro  = "drill_intro"  // what a drill is and what it measures
 )
 
+// lanePlaybook orders the audiences and bookmarks of playbooks: a user
+// group Slack is slow to list or a bookmark it refuses for a while must not
+// hold up the topic and the pins of the aux lane.
+const lanePlaybook = "playbook"
+
 // pbPayload holds the arguments of issue 12's effects.
 type pbPayload struct {
 	// Playbooks names the playbooks of an audience or notice.
@@ -199,10 +204,10 @@ func (a *App) runPlaybooks(inc *incident.Incident, actor string, pbs []playbooks
 	case inc.Drill:
 		ch.Effects = append(ch.Effects, roomNotice(drillAudience(invite, notify)))
 	default:
-		ch.Effects = append(ch.Effects, effect(effAudience, laneAux, payload{PB: &pbPayload{Playbooks: eff.Playbooks, Invite: invite, Notify: notify}}))
+		ch.Effects = append(ch.Effects, effect(effAudience, lanePlaybook, payload{PB: &pbPayload{Playbooks: eff.Playbooks, Invite: invite, Notify: notify}}))
 	}
 	for _, b := range eff.Bookmarks {
-		ch.Effects = append(ch.Effects, effect(effBookmark, laneAux, payload{PB: &pbPayload{Title: b.Title, URL: b.URL}}))
+		ch.Effects = append(ch.Effects, effect(effBookmark, lanePlaybook, payload{PB: &pbPayload{Title: b.Title, URL: b.URL}}))
 	}
 	return ch
 }

@@ -1,6 +1,10 @@
 package bot_test
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -551,4 +555,124 @@ func TestDeclare_ModalWithTriage(t *testing.T) {
 	if inc.Severity != "critical" || inc.Type != "security" || !inc.Private || !room.Private || !inc.Estimate.Security || inc.Estimate.LossPerHour != 2500 {
 		t.Fatalf("incident %+v", inc)
 	}
+}
+
+// paymentsPlaybook is a playbook of a team's own: it invites a user group
+// and an on-call rotation, notifies a contact, a user and a channel, and
+// bookmarks two links.
+const paymentsPlaybook = `name: payments
+title: Payments outage
+applies_to:
+  types: [general]
+  severities: [critical, major]
+roles: [operator, spokesperson, subject-matter-lead]
+checklist:
+  - id: failover
+    text: Fail over to the backup payment processor
+    owner: subject-matter-lead
+    required_before_resolve: true
+  - Check the processor's status page
+invite:
+  usergroups: [%s]
+  rotations: [payments-primary]
+notify:
+  users: [%s]
+  contacts: [legal]
+  channels: ["#general"]
+bookmarks:
+  - title: Payments dashboard
+    url: https://grafana.example.com/d/payments
+  - title: Processor status
+    url: https://status.processor.example.com
+`
+
+func TestPlaybooks_InviteNotifyBookmark(t *testing.T) {
+	h := newPlaybookHarness(t)
+	payers := h.fake.AddUserGroup("payments-team", h.carol)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "payments.yaml"), fmt.Appendf(nil, paymentsPlaybook, payers, h.bob), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pbs, err := playbooks.Assemble(dir, playbooks.Known{
+		Roles: []string{"operator", "spokesperson", "scribe", "subject-matter-lead", "shadow"}, Severities: []string{"critical", "major", "minor"},
+		Types: []string{"general", "security", "data-loss", "third-party"}, Contacts: []string{"security", "legal"}, Rotations: []string{"payments-primary"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var onCallAsked string
+	h.restartWith(func(o *bot.Options) {
+		o.Playbooks.Playbooks = pbs
+		o.Playbooks.OnCall = func(_ context.Context, rotation string, _ time.Time) ([]string, error) {
+			onCallAsked = rotation
+			return []string{h.admin}, nil
+		}
+	})
+	// The first bookmark lands but its answer is lost: it is not added
+	// twice.
+	h.fake.Inject("bookmarks.add", slackfake.Fault{Kind: slackfake.FaultStatusAfterWork, Status: 503})
+	inc, ch := h.declare(h.alice, "--type general Card payments fail")
+	if !slices.Equal(inc.Playbooks, []string{"general", "payments"}) {
+		t.Fatalf("playbooks %v", inc.Playbooks)
+	}
+	h.waitFor("Carol (user group) and Dana (on call) invited", func() bool {
+		c, _ := h.fake.Channel(ch.ID)
+		return slices.Contains(c.Members, h.carol) && slices.Contains(c.Members, h.admin)
+	})
+	if onCallAsked != "payments-primary" {
+		t.Errorf("on call asked for %q", onCallAsked)
+	}
+	// Bob is notified by DM; Dana (legal) is invited already, so not DMed;
+	// #general gets a post.
+	h.expectDM(h.bob, "Incident #1", "Card payments fail", "The general, payments playbook asks that you know", "<#"+ch.ID+">")
+	for _, m := range h.fake.DMs(h.admin) {
+		if strings.Contains(m.Text, "Card payments fail") && strings.Contains(render(m), "asks that you know") {
+			t.Errorf("Dana is both invited and notified: %q", m.Text)
+		}
+	}
+	h.expectMessage(h.general, "The general, payments playbook asks that you know")
+	h.waitAdvancing("the bookmarks", time.Second, func() bool {
+		c, _ := h.fake.Channel(ch.ID)
+		return len(c.Bookmarks) == 3
+	})
+	c, _ := h.fake.Channel(ch.ID)
+	var links []string
+	for _, b := range c.Bookmarks {
+		links = append(links, b.Link)
+	}
+	slices.Sort(links)
+	if !slices.Equal(links, []string{"https://grafana.example.com/d/payments", "https://sre.google/sre-book/managing-incidents/", "https://status.processor.example.com"}) {
+		t.Errorf("bookmarks %v", links)
+	}
+	h.expectMessage(ch.ID, "need these roles filled", "*Subject-matter lead*")
+
+	// A drill of the same playbook disturbs nobody: it says whom it would
+	// have invited and notified.
+	h.slash(h.alice, h.general, "drill --playbook payments")
+	h.settle()
+	drill := h.incidentByTitle("Drill: Payments outage")
+	h.expectMessage(drill.ChannelID, "In a real incident the playbooks would invite 1 user group, the on-call of payments-primary and notify 2 people, 1 channel.")
+	dc, _ := h.fake.Channel(drill.ChannelID)
+	if slices.Contains(dc.Members, h.carol) {
+		t.Error("a drill invited the user group")
+	}
+	if n := h.countMessages(h.general, "Drill"); n != 0 {
+		t.Errorf("a drill notified #general %d times", n)
+	}
+}
+
+// incidentByTitle returns the incident titled title.
+func (h *harness) incidentByTitle(title string) *incident.Incident {
+	h.t.Helper()
+	incs, err := h.db.FindIncidents(h.ctx(), incident.Filter{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, inc := range incs {
+		if inc.Title == title {
+			return inc
+		}
+	}
+	h.t.Fatalf("no incident %q", title)
+	return nil
 }
