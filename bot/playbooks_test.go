@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -675,4 +676,80 @@ func (h *harness) incidentByTitle(title string) *incident.Incident {
 	}
 	h.t.Fatalf("no incident %q", title)
 	return nil
+}
+
+// TestUseCases_PlaybookPaths: ticking a step by its box or by command, and
+// resolving past open required steps by command or by the card's
+// confirmed button, leave the same timeline and the same messages.
+func TestUseCases_PlaybookPaths(t *testing.T) {
+	cases := []struct {
+		name  string
+		paths map[string]func(h *pbHarness, inc *incident.Incident)
+	}{
+		{"TickStep", map[string]func(h *pbHarness, inc *incident.Incident){
+			"command": func(h *pbHarness, inc *incident.Incident) { h.slash(h.bob, inc.ChannelID, "checklist done 2") },
+			"box": func(h *pbHarness, inc *incident.Incident) {
+				m := h.checklistMessage(inc, "General incident")
+				h.tick(h.bob, inc, m.TS, 2, true)
+			},
+		}},
+		{"ResolveAnyway", map[string]func(h *pbHarness, inc *incident.Incident){
+			"command": func(h *pbHarness, inc *incident.Incident) { h.slash(h.alice, inc.ChannelID, "resolve --anyway") },
+			"card": func(h *pbHarness, inc *incident.Incident) {
+				h.click(h.alice, inc.ChannelID, inc.CardTS, views.ActionResolve)
+			},
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var want *fingerprint
+			for _, name := range slices.Sorted(maps.Keys(c.paths)) {
+				h := newPlaybookHarness(t)
+				inc, _ := h.declare(h.alice, "--type general Checkout is down")
+				h.settle()
+				inc = h.incident(inc.ID)
+				before := h.fingerprint(inc.ID)
+				c.paths[name](h, inc)
+				h.settle()
+				got := h.fingerprint(inc.ID).since(before)
+				if len(got.events) == 0 {
+					t.Fatalf("%s did nothing", name)
+				}
+				if want == nil {
+					want = &got
+					continue
+				}
+				if d := got.diff(*want); d != "" {
+					t.Errorf("%s behaves unlike the first path:\n%s", name, d)
+				}
+			}
+		})
+	}
+}
+
+// TestPlaybooks_RestartMidway: a restart while the playbook's effects are
+// being delivered loses none and doubles none (the harness fails on any
+// message posted twice).
+func TestPlaybooks_RestartMidway(t *testing.T) {
+	h := newPlaybookHarness(t)
+	h.fake.Inject("chat.postMessage", slackfake.Fault{Kind: slackfake.FaultStatusAfterWork, Status: 502, Calls: 3})
+	h.slash(h.alice, h.general, "declare --type security Keys leaked")
+	h.restart()
+	h.waitAdvancing("the checklist", time.Second, func() bool {
+		incs, _ := h.db.FindIncidents(h.ctx(), incident.Filter{})
+		return len(incs) == 1 && incs[0].ChannelID != "" && h.countMessages(incs[0].ChannelID, "Checklist Security incident") == 1 &&
+			len(incs[0].ChecklistPosts) == 1 && incs[0].ChecklistPosts[0].TS != ""
+	})
+	inc := h.incidentByTitle("Keys leaked")
+	h.waitAdvancing("the invitations", time.Second, func() bool {
+		c, _ := h.fake.Channel(inc.ChannelID)
+		return slices.Contains(c.Members, h.carol)
+	})
+	h.waitAdvancing("the bookmark", time.Second, func() bool {
+		c, _ := h.fake.Channel(inc.ChannelID)
+		return len(c.Bookmarks) == 1
+	})
+	m := h.checklistMessage(inc, "Security incident")
+	h.tick(h.carol, h.incident(inc.ID), m.TS, 1, true)
+	h.checklistMessage(inc, "Security incident", "1 of 10 done")
 }
