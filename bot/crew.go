@@ -12,13 +12,9 @@ import (
 // person called userName): someone leaving a role several people hold, or
 // one nobody needs any more.
 func (a *App) RemoveRole(ctx context.Context, c *call, id int64, role incident.Role, user, userName string) error {
-	user, err := a.person(ctx, c, user, userName)
-	if err != nil {
+	user, err := a.roleHolder(ctx, c, user, userName)
+	if err != nil || user == "" {
 		return err
-	}
-	if user == "" {
-		c.ack = fmt.Sprintf(":bust_in_silhouette: Looking up @%s…", views.Escape(userName))
-		return nil
 	}
 	_, err = a.change(ctx, c, id, func(inc *incident.Incident, _ bool) (incident.Change, error) {
 		evs, err := inc.RemoveRole(a.policy, c.Actor, role, user, a.now())

@@ -147,37 +147,22 @@ func (p *parser) resolve(cmd *Command, args []token) error {
 
 // drill: --playbook NAME, then the title (which may be empty).
 func (p *parser) drill(cmd *Command, args []token) error {
-	var title []string
-	for i := 0; i < len(args); i++ {
-		s := args[i].s
-		if s == "--" {
-			for _, t := range args[i+1:] {
-				title = append(title, t.s)
-			}
-			break
-		}
-		if !isFlag(s) {
-			title = append(title, s)
-			continue
-		}
-		name, val, hasVal := splitFlag(s)
+	title, err := titleAndFlags(KindDrill, args, func(name, raw string, _ bool, value func(what string) (string, error)) error {
 		if name != "--playbook" && name != "--pb" {
-			return unknownFlag(KindDrill, s)
+			return unknownFlag(KindDrill, raw)
 		}
-		if !hasVal {
-			if i+1 >= len(args) || isFlag(args[i+1].s) {
-				return missingValue(KindDrill, s, "NAME")
-			}
-			i++
-			val = args[i].s
+		val, err := value("NAME")
+		if err != nil {
+			return err
 		}
 		if !roleWordRe.MatchString(strings.ToLower(val)) {
 			return invalid("%s is not a playbook name. Usage: %s", quote(val), Usage(KindDrill))
 		}
 		cmd.Playbook = strings.ToLower(val)
-	}
-	cmd.Title = strings.Join(title, " ")
-	return nil
+		return nil
+	})
+	cmd.Title = title
+	return err
 }
 
 // checklist: nothing (show it), or done N / undo N.

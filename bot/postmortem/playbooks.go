@@ -183,31 +183,18 @@ func (r *renderer) estimates(inc *incident.Incident, events []incident.Event) ([
 	currency := inline(r.o.Policy.Triage.Currency)
 	var lines []string
 	for _, e := range events {
-		if (e.Kind != incident.EventDeclared && e.Kind != incident.EventImpactRecorded) || e.Field("loss_per_hour") == "" {
+		if e.Kind != incident.EventDeclared && e.Kind != incident.EventImpactRecorded {
 			continue
 		}
-		var parts []string
-		if x := incident.Experience(e.Field("experience")).Label(); x != "" {
-			parts = append(parts, inline(x))
-		}
-		if e.Field("security") == "true" {
-			parts = append(parts, "security involved")
-		}
-		if l := e.Field("loss_per_hour"); l != "0" {
-			var n int64
-			fmt.Sscan(l, &n)
-			parts = append(parts, fmt.Sprintf("%s %s lost per hour", incident.FormatMoney(n), currency))
-		} else {
-			parts = append(parts, "no loss estimated")
-		}
-		if p := e.Field("proposed"); p != "" {
-			parts = append(parts, "suggests "+inline(p))
+		est := r.estimate(e)
+		if est == "" {
+			continue
 		}
 		how := "revised by"
 		if e.Kind == incident.EventDeclared {
 			how = "at declaration by"
 		}
-		lines = append(lines, fmt.Sprintf("%s, %s %s: %s", r.stamp(e.At), how, r.name(e.Actor), strings.Join(parts, "; ")))
+		lines = append(lines, fmt.Sprintf("%s, %s %s: %s", r.stamp(e.At), how, r.name(e.Actor), est))
 	}
 	if len(lines) == 0 {
 		return nil, ""
@@ -289,6 +276,8 @@ func (r *renderer) estimate(e incident.Event) string {
 		var n int64
 		fmt.Sscan(l, &n)
 		parts = append(parts, fmt.Sprintf("%s %s lost per hour", incident.FormatMoney(n), inline(r.o.Policy.Triage.Currency)))
+	} else {
+		parts = append(parts, "no loss estimated")
 	}
 	if p := e.Field("proposed"); p != "" {
 		parts = append(parts, "suggests "+inline(p))

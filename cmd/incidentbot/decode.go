@@ -87,8 +87,6 @@ func (l *loaded) decodeSeverities(field reflect.Value, raw any) {
 		l.problems = append(l.problems, fmt.Errorf("%s: expected a list of severities, each with name, description and update_every, got %s", key, describe(raw)))
 		return
 	}
-	sevType := reflect.TypeFor[config.Severity]()
-	sevKeys := structKeys(sevType)
 	sevs := make([]config.Severity, len(list))
 	for i, item := range list {
 		prefix := fmt.Sprintf("%s[%d]", key, i)
@@ -98,32 +96,39 @@ func (l *loaded) decodeSeverities(field reflect.Value, raw any) {
 			l.problems = append(l.problems, fmt.Errorf("%s: not a mapping (write name:, description:, update_every: under a \"- \")", prefix))
 			continue
 		}
-		names := make([]string, 0, len(m))
-		for k := range m {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		sv := reflect.ValueOf(&sevs[i]).Elem()
-		for _, k := range names {
-			j := slices.Index(sevKeys, strings.ToLower(k))
-			if j < 0 {
-				l.problems = append(l.problems, unknownKey(k, prefix+".", sevKeys))
-				continue
-			}
-			if m[k] == nil {
-				continue
-			}
-			f := sv.FieldByIndex(fieldIndex(sevType, sevKeys[j]))
-			val, msg := decodeValue(f.Type(), m[k])
-			if msg != "" {
-				l.failed[prefix+"."+sevKeys[j]] = true
-				l.problems = append(l.problems, fmt.Errorf("%s.%s: %s", prefix, sevKeys[j], msg))
-				continue
-			}
-			f.Set(val)
-		}
+		l.decodeEntry(prefix, m, reflect.ValueOf(&sevs[i]).Elem())
 	}
 	field.Set(reflect.ValueOf(sevs))
+}
+
+// decodeEntry decodes m, one entry of a list of sections (prefix names
+// it, e.g. "incidents.severities[0]"), into the struct ev, key by key, in
+// key order, so that each mistake is reported with its place.
+func (l *loaded) decodeEntry(prefix string, m map[string]any, ev reflect.Value) {
+	keys := structKeys(ev.Type())
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		j := slices.Index(keys, strings.ToLower(k))
+		if j < 0 {
+			l.problems = append(l.problems, unknownKey(k, prefix+".", keys))
+			continue
+		}
+		if m[k] == nil {
+			continue
+		}
+		f := ev.FieldByIndex(fieldIndex(ev.Type(), keys[j]))
+		val, msg := decodeValue(f.Type(), m[k])
+		if msg != "" {
+			l.failed[prefix+"."+keys[j]] = true
+			l.problems = append(l.problems, fmt.Errorf("%s.%s: %s", prefix, keys[j], msg))
+			continue
+		}
+		f.Set(val)
+	}
 }
 
 // fieldIndex returns the index of t's field whose mapstructure tag is name.

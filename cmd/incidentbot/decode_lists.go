@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"reflect"
-	"slices"
-	"sort"
 	"strings"
 )
 
@@ -18,8 +16,7 @@ func (l *loaded) decodeStructList(key string, field reflect.Value, raw any, from
 	if t.Kind() != reflect.Slice || t.Elem().Kind() != reflect.Struct {
 		return false
 	}
-	elem := t.Elem()
-	keys := structKeys(elem)
+	keys := structKeys(t.Elem())
 	if from != "" {
 		l.failed[key] = true
 		l.problems = append(l.problems, fmt.Errorf("%s: %s cannot be set in the environment (unset it and edit %s in %q)", from, key, key, l.path))
@@ -40,30 +37,7 @@ func (l *loaded) decodeStructList(key string, field reflect.Value, raw any, from
 			l.problems = append(l.problems, fmt.Errorf("%s: not a mapping (write %s: under a \"- \")", prefix, keys[0]))
 			continue
 		}
-		names := make([]string, 0, len(m))
-		for k := range m {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		ev := out.Index(i)
-		for _, k := range names {
-			j := slices.Index(keys, strings.ToLower(k))
-			if j < 0 {
-				l.problems = append(l.problems, unknownKey(k, prefix+".", keys))
-				continue
-			}
-			if m[k] == nil {
-				continue
-			}
-			f := ev.FieldByIndex(fieldIndex(elem, keys[j]))
-			val, msg := decodeValue(f.Type(), m[k])
-			if msg != "" {
-				l.failed[prefix+"."+keys[j]] = true
-				l.problems = append(l.problems, fmt.Errorf("%s.%s: %s", prefix, keys[j], msg))
-				continue
-			}
-			f.Set(val)
-		}
+		l.decodeEntry(prefix, m, out.Index(i))
 	}
 	field.Set(out)
 	return true
