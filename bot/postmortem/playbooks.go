@@ -314,3 +314,25 @@ func (r *renderer) playbookEvent(b *strings.Builder, e incident.Event) {
 		}
 	}
 }
+
+// exportPlaybooks fills issue 12's part of an export, and marks the people
+// it names.
+func exportPlaybooks(x *ExportIncident, inc *incident.Incident, people map[string]bool) {
+	x.Type, x.Drill, x.Playbooks = inc.Type, inc.Drill, slices.Clone(inc.Playbooks)
+	for _, m := range inc.Crew {
+		if x.Roles.Others == nil {
+			x.Roles.Others = map[string][]string{}
+		}
+		x.Roles.Others[string(m.Role)] = append(x.Roles.Others[string(m.Role)], m.User)
+		people[m.User] = true
+	}
+	for _, s := range inc.Checklist {
+		x.Checklist = append(x.Checklist, ExportStep{ID: s.ID, Text: s.Text, Owner: string(s.Owner), Required: s.Required,
+			Done: s.Done, DoneBy: s.DoneBy, DoneAt: rfc3339(s.DoneAt)})
+		people[s.DoneBy] = true
+	}
+	if e := inc.Estimate; !e.Empty() {
+		x.Estimate = &ExportEstimate{Experience: string(e.Experience), Security: e.Security, LossPerHour: e.LossPerHour, At: rfc3339(e.At), By: e.By}
+		people[e.By] = true
+	}
+}

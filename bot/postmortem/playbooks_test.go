@@ -108,3 +108,23 @@ func TestDraft_Drill(t *testing.T) {
 		}
 	}
 }
+
+func TestExport_Drill(t *testing.T) {
+	s := drillStory(t)
+	x := postmortem.Export(s.inc, s.events, s.options(time.UTC))
+	if x.Type != "third-party" || !x.Drill || len(x.Playbooks) != 2 || len(x.Checklist) != 4 {
+		t.Fatalf("export %+v", x)
+	}
+	if c := x.Checklist[0]; c.ID != "third-party/confirm-provider" || !c.Done || c.DoneBy != alice || c.DoneAt != "2026-03-04T09:10:00Z" || !c.Required || c.Owner != "operator" {
+		t.Errorf("step %+v", c)
+	}
+	if e := x.Estimate; e == nil || e.Experience != "blocked" || e.LossPerHour != 12000 || e.By != bob {
+		t.Errorf("estimate %+v", e)
+	}
+	if got := x.Roles.Others; len(got["shadow"]) != 1 || got["shadow"][0] != dave || len(got["subject-matter-lead"]) != 1 || got["subject-matter-lead"][0] != eve {
+		t.Errorf("other roles %v", got)
+	}
+	if x.People[eve] == "" || x.People[dave] == "" {
+		t.Errorf("people %v", x.People)
+	}
+}
