@@ -331,7 +331,11 @@ func (d delivery) reminder(ctx context.Context) error {
 	if err != nil || room == "" || d.inc.Stale(r) {
 		return d.orDone(ctx, err)
 	}
-	blocks, text := d.env().Reminder(d.inc, r, d.a.opt.Escalation.mentions())
+	mentions := d.a.opt.Escalation.mentions()
+	if d.inc.Drill {
+		mentions = "" // a drill disturbs nobody outside its war room
+	}
+	blocks, text := d.env().Reminder(d.inc, r, mentions)
 	blocks, text = views.MarkDrill(d.inc, blocks, text)
 	if _, err := d.a.slack.PostOnce(ctx, outbound.Message{Channel: room, Text: text, Blocks: blocks, Key: d.key()}, d.recheck, d.e.CreatedAt); err != nil {
 		return err

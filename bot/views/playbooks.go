@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -157,17 +158,24 @@ func (e Env) ChecklistReply(inc *incident.Incident) []slack.Block {
 		head += fmt.Sprintf(", %d required before resolve still open", len(open))
 	}
 	var lines []string
-	last := ""
+	last, size := "", 0
 	for i, s := range inc.Checklist {
-		if pb := s.Playbook(); pb != last {
-			lines = append(lines, "*"+Escape(e.playbookTitle(inc, pb))+"*")
-			last = pb
-		}
 		mark := ":white_large_square: "
 		if s.Done {
 			mark = ":white_check_mark: "
 		}
-		lines = append(lines, mark+e.stepLine(i+1, s))
+		line := mark + e.stepLine(i+1, s)
+		if pb := s.Playbook(); pb != last {
+			line = "*" + Escape(e.playbookTitle(inc, pb)) + "*\n" + line
+			last = pb
+		}
+		// A reply is one message: past Slack's limit, the war room's
+		// checklist messages show the rest.
+		if size += utf8.RuneCountInString(line) + 1; size > pageText-2000 {
+			lines = append(lines, fmt.Sprintf("…and %d more steps: the checklist messages in the war room show them all.", len(inc.Checklist)-i))
+			break
+		}
+		lines = append(lines, line)
 	}
 	blocks := []slack.Block{section(head)}
 	blocks = append(blocks, Sections(strings.Join(lines, "\n"))...)

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -151,4 +152,20 @@ func TestParseStepBlockID(t *testing.T) {
 func blockJSON(t *testing.T, v any) string {
 	t.Helper()
 	return strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(mustJSON(t, v)))
+}
+
+func TestChecklistReply_Long(t *testing.T) {
+	e := playbookEnv()
+	inc := testIncident()
+	for i := range 90 {
+		inc.Checklist = append(inc.Checklist, incident.Step{ID: fmt.Sprintf("pb%d/s%d", i/30, i), Text: strings.Repeat("x", 75), Owner: "subject-matter-lead", Required: true,
+			Runbook: "https://wiki.example.com/runbooks/" + strings.Repeat("r", 100)})
+	}
+	blocks := e.ChecklistReply(inc)
+	if n := BlocksText(blocks); n > MaxBlocksText || len(blocks) > MaxBlocks {
+		t.Errorf("reply of %d characters in %d blocks", n, len(blocks))
+	}
+	if !strings.Contains(blockJSON(t, blocks), "more steps: the checklist messages in the war room show them all") {
+		t.Error("a cut reply does not say so")
+	}
 }
