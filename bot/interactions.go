@@ -86,6 +86,10 @@ func (a *App) onBlockAction(ctx context.Context, cb slack.InteractionCallback, a
 	if channel == "" {
 		channel = cb.Container.ChannelID
 	}
+	if cb.View.CallbackID == views.CallbackDeclare && (act.ActionID == views.InputExperience || act.ActionID == views.InputSecurity) {
+		a.proposeInForm(ctx, cb)
+		return
+	}
 	o := op{Actor: cb.User.ID, Channel: channel, ResponseURL: cb.ResponseURL, Via: viaButton}
 	keys := []string{env, "trigger:" + cb.TriggerID + ":" + act.ActionID}
 	// A button's effect usually shows (the card changes); marking an

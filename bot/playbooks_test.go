@@ -545,12 +545,27 @@ func TestDeclare_ModalWithTriage(t *testing.T) {
 			t.Errorf("declare form lacks %s", want)
 		}
 	}
+	// Each impact chosen shows the severity and response it calls for.
+	for _, c := range []struct{ block, value, want string }{
+		{views.InputExperience, "degraded", "Proposed severity: *major*; expected response: restore by the next working day."},
+		{views.InputSecurity, "security", "Proposed severity: *critical*; expected response: contain immediately"},
+		{views.InputSecurity, "", "Proposed severity: *major*"},
+		{views.InputExperience, "blocked", "Proposed severity: *critical*; expected response: restore immediately, around the clock."},
+	} {
+		h.wait(h.fake.ChooseInView(h.alice, v.ID, c.block, c.value))
+		h.waitFor("the form to show "+c.want, func() bool {
+			vs := h.fake.OpenViews(h.alice)
+			return len(vs) == 1 && strings.Contains(string(vs[0].Raw), c.want)
+		})
+	}
+	v = h.topView(h.alice)
 	// A bad amount is shown against its input.
 	ack := string(h.submit(h.alice, v, map[string]string{views.InputTitle: "Logins fail", views.InputLoss: "-10", views.InputOperator: h.alice}))
 	if !strings.Contains(ack, `"loss"`) || !strings.Contains(ack, "negative") {
 		t.Fatalf("ack %s", ack)
 	}
-	h.submit(h.alice, v, map[string]string{views.InputTitle: "Logins fail", views.InputType: "security", views.InputExperience: "blocked",
+	// The choices made are kept: the experience is not given again.
+	h.submit(h.alice, v, map[string]string{views.InputTitle: "Logins fail", views.InputType: "security",
 		views.InputSecurity: "security", views.InputLoss: "2.5k", views.InputOperator: h.alice})
 	inc, room := h.declare(h.alice, "")
 	if inc.Severity != "critical" || inc.Type != "security" || !inc.Private || !room.Private || !inc.Estimate.Security || inc.Estimate.LossPerHour != 2500 {

@@ -322,10 +322,8 @@ func (a *App) openDeclareForm(ctx context.Context, sc slack.SlashCommand, cmd co
 		}
 	}
 	meta := encodeMeta(formMeta{Channel: sc.ChannelID, ResponseURL: sc.ResponseURL})
-	f := views.DeclareForm{Severity: cmd.Severity, Private: cmd.Private, Operator: sc.UserID, Metadata: meta, Type: cmd.Type}
-	for _, t := range a.opt.Playbooks.Types {
-		f.Types = append(f.Types, views.TypeChoice{Name: t.Name, Description: t.Description})
-	}
+	f := a.declareForm(meta, sc.UserID, cmd.Type)
+	f.Severity, f.Private = cmd.Severity, cmd.Private
 	a.openForm(ctx, sc.TriggerID, a.env().DeclareModal(f), ack)
 }
 

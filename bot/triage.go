@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -105,4 +106,28 @@ func (a *App) drillTitle(cmd command.Command) string {
 		return "Drill: " + pb.Title
 	}
 	return "Drill: practice incident"
+}
+
+// proposeInForm shows, in the declare form being filled in, the severity
+// and response the impact chosen so far calls for. Slack keeps what was
+// entered, the inputs being the same.
+func (a *App) proposeInForm(ctx context.Context, cb slack.InteractionCallback) {
+	var o op
+	if block, err := a.readTriage(cb, &o); err != nil && block != views.InputLoss {
+		return
+	}
+	f := a.declareForm(cb.View.PrivateMetadata, cb.User.ID, "")
+	f.Estimate = o.estimate()
+	if err := a.slack.UpdateView(ctx, cb.View.ID, cb.View.Hash, a.env().DeclareModal(f)); err != nil {
+		a.log.Warn("update the declare form", "user_id", cb.User.ID, "err", err)
+	}
+}
+
+// declareForm is the declare form for user, with the configured types.
+func (a *App) declareForm(meta, user, typ string) views.DeclareForm {
+	f := views.DeclareForm{Operator: user, Metadata: meta, Type: typ}
+	for _, t := range a.opt.Playbooks.Types {
+		f.Types = append(f.Types, views.TypeChoice{Name: t.Name, Description: t.Description})
+	}
+	return f
 }

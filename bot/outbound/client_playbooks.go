@@ -39,3 +39,12 @@ func (c *Client) UsergroupMembers(ctx context.Context, group string) ([]string, 
 	})
 	return ids, err
 }
+
+// UpdateView replaces an open modal, unless it changed since hash (then
+// Slack answers hash_conflict and the newer view stays).
+func (c *Client) UpdateView(ctx context.Context, viewID, hash string, v slack.ModalViewRequest) error {
+	return c.call(ctx, "views.update", "", func(ctx context.Context) error {
+		_, err := c.api.UpdateViewContext(ctx, v, "", hash, viewID)
+		return err
+	})
+}

@@ -70,6 +70,9 @@ type DeclareForm struct {
 	// (issue 12; none: the form does not ask).
 	Types []TypeChoice
 	Type  string
+	// Estimate is the impact chosen so far: the form shows the severity
+	// and response it calls for.
+	Estimate incident.Estimate
 }
 
 // DeclareModal asks for what a declaration needs.

@@ -430,17 +430,37 @@ func (e Env) declareTriage(f DeclareForm) []slack.Block {
 	}
 	radio := slack.NewRadioButtonsBlockElement(InputExperience, exp...)
 	expBlock := slack.NewInputBlock(InputExperience, plain("What do users experience?"), plain("With no severity chosen above, this sets it."), radio)
-	expBlock.Optional = true
+	// Each choice is sent at once, so that the form shows the severity
+	// and response it calls for while the person fills it in.
+	expBlock.Optional, expBlock.DispatchAction = true, true
 	secOpt := option("security", "Security is involved", "Compromise, leaked secrets or personal data")
 	sec := slack.NewCheckboxGroupsBlockElement(InputSecurity, secOpt)
 	secBlock := slack.NewInputBlock(InputSecurity, plain("Security"), nil, sec)
-	secBlock.Optional = true
+	secBlock.Optional, secBlock.DispatchAction = true, true
 	loss := textInput(InputLoss, "Money lost per hour, estimated ("+Truncate(e.Policy.Triage.Currency, 10)+")", "e.g. 5000 or 5k; leave empty if unknown", "", false, true, 20)
-	blocks = append(blocks, expBlock, secBlock, loss)
+	blocks = append(blocks, expBlock, secBlock)
+	if p := e.ProposalLine(f.Estimate); p != "" {
+		blocks = append(blocks, slack.NewSectionBlock(md(p), nil, nil, slack.SectionBlockOptionBlockID("triage_proposal")))
+	}
+	blocks = append(blocks, loss)
 	if g := e.TriageGuide(); g != "" {
 		blocks = append(blocks, contextText(g))
 	}
 	return blocks
+}
+
+// ProposalLine says the severity and response an impact calls for; "" when
+// the triage mapping says nothing about it.
+func (e Env) ProposalLine(est incident.Estimate) string {
+	l, ok := e.Policy.Propose(est)
+	if !ok {
+		return ""
+	}
+	line := fmt.Sprintf(":dart: Proposed severity: *%s*", Escape(l.Severity))
+	if l.Response != "" {
+		line += "; expected response: " + Escape(l.Response)
+	}
+	return line + "."
 }
 
 // Scorecard renders a drill's scorecard: each figure with what it
