@@ -191,7 +191,10 @@ func (a *App) runPlaybooks(inc *incident.Incident, actor string, pbs []playbooks
 	if !eff.PublicStatus {
 		inc.NoStatusPage = true
 	}
-	ch := incident.Change{Events: evs, Effects: refresh()}
+	ch := incident.Change{Events: evs}
+	if trigger != incident.TriggerDeclare {
+		ch.Effects = refresh() // at declare, the setup renders them
+	}
 	for _, pb := range ran {
 		if len(pb.Checklist) > 0 {
 			ch.Effects = append(ch.Effects, effect(effChecklist, laneRoom, payload{Name: pb.Name}))
