@@ -82,6 +82,9 @@ type Options struct {
 	// rate limits before they are made (429s are still honoured): for
 	// tests and the demo, against a fake Slack that does not limit.
 	NoPacing bool
+	// Playbooks configures playbooks, incident types, contacts and drills
+	// (playbooks.go).
+	Playbooks PlaybookOptions
 }
 
 // PostmortemOptions configure what happens with postmortem drafts.

@@ -48,6 +48,18 @@ type op struct {
 	Tier    string                    `json:"tier,omitempty"`
 	All     bool                      `json:"all,omitempty"`
 	Summary *incident.CustomerSummary `json:"sum,omitempty"`
+
+	// Issue 12: the incident type, a drill and the playbook it practises,
+	// the impact estimate, resolving with checklist steps open, a
+	// checklist step (by number, from 1), leaving a role.
+	Type       string `json:"type,omitempty"`
+	Drill      bool   `json:"drill,omitempty"`
+	Playbook   string `json:"pb,omitempty"`
+	Experience string `json:"exp,omitempty"`
+	Security   *bool  `json:"sec,omitempty"`
+	Loss       *int64 `json:"loss,omitempty"`
+	Confirm    bool   `json:"confirm,omitempty"`
+	Step       int    `json:"step,omitempty"`
 }
 
 // opKind names a use case.
@@ -79,6 +91,8 @@ const (
 	opSummary     opKind = "summary"
 	opSubscribe   opKind = "subscribe"
 	opUnsubscribe opKind = "unsubscribe"
+	opStep        opKind = "step"     // tick or untick a checklist step
+	opUnassign    opKind = "unassign" // leave a role, or take it from someone
 )
 
 // via says how a person asked: it decides how the bot answers them.
@@ -116,6 +130,7 @@ func (a *App) exec(ctx context.Context, c *call) error {
 	case opDeclare:
 		return a.Declare(ctx, c, incident.DeclareRequest{
 			Title: o.Title, Severity: o.Severity, Private: o.Private, Impact: o.Impact, DeclaredBy: o.Actor, Operator: o.Operator,
+			Type: o.Type, Drill: o.Drill, Estimate: o.estimate(),
 		})
 	case opSeverity:
 		return a.SetSeverity(ctx, c, o.Incident, o.Severity)
@@ -175,6 +190,10 @@ func (a *App) exec(ctx context.Context, c *call) error {
 		return a.Subscribe(ctx, c, o.scope(), tier)
 	case opUnsubscribe:
 		return a.Unsubscribe(ctx, c, o.scope())
+	case opStep:
+		return a.SetStep(ctx, c, o.Incident, o.Step, o.Done)
+	case opUnassign:
+		return a.RemoveRole(ctx, c, o.Incident, incident.Role(o.Role), o.User, o.UserName)
 	}
 	return fmt.Errorf("unknown request kind %q", o.Kind)
 }

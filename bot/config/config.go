@@ -43,6 +43,14 @@ type Config struct {
 	Reports      ReportsConfig      `mapstructure:"reports" yaml:"reports"`
 	Stakeholders StakeholdersConfig `mapstructure:"stakeholders" yaml:"stakeholders"`
 	Email        EmailConfig        `mapstructure:"email" yaml:"email"`
+	// Playbooks, Types, Roles, Impact and Drill configure playbooks,
+	// incident types, the roles beyond operator and spokesperson,
+	// impact-based triage and drills (playbooks.go).
+	Playbooks PlaybooksConfig `mapstructure:"playbooks" yaml:"playbooks"`
+	Types     []IncidentType  `mapstructure:"types" yaml:"types"`
+	Roles     []Role          `mapstructure:"roles" yaml:"roles"`
+	Impact    ImpactConfig    `mapstructure:"impact" yaml:"impact"`
+	Drill     DrillConfig     `mapstructure:"drill" yaml:"drill"`
 	// ShutdownGrace is how long work in flight may go on after SIGTERM
 	// before its Slack calls are cancelled. docker stop sends SIGKILL 10 s
 	// after SIGTERM and Kubernetes 30 s after, so the default leaves
@@ -208,7 +216,7 @@ const (
 // Default returns a configuration that works out of the box once the two
 // Slack tokens are set.
 func Default() Config {
-	return Config{
+	c := Config{
 		Slack: SlackConfig{
 			APIURL:           DefaultAPIURL,
 			TimelineReaction: "pushpin",
@@ -240,6 +248,8 @@ func Default() Config {
 		Reports:       ReportsConfig{Path: "/"},
 		Email:         EmailConfig{Port: "587", Security: "starttls"},
 	}
+	defaultPlaybooks(&c)
+	return c
 }
 
 // Normalized returns c with harmless spelling variations fixed: surrounding
@@ -277,6 +287,7 @@ func (c Config) Normalized() Config {
 	c.Postmortem.Dir = strings.TrimSpace(c.Postmortem.Dir)
 	c.Log.Level = strings.ToLower(strings.TrimSpace(c.Log.Level))
 	c.Log.Format = strings.ToLower(strings.TrimSpace(c.Log.Format))
+	normalizePlaybooks(&c)
 	return c.normalizedPublic()
 }
 

@@ -41,8 +41,12 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	pbs, err := assemblePlaybooks(cfg) // LoadConfig checked them
+	if err != nil {
+		return err
+	}
 	var announce []string
-	var digest string
+	var digest, drill string
 	var public bot.PublicOptions
 	err = retrySlack(ctx, cfg, env.Retry, log, "resolve channel names", func(ctx context.Context) error {
 		var err error
@@ -56,6 +60,13 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 			}
 			digest = ids[0]
 		}
+		if cfg.Drill.Channel != "" {
+			ids, err := resolveChannels(ctx, api, "drill.channel", []string{cfg.Drill.Channel})
+			if err != nil {
+				return err
+			}
+			drill = ids[0]
+		}
 		public, err = publicOptions(ctx, api, cfg)
 		return err
 	})
@@ -64,6 +75,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	}
 	appOpts := appOptions(cfg, api, db, announce, log, clock.Real{})
 	appOpts.Public = public
+	appOpts.Playbooks = playbookOptions(cfg, pbs, drill)
 	app := bot.New(appOpts)
 	sched := &nudge.Scheduler{Store: db, Planner: app, Logger: log.With("component", "nudge")}
 
