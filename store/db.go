@@ -62,7 +62,10 @@ var (
 	bucketInbox = []byte("inbox")
 
 	allBuckets = [][]byte{bucketMeta, bucketIncidents, bucketTimeline, bucketOpen,
-		bucketDue, bucketByChannel, bucketSeen, bucketSeenTime, bucketOutbox, bucketInbox}
+		bucketDue, bucketByChannel, bucketSeen, bucketSeenTime, bucketOutbox, bucketInbox,
+		// Alerts, deploys and the statistics index (alerts.go, deploys.go,
+		// facts.go).
+		bucketAlertGroups, bucketDeploys, bucketDeploysByService, bucketDeploysByTime, bucketFacts}
 
 	keySchemaVersion = []byte("schema_version")
 	keyApp           = []byte("app")

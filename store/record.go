@@ -51,6 +51,13 @@ var incidentRecord = newRecordType("incident",
 	strField(33, "topic", func(x *incident.Incident) *string { return &x.Topic }),
 	strField(34, "war_room_error", func(x *incident.Incident) *string { return &x.WarRoomError }),
 	intField(35, "drafts", func(x *incident.Incident) *int { return &x.Drafts }),
+	strField(140, "service", func(x *incident.Incident) *string { return &x.Service }),
+	strField(141, "type", func(x *incident.Incident) *string { return &x.Type }),
+	strField(142, "playbook", func(x *incident.Incident) *string { return &x.Playbook }),
+	boolField(143, "drill", func(x *incident.Incident) *bool { return &x.Drill }),
+	strField(144, "cause_category", func(x *incident.Incident) *string { return &x.CauseCategory }),
+	strField(145, "cause_deploy", func(x *incident.Incident) *string { return &x.CauseDeploy }),
+	ptrField(146, "alert", func(x *incident.Incident) **incident.AlertRef { return &x.Alert }, alertRefRecord),
 )
 
 var announcementRecord = newRecordType("announcement",

@@ -14,6 +14,8 @@ type DeclareRequest struct {
 	Impact     string
 	DeclaredBy string
 	Operator   string // empty means the declarer
+	// Service is the service affected; optional.
+	Service string
 }
 
 // CheckTitle validates an incident title.
@@ -44,6 +46,9 @@ func Declare(p Policy, r DeclareRequest, now time.Time) (*Incident, []Event, err
 	if r.DeclaredBy == "" {
 		return nil, nil, Errorf(EINVALID, "Someone must declare the incident.")
 	}
+	if err := CheckService(r.Service); err != nil {
+		return nil, nil, err
+	}
 	sevName := r.Severity
 	if sevName == "" {
 		sevName = p.DefaultSeverity
@@ -62,6 +67,7 @@ func Declare(p Policy, r DeclareRequest, now time.Time) (*Incident, []Event, err
 		Private:        r.Private,
 		Status:         StatusInvestigating,
 		Impact:         strings.TrimSpace(r.Impact),
+		Service:        strings.TrimSpace(r.Service),
 		DeclaredBy:     r.DeclaredBy,
 		Operator:       op,
 		DeclaredAt:     now,
@@ -73,7 +79,7 @@ func Declare(p Policy, r DeclareRequest, now time.Time) (*Incident, []Event, err
 	evs := []Event{
 		newEvent(EventDeclared, r.DeclaredBy, now, inc.Title,
 			"severity", sev.Name, "private", strconv.FormatBool(r.Private), "impact", inc.Impact,
-			"next_update", formatTime(inc.NextUpdateDue)),
+			"next_update", formatTime(inc.NextUpdateDue), "service", inc.Service),
 		newEvent(EventRoleAssigned, r.DeclaredBy, now, "", "role", string(RoleOperator), "to", op),
 	}
 	return inc, evs, nil

@@ -151,6 +151,24 @@ type Incident struct {
 	// Drafts counts the postmortem drafts made: each is uploaded under its
 	// own title, "… (draft 2)".
 	Drafts int
+
+	// Service is the service the incident affects (declare --service,
+	// /incident service): /incident cause offers its deploys, and the
+	// statistics group by it.
+	Service string
+	// Type and Playbook name the incident's type and playbook, from the
+	// alert route that declared it.
+	Type     string
+	Playbook string
+	// Drill marks an exercise: statistics and metrics leave it out.
+	Drill bool
+	// CauseCategory classifies the root cause (CauseChange, ...);
+	// CauseDeploy is the Key of the deployment the cause points at.
+	CauseCategory string
+	CauseDeploy   string
+	// Alert is the alert group the incident came from or was first linked
+	// to, as last notified; nil for none.
+	Alert *AlertRef
 }
 
 // Announcement is a message announcing the incident in an announcement
@@ -264,6 +282,10 @@ func (inc *Incident) Clone() *Incident {
 	if inc.Handoff != nil {
 		h := *inc.Handoff
 		c.Handoff = &h
+	}
+	if inc.Alert != nil {
+		a := *inc.Alert
+		c.Alert = &a
 	}
 	return &c
 }
