@@ -60,6 +60,8 @@ func (a *App) Deliver(ctx context.Context, e incident.Effect, recheck bool) erro
 		return d.upload(ctx)
 	case effPostmortemFile:
 		return d.postmortemFile(ctx)
+	case effTriage:
+		return d.triage(ctx)
 	}
 	return fmt.Errorf("%w: unknown effect kind %q", errCorrupt, e.Kind)
 }
@@ -321,6 +323,7 @@ func (d delivery) reminder(ctx context.Context) error {
 	if _, err := d.a.slack.PostOnce(ctx, outbound.Message{Channel: room, Text: text, Blocks: blocks, Key: d.key()}, d.recheck, d.e.CreatedAt); err != nil {
 		return err
 	}
+	d.a.observeReminder(d.inc, r.Stage)
 	return d.done(ctx, nil)
 }
 

@@ -39,6 +39,11 @@ type op struct {
 	Task     int             `json:"task,omitempty"`
 	TS       string          `json:"ts,omitempty"`
 	Brief    *incident.Brief `json:"brief,omitempty"`
+	// Alerts, deploys and services (intake_ops.go).
+	Alert    string `json:"alert,omitempty"`
+	Service  string `json:"svc,omitempty"`
+	Category string `json:"cat,omitempty"`
+	Deploy   string `json:"dep,omitempty"`
 }
 
 // opKind names a use case.
@@ -66,6 +71,11 @@ const (
 	opPin        opKind = "pin"
 	opEdit       opKind = "edit"
 	opDelete     opKind = "delete"
+	// Alerts and services (intake_ops.go).
+	opTriageDeclare opKind = "triage_declare"
+	opTriageLink    opKind = "triage_link"
+	opTriageDismiss opKind = "triage_dismiss"
+	opService       opKind = "service"
 )
 
 // via says how a person asked: it decides how the bot answers them.
@@ -103,6 +113,7 @@ func (a *App) exec(ctx context.Context, c *call) error {
 	case opDeclare:
 		return a.Declare(ctx, c, incident.DeclareRequest{
 			Title: o.Title, Severity: o.Severity, Private: o.Private, Impact: o.Impact, DeclaredBy: o.Actor, Operator: o.Operator,
+			Service: o.Service,
 		})
 	case opSeverity:
 		return a.SetSeverity(ctx, c, o.Incident, o.Severity)
@@ -133,7 +144,7 @@ func (a *App) exec(ctx context.Context, c *call) error {
 	case opCancel:
 		return a.Cancel(ctx, c, o.Incident, o.Text)
 	case opCause:
-		return a.SetCause(ctx, c, o.Incident, o.Text)
+		return a.RecordCause(ctx, c, o.Incident, incident.Cause{Text: o.Text, Category: o.Category, Deploy: o.Deploy})
 	case opImpact:
 		return a.SetImpact(ctx, c, o.Incident, o.Text)
 	case opTask:
@@ -148,6 +159,14 @@ func (a *App) exec(ctx context.Context, c *call) error {
 		return a.EditPinned(ctx, c, o.Channel, o.TS, o.Text)
 	case opDelete:
 		return a.DeletePinned(ctx, c, o.Channel, o.TS)
+	case opTriageDeclare:
+		return a.TriageDeclare(ctx, c, o.Alert)
+	case opTriageLink:
+		return a.TriageLink(ctx, c, o.Alert, o.Incident)
+	case opTriageDismiss:
+		return a.TriageDismiss(ctx, c, o.Alert)
+	case opService:
+		return a.SetService(ctx, c, o.Incident, o.Service)
 	}
 	return fmt.Errorf("unknown request kind %q", o.Kind)
 }

@@ -36,6 +36,9 @@ func (a *App) onSlash(ctx context.Context, sc slack.SlashCommand, env string, ac
 	case command.KindList:
 		ack(a.listReply(ctx, sc.UserID, sc.ChannelID, cmd.Page))
 		return
+	case command.KindStats:
+		ack(a.statsReply(ctx, sc, cmd))
+		return
 	case command.KindDeclare:
 		if cmd.Title == "" {
 			a.openDeclareForm(ctx, sc, cmd, ack)
@@ -48,6 +51,7 @@ func (a *App) onSlash(ctx context.Context, sc slack.SlashCommand, env string, ac
 			return
 		}
 		o.Kind, o.Title, o.Severity, o.Private = opDeclare, safeCommandText(cmd.Title), cmd.Severity, cmd.Private
+		o.Service = strings.TrimSpace(cmd.Service)
 		a.accept(ctx, o, keys, ack, ackFor(""))
 		return
 	}
@@ -103,7 +107,13 @@ func (a *App) onSlash(ctx context.Context, sc slack.SlashCommand, env string, ac
 	case command.KindCancel:
 		o.Kind, o.Text = opCancel, safeCommandText(cmd.Text)
 	case command.KindCause:
-		o.Kind, o.Text = opCause, safeCommandText(cmd.Text)
+		if cmd.Text == "" && cmd.Category == "" && cmd.Deploy == "" {
+			a.openCauseForm(ctx, inc, sc, ack)
+			return
+		}
+		o.Kind, o.Text, o.Category, o.Deploy = opCause, safeCommandText(cmd.Text), cmd.Category, cmd.Deploy
+	case command.KindService:
+		o.Kind, o.Service = opService, cmd.Service
 	case command.KindImpact:
 		o.Kind, o.Text = opImpact, safeCommandText(cmd.Text)
 	case command.KindTask:
@@ -296,7 +306,7 @@ func (a *App) openDeclareForm(ctx context.Context, sc slack.SlashCommand, cmd co
 		}
 	}
 	meta := encodeMeta(formMeta{Channel: sc.ChannelID, ResponseURL: sc.ResponseURL})
-	a.openForm(ctx, sc.TriggerID, a.env().DeclareModal(views.DeclareForm{Severity: cmd.Severity, Private: cmd.Private, Operator: sc.UserID, Metadata: meta}), ack)
+	a.openForm(ctx, sc.TriggerID, a.env().DeclareModal(views.DeclareForm{Severity: cmd.Severity, Private: cmd.Private, Operator: sc.UserID, Service: cmd.Service, Metadata: meta}), ack)
 }
 
 func (a *App) openUpdateForm(ctx context.Context, inc *incident.Incident, sc slack.SlashCommand, ack func(any)) {

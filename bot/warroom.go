@@ -27,9 +27,6 @@ func (a *App) Declare(ctx context.Context, c *call, req incident.DeclareRequest)
 		c.ack = ":hourglass_flowing_sand: Declaring the incident…"
 		return nil
 	}
-	for _, ch := range a.opt.AnnounceChannels {
-		inc.Announcements = append(inc.Announcements, incident.Announcement{ChannelID: ch})
-	}
 	ch, err := a.store.CreateIncident(ctx, inc, incident.Change{Events: evs, Effects: a.setup(inc, c), Request: c.seq})
 	if err != nil {
 		return err
@@ -40,9 +37,12 @@ func (a *App) Declare(ctx context.Context, c *call, req incident.DeclareRequest)
 	return nil
 }
 
-// setup lists the effects that build a new incident's war room. The
-// store gives them the incident's ID.
+// setup plans the announcements of a new incident and lists the effects
+// that build its war room. The store gives them the incident's ID.
 func (a *App) setup(inc *incident.Incident, c *call) []incident.Effect {
+	for _, ch := range a.opt.AnnounceChannels {
+		inc.Announcements = append(inc.Announcements, incident.Announcement{ChannelID: ch})
+	}
 	var people []string
 	for _, u := range slices.Compact([]string{inc.DeclaredBy, inc.Operator}) {
 		if u != "" && u != a.botUserID {

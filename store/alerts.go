@@ -39,6 +39,7 @@ var alertGroupRecord = newRecordType("alert_group",
 	timeField(21, "last_at", func(x *incident.AlertGroup) *time.Time { return &x.LastAt }),
 	strField(22, "decided_by", func(x *incident.AlertGroup) *string { return &x.DecidedBy }),
 	timeField(23, "decided_at", func(x *incident.AlertGroup) *time.Time { return &x.DecidedAt }),
+	intField(24, "previous", func(x *incident.AlertGroup) *int64 { return &x.Previous }),
 )
 
 var alertStatusRecord = newRecordType("alert_status",

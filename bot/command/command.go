@@ -76,6 +76,15 @@ type Command struct {
 	// Page is the page asked for by timeline, list and tasks (--page N);
 	// 0 means the first.
 	Page int
+	// Service is the service of declare --service, service and stats
+	// --service, as typed (checked by incident.CheckService).
+	Service string
+	// Category and Deploy are cause's --category (a category name) and
+	// --deploy (a deploy's version or ID, as typed).
+	Category string
+	Deploy   string
+	// Since is stats --since as typed; ParseSince accepts it.
+	Since string
 }
 
 // kinds lists every Kind in the order help shows them, with its aliases.
@@ -104,6 +113,8 @@ var kinds = []struct {
 	{KindPostmortem, []string{"postmortem", "pm", "report"}},
 	{KindSnooze, []string{"snooze"}},
 	{KindCancel, []string{"cancel", "mistake"}},
+	{KindService, []string{"service", "svc"}},
+	{KindStats, []string{"stats", "metrics", "statistics"}},
 	{KindHelp, []string{"help", "h", "?", "-h", "--help"}},
 }
 
@@ -161,7 +172,7 @@ func (p *parser) parse() (Command, error) {
 	}
 	cmd.Kind = kind
 	args := toks[1:]
-	if cmd.Incident != 0 && (kind == KindDeclare || kind == KindList || kind == KindHelp) {
+	if cmd.Incident != 0 && (kind == KindDeclare || kind == KindList || kind == KindHelp || kind == KindStats) {
 		return Command{}, invalid("`/incident %s` does not take an incident number. Usage: %s", aliasOf(kind), Usage(kind))
 	}
 
@@ -177,7 +188,13 @@ func (p *parser) parse() (Command, error) {
 		err = p.role(&cmd, args)
 	case KindUpdate:
 		err = p.update(&cmd, args)
-	case KindNote, KindCause, KindImpact:
+	case KindCause:
+		err = p.cause(&cmd, args)
+	case KindService:
+		err = p.service(&cmd, args)
+	case KindStats:
+		err = p.stats(&cmd, args)
+	case KindNote, KindImpact:
 		cmd.Text = p.span(args)
 		if cmd.Text == "" {
 			err = invalid("Missing text. Usage: %s", Usage(kind))

@@ -193,7 +193,7 @@ func TestParse_Errors(t *testing.T) {
 		{"UpdateUnknownFlag", "update --foo x", []string{`Unknown flag "--foo" for update`}},
 		{"UpdateTrailingBadDuration", "update DB back --next soon", []string{`"soon" is not a duration`}},
 		{"NoteEmpty", "note", []string{"Missing text", "`/incident note TEXT`"}},
-		{"CauseEmpty", "cause  ", []string{"Missing text", "`/incident cause TEXT`"}},
+		{"CauseUnknownCategory", "cause --category weather", []string{`"weather" is not a cause category`, "`/incident cause [--category CATEGORY]"}},
 		{"ImpactEmpty", "impact", []string{"Missing text", "`/incident impact TEXT`"}},
 		{"TaskEmpty", "task", []string{"Missing the action item's text"}},
 		{"TaskDoneWithoutNumber", "task done", []string{"Missing the action item number", "`/incident task done N`"}},

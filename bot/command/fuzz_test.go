@@ -30,6 +30,8 @@ func FuzzParse(f *testing.F) {
 		"cause x", "impact  y ", "task fix it <@U1>", "task done 1", "done #2", "task reopen -3",
 		"tasks", "postmortem", "snooze", "\xff\xfe", "note \x00", "—", "--", "-", "#", "@", "<@>",
 		"task \u00a0x\u2003<@U1>", "update\u2028text\u2029--next 5", strings.Repeat("sev ", 50),
+		"service payments", "svc", "cause --category change --deploy v1.2 bad plan", "cause -c", "cause --deploy=<x>",
+		"declare --service checkout Checkout down", "stats", "stats --since 12w --service payments", "stats --since 99999d",
 	} {
 		f.Add(s)
 	}

@@ -41,6 +41,18 @@ func (p *parser) declare(cmd *Command, args []token) error {
 				return invalid("%s takes no value. Usage: %s", echo(name), Usage(KindDeclare))
 			}
 			cmd.Private = true
+		case "--service":
+			if !hasVal {
+				if i+1 >= len(args) || isFlag(args[i+1].s) {
+					return missingValue(KindDeclare, s, "SERVICE")
+				}
+				i++
+				val = args[i].s
+			}
+			if err := checkServiceName(KindDeclare, val); err != nil {
+				return err
+			}
+			cmd.Service = val
 		default:
 			return unknownFlag(KindDeclare, s)
 		}

@@ -5,7 +5,7 @@ import "strings"
 // usages holds the one-line usage of every Kind, in help order. They use
 // Slack mrkdwn and contain no < or >, which Slack would read as links.
 var usages = map[Kind]string{
-	KindDeclare:    "`/incident declare [--sev LEVEL] [--private] TITLE` — declare an incident (without a title, a form opens), e.g. `/incident declare --sev critical Checkout returns 500`",
+	KindDeclare:    "`/incident declare [--sev LEVEL] [--private] [--service NAME] TITLE` — declare an incident (without a title, a form opens), e.g. `/incident declare --sev critical Checkout returns 500`",
 	KindSeverity:   "`/incident sev LEVEL` — change the severity, e.g. `/incident sev critical`",
 	KindStatus:     "`/incident status STATUS` — set investigating, identified or monitoring; on a resolved incident, one of these reopens it, e.g. `/incident status monitoring`",
 	KindRole:       "`/incident role operator|spokesperson @user [--force]` — give someone a role, e.g. `/incident role spokesperson @alice`",
@@ -16,7 +16,7 @@ var usages = map[Kind]string{
 	KindList:       "`/incident list [--page N]` — list open incidents, e.g. `/incident list`",
 	KindResolve:    "`/incident resolve [TEXT]` — resolve the incident, e.g. `/incident resolve rolled back the bad deploy`",
 	KindClose:      "`/incident close` — close a resolved incident, e.g. `/incident close`",
-	KindCause:      "`/incident cause TEXT` — record the root cause, e.g. `/incident cause expired TLS certificate`",
+	KindCause:      "`/incident cause [--category CATEGORY] [--deploy VERSION] [TEXT]` — record the root cause, its category (change, config, capacity, dependency, hardware, security, unknown) and the deploy it points at (without anything, a form opens), e.g. `/incident cause --category change --deploy v1.42.0 bad query plan`",
 	KindImpact:     "`/incident impact TEXT` — record what users see, e.g. `/incident impact EU users cannot log in`",
 	KindTask:       "`/incident task TEXT [@owner]` — add an action item, e.g. `/incident task alert on queue depth @alice`",
 	KindTasks:      "`/incident tasks [--page N]` — list the action items, e.g. `/incident tasks`",
@@ -25,6 +25,8 @@ var usages = map[Kind]string{
 	KindPostmortem: "`/incident postmortem` — draft the postmortem, e.g. `/incident postmortem`",
 	KindSnooze:     "`/incident snooze` — postpone an overdue update reminder, e.g. `/incident snooze`",
 	KindCancel:     "`/incident cancel [REASON]` — end an incident declared by mistake (operator or admin); it is left out of metrics and reports, e.g. `/incident cancel test of the bot`",
+	KindService:    "`/incident service NAME` — record the service the incident affects, e.g. `/incident service payments`",
+	KindStats:      "`/incident stats [--since 30d] [--service NAME]` — response figures: incidents by severity, MTTA, MTTR, updates on time, change failure rate, e.g. `/incident stats --since 12w --service payments`",
 	KindHelp:       "`/incident help [SUBCOMMAND]` — show help, e.g. `/incident help update`",
 }
 

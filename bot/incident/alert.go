@@ -103,6 +103,8 @@ type AlertGroup struct {
 	// DecidedBy and DecidedAt record who moved a triaged group on.
 	DecidedBy string
 	DecidedAt time.Time
+	// Previous is the incident of the group's previous episode, if any.
+	Previous int64
 }
 
 // AlertNotice is one notification of a group, as a webhook brought it.
@@ -173,7 +175,7 @@ func (g *AlertGroup) Receive(n AlertNotice, ended bool, now time.Time) AlertDelt
 	var d AlertDelta
 	firing := slices.ContainsFunc(n.Alerts, func(a AlertStatus) bool { return a.Firing })
 	if g.State == "" || (firing && g.Settled(ended)) {
-		*g = AlertGroup{Key: g.Key, Episode: g.Episode + 1, FirstAt: now}
+		*g = AlertGroup{Key: g.Key, Episode: g.Episode + 1, FirstAt: now, Previous: g.IncidentID}
 		d.New = true
 	}
 	if g.Source == "" {

@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"time"
@@ -312,4 +313,33 @@ func weekStart(t time.Time) time.Time {
 	t = t.UTC()
 	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	return day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
+}
+
+// StatsReader reads what statistics need: the statistics index and the
+// deploys of a window, oldest first, without reading whole incidents.
+type StatsReader interface {
+	EachFacts(ctx context.Context, since, until time.Time, fn func(Facts) error) error
+	EachDeploy(ctx context.Context, since, until time.Time, fn func(Deploy) error) error
+}
+
+// ComputeStats computes the figures of q from r, reading the window only,
+// one record at a time; severities gives their order. /incident stats
+// and `incidentbot stats` both call it.
+func ComputeStats(ctx context.Context, r StatsReader, q StatsQuery, severities []string) (Stats, error) {
+	b := NewStatsBuilder(q, severities)
+	err := r.EachDeploy(ctx, q.Since, q.Until, func(d Deploy) error {
+		b.AddDeploy(d)
+		return nil
+	})
+	if err != nil {
+		return Stats{}, err
+	}
+	err = r.EachFacts(ctx, q.Since, q.Until, func(f Facts) error {
+		b.AddFacts(f)
+		return nil
+	})
+	if err != nil {
+		return Stats{}, err
+	}
+	return b.Stats(), nil
 }
