@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/incidentbot/incidentbot/bot/intake"
 )
 
 // Config is the whole configuration of one incidentbot process.
@@ -37,6 +39,8 @@ type Config struct {
 	Postmortem PostmortemConfig `mapstructure:"postmortem" yaml:"postmortem"`
 	// Log: level and format of the process log.
 	Log LogConfig `mapstructure:"log" yaml:"log"`
+	// Intake: the alert and deploy hooks, and the routes of alerts.
+	Intake intake.Config `mapstructure:"intake" yaml:"intake"`
 	// ShutdownGrace is how long work in flight may go on after SIGTERM
 	// before its Slack calls are cancelled. docker stop sends SIGKILL 10 s
 	// after SIGTERM and Kubernetes 30 s after, so the default leaves
@@ -230,6 +234,7 @@ func Default() Config {
 		Digest:        DigestConfig{Schedule: "0 9 * * 1-5"},
 		Log:           LogConfig{Level: "info", Format: "text"},
 		ShutdownGrace: DefaultShutdownGrace,
+		Intake:        intake.Default(),
 	}
 }
 
@@ -268,6 +273,7 @@ func (c Config) Normalized() Config {
 	c.Postmortem.Dir = strings.TrimSpace(c.Postmortem.Dir)
 	c.Log.Level = strings.ToLower(strings.TrimSpace(c.Log.Level))
 	c.Log.Format = strings.ToLower(strings.TrimSpace(c.Log.Format))
+	c.Intake = normalizedIntake(c.Intake)
 	return c
 }
 
@@ -331,6 +337,7 @@ func (c Config) Location() *time.Location {
 func (c Config) Redacted() Config {
 	c.Slack.BotToken = RedactToken(c.Slack.BotToken)
 	c.Slack.AppToken = RedactToken(c.Slack.AppToken)
+	c.Intake = redactedIntake(c.Intake)
 	return c
 }
 

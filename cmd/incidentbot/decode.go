@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"sort"
@@ -10,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/incidentbot/incidentbot/bot/config"
 	"github.com/spf13/viper"
 )
 
@@ -30,13 +30,14 @@ func (l *loaded) decode(v *viper.Viper, env map[string]string) {
 			return
 		}
 		field := rv.FieldByIndex(index)
-		if key == "incidents.severities" {
+		if field.Kind() == reflect.Slice && field.Type().Elem().Kind() == reflect.Struct {
+			// A list of sections: incidents.severities, intake.routes.
 			if from != "" {
 				l.failed[key] = true
-				l.problems = append(l.problems, fmt.Errorf("%s: severities cannot be set in the environment (unset it and edit incidents.severities in %q)", from, l.path))
+				l.problems = append(l.problems, fmt.Errorf("%s: %s cannot be set in the environment (unset it and edit %s in %q)", from, lastPart(key), key, l.path))
 				return
 			}
-			l.decodeSeverities(field, raw)
+			l.decodeEntries(key, field, raw)
 			return
 		}
 		val, msg := decodeValue(field.Type(), raw)
@@ -73,26 +74,28 @@ func lookupValue(v *viper.Viper, env map[string]string, key string) (raw any, fr
 	return nil, "", false
 }
 
-// decodeSeverities decodes incidents.severities from the file into field.
-// An entry that is not a mapping stays empty in its place, so that the
-// indexes in later messages match the file.
-func (l *loaded) decodeSeverities(field reflect.Value, raw any) {
-	const key = "incidents.severities"
+// decodeEntries decodes a list of sections (incidents.severities,
+// intake.routes) from the file into field. An entry that is not a mapping
+// stays empty in its place, so that the indexes in later messages match
+// the file.
+func (l *loaded) decodeEntries(key string, field reflect.Value, raw any) {
+	elemType := field.Type().Elem()
+	keys := structKeys(elemType)
+	first := keys[:min(3, len(keys))]
 	list, ok := raw.([]any)
 	if !ok {
 		l.failed[key] = true
-		l.problems = append(l.problems, fmt.Errorf("%s: expected a list of severities, each with name, description and update_every, got %s", key, describe(raw)))
+		l.problems = append(l.problems, fmt.Errorf("%s: expected a list of %s, each with %s, got %s", key, lastPart(key),
+			strings.Join(first[:len(first)-1], ", ")+" and "+first[len(first)-1], describe(raw)))
 		return
 	}
-	sevType := reflect.TypeFor[config.Severity]()
-	sevKeys := structKeys(sevType)
-	sevs := make([]config.Severity, len(list))
+	entries := reflect.MakeSlice(field.Type(), len(list), len(list))
 	for i, item := range list {
 		prefix := fmt.Sprintf("%s[%d]", key, i)
 		m, ok := item.(map[string]any)
 		if !ok {
 			l.failed[prefix] = true
-			l.problems = append(l.problems, fmt.Errorf("%s: not a mapping (write name:, description:, update_every: under a \"- \")", prefix))
+			l.problems = append(l.problems, fmt.Errorf("%s: not a mapping (write %s: under a \"- \")", prefix, strings.Join(first, ":, ")))
 			continue
 		}
 		names := make([]string, 0, len(m))
@@ -100,28 +103,32 @@ func (l *loaded) decodeSeverities(field reflect.Value, raw any) {
 			names = append(names, k)
 		}
 		sort.Strings(names)
-		sv := reflect.ValueOf(&sevs[i]).Elem()
+		ev := entries.Index(i)
 		for _, k := range names {
-			j := slices.Index(sevKeys, strings.ToLower(k))
+			j := slices.Index(keys, strings.ToLower(k))
 			if j < 0 {
-				l.problems = append(l.problems, unknownKey(k, prefix+".", sevKeys))
+				l.problems = append(l.problems, unknownKey(k, prefix+".", keys))
 				continue
 			}
 			if m[k] == nil {
 				continue
 			}
-			f := sv.FieldByIndex(fieldIndex(sevType, sevKeys[j]))
+			f := ev.FieldByIndex(fieldIndex(elemType, keys[j]))
 			val, msg := decodeValue(f.Type(), m[k])
 			if msg != "" {
-				l.failed[prefix+"."+sevKeys[j]] = true
-				l.problems = append(l.problems, fmt.Errorf("%s.%s: %s", prefix, sevKeys[j], msg))
+				l.failed[prefix+"."+keys[j]] = true
+				l.problems = append(l.problems, fmt.Errorf("%s.%s: %s", prefix, keys[j], msg))
 				continue
 			}
 			f.Set(val)
 		}
 	}
-	field.Set(reflect.ValueOf(sevs))
+	field.Set(entries)
 }
+
+// lastPart returns the last part of a dotted key: "routes" of
+// "intake.routes".
+func lastPart(key string) string { return key[strings.LastIndex(key, ".")+1:] }
 
 // fieldIndex returns the index of t's field whose mapstructure tag is name.
 func fieldIndex(t reflect.Type, name string) []int {
@@ -157,6 +164,9 @@ func decodeValue(t reflect.Type, raw any) (reflect.Value, string) {
 	case t == stringListType:
 		list, msg := toList(raw)
 		return reflect.ValueOf(list), msg
+	case t.Kind() == reflect.Int64 || t.Kind() == reflect.Int:
+		n, msg := toInt(raw)
+		return reflect.ValueOf(n).Convert(t), msg
 	}
 	// TestDecodeValue_EveryConfigType keeps this unreachable.
 	return reflect.Value{}, fmt.Sprintf("cannot be set (incidentbot does not know how to read a %s; please report this)", t)
@@ -196,6 +206,29 @@ func toString(raw any) (string, string) {
 		return fmt.Sprint(raw), ""
 	}
 	return "", "expected a single value, got " + describe(raw)
+}
+
+// toInt reads a whole number, from YAML or a variable.
+func toInt(raw any) (int64, string) {
+	switch r := raw.(type) {
+	case int:
+		return int64(r), ""
+	case int64:
+		return r, ""
+	case uint64:
+		if r <= math.MaxInt64 {
+			return int64(r), ""
+		}
+	case float64:
+		if r == math.Trunc(r) && math.Abs(r) < 1<<53 {
+			return int64(r), ""
+		}
+	case string:
+		if n, err := strconv.ParseInt(strings.TrimSpace(r), 10, 64); err == nil {
+			return n, ""
+		}
+	}
+	return 0, "expected a whole number, got " + describe(raw)
 }
 
 func toBool(raw any) (bool, string) {

@@ -43,6 +43,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	defer db.Close()
 	var announce []string
 	var digest string
+	intakeCfg := cfg.Intake
 	err = retrySlack(ctx, cfg, env.Retry, log, "resolve channel names", func(ctx context.Context) error {
 		var err error
 		if announce, err = resolveChannels(ctx, api, "slack.announce_channels", cfg.Slack.AnnounceChannels); err != nil {
@@ -55,12 +56,16 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 			}
 			digest = ids[0]
 		}
-		return nil
+		intakeCfg, err = resolveIntakeChannels(ctx, api, cfg.Intake)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	app := bot.New(appOptions(cfg, api, db, announce, log, clock.Real{}))
+	m := newMetrics(db, log)
+	aopts := appOptions(cfg, api, db, announce, log, clock.Real{})
+	aopts.Metrics = m
+	app := bot.New(aopts)
 	sched := &nudge.Scheduler{Store: db, Planner: app, Logger: log.With("component", "nudge")}
 
 	// runCtx ends the bot: on a signal, or when the connection to Slack
@@ -77,10 +82,15 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		if err := web.RemoveStale(spool); err != nil {
 			log.Warn("stale backup or export copies", "err", err)
 		}
+		hooks, err := intakeHandler(intakeCfg, app, m, log)
+		if err != nil {
+			return err
+		}
 		srv, err := web.Listen(cfg.HTTP.Listen, web.Handler(web.Options{
 			Backup: db.Backup, Export: serveExport(db, app.PostmortemOptions),
 			AdminToken: token, Spool: spool,
 			Ready: app.Ready, Logger: log.With("component", "http"),
+			Hooks: hooks, Metrics: m.Handler(), Stats: serveStats(db, cfg),
 		}), log.With("component", "http"), web.Timeouts{})
 		if err != nil {
 			return err
