@@ -79,9 +79,9 @@ func TestDB_CheckFacts(t *testing.T) {
 	inc := MustCreateIncident(t, db, &incident.Incident{Title: "x", Status: incident.StatusInvestigating, DeclaredAt: epoch})
 	key, good := factsEntry(inc)
 	for _, tc := range []struct {
-		name string
+		name   string
 		damage func(b *bolt.Bucket) error
-		want string
+		want   string
 	}{
 		{"Stale", func(b *bolt.Bucket) error {
 			f := incident.FactsOf(inc)

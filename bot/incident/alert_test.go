@@ -9,7 +9,6 @@ import (
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
-
 func firing(fp string) incident.AlertStatus {
 	return incident.AlertStatus{Fingerprint: fp, Name: "CheckoutDown", Summary: "instance " + fp, Firing: true, Since: t0}
 }
