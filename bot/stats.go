@@ -30,7 +30,8 @@ func (a *App) statsReply(ctx context.Context, sc slack.SlashCommand, cmd command
 	if err != nil {
 		return ackError(err, "")
 	}
-	s, err := a.Stats(ctx, incident.StatsQuery{Since: since, Until: now, Service: cmd.Service})
+	// No end: what was declared at this very instant counts too.
+	s, err := a.Stats(ctx, incident.StatsQuery{Since: since, Service: cmd.Service})
 	if err != nil {
 		a.fail("compute statistics", err, "user_id", sc.UserID)
 		return ackError(err, "")

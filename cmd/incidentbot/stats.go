@@ -107,7 +107,7 @@ func statsQuery(since, service string, now time.Time) (incident.StatsQuery, erro
 	if err != nil {
 		return incident.StatsQuery{}, err
 	}
-	return incident.StatsQuery{Since: from, Until: now, Service: service}, nil
+	return incident.StatsQuery{Since: from, Service: service}, nil
 }
 
 // serveStats is the admin endpoint's figures: the same as the command's,
@@ -170,7 +170,7 @@ func statsOverHTTP(ctx context.Context, cfg config.Config, opts statsOptions) (i
 // /admin/stats): durations in seconds, rates as fractions.
 type statsDoc struct {
 	Since        time.Time      `json:"since"`
-	Until        time.Time      `json:"until"`
+	Until        time.Time      `json:"until,omitzero"`
 	Service      string         `json:"service,omitempty"`
 	Incidents    int            `json:"incidents"`
 	BySeverity   []severityDoc  `json:"by_severity"`
