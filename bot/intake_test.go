@@ -314,3 +314,44 @@ func TestIntake_RouteSeverityUnknown(t *testing.T) {
 		t.Errorf("%d incidents", len(incs))
 	}
 }
+
+// TestIntake_Fixtures posts every payload captured from the real
+// Alertmanager (and Grafana's, from its documentation), in the order
+// Alertmanager sent them, and checks what each became.
+func TestIntake_Fixtures(t *testing.T) {
+	h := newHarness(t)
+	k := newHooks(t, h)
+	for _, step := range []struct {
+		hook, file string
+		want       intake.Outcome
+	}{
+		// A real Prometheus rule: warning, triaged, then resolved.
+		{"alertmanager", "alertmanager_prometheus_firing.json", intake.OutcomeTriaged},
+		{"alertmanager", "alertmanager_prometheus_resolved.json", intake.OutcomeResolved},
+		// Critical: declared; resolved.
+		{"alertmanager", "alertmanager_firing.json", intake.OutcomeDeclared},
+		{"alertmanager", "alertmanager_resolved.json", intake.OutcomeResolved},
+		// A group with one alert resolved and one firing, then the firing
+		// one resolved by Alertmanager's resolve_timeout.
+		{"alertmanager", "alertmanager_group_mixed.json", intake.OutcomeTriaged},
+		{"alertmanager", "alertmanager_resolved_by_timeout.json", intake.OutcomeResolved},
+		// Grafana's: critical, declared.
+		{"grafana", "grafana_firing.SYNTHETIC.json", intake.OutcomeDeclared},
+		{"grafana", "grafana_resolved.SYNTHETIC.json", intake.OutcomeResolved},
+	} {
+		k.expect(t, step.hook, fixture(t, step.file), step.want)
+	}
+	h.settle()
+	msgs := h.fake.Messages(k.triage)
+	if len(msgs) != 2 {
+		t.Fatalf("%d triage messages, want 2", len(msgs))
+	}
+	for _, m := range msgs {
+		if !strings.Contains(render(m), "0 firing") {
+			t.Errorf("triage message not updated to resolved:\n%s", render(m))
+		}
+	}
+	if incs, _ := h.db.FindIncidents(context.Background(), incident.Filter{}); len(incs) != 2 {
+		t.Errorf("%d incidents, want 2", len(incs))
+	}
+}
