@@ -8,8 +8,8 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/intake/intaketest"
-	"github.com/incidentbot/incidentbot/bot/views"
 	"github.com/incidentbot/incidentbot/bot/slackfake"
+	"github.com/incidentbot/incidentbot/bot/views"
 )
 
 // waitLong waits up to 30 s for what a real Alertmanager sends on its own
