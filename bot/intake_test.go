@@ -219,13 +219,34 @@ func TestIntake_Triage(t *testing.T) {
 		t.Errorf("%d messages in the triage channel, want the one updated", n)
 	}
 
-	h.click(h.carol, k.triage, msg.TS, views.ActionTriageDeclare)
+	// Carol and Bob click Declare at once: one incident, and the second
+	// is told.
+	carol, err := h.fake.ClickButton(h.carol, k.triage, msg.TS, views.ActionTriageDeclare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := h.fake.ClickButton(h.bob, k.triage, msg.TS, views.ActionTriageDeclare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []interface {
+		Wait(context.Context) (json.RawMessage, error)
+	}{carol, bob} {
+		if _, err := d.Wait(h.ctx()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h.waitFor("the incident declared from the triage message", func() bool {
 		inc, err := h.db.FindIncidentByID(context.Background(), 1)
 		return err == nil && inc.CardTS != ""
 	})
 	inc := h.onlyIncident()
-	if inc.Operator != h.carol || inc.DeclaredBy != h.carol || inc.Alert == nil || inc.Severity != "major" {
+	first, second := h.carol, h.bob
+	if inc.DeclaredBy == h.bob {
+		first, second = h.bob, h.carol
+	}
+	h.expectEphemeral(k.triage, second, "This alert is already incident #1.")
+	if inc.Operator != first || inc.DeclaredBy != first || inc.Alert == nil || inc.Severity != "major" {
 		t.Errorf("incident: operator %s declarer %s severity %s alert %+v", inc.Operator, inc.DeclaredBy, inc.Severity, inc.Alert)
 	}
 	h.expectMessage(k.triage, "declared incident #1")
