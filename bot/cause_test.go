@@ -1,14 +1,17 @@
 package bot_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/intake"
+	"github.com/incidentbot/incidentbot/bot/slackfake"
 	"github.com/incidentbot/incidentbot/bot/views"
 )
 
@@ -129,5 +132,52 @@ func TestService_DeclareFormAndCommand(t *testing.T) {
 	ack = h.slash(h.alice, inc.ChannelID, "timeline")
 	if !strings.Contains(string(ack), "set the service to cart-api") {
 		t.Errorf("timeline %s", ack)
+	}
+}
+
+// TestStats_Chart asks for the figures with --chart: the ack carries the
+// figures at once, and a PNG of incidents per week lands in the person's
+// DM, once.
+func TestStats_Chart(t *testing.T) {
+	h := newHarness(t)
+	h.declare(h.alice, "--sev critical Checkout down")
+	h.declare(h.alice, "--sev minor Search slow")
+	ack := h.slash(h.carol, h.general, "stats --since 3w --chart")
+	if !strings.Contains(string(ack), "on its way to your DM") || !strings.Contains(string(ack), "critical 1") {
+		t.Fatalf("ack %s", ack)
+	}
+	var file slackfake.File
+	h.waitFor("the chart in Carol's DM", func() bool {
+		for _, f := range h.fake.Files() {
+			if strings.HasPrefix(f.Title, "Incidents per week") {
+				file = f
+				return true
+			}
+		}
+		return false
+	})
+	img, err := png.Decode(bytes.NewReader(file.Content))
+	if err != nil {
+		t.Fatalf("the chart is not a PNG: %v", err)
+	}
+	// Three weeks and a bit: four bars.
+	if w := img.Bounds().Dx(); w != 2*12+4*(24+8)-8 {
+		t.Errorf("chart width %d", w)
+	}
+	h.expectDM(h.carol, "Incidents declared per week", "red critical")
+	h.settle()
+	n := 0
+	for _, f := range h.fake.Files() {
+		if strings.HasPrefix(f.Title, "Incidents per week") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d charts uploaded", n)
+	}
+	// Without incidents in the window there is nothing to draw.
+	ack = h.slash(h.carol, h.general, "stats --since 2026-01-01 --service nothing --chart")
+	if !strings.Contains(string(ack), "no chart") {
+		t.Errorf("ack %s", ack)
 	}
 }

@@ -62,6 +62,8 @@ func (a *App) Deliver(ctx context.Context, e incident.Effect, recheck bool) erro
 		return d.postmortemFile(ctx)
 	case effTriage:
 		return d.triage(ctx)
+	case effStatsChart:
+		return d.statsChart(ctx)
 	}
 	return fmt.Errorf("%w: unknown effect kind %q", errCorrupt, e.Kind)
 }

@@ -84,6 +84,8 @@ type payload struct {
 	TS          string    `json:"ts,omitempty"`
 	Task        int       `json:"task,omitempty"`
 	Name        string    `json:"name,omitempty"`
+	// Data is a file's content (the statistics chart).
+	Data []byte `json:"data,omitempty"`
 }
 
 // event is the part of a timeline event a message shows.

@@ -76,6 +76,7 @@ const (
 	opTriageLink    opKind = "triage_link"
 	opTriageDismiss opKind = "triage_dismiss"
 	opService       opKind = "service"
+	opStatsChart    opKind = "stats_chart"
 )
 
 // via says how a person asked: it decides how the bot answers them.
@@ -167,6 +168,8 @@ func (a *App) exec(ctx context.Context, c *call) error {
 		return a.TriageDismiss(ctx, c, o.Alert)
 	case opService:
 		return a.SetService(ctx, c, o.Incident, o.Service)
+	case opStatsChart:
+		return a.StatsChart(ctx, c, o.Text, o.Service)
 	}
 	return fmt.Errorf("unknown request kind %q", o.Kind)
 }

@@ -37,7 +37,7 @@ func (a *App) onSlash(ctx context.Context, sc slack.SlashCommand, env string, ac
 		ack(a.listReply(ctx, sc.UserID, sc.ChannelID, cmd.Page))
 		return
 	case command.KindStats:
-		ack(a.statsReply(ctx, sc, cmd))
+		a.statsReply(ctx, sc, cmd, keys, ack)
 		return
 	case command.KindDeclare:
 		if cmd.Title == "" {

@@ -83,8 +83,10 @@ type Command struct {
 	// --deploy (a deploy's version or ID, as typed).
 	Category string
 	Deploy   string
-	// Since is stats --since as typed; ParseSince accepts it.
+	// Since is stats --since as typed; ParseSince accepts it. Chart is
+	// stats --chart.
 	Since string
+	Chart bool
 }
 
 // kinds lists every Kind in the order help shows them, with its aliases.

@@ -84,6 +84,12 @@ func (p *parser) stats(cmd *Command, args []token) error {
 		args = args[1:]
 		what := "WINDOW"
 		switch name {
+		case "--chart":
+			if hasVal {
+				return invalid("%s takes no value. Usage: %s", echo(name), Usage(KindStats))
+			}
+			cmd.Chart = true
+			continue
 		case "--since", "-s":
 		case "--service":
 			what = "SERVICE"

@@ -26,7 +26,7 @@ var usages = map[Kind]string{
 	KindSnooze:     "`/incident snooze` — postpone an overdue update reminder, e.g. `/incident snooze`",
 	KindCancel:     "`/incident cancel [REASON]` — end an incident declared by mistake (operator or admin); it is left out of metrics and reports, e.g. `/incident cancel test of the bot`",
 	KindService:    "`/incident service NAME` — record the service the incident affects, e.g. `/incident service payments`",
-	KindStats:      "`/incident stats [--since 30d] [--service NAME]` — response figures: incidents by severity, MTTA, MTTR, updates on time, change failure rate, e.g. `/incident stats --since 12w --service payments`",
+	KindStats:      "`/incident stats [--since 30d] [--service NAME] [--chart]` — response figures: incidents by severity, MTTA, MTTR, updates on time, change failure rate; --chart also sends you a chart of incidents per week, e.g. `/incident stats --since 12w --service payments`",
 	KindHelp:       "`/incident help [SUBCOMMAND]` — show help, e.g. `/incident help update`",
 }
 
