@@ -16,18 +16,7 @@ import (
 // schedule (group_wait 1 s, group_interval 2 s).
 func (h *harness) waitLong(what string, cond func() bool) {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			h.t.Fatalf("timed out waiting for %s", what)
-		case <-h.fake.Changed():
-		case <-tick.C:
-		}
-	}
+	h.waitWithin(30*time.Second, what, cond)
 }
 
 // TestAlertmanager_EndToEndBot runs Debian's prometheus-alertmanager with

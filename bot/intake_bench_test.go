@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -78,22 +77,8 @@ func BenchmarkIntake_Bot(b *testing.B) {
 				if bc.kind == "miss" {
 					body = bytes.Replace(mixed, []byte(`"groupKey":"{}:{`), fmt.Appendf(nil, `"groupKey":"{}:{n=\"%d\", `, n), 1)
 				}
-				req, err := http.NewRequest(http.MethodPost, srv.URL+"/hooks/alertmanager", bytes.NewReader(body))
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+amToken)
-				resp, err := client.Do(req)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					b.Errorf("status %d", resp.StatusCode)
+				if code, out, err := intaketest.Post(client, srv.URL+"/hooks/alertmanager", amToken, body); err != nil || code != http.StatusOK {
+					b.Errorf("status %d %s: %v", code, out, err)
 				}
 			}
 			// The first request of a hit run opens its group.

@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/intake"
+	"github.com/incidentbot/incidentbot/bot/intake/intaketest"
 	"github.com/incidentbot/incidentbot/bot/views"
 )
 
@@ -74,22 +74,15 @@ func newHooks(t *testing.T, h *harness, mod ...func(*intake.Config)) *hooks {
 func (k *hooks) post(t *testing.T, hook string, body []byte) (int, map[string]string) {
 	t.Helper()
 	token := map[string]string{"alertmanager": amToken, "grafana": grafanaToken, "generic": genericToken, "deploy": deployToken}[hook]
-	req, err := http.NewRequest(http.MethodPost, k.url+"/hooks/"+hook, bytes.NewReader(body))
+	code, body, err := intaketest.Post(http.DefaultClient, k.url+"/hooks/"+hook, token, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var out map[string]string
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+	if err := json.Unmarshal(body, &out); err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, out
+	return code, out
 }
 
 // expect posts body and checks the outcome.

@@ -83,11 +83,17 @@ func (a *App) TriageDeclare(ctx context.Context, c *call, key string) error {
 	if err != nil {
 		return err
 	}
+	a.alertWritten(c, w)
+	a.log.Info("incident declared from a triaged alert", "incident_id", w.Declare.ID, "user_id", c.Actor)
+	return nil
+}
+
+// alertWritten follows a decision on an alert group stored with w: the
+// request is finished, the effects go to the outbox.
+func (a *App) alertWritten(c *call, w incident.AlertWrite) {
 	c.finished = true
 	a.outbox.Add(w.Change.Effects...)
 	a.outbox.Add(w.Global.Effects...)
-	a.log.Info("incident declared from a triaged alert", "incident_id", w.Declare.ID, "user_id", c.Actor)
-	return nil
 }
 
 // TriageLink attaches a triaged alert group to incident id: its alerts
@@ -128,9 +134,7 @@ func (a *App) TriageLink(ctx context.Context, c *call, key string, id int64) err
 	if err != nil {
 		return err
 	}
-	c.finished = true
-	a.outbox.Add(w.Change.Effects...)
-	a.outbox.Add(w.Global.Effects...)
+	a.alertWritten(c, w)
 	return nil
 }
 
@@ -155,8 +159,7 @@ func (a *App) TriageDismiss(ctx context.Context, c *call, key string) error {
 	if err != nil {
 		return err
 	}
-	c.finished = true
-	a.outbox.Add(w.Global.Effects...)
+	a.alertWritten(c, w)
 	return nil
 }
 

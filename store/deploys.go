@@ -167,19 +167,13 @@ func (db *DB) EachDeploy(ctx context.Context, since, until time.Time, fn func(in
 			if err != nil {
 				return err
 			}
-			if fnErr = fn(d); fnErr != nil {
+			if fnErr = callEach(fn, d); fnErr != nil {
 				return fnErr
 			}
 		}
 		return nil
 	})
-	switch {
-	case fnErr != nil && err == fnErr:
-		return err
-	case err != nil:
-		return fmt.Errorf("walk deploys: %w", err)
-	}
-	return nil
+	return walkError(fnErr, err, "deploys")
 }
 
 // checkDeploys checks every deploy record and that both indexes hold

@@ -93,17 +93,34 @@ func (db *DB) EachFacts(ctx context.Context, since, until time.Time, fn func(inc
 				return err
 			}
 			f.ID = int64(btoi(k[8:]))
-			if fnErr = fn(f); fnErr != nil {
+			if fnErr = callEach(fn, f); fnErr != nil {
 				return fnErr
 			}
 		}
 		return nil
 	})
+	return walkError(fnErr, err, "incident facts")
+}
+
+// callEach calls a caller's callback of a walk inside view, marking its
+// panics so that view re-raises them (see callFn).
+func callEach[T any](fn func(T) error, x T) error {
+	defer func() {
+		if p := recover(); p != nil {
+			panic(callerPanic{p})
+		}
+	}()
+	return fn(x)
+}
+
+// walkError returns what a walk returns: the callback's error fnErr as
+// is, any other error wrapped with what was walked.
+func walkError(fnErr, err error, what string) error {
 	switch {
 	case fnErr != nil && err == fnErr:
 		return err
 	case err != nil:
-		return fmt.Errorf("walk incident facts: %w", err)
+		return fmt.Errorf("walk %s: %w", what, err)
 	}
 	return nil
 }

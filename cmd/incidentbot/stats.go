@@ -3,15 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	slashcmd "github.com/incidentbot/incidentbot/bot/command"
@@ -66,15 +62,10 @@ func cmdStats(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(cfg.Store.Path); err != nil {
-		return fmt.Errorf("no database at %s (store.path): %w", cfg.Store.Path, errors.Unwrap(err))
-	}
 	var s incident.Stats
-	db, err := store.Open(cfg.Store.Path, store.WithTimeout(500*time.Millisecond))
+	db, busy, err := openOrBusy(cfg, "the figures are")
 	switch {
-	case errors.Is(err, store.ErrLocked) && cfg.HTTP.Listen == "":
-		return fmt.Errorf("%w; with http.listen set, the figures are taken from the running bot", err)
-	case errors.Is(err, store.ErrLocked):
+	case busy:
 		if s, err = statsOverHTTP(ctx, cfg, opts); err != nil {
 			return err
 		}
@@ -131,27 +122,8 @@ func serveStats(db *store.DB, cfg config.Config) func(ctx context.Context, q url
 
 // statsOverHTTP asks the running bot for the figures.
 func statsOverHTTP(ctx context.Context, cfg config.Config, opts statsOptions) (incident.Stats, error) {
-	host, port, err := net.SplitHostPort(cfg.HTTP.Listen)
+	resp, err := adminGet(ctx, cfg, "/admin/stats", url.Values{"since": {opts.Since}, "service": {opts.Service}})
 	if err != nil {
-		return incident.Stats{}, fmt.Errorf("http.listen %q: %w", cfg.HTTP.Listen, err)
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	token, err := os.ReadFile(adminTokenPath(cfg.Store.Path))
-	if err != nil {
-		return incident.Stats{}, fmt.Errorf("the database is in use, but the running bot's token %s is unreadable: %w", adminTokenPath(cfg.Store.Path), err)
-	}
-	q := url.Values{"since": {opts.Since}, "service": {opts.Service}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/admin/stats?"+q.Encode(), nil)
-	if err != nil {
-		return incident.Stats{}, err
-	}
-	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-	resp, err := http.DefaultClient.Do(req)
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return incident.Stats{}, fmt.Errorf("the database is in use, and no bot answers at http.listen %s: %w", cfg.HTTP.Listen, err)
-	} else if err != nil {
 		return incident.Stats{}, err
 	}
 	defer resp.Body.Close()
