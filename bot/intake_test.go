@@ -369,3 +369,32 @@ func TestIntake_Fixtures(t *testing.T) {
 		t.Errorf("%d incidents, want 2", len(incs))
 	}
 }
+
+// TestIntake_LinkToPrivate links a triaged group to a private incident:
+// the triage channel is not told which.
+func TestIntake_LinkToPrivate(t *testing.T) {
+	h := newHarness(t)
+	k := newHooks(t, h)
+	inc, _ := h.declare(h.alice, "--private Suspicious logins")
+	k.expect(t, "generic", genericAlert("logins", "firing", "warning"), intake.OutcomeTriaged)
+	msg := h.expectMessage(k.triage, "Health check logins")
+	h.click(h.alice, k.triage, msg.TS, views.ActionTriageLink)
+	v := h.topView(h.alice)
+	h.submit(h.alice, v, map[string]string{views.InputLinkIncident: views.Value(inc.ID)})
+	h.expectMessage(k.triage, "Health check logins", "linked it to a private incident")
+	h.waitEvent(inc.ID, incident.EventAlertLinked)
+	for _, m := range h.fake.Messages(k.triage) {
+		if strings.Contains(render(m), "#1") {
+			t.Errorf("the triage channel names the private incident: %s", render(m))
+		}
+	}
+	// Someone who cannot see it is not offered it, and cannot link to it.
+	k.expect(t, "generic", genericAlert("other", "firing", "warning"), intake.OutcomeTriaged)
+	other := h.expectMessage(k.triage, "Health check other")
+	h.click(h.carol, k.triage, other.TS, views.ActionTriageLink)
+	v = h.topView(h.carol)
+	raw, _ := json.Marshal(v.Blocks)
+	if strings.Contains(string(raw), "Suspicious") {
+		t.Errorf("the link form offers a private incident to an outsider: %s", raw)
+	}
+}

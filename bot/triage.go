@@ -243,7 +243,15 @@ func (d delivery) triage(ctx context.Context) error {
 		}
 		return d.done(ctx, nil)
 	}
-	blocks, text := d.env().TriageMessage(g)
+	private := false
+	if g.IncidentID != 0 {
+		inc, err := d.a.store.FindIncidentByID(ctx, g.IncidentID)
+		if err != nil {
+			return err
+		}
+		private = inc.Private
+	}
+	blocks, text := d.env().TriageMessage(g, private)
 	if g.TS != "" {
 		if err := d.a.slack.Update(ctx, g.Channel, g.TS, text, blocks); err != nil {
 			return err

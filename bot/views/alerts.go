@@ -80,8 +80,10 @@ func link(url, label string) string {
 
 // TriageMessage renders the triage channel's message for alert group g:
 // what fires, and Declare, Link to incident and Dismiss while nobody has
-// decided; the decision once someone has.
-func (e Env) TriageMessage(g *incident.AlertGroup) ([]slack.Block, string) {
+// decided; the decision once someone has. private says that the incident
+// it was linked to is private: the triage channel does not learn its
+// number.
+func (e Env) TriageMessage(g *incident.AlertGroup, private bool) ([]slack.Block, string) {
 	mark := ":rotating_light:"
 	if g.Firing() == 0 {
 		mark = ":white_check_mark:"
@@ -115,6 +117,10 @@ func (e Env) TriageMessage(g *incident.AlertGroup) ([]slack.Block, string) {
 	case incident.AlertDeclared:
 		blocks = append(blocks, contextText(fmt.Sprintf(":white_check_mark: %s declared incident #%d.", decider(g.DecidedBy), g.IncidentID)))
 	case incident.AlertLinked:
+		if private {
+			blocks = append(blocks, contextText(fmt.Sprintf(":link: %s linked it to a private incident.", decider(g.DecidedBy))))
+			break
+		}
 		blocks = append(blocks, contextText(fmt.Sprintf(":link: %s linked it to incident #%d.", decider(g.DecidedBy), g.IncidentID)))
 	case incident.AlertDismissed:
 		blocks = append(blocks, contextText(fmt.Sprintf(":no_bell: %s dismissed it.", decider(g.DecidedBy))))

@@ -26,21 +26,31 @@ func testGroup() *incident.AlertGroup {
 func TestTriageMessage(t *testing.T) {
 	e := testEnv()
 	g := testGroup()
-	blocks, text := e.TriageMessage(g)
+	blocks, text := e.TriageMessage(g, false)
 	golden(t, "triage_undecided", blocks)
 	if !strings.Contains(text, "DiskFull (service=db) (9 firing, 5 resolved · notified 3 times)") {
 		t.Errorf("text %q", text)
 	}
 	g.State, g.IncidentID, g.DecidedBy = incident.AlertDeclared, 7, "U1"
-	blocks, _ = e.TriageMessage(g)
+	blocks, _ = e.TriageMessage(g, false)
 	golden(t, "triage_declared", blocks)
 	for _, st := range []incident.AlertState{incident.AlertLinked, incident.AlertDismissed} {
 		g.State = st
-		blocks, _ = e.TriageMessage(g)
+		blocks, _ = e.TriageMessage(g, false)
 		raw := string(mustJSON(t, blocks))
 		if strings.Contains(raw, ActionTriageDeclare) || !strings.Contains(raw, `\u003c@U1\u003e`) {
 			t.Errorf("%s: %s", st, raw)
 		}
+	}
+}
+
+func TestTriageMessage_LinkedToPrivate(t *testing.T) {
+	g := testGroup()
+	g.State, g.IncidentID, g.DecidedBy = incident.AlertLinked, 7, "U1"
+	blocks, _ := testEnv().TriageMessage(g, true)
+	raw := string(mustJSON(t, blocks))
+	if strings.Contains(raw, "#7") || !strings.Contains(raw, "a private incident") {
+		t.Errorf("the triage channel learns of a private incident: %s", raw)
 	}
 }
 
