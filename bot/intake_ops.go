@@ -143,7 +143,10 @@ func (a *App) alertSetup(inc *incident.Incident, g *incident.AlertGroup, c *call
 // alertTitle is the incident title of alert group g: its title, cut to
 // what a title may hold.
 func alertTitle(g *incident.AlertGroup) string {
-	return views.Truncate(g.Title, incident.MaxTitleLen)
+	if strings.TrimSpace(g.Title) == "" {
+		return "Alert from " + g.Source
+	}
+	return views.Truncate(strings.TrimSpace(g.Title), incident.MaxTitleLen)
 }
 
 // triageEffect posts or updates the triage message of group key, in the
