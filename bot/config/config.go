@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/incidentbot/incidentbot/bot/intake"
 )
 
 // Config is the whole configuration of one incidentbot process.
@@ -51,6 +53,8 @@ type Config struct {
 	Roles     []Role          `mapstructure:"roles" yaml:"roles"`
 	Impact    ImpactConfig    `mapstructure:"impact" yaml:"impact"`
 	Drill     DrillConfig     `mapstructure:"drill" yaml:"drill"`
+	// Intake: the alert and deploy hooks, and the routes of alerts.
+	Intake intake.Config `mapstructure:"intake" yaml:"intake"`
 	// ShutdownGrace is how long work in flight may go on after SIGTERM
 	// before its Slack calls are cancelled. docker stop sends SIGKILL 10 s
 	// after SIGTERM and Kubernetes 30 s after, so the default leaves
@@ -247,6 +251,7 @@ func Default() Config {
 		StatusPage:    StatusPageConfig{Path: "/", Name: "Our services", PublishByDefault: []string{"critical", "major"}},
 		Reports:       ReportsConfig{Path: "/"},
 		Email:         EmailConfig{Port: "587", Security: "starttls"},
+		Intake:        intake.Default(),
 	}
 	defaultPlaybooks(&c)
 	return c
@@ -288,6 +293,7 @@ func (c Config) Normalized() Config {
 	c.Log.Level = strings.ToLower(strings.TrimSpace(c.Log.Level))
 	c.Log.Format = strings.ToLower(strings.TrimSpace(c.Log.Format))
 	normalizePlaybooks(&c)
+	c.Intake = normalizedIntake(c.Intake)
 	return c.normalizedPublic()
 }
 
@@ -354,6 +360,7 @@ func (c Config) Redacted() Config {
 	if c.Email.Password != "" {
 		c.Email.Password = "…(redacted)"
 	}
+	c.Intake = redactedIntake(c.Intake)
 	return c
 }
 

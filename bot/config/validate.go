@@ -217,6 +217,7 @@ func (c Config) validateSettings(p *problems) {
 	default:
 		p.add("log.format", "%q is not a format (use text or json)", c.Log.Format)
 	}
+	c.validateIntake(p)
 }
 
 func (c Config) validateSlack(p *problems) {
