@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -41,6 +43,10 @@ func (a *App) statsQuery(since, service string) (incident.StatsQuery, error) {
 // request of its own (stored, then drawn and sent to the person's DM), so
 // that the ack never waits for it and a redelivered command sends it once.
 func (a *App) statsReply(ctx context.Context, sc slack.SlashCommand, cmd command.Command, keys []string, ack func(any)) {
+	if cmd.Drills {
+		a.drillsReply(ctx, sc, cmd, ack)
+		return
+	}
 	q, err := a.statsQuery(cmd.Since, cmd.Service)
 	if err != nil {
 		ack(ackError(err, ""))
@@ -118,4 +124,66 @@ func (d delivery) statsChart(ctx context.Context) error {
 		return err
 	}
 	return d.done(ctx, nil)
+}
+
+// maxDrillsCompared is how many drills /incident stats --drills compares:
+// the latest in the window, so that the reply stays one short message.
+const maxDrillsCompared = 10
+
+// defaultDrillsWindow is the window of /incident stats --drills without
+// --since: drills are rarer than incidents.
+const defaultDrillsWindow = "52w"
+
+// drillsReply answers /incident stats --drills in its ack: the scorecards
+// of the latest drills in the window, side by side. The statistics index
+// finds them; only those drills and their timelines are read.
+func (a *App) drillsReply(ctx context.Context, sc slack.SlashCommand, cmd command.Command, ack func(any)) {
+	since, err := command.ParseSince(cmp.Or(cmd.Since, defaultDrillsWindow), a.now())
+	if err != nil {
+		ack(ackError(err, ""))
+		return
+	}
+	cards, total, err := a.DrillScores(ctx, since)
+	if err != nil {
+		a.fail("score drills", err, "user_id", sc.UserID)
+		ack(ackError(err, ""))
+		return
+	}
+	blocks, text := a.env().DrillsReply(cards, total, since)
+	ack(ackBlocks(text, blocks))
+}
+
+// DrillScores returns the scorecards of the drills declared since since
+// (cancelled ones left out), oldest first, at most maxDrillsCompared of
+// them (the latest), and how many drills the window holds.
+func (a *App) DrillScores(ctx context.Context, since time.Time) ([]incident.Scorecard, int, error) {
+	r, ok := a.store.(incident.StatsReader)
+	if !ok {
+		return nil, 0, errNoStats
+	}
+	var ids []int64
+	err := r.EachFacts(ctx, since, time.Time{}, func(f incident.Facts) error {
+		if f.Drill && f.Status != incident.StatusCancelled {
+			ids = append(ids, f.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	total := len(ids)
+	ids = ids[max(0, len(ids)-maxDrillsCompared):]
+	incs := make([]*incident.Incident, 0, len(ids))
+	events := make(map[int64][]incident.Event, len(ids))
+	for _, id := range ids {
+		inc, err := a.store.FindIncidentByID(ctx, id)
+		if err != nil {
+			return nil, 0, err
+		}
+		if events[id], err = a.store.Events(ctx, id); err != nil {
+			return nil, 0, err
+		}
+		incs = append(incs, inc)
+	}
+	return incident.ScoreDrills(incs, events), total, nil
 }

@@ -119,9 +119,10 @@ type Command struct {
 	Category string
 	Deploy   string
 	// Since is stats --since as typed; ParseSince accepts it. Chart is
-	// stats --chart.
-	Since string
-	Chart bool
+	// stats --chart; Drills is stats --drills.
+	Since  string
+	Chart  bool
+	Drills bool
 }
 
 // kinds lists every Kind in the order help shows them, with its aliases.

@@ -90,6 +90,12 @@ func (p *parser) stats(cmd *Command, args []token) error {
 			}
 			cmd.Chart = true
 			continue
+		case "--drills":
+			if hasVal {
+				return invalid("%s takes no value. Usage: %s", echo(name), Usage(KindStats))
+			}
+			cmd.Drills = true
+			continue
 		case "--since", "-s":
 		case "--service":
 			what = "SERVICE"
@@ -113,6 +119,9 @@ func (p *parser) stats(cmd *Command, args []token) error {
 			return invalid("%s Usage: %s", incident.ErrorMessage(err), Usage(KindStats))
 		}
 		cmd.Since = val
+	}
+	if cmd.Drills && (cmd.Chart || cmd.Service != "") {
+		return invalid("--drills compares the scorecards of drills; it takes --since but not --chart or --service. Usage: %s", Usage(KindStats))
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ func TestParse_IntakeCommands(t *testing.T) {
 		{"DeclareServiceEquals", "declare --service=checkout Checkout down", command.Command{Kind: command.KindDeclare, Service: "checkout", Title: "Checkout down"}},
 		{"Stats", "stats", command.Command{Kind: command.KindStats}},
 		{"StatsFlags", "stats --since 12w --service payments", command.Command{Kind: command.KindStats, Since: "12w", Service: "payments"}},
+		{"StatsDrills", "stats --drills --since 26w", command.Command{Kind: command.KindStats, Since: "26w", Drills: true}},
 		{"StatsDate", "metrics --since=2026-01-01", command.Command{Kind: command.KindStats, Since: "2026-01-01"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,6 +59,9 @@ func TestParse_IntakeErrors(t *testing.T) {
 		{"StatsHugeSince", "stats --since 99999d", []string{"more than ten years"}},
 		{"StatsUnknownFlag", "stats --until 1d", []string{`Unknown flag "--until" for stats`}},
 		{"StatsServiceMissing", "stats --service", []string{`"--service" needs a value (SERVICE)`}},
+		{"StatsDrillsValue", "stats --drills=yes", []string{"--drills takes no value"}},
+		{"StatsDrillsChart", "stats --drills --chart", []string{"--drills compares the scorecards of drills", "not --chart or --service"}},
+		{"StatsDrillsService", "stats --service payments --drills", []string{"not --chart or --service"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := command.Parse(tc.in)

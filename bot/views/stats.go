@@ -74,3 +74,81 @@ func (e Env) StatsReply(s incident.Stats) ([]slack.Block, string) {
 	blocks = append(blocks, contextText(strings.Join(notes, " ")))
 	return blocks, fmt.Sprintf("%d incidents since %s", s.Incidents, s.Query.Since.In(e.Location).Format("2 Jan 2006"))
 }
+
+// DrillsReply compares the scorecards of drills (oldest first), one line
+// each, then how the response moved from the first to the latest; total
+// is how many drills the window since holds.
+func (e Env) DrillsReply(cards []incident.Scorecard, total int, since time.Time) ([]slack.Block, string) {
+	from := since.In(e.Location).Format("Mon 2 Jan 2006")
+	if len(cards) == 0 {
+		text := fmt.Sprintf(":test_tube: No drill since %s. Practise with `/incident drill`, then compare drills here.", from)
+		return []slack.Block{section(text)}, text
+	}
+	head := fmt.Sprintf(":test_tube: *Drills since %s*: %d", from, total)
+	if total > len(cards) {
+		head += fmt.Sprintf(", the latest %d compared", len(cards))
+	}
+	lines := []string{head}
+	for _, c := range cards {
+		title := Escape(Plain(c.Title))
+		if c.Private {
+			title = "_private_"
+		}
+		var figs []string
+		for _, f := range c.Figures() {
+			figs = append(figs, drillFigureLabel(f.Label)+" "+f.Value)
+		}
+		lines = append(lines, fmt.Sprintf("• *#%d* %s (%s): %s", c.Incident, title, c.DeclaredAt.In(e.Location).Format("2 Jan"), strings.Join(figs, " · ")))
+	}
+	blocks := []slack.Block{section(Truncate(strings.Join(lines, "\n"), 3000))}
+	if trend := drillTrend(cards); trend != "" {
+		blocks = append(blocks, contextText(trend))
+	}
+	return blocks, head
+}
+
+// drillFigureLabel shortens a scorecard's label for a line of the
+// comparison: "Time to an operator" reads "operator".
+func drillFigureLabel(label string) string {
+	switch label {
+	case "Time to an operator":
+		return "operator"
+	case "Time to a spokesperson":
+		return "spokesperson"
+	case "Time to the first update":
+		return "first update"
+	case "Checklist steps done":
+		return "checklist"
+	case "Time to resolve":
+		return "resolved in"
+	}
+	return strings.ToLower(label)
+}
+
+// drillTrend says how each time moved from the first drill compared to the
+// latest, for the times both reached; "" with fewer than two drills.
+func drillTrend(cards []incident.Scorecard) string {
+	if len(cards) < 2 {
+		return ""
+	}
+	first, last := cards[0], cards[len(cards)-1]
+	var parts []string
+	for _, t := range []struct {
+		what     string
+		from, to time.Duration
+	}{
+		{"to an operator", first.TimeToOperator, last.TimeToOperator},
+		{"to a spokesperson", first.TimeToSpokesperson, last.TimeToSpokesperson},
+		{"to the first update", first.TimeToFirstUpdate, last.TimeToFirstUpdate},
+		{"to resolve", first.TimeToResolve, last.TimeToResolve},
+	} {
+		if t.from == incident.NotReached || t.to == incident.NotReached {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %s → %s", t.what, incident.FormatDuration(t.from), incident.FormatDuration(t.to)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("From drill #%d to drill #%d: time %s.", first.Incident, last.Incident, strings.Join(parts, ", "))
+}
