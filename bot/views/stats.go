@@ -96,6 +96,9 @@ func (e Env) DrillsReply(cards []incident.Scorecard, total int, since time.Time)
 		}
 		var figs []string
 		for _, f := range c.Figures() {
+			if c.Steps == 0 && f.Label == "Checklist steps done" {
+				continue // "checklist no checklist" says nothing
+			}
 			figs = append(figs, drillFigureLabel(f.Label)+" "+f.Value)
 		}
 		lines = append(lines, fmt.Sprintf("• *#%d* %s (%s): %s", c.Incident, title, c.DeclaredAt.In(e.Location).Format("2 Jan"), strings.Join(figs, " · ")))
