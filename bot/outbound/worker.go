@@ -69,9 +69,14 @@ type Worker struct {
 	o   WorkerOptions
 	log *slog.Logger
 
-	mu      sync.Mutex
-	items   map[uint64]*item
-	lanes   map[string][]*item // by Seq
+	mu    sync.Mutex
+	items map[uint64]*item
+	lanes map[string][]*item // by Seq
+	// busy holds the lanes with a delivery in progress. It is not always
+	// the lane's head: effects are added after their commit, from the
+	// committing goroutines, so an effect can arrive after one with a
+	// higher Seq in its lane has started, and sort before it.
+	busy    map[string]bool
 	running int
 	wake    chan struct{}
 	idle    chan struct{} // closed and replaced whenever the worker goes idle
@@ -111,7 +116,7 @@ func NewWorker(o WorkerOptions) *Worker {
 	if o.Grace <= 0 {
 		o.Grace = 8 * time.Second
 	}
-	return &Worker{o: o, log: o.Logger, items: map[uint64]*item{}, lanes: map[string][]*item{}, wake: make(chan struct{}, 1), idle: make(chan struct{})}
+	return &Worker{o: o, log: o.Logger, items: map[uint64]*item{}, lanes: map[string][]*item{}, busy: map[string]bool{}, wake: make(chan struct{}, 1), idle: make(chan struct{})}
 }
 
 // Add queues effects just committed by this process. They are known not to
@@ -250,8 +255,8 @@ func (w *Worker) dispatch(ctx context.Context, now time.Time, wg *sync.WaitGroup
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var heads []*item
-	for _, lane := range w.lanes {
-		if len(lane) > 0 && !lane[0].running {
+	for key, lane := range w.lanes {
+		if len(lane) > 0 && !w.busy[key] {
 			heads = append(heads, lane[0])
 		}
 	}
@@ -271,6 +276,7 @@ func (w *Worker) dispatch(ctx context.Context, now time.Time, wg *sync.WaitGroup
 			break
 		}
 		it.running = true
+		w.busy[it.lane] = true
 		w.running++
 		recheck := !it.fresh || it.e.Attempts > 0
 		it.wasFresh, it.fresh = it.fresh, false
@@ -357,6 +363,7 @@ func (w *Worker) done(ctx context.Context, it *item, err error) {
 	w.mu.Lock()
 	it.running, it.fresh, it.readyAt, it.notReady = false, fresh, readyAt, notReady
 	it.e.Attempts, it.e.NotBefore = attempts, notBefore
+	delete(w.busy, it.lane)
 	w.running--
 	if finished {
 		w.removeLocked(it)

@@ -2,8 +2,10 @@ package outbound_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -85,6 +87,13 @@ func (d *deliverer) abandonedSeqs() []uint64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return slices.Clone(d.abandoned)
+}
+
+// mostInOneLane is the most deliveries ever in progress in one lane.
+func (d *deliverer) mostInOneLane() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.maxLane
 }
 
 func (d *deliverer) calledWith() []call {
@@ -187,11 +196,8 @@ func TestWorker_LaneOrderAndFreshness(t *testing.T) {
 	if !slices.Equal(room, []string{"a", "b", "d"}) {
 		t.Errorf("room lane delivered %v, want in order", room)
 	}
-	f.d.mu.Lock()
-	maxLane := f.d.maxLane
-	f.d.mu.Unlock()
-	if maxLane != 1 {
-		t.Errorf("%d deliveries at once in one lane", maxLane)
+	if n := f.d.mostInOneLane(); n != 1 {
+		t.Errorf("%d deliveries at once in one lane", n)
 	}
 	if pending, _ := f.db.PendingEffects(context.Background(), 0); len(pending) != 0 {
 		t.Errorf("pending after delivery: %v", pending)
@@ -375,4 +381,50 @@ func TestWorker_LanesPerIncident(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	f.idle(t)
+}
+
+// TestWorker_LateLowerSeqWaitsForItsLane: effects reach the worker after
+// their commit, from the goroutines that committed them, so one can arrive
+// after an effect of its lane with a higher Seq has started. It sorts
+// first in the lane but must still wait: a lane runs one delivery at a
+// time (two postmortem commits at once fought over .git/index.lock).
+func TestWorker_LateLowerSeqWaitsForItsLane(t *testing.T) {
+	f := newFixture(t, "")
+	// Once an effect is delivered, the worker has read the outbox at
+	// start: it learns of the effects below only from Add.
+	f.enqueue(t, eff("warm", "room"))
+	f.idle(t)
+	f.d.mu.Lock()
+	f.d.block = make(chan struct{})
+	f.d.mu.Unlock()
+	ch, err := f.db.Apply(context.Background(), incident.Change{Effects: []incident.Effect{eff("first", "/git"), eff("second", "/git"), eff("other", "room")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second, other := ch.Effects[0], ch.Effects[1], ch.Effects[2]
+	f.w.Add(second)
+	f.waitCalls(t, 2)
+	// other is added last: once it is delivered, the worker has seen first.
+	f.w.Add(first)
+	f.w.Add(other)
+	f.waitCalls(t, 3)
+	for _, s := range f.w.Describe() {
+		if strings.HasPrefix(s, fmt.Sprintf("effect %d ", first.Seq)) && strings.HasSuffix(s, " running") {
+			t.Errorf("%s while effect %d of its lane is delivered", s, second.Seq)
+		}
+	}
+	close(f.d.block)
+	f.idle(t)
+	var lane []string
+	for _, c := range f.d.calledWith() {
+		if c.kind == "first" || c.kind == "second" {
+			lane = append(lane, c.kind)
+		}
+	}
+	if !slices.Equal(lane, []string{"second", "first"}) {
+		t.Errorf("lane /git delivered %v, want second then first", lane)
+	}
+	if n := f.d.mostInOneLane(); n != 1 {
+		t.Errorf("%d deliveries at once in one lane", n)
+	}
 }
