@@ -94,6 +94,10 @@ type item struct {
 	// a store write.
 	readyAt  time.Time
 	notReady int // consecutive ErrNotReady answers
+	// woken: an effect of the same incident was delivered while this one
+	// ran. If this one was not ready, what it waited for may have come
+	// meanwhile: it tries again at once instead of after its delay.
+	woken bool
 }
 
 // NewWorker returns a Worker; Run starts it.
@@ -275,7 +279,7 @@ func (w *Worker) dispatch(ctx context.Context, now time.Time, wg *sync.WaitGroup
 		if w.running >= w.o.Workers {
 			break
 		}
-		it.running = true
+		it.running, it.woken = true, false
 		w.busy[it.lane] = true
 		w.running++
 		recheck := !it.fresh || it.e.Attempts > 0
@@ -362,6 +366,10 @@ func (w *Worker) done(ctx context.Context, it *item, err error) {
 	}
 	w.mu.Lock()
 	it.running, it.fresh, it.readyAt, it.notReady = false, fresh, readyAt, notReady
+	if outcome == "not_ready" && it.woken {
+		it.readyAt = time.Time{}
+	}
+	it.woken = false
 	it.e.Attempts, it.e.NotBefore = attempts, notBefore
 	delete(w.busy, it.lane)
 	w.running--
@@ -400,7 +408,11 @@ func (w *Worker) wakeIncidentLocked(id int64) {
 		return
 	}
 	for _, it := range w.items {
-		if it.e.IncidentID == id && it.notReady > 0 {
+		switch {
+		case it.e.IncidentID != id:
+		case it.running:
+			it.woken = true // it may be answering "not ready" right now
+		case it.notReady > 0:
 			it.readyAt = time.Time{}
 		}
 	}

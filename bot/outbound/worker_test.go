@@ -30,9 +30,10 @@ type deliverer struct {
 	script    map[string][]error // Kind → errors to return, in order
 	calls     []call
 	abandoned []uint64
-	running   map[string]int // lane → deliveries in progress
-	maxLane   int            // most deliveries ever in progress in one lane
-	block     chan struct{}  // when set, deliveries wait on it
+	running   map[string]int           // lane → deliveries in progress
+	maxLane   int                      // most deliveries ever in progress in one lane
+	block     chan struct{}            // when set, deliveries wait on it
+	hold      map[string]chan struct{} // Kind → what its deliveries wait on
 }
 
 type call struct {
@@ -42,7 +43,7 @@ type call struct {
 }
 
 func newDeliverer(db *store.DB) *deliverer {
-	return &deliverer{db: db, script: map[string][]error{}, running: map[string]int{}}
+	return &deliverer{db: db, script: map[string][]error{}, running: map[string]int{}, hold: map[string]chan struct{}{}}
 }
 
 func (d *deliverer) Deliver(ctx context.Context, e incident.Effect, recheck bool) error {
@@ -55,6 +56,9 @@ func (d *deliverer) Deliver(ctx context.Context, e incident.Effect, recheck bool
 		err, d.script[e.Kind] = s[0], s[1:]
 	}
 	block := d.block
+	if h := d.hold[e.Kind]; h != nil {
+		block = h
+	}
 	d.mu.Unlock()
 	if block != nil {
 		select {
@@ -426,5 +430,38 @@ func TestWorker_LateLowerSeqWaitsForItsLane(t *testing.T) {
 	}
 	if n := f.d.mostInOneLane(); n != 1 {
 		t.Errorf("%d deliveries at once in one lane", n)
+	}
+}
+
+// TestWorker_NotReadyWokenWhileRunning: an effect answers "not ready"
+// while what it waits for, in another lane of its incident, is delivered.
+// It tries again at once: waiting for its delay would wait for a clock
+// that may not move (the tests' stands still) when nothing else of the
+// incident is left to wake it.
+func TestWorker_NotReadyWokenWhileRunning(t *testing.T) {
+	f := newFixture(t, "")
+	f.d.script["pin"] = []error{outbound.ErrNotReady}
+	f.d.mu.Lock()
+	f.d.hold["pin"] = make(chan struct{})
+	f.d.mu.Unlock()
+	pin, card := eff("pin", "aux"), eff("card", "room")
+	pin.IncidentID, card.IncidentID = 1, 1
+	f.enqueue(t, pin)
+	f.waitCalls(t, 1) // the pin runs, and will find no card
+	f.enqueue(t, card)
+	f.waitCalls(t, 2)
+	deadline := time.Now().Add(5 * time.Second)
+	for pending, _ := f.db.PendingEffects(context.Background(), 0); len(pending) > 1; pending, _ = f.db.PendingEffects(context.Background(), 0) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the card was not delivered: %v", f.w.Describe())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	f.d.mu.Lock()
+	close(f.d.hold["pin"])
+	f.d.mu.Unlock()
+	f.idle(t) // the clock never moves
+	if calls := f.d.calledWith(); len(calls) != 3 || calls[2].kind != "pin" {
+		t.Errorf("calls %v, want the pin tried again", calls)
 	}
 }
