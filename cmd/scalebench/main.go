@@ -25,6 +25,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -60,6 +61,8 @@ type options struct {
 	Settle       time.Duration
 	Out          string
 	CmdLine      string
+	// GenerateOnly makes the stores and stops.
+	GenerateOnly bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -81,6 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.Tick, "tick", time.Second, "scheduler.tick of the long session (the bot's minimum is 1s)")
 	fs.IntVar(&o.Exports, "exports", 3, "exports from the file per binary, size and format")
 	fs.DurationVar(&o.Settle, "settle", 3*time.Second, "wait after connecting before measuring idle RSS")
+	fs.BoolVar(&o.GenerateOnly, "generate-only", false, "generate (or check) the cached stores of --sizes, measure nothing")
 	fs.StringVar(&o.Out, "out", "", "write the Markdown report here (default stdout)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -104,6 +108,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("--before-schema %d: 1 or 2", o.BeforeSchema)
 	case o.Tick < time.Second:
 		return o, fmt.Errorf("--tick %s: the bot's scheduler.tick is at least 1s", o.Tick)
+	}
+	// The binaries run from other directories: absolute paths.
+	for _, p := range []*string{&o.Before, &o.After} {
+		if *p != "" {
+			abs, err := filepath.Abs(*p)
+			if err != nil {
+				return o, err
+			}
+			*p = abs
+		}
 	}
 	o.CmdLine = "scalebench " + strings.Join(args, " ")
 	return o, nil
@@ -146,6 +160,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if !o.Keep {
 		defer os.RemoveAll(o.Work)
+	}
+	if o.GenerateOnly {
+		for _, n := range o.Sizes {
+			st, err := ensureStores(ctx, o.Src, o.Cache, n, o.BeforeSchema, logf)
+			if err != nil {
+				return err
+			}
+			logf("%d incidents: %s (%s), %s (%s), %d people", n, st.Before, mb(fileSize(st.Before)), st.After, mb(fileSize(st.After)), len(st.People))
+		}
+		return nil
 	}
 	if o.After == "" {
 		logf("building the after binary from %s", o.Src)

@@ -174,7 +174,9 @@ func measureSize(ctx context.Context, o options, n int, st stores, logf func(str
 	// users.info's rate limit; the bot remembers them for an hour. It is
 	// reported apart, and the repeated exports measure the data.
 	for i, b := range bots {
-		sides[i].res.LiveFirst = exportLive(ctx, b, "md")
+		if o.Exports > 0 {
+			sides[i].res.LiveFirst = exportLive(ctx, b, "md")
+		}
 	}
 	for range o.Exports {
 		for _, f := range formats {
