@@ -84,6 +84,8 @@ type payload struct {
 	TS          string    `json:"ts,omitempty"`
 	Task        int       `json:"task,omitempty"`
 	Name        string    `json:"name,omitempty"`
+	// Mail is an email to send (effMail).
+	Mail *mailPayload `json:"mail,omitempty"`
 }
 
 // event is the part of a timeline event a message shows.

@@ -112,7 +112,7 @@ func (a *App) onBlockAction(ctx context.Context, cb slack.InteractionCallback, a
 			reply(&call{op: o}, err)
 			return
 		}
-		a.openForm(ctx, cb.TriggerID, a.env().UpdateModal(inc, "", encodeMeta(formMeta{Incident: inc.ID, Channel: channel, ResponseURL: cb.ResponseURL})), ack)
+		a.openForm(ctx, cb.TriggerID, a.updateModal(inc, encodeMeta(formMeta{Incident: inc.ID, Channel: channel, ResponseURL: cb.ResponseURL})), ack)
 		return
 	case views.ActionAssignRole:
 		a.openForm(ctx, cb.TriggerID, a.env().RoleModal(inc, encodeMeta(formMeta{Incident: inc.ID, Channel: channel, ResponseURL: cb.ResponseURL})), ack)
@@ -231,6 +231,7 @@ func (a *App) onViewSubmission(ctx context.Context, cb slack.InteractionCallback
 		o.Doing = views.FromInput(input(cb, views.InputDoing).Value)
 		o.Impact = views.FromInput(input(cb, views.InputImpact).Value)
 		o.Status = input(cb, views.InputStatus).SelectedOption.Value
+		o.Publish = views.Published(cb.View.State)
 		if n := input(cb, views.InputNext).SelectedOption.Value; n != "" {
 			d, err := time.ParseDuration(n)
 			if err != nil || d <= 0 {
@@ -269,6 +270,9 @@ func (a *App) onViewSubmission(ctx context.Context, cb slack.InteractionCallback
 			return
 		}
 		a.accept(ctx, o, keys, ack, onError(views.InputUser))
+	case views.CallbackSummary:
+		o.Kind, o.Summary = opSummary, readSummary(cb)
+		a.accept(ctx, o, keys, ack, onError(views.InputWhatHappened))
 	case views.CallbackHandoff:
 		o.Kind, o.Role, o.User = opHandoff, meta.Role, meta.To
 		o.Brief = &incident.Brief{

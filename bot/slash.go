@@ -50,6 +50,9 @@ func (a *App) onSlash(ctx context.Context, sc slack.SlashCommand, env string, ac
 		o.Kind, o.Title, o.Severity, o.Private = opDeclare, safeCommandText(cmd.Title), cmd.Severity, cmd.Private
 		a.accept(ctx, o, keys, ack, ackFor(""))
 		return
+	case command.KindSubscribe, command.KindUnsubscribe:
+		a.onSubscribe(ctx, sc, cmd, o, keys, ack)
+		return
 	}
 	inc, err := a.commandTarget(ctx, cmd, sc)
 	lost := safeCommandText(cmd.Text)
@@ -82,6 +85,10 @@ func (a *App) onSlash(ctx context.Context, sc slack.SlashCommand, env string, ac
 			return
 		}
 		o.Kind, o.Text, o.Next, o.Status = opUpdate, safeCommandText(cmd.Text), cmd.Next, cmd.Status
+		o.Publish = publishChoice(cmd.Publish)
+	case command.KindSummary:
+		a.openSummaryForm(ctx, inc, sc, ack)
+		return
 	case command.KindRole:
 		if a.handoffNeeded(inc, cmd) {
 			a.openHandoffForm(ctx, inc, sc, cmd, ack)
@@ -309,7 +316,7 @@ func (a *App) openUpdateForm(ctx context.Context, inc *incident.Incident, sc sla
 		return
 	}
 	meta := encodeMeta(formMeta{Incident: inc.ID, Channel: sc.ChannelID, ResponseURL: sc.ResponseURL})
-	a.openForm(ctx, sc.TriggerID, a.env().UpdateModal(inc, "", meta), ack)
+	a.openForm(ctx, sc.TriggerID, a.updateModal(inc, meta), ack)
 }
 
 // handoffNeeded reports whether a role command must go through a handoff

@@ -13,11 +13,19 @@ import (
 // for a public incident, in every announcement thread.
 func (a *App) PostUpdate(ctx context.Context, c *call, id int64, u incident.Update) error {
 	_, err := a.change(ctx, c, id, func(inc *incident.Incident, _ bool) (incident.Change, error) {
+		if c.Publish != nil {
+			u.Publish = *c.Publish
+		} else {
+			u.Publish = a.publishByDefault(inc)
+		}
 		evs, err := inc.PostUpdate(a.policy, c.Actor, u, a.now())
 		if err != nil {
 			return incident.Change{}, err
 		}
 		c.ack = fmt.Sprintf(":mega: Update posted on incident #%d; next update %s.", inc.ID, a.env().NextUpdate(inc))
+		if a.opt.Public.StatusPage && u.Publish && inc.Public() {
+			c.ack += " It is on the status page too."
+		}
 		ch := incident.Change{Events: evs, Effects: refresh()}
 		for _, ev := range evs {
 			if ev.Kind != incident.EventUpdatePosted {

@@ -30,7 +30,7 @@ func (a *App) Declare(ctx context.Context, c *call, req incident.DeclareRequest)
 	for _, ch := range a.opt.AnnounceChannels {
 		inc.Announcements = append(inc.Announcements, incident.Announcement{ChannelID: ch})
 	}
-	ch, err := a.store.CreateIncident(ctx, inc, incident.Change{Events: evs, Effects: a.setup(inc, c), Request: c.seq})
+	ch, err := a.store.CreateIncident(ctx, inc, a.stakeholderChange(inc, incident.Change{Events: evs, Effects: a.setup(inc, c), Request: c.seq}))
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,19 @@ var incidentRecord = newRecordType("incident",
 	strField(33, "topic", func(x *incident.Incident) *string { return &x.Topic }),
 	strField(34, "war_room_error", func(x *incident.Incident) *string { return &x.WarRoomError }),
 	intField(35, "drafts", func(x *incident.Incident) *int { return &x.Drafts }),
+	// Issue 15 (tags 160–179): public communication.
+	boolField(160, "drill", func(x *incident.Incident) *bool { return &x.Drill }),
+	ptrField(161, "customer_summary", func(x *incident.Incident) **incident.CustomerSummary { return &x.CustomerSummary }, customerSummaryRecord),
+	stringsField(162, "stakeholders", func(x *incident.Incident) *[]string { return &x.Stakeholders }),
+)
+
+var customerSummaryRecord = newRecordType("customer_summary",
+	strField(1, "what_happened", func(x *incident.CustomerSummary) *string { return &x.WhatHappened }),
+	strField(2, "impact", func(x *incident.CustomerSummary) *string { return &x.Impact }),
+	strField(3, "apology", func(x *incident.CustomerSummary) *string { return &x.Apology }),
+	strField(4, "changes", func(x *incident.CustomerSummary) *string { return &x.Changes }),
+	strField(5, "written_by", func(x *incident.CustomerSummary) *string { return &x.WrittenBy }),
+	timeField(6, "written_at", func(x *incident.CustomerSummary) *time.Time { return &x.WrittenAt }),
 )
 
 var announcementRecord = newRecordType("announcement",

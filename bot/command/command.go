@@ -41,6 +41,10 @@ const (
 	KindPostmortem Kind = "postmortem"
 	KindSnooze     Kind = "snooze"
 	KindCancel     Kind = "cancel"
+	// Public communication (public.go).
+	KindSummary     Kind = "summary"
+	KindSubscribe   Kind = "subscribe"
+	KindUnsubscribe Kind = "unsubscribe"
 )
 
 // Command is a parsed /incident command. Only the fields that its Kind uses
@@ -76,6 +80,13 @@ type Command struct {
 	// Page is the page asked for by timeline, list and tasks (--page N);
 	// 0 means the first.
 	Page int
+	// Publish is update's --public or --internal; PublishDefault when
+	// neither was given.
+	Publish Publish
+	// Tier is subscribe's --tier, as typed; All is "all" given to
+	// subscribe or unsubscribe.
+	Tier string
+	All  bool
 }
 
 // kinds lists every Kind in the order help shows them, with its aliases.
@@ -104,6 +115,9 @@ var kinds = []struct {
 	{KindPostmortem, []string{"postmortem", "pm", "report"}},
 	{KindSnooze, []string{"snooze"}},
 	{KindCancel, []string{"cancel", "mistake"}},
+	{KindSummary, []string{"summary", "customer-summary"}},
+	{KindSubscribe, []string{"subscribe", "follow"}},
+	{KindUnsubscribe, []string{"unsubscribe", "unfollow"}},
 	{KindHelp, []string{"help", "h", "?", "-h", "--help"}},
 }
 
@@ -192,6 +206,8 @@ func (p *parser) parse() (Command, error) {
 		cmd.TaskID, err = parseTaskID(kind, args)
 	case KindHelp:
 		err = p.help(&cmd, args)
+	case KindSubscribe, KindUnsubscribe:
+		err = p.subscribe(&cmd, args)
 	default: // accept, close, postmortem, snooze
 		err = noArgs(kind, args)
 	}

@@ -30,6 +30,7 @@ func FuzzParse(f *testing.F) {
 		"cause x", "impact  y ", "task fix it <@U1>", "task done 1", "done #2", "task reopen -3",
 		"tasks", "postmortem", "snooze", "\xff\xfe", "note \x00", "—", "--", "-", "#", "@", "<@>",
 		"task \u00a0x\u2003<@U1>", "update\u2028text\u2029--next 5", strings.Repeat("sev ", 50),
+		"subscribe #4 --tier closely", "42 unsubscribe all", "subscribe --tier=", "update --internal x --public", "summary",
 	} {
 		f.Add(s)
 	}

@@ -143,6 +143,10 @@ func (p *parser) update(cmd *Command, args []token) error {
 	isUpdateFlag := func(name string) bool { return name == "--next" || name == "-n" || name == "--status" }
 	for len(args) > 0 && isFlag(args[0].s) {
 		name, val, hasVal := splitFlag(args[0].s)
+		if !hasVal && publishFlag(cmd, name) {
+			args = args[1:]
+			continue
+		}
 		if !isUpdateFlag(name) {
 			return unknownFlag(KindUpdate, args[0].s)
 		}
@@ -162,7 +166,9 @@ func (p *parser) update(cmd *Command, args []token) error {
 		}
 	}
 	for n := len(args); n > 1; n = len(args) {
-		if name, val, hasVal := splitFlag(args[n-1].s); isFlag(args[n-1].s) && hasVal && isUpdateFlag(name) {
+		if name, _, hasVal := splitFlag(args[n-1].s); isFlag(args[n-1].s) && !hasVal && publishFlag(cmd, name) {
+			args = args[:n-1]
+		} else if name, val, hasVal := splitFlag(args[n-1].s); isFlag(args[n-1].s) && hasVal && isUpdateFlag(name) {
 			if err := apply(name, val); err != nil {
 				return err
 			}

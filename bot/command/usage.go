@@ -10,7 +10,7 @@ var usages = map[Kind]string{
 	KindStatus:     "`/incident status STATUS` — set investigating, identified or monitoring; on a resolved incident, one of these reopens it, e.g. `/incident status monitoring`",
 	KindRole:       "`/incident role operator|spokesperson @user [--force]` — give someone a role, e.g. `/incident role spokesperson @alice`",
 	KindAccept:     "`/incident accept` — take the role handed off to you, e.g. `/incident accept`",
-	KindUpdate:     "`/incident update [--next 30m] [--status STATUS] TEXT` — post a status update (without text, a form opens), e.g. `/incident update --next 1h Rolled back; errors falling`",
+	KindUpdate:     "`/incident update [--next 30m] [--status STATUS] [--public|--internal] TEXT` — post a status update (without text, a form opens; --public puts it on the status page), e.g. `/incident update --next 1h Rolled back; errors falling`",
 	KindNote:       "`/incident note TEXT` — add a note to the timeline, e.g. `/incident note restarted the api pods`",
 	KindTimeline:   "`/incident timeline [--page N]` — show the timeline, newest page first, e.g. `/incident timeline --page 2`",
 	KindList:       "`/incident list [--page N]` — list open incidents, e.g. `/incident list`",
@@ -26,6 +26,10 @@ var usages = map[Kind]string{
 	KindSnooze:     "`/incident snooze` — postpone an overdue update reminder, e.g. `/incident snooze`",
 	KindCancel:     "`/incident cancel [REASON]` — end an incident declared by mistake (operator or admin); it is left out of metrics and reports, e.g. `/incident cancel test of the bot`",
 	KindHelp:       "`/incident help [SUBCOMMAND]` — show help, e.g. `/incident help update`",
+	// Public communication (public.go).
+	KindSummary:     "`/incident summary` — write the customer-facing summary for the status page (a form opens), e.g. `/incident 42 summary`",
+	KindSubscribe:   "`/incident subscribe [#N|all] [--tier closely|satisfied|informed|monitor]` — follow an incident (or all) by direct message, e.g. `/incident subscribe all --tier satisfied`",
+	KindUnsubscribe: "`/incident unsubscribe [#N|all]` — stop following, e.g. `/incident unsubscribe #42`",
 }
 
 // Usage returns the one-line usage of k with an example, in Slack mrkdwn.

@@ -151,6 +151,18 @@ type Incident struct {
 	// Drafts counts the postmortem drafts made: each is uploaded under its
 	// own title, "… (draft 2)".
 	Drafts int
+
+	// Drill marks a practice incident: like a private or cancelled one it
+	// never reaches the status page or any other public output (see
+	// Public).
+	Drill bool
+	// CustomerSummary is the customer-facing account the spokesperson
+	// writes once the incident is resolved; nil until then.
+	CustomerSummary *CustomerSummary
+	// Stakeholders are the names of the stakeholder groups following the
+	// incident (stakeholders.groups in config), added by its severity or a
+	// playbook: see AddStakeholders.
+	Stakeholders []string
 }
 
 // Announcement is a message announcing the incident in an announcement
@@ -265,5 +277,10 @@ func (inc *Incident) Clone() *Incident {
 		h := *inc.Handoff
 		c.Handoff = &h
 	}
+	if inc.CustomerSummary != nil {
+		cs := *inc.CustomerSummary
+		c.CustomerSummary = &cs
+	}
+	c.Stakeholders = append([]string(nil), inc.Stakeholders...)
 	return &c
 }

@@ -44,6 +44,7 @@ var botScopes = []string{
 	"reactions:write",   // react to acknowledge
 	"users:read",        // names and time zones of people
 	"files:write",       // upload the postmortem draft
+	"usergroups:read",   // members of stakeholder user groups
 }
 
 // botEvents are the bot events incidentbot subscribes to.

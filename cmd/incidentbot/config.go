@@ -35,6 +35,7 @@ func EnvName(key string) string {
 var tokenEnv = []struct{ name, key string }{
 	{"SLACK_BOT_TOKEN", "slack.bot_token"},
 	{"SLACK_APP_TOKEN", "slack.app_token"},
+	{"SMTP_PASSWORD", "email.password"},
 }
 
 // ConfigError lists every problem found in one configuration: its file

@@ -43,6 +43,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	defer db.Close()
 	var announce []string
 	var digest string
+	var public bot.PublicOptions
 	err = retrySlack(ctx, cfg, env.Retry, log, "resolve channel names", func(ctx context.Context) error {
 		var err error
 		if announce, err = resolveChannels(ctx, api, "slack.announce_channels", cfg.Slack.AnnounceChannels); err != nil {
@@ -55,12 +56,15 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 			}
 			digest = ids[0]
 		}
-		return nil
+		public, err = publicOptions(ctx, api, cfg)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	app := bot.New(appOptions(cfg, api, db, announce, log, clock.Real{}))
+	appOpts := appOptions(cfg, api, db, announce, log, clock.Real{})
+	appOpts.Public = public
+	app := bot.New(appOpts)
 	sched := &nudge.Scheduler{Store: db, Planner: app, Logger: log.With("component", "nudge")}
 
 	// runCtx ends the bot: on a signal, or when the connection to Slack
@@ -97,6 +101,11 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		})
 		defer func() { stopRun(); <-stopped }()
 	}
+	stopSites, err := serveSites(runCtx, cfg, db, app, log)
+	if err != nil {
+		return err
+	}
+	defer stopSites()
 	c, err := schedule(runCtx, cfg, app, db, sched, digest, log)
 	if err != nil {
 		return err
