@@ -86,6 +86,10 @@ type payload struct {
 	Name        string    `json:"name,omitempty"`
 	// Mail is an email to send (effMail).
 	Mail *mailPayload `json:"mail,omitempty"`
+	// PB carries issue 12's arguments (deliver_playbooks.go).
+	PB *pbPayload `json:"pb,omitempty"`
+	// Data is a file's content (the statistics chart).
+	Data []byte `json:"data,omitempty"`
 }
 
 // event is the part of a timeline event a message shows.

@@ -82,9 +82,16 @@ func (a *App) incidentOf(ctx context.Context, value, channel string) (*incident.
 }
 
 func (a *App) onBlockAction(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction, env string, ack func(any)) {
+	if a.onTriageAction(ctx, cb, act, env, ack) {
+		return
+	}
 	channel := cb.Channel.ID
 	if channel == "" {
 		channel = cb.Container.ChannelID
+	}
+	if cb.View.CallbackID == views.CallbackDeclare && (act.ActionID == views.InputExperience || act.ActionID == views.InputSecurity) {
+		a.proposeInForm(ctx, cb)
+		return
 	}
 	o := op{Actor: cb.User.ID, Channel: channel, ResponseURL: cb.ResponseURL, Via: viaButton}
 	keys := []string{env, "trigger:" + cb.TriggerID + ":" + act.ActionID}
@@ -92,7 +99,11 @@ func (a *App) onBlockAction(ctx context.Context, cb slack.InteractionCallback, a
 	// action item done shows nowhere else, so it is confirmed.
 	confirm := act.ActionID == views.ActionTaskDone || act.ActionID == views.ActionTaskReopen
 	reply := a.ackByReply(o, confirm)
-	inc, err := a.incidentOf(ctx, act.Value, channel)
+	value := act.Value
+	if id, _, ok := views.ParseStepBlockID(act.BlockID); ok && act.ActionID == views.ActionChecklistStep {
+		value = strconv.FormatInt(id, 10) // a checkbox's incident is in its block
+	}
+	inc, err := a.incidentOf(ctx, value, channel)
 	if err == nil {
 		err = a.policy.CheckCanSee(inc, o.Actor, a.inWarRoom(ctx, inc, o.Actor, channel))
 	}
@@ -103,6 +114,13 @@ func (a *App) onBlockAction(ctx context.Context, cb slack.InteractionCallback, a
 	}
 	o.Incident = inc.ID
 	switch act.ActionID {
+	case views.ActionChecklistStep:
+		_, n, ok := views.ParseStepBlockID(act.BlockID)
+		if !ok {
+			reply(&call{op: o}, incident.Errorf(incident.EINVALID, "This checkbox is broken (block %q); use `/incident checklist done N`.", views.Escape(act.BlockID)))
+			return
+		}
+		o.Kind, o.Step, o.Done = opStep, n, len(act.SelectedOptions) > 0
 	case views.ActionPostUpdate:
 		if err := inc.CheckOpen(); err != nil {
 			reply(&call{op: o}, err)
@@ -136,7 +154,8 @@ func (a *App) onBlockAction(ctx context.Context, cb slack.InteractionCallback, a
 	case views.ActionSeverity:
 		o.Kind, o.Severity = opSeverity, act.SelectedOption.Value
 	case views.ActionResolve:
-		o.Kind = opResolve
+		// The card asked for confirmation when required steps were open.
+		o.Kind, o.Confirm = opResolve, strings.HasSuffix(act.Value, ":anyway")
 	case views.ActionClose:
 		o.Kind = opClose
 	case views.ActionAcceptHandoff:
@@ -217,13 +236,22 @@ func (a *App) onViewSubmission(ctx context.Context, cb slack.InteractionCallback
 			return
 		}
 		o.Severity = input(cb, views.InputSeverity).SelectedOption.Value
-		if _, err := a.policy.Severity(o.Severity); err != nil {
+		if _, err := a.policy.Severity(o.Severity); err != nil && (o.Severity != "" || !a.policy.Triage.Enabled()) {
 			ack(a.formError(views.InputSeverity, err))
+			return
+		}
+		if block, err := a.readTriage(cb, &o); err != nil {
+			ack(a.formError(block, err))
 			return
 		}
 		o.Private = len(input(cb, views.InputPrivate).SelectedOptions) > 0
 		o.Operator = input(cb, views.InputOperator).SelectedUser
 		o.Impact = views.FromInput(input(cb, views.InputImpact).Value)
+		o.Service = strings.TrimSpace(input(cb, views.InputService).Value)
+		if err := incident.CheckService(o.Service); err != nil {
+			ack(a.formError(views.InputService, err))
+			return
+		}
 		a.accept(ctx, o, keys, ack, onError(views.InputOperator))
 	case views.CallbackUpdate:
 		o.Kind = opUpdate
@@ -242,7 +270,7 @@ func (a *App) onViewSubmission(ctx context.Context, cb slack.InteractionCallback
 		}
 		a.accept(ctx, o, keys, ack, onError(views.InputKnown))
 	case views.CallbackRole:
-		role, err := incident.ParseRole(input(cb, views.InputRole).SelectedOption.Value)
+		role, err := a.policy.ParseRole(input(cb, views.InputRole).SelectedOption.Value)
 		if err != nil {
 			ack(a.formError(views.InputRole, err))
 			return
@@ -257,7 +285,7 @@ func (a *App) onViewSubmission(ctx context.Context, cb slack.InteractionCallback
 			ack(a.formError(views.InputUser, err))
 			return
 		}
-		if h := inc.Holder(role); h != "" && h != o.User {
+		if h := a.policy.Incumbent(inc, role); h != "" && h != o.User {
 			// A held role changes hands with a brief: swap this form for it.
 			if err := a.policy.CheckCanHandOff(inc, o.Actor, role); err != nil {
 				ack(a.formError(views.InputUser, err))
@@ -281,6 +309,10 @@ func (a *App) onViewSubmission(ctx context.Context, cb slack.InteractionCallback
 			Watch:    views.FromInput(input(cb, views.InputWatch).Value),
 		}
 		a.accept(ctx, o, keys, ack, onError(views.InputState))
+	case views.CallbackTriageLink:
+		a.onTriageLinkSubmit(ctx, cb, o, keys, ack)
+	case views.CallbackCause:
+		a.onCauseSubmit(ctx, cb, o, keys, ack)
 	default:
 		ack(nil)
 	}

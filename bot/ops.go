@@ -48,6 +48,23 @@ type op struct {
 	Tier    string                    `json:"tier,omitempty"`
 	All     bool                      `json:"all,omitempty"`
 	Summary *incident.CustomerSummary `json:"sum,omitempty"`
+
+	// Issue 12: the incident type, a drill and the playbook it practises,
+	// the impact estimate, resolving with checklist steps open, a
+	// checklist step (by number, from 1), leaving a role.
+	Type       string `json:"type,omitempty"`
+	Drill      bool   `json:"drill,omitempty"`
+	Playbook   string `json:"pb,omitempty"`
+	Experience string `json:"exp,omitempty"`
+	Security   *bool  `json:"sec,omitempty"`
+	Loss       *int64 `json:"loss,omitempty"`
+	Confirm    bool   `json:"confirm,omitempty"`
+	Step       int    `json:"step,omitempty"`
+	// Alerts, deploys and services (intake_ops.go).
+	Alert    string `json:"alert,omitempty"`
+	Service  string `json:"svc,omitempty"`
+	Category string `json:"cat,omitempty"`
+	Deploy   string `json:"dep,omitempty"`
 }
 
 // opKind names a use case.
@@ -79,6 +96,14 @@ const (
 	opSummary     opKind = "summary"
 	opSubscribe   opKind = "subscribe"
 	opUnsubscribe opKind = "unsubscribe"
+	opStep        opKind = "step"     // tick or untick a checklist step
+	opUnassign    opKind = "unassign" // leave a role, or take it from someone
+	// Alerts and services (intake_ops.go).
+	opTriageDeclare opKind = "triage_declare"
+	opTriageLink    opKind = "triage_link"
+	opTriageDismiss opKind = "triage_dismiss"
+	opService       opKind = "service"
+	opStatsChart    opKind = "stats_chart"
 )
 
 // via says how a person asked: it decides how the bot answers them.
@@ -116,6 +141,7 @@ func (a *App) exec(ctx context.Context, c *call) error {
 	case opDeclare:
 		return a.Declare(ctx, c, incident.DeclareRequest{
 			Title: o.Title, Severity: o.Severity, Private: o.Private, Impact: o.Impact, DeclaredBy: o.Actor, Operator: o.Operator,
+			Type: o.Type, Drill: o.Drill, Estimate: o.estimate(), Service: o.Service,
 		})
 	case opSeverity:
 		return a.SetSeverity(ctx, c, o.Incident, o.Severity)
@@ -146,7 +172,7 @@ func (a *App) exec(ctx context.Context, c *call) error {
 	case opCancel:
 		return a.Cancel(ctx, c, o.Incident, o.Text)
 	case opCause:
-		return a.SetCause(ctx, c, o.Incident, o.Text)
+		return a.RecordCause(ctx, c, o.Incident, incident.Cause{Text: o.Text, Category: o.Category, Deploy: o.Deploy})
 	case opImpact:
 		return a.SetImpact(ctx, c, o.Incident, o.Text)
 	case opTask:
@@ -175,6 +201,20 @@ func (a *App) exec(ctx context.Context, c *call) error {
 		return a.Subscribe(ctx, c, o.scope(), tier)
 	case opUnsubscribe:
 		return a.Unsubscribe(ctx, c, o.scope())
+	case opStep:
+		return a.SetStep(ctx, c, o.Incident, o.Step, o.Done)
+	case opUnassign:
+		return a.RemoveRole(ctx, c, o.Incident, incident.Role(o.Role), o.User, o.UserName)
+	case opTriageDeclare:
+		return a.TriageDeclare(ctx, c, o.Alert)
+	case opTriageLink:
+		return a.TriageLink(ctx, c, o.Alert, o.Incident)
+	case opTriageDismiss:
+		return a.TriageDismiss(ctx, c, o.Alert)
+	case opService:
+		return a.SetService(ctx, c, o.Incident, o.Service)
+	case opStatsChart:
+		return a.StatsChart(ctx, c, o.Text, o.Service)
 	}
 	return fmt.Errorf("unknown request kind %q", o.Kind)
 }

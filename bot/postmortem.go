@@ -89,6 +89,7 @@ func (d delivery) upload(ctx context.Context) error {
 		return err
 	}
 	summary := postmortem.Summary(d.inc, postmortem.ComputeMetrics(d.inc, evs), o)
+	_, summary = views.MarkDrill(d.inc, nil, summary)
 	if err := d.a.slack.Upload(ctx, room, postmortem.FileName(d.inc), title, md, summary); err != nil {
 		return err
 	}

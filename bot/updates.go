@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
@@ -104,6 +105,8 @@ func (a *App) Digest(ctx context.Context, channel string, postWhenEmpty bool) er
 	if err != nil {
 		return fmt.Errorf("read open incidents: %w", err)
 	}
+	// Drills are practice: they stay out of the digest.
+	incs = slices.DeleteFunc(incs, func(inc *incident.Incident) bool { return inc.Drill })
 	if len(incs) == 0 && !postWhenEmpty {
 		return nil
 	}

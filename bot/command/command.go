@@ -45,6 +45,11 @@ const (
 	KindSummary     Kind = "summary"
 	KindSubscribe   Kind = "subscribe"
 	KindUnsubscribe Kind = "unsubscribe"
+	// Issue 12: drills and checklists.
+	KindDrill     Kind = "drill"
+	KindChecklist Kind = "checklist"
+	KindStepDone  Kind = "step_done"
+	KindStepUndo  Kind = "step_undo"
 )
 
 // Command is a parsed /incident command. Only the fields that its Kind uses
@@ -87,6 +92,37 @@ type Command struct {
 	// subscribe or unsubscribe.
 	Tier string
 	All  bool
+
+	// Issue 12. Type is declare --type. Experience is what users
+	// experience, as typed (declare and impact --users); Parse has checked
+	// that incident.ParseExperience accepts it. Security is set by declare
+	// --security and impact --security, or cleared by impact
+	// --no-security, when SecuritySet. Loss is the money lost per hour
+	// (declare and impact --loss) when LossSet. Playbook is drill
+	// --playbook. Anyway is resolve --anyway. Remove is role --remove.
+	// Step is the checklist step of checklist done and checklist undo.
+	Type        string
+	Experience  string
+	Security    bool
+	SecuritySet bool
+	Loss        int64
+	LossSet     bool
+	Playbook    string
+	Anyway      bool
+	Remove      bool
+	Step        int
+	// Service is the service of declare --service, service and stats
+	// --service, as typed (checked by incident.CheckService).
+	Service string
+	// Category and Deploy are cause's --category (a category name) and
+	// --deploy (a deploy's version or ID, as typed).
+	Category string
+	Deploy   string
+	// Since is stats --since as typed; ParseSince accepts it. Chart is
+	// stats --chart; Drills is stats --drills.
+	Since  string
+	Chart  bool
+	Drills bool
 }
 
 // kinds lists every Kind in the order help shows them, with its aliases.
@@ -118,6 +154,12 @@ var kinds = []struct {
 	{KindSummary, []string{"summary", "customer-summary"}},
 	{KindSubscribe, []string{"subscribe", "follow"}},
 	{KindUnsubscribe, []string{"unsubscribe", "unfollow"}},
+	{KindDrill, []string{"drill", "practice"}},
+	{KindChecklist, []string{"checklist", "cl", "steps"}},
+	{KindStepDone, nil}, // only "checklist done N"
+	{KindStepUndo, nil}, // only "checklist undo N"
+	{KindService, []string{"service", "svc"}},
+	{KindStats, []string{"stats", "metrics", "statistics"}},
 	{KindHelp, []string{"help", "h", "?", "-h", "--help"}},
 }
 
@@ -175,7 +217,7 @@ func (p *parser) parse() (Command, error) {
 	}
 	cmd.Kind = kind
 	args := toks[1:]
-	if cmd.Incident != 0 && (kind == KindDeclare || kind == KindList || kind == KindHelp) {
+	if cmd.Incident != 0 && (kind == KindDeclare || kind == KindList || kind == KindHelp || kind == KindDrill || kind == KindStats) {
 		return Command{}, invalid("`/incident %s` does not take an incident number. Usage: %s", aliasOf(kind), Usage(kind))
 	}
 
@@ -191,12 +233,26 @@ func (p *parser) parse() (Command, error) {
 		err = p.role(&cmd, args)
 	case KindUpdate:
 		err = p.update(&cmd, args)
-	case KindNote, KindCause, KindImpact:
+	case KindCause:
+		err = p.cause(&cmd, args)
+	case KindService:
+		err = p.service(&cmd, args)
+	case KindStats:
+		err = p.stats(&cmd, args)
+	case KindNote:
 		cmd.Text = p.span(args)
 		if cmd.Text == "" {
 			err = invalid("Missing text. Usage: %s", Usage(kind))
 		}
-	case KindResolve, KindCancel:
+	case KindImpact:
+		err = p.impact(&cmd, args)
+	case KindResolve:
+		err = p.resolve(&cmd, args)
+	case KindDrill:
+		err = p.drill(&cmd, args)
+	case KindChecklist:
+		err = p.checklist(&cmd, args)
+	case KindCancel:
 		cmd.Text = p.span(args)
 	case KindTimeline, KindList, KindTasks:
 		cmd.Page, err = parsePage(kind, args)
@@ -240,6 +296,10 @@ func aliasOf(k Kind) string {
 	switch k {
 	case KindTaskReopen:
 		return "task reopen"
+	case KindStepDone:
+		return "checklist done"
+	case KindStepUndo:
+		return "checklist undo"
 	}
 	return string(k)
 }

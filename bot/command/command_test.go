@@ -31,7 +31,7 @@ func TestParse(t *testing.T) {
 		{"declare -s critical DB down", command.Command{Kind: command.KindDeclare, Title: "DB down", Severity: "critical"}},
 		{"declare DB --SEV critical down", command.Command{Kind: command.KindDeclare, Title: "DB down", Severity: "critical"}},
 		{"declare DB down --private", command.Command{Kind: command.KindDeclare, Title: "DB down", Private: true}},
-		{"declare --security DB down", command.Command{Kind: command.KindDeclare, Title: "DB down", Private: true}},
+		{"declare --security DB down", command.Command{Kind: command.KindDeclare, Title: "DB down", Private: true, Security: true, SecuritySet: true}},
 		{"declare —sev major —private DB down", command.Command{Kind: command.KindDeclare, Title: "DB down", Severity: "major", Private: true}},
 		{"declare --sev major", command.Command{Kind: command.KindDeclare, Severity: "major"}},
 		{"declare --sev major -- --private is a title", command.Command{Kind: command.KindDeclare, Severity: "major", Title: "--private is a title"}},
@@ -170,9 +170,9 @@ func TestParse_Errors(t *testing.T) {
 		{"ListWithNumber", "42 list", []string{"does not take an incident number"}},
 		{"RoleNothing", "role", []string{"Say which role and who", "`/incident role"}},
 		{"RoleWithoutUser", "role operator", []string{"Say who should be the operator", "`/incident role operator @alice`"}},
-		{"RoleWithoutUserUnknown", "role boss", []string{"Say who should take the role"}},
+		{"RoleWithoutUserUnknown", "role bo$$", []string{"Say who should take the role"}},
 		{"RoleWithoutRole", "role <@U1>", []string{"Say which role"}},
-		{"RoleUnknownWord", "role boss <@U1>", []string{`"boss" is not a role`, "`/incident role"}},
+		{"RoleUnknownWord", "role bo$$ <@U1>", []string{`"bo$$" is not a role`, "`/incident role"}},
 		{"RoleTwoUsers", "role operator <@U1> <@U2>", []string{"Give one person, not 2"}},
 		{"RoleTwoWords", "role operator now <@U1>", []string{`Unexpected "now"`}},
 		{"RoleChannel", "role operator <#C1|general>", []string{`"&lt;#C1|general&gt;" is not a person`}},
@@ -193,8 +193,8 @@ func TestParse_Errors(t *testing.T) {
 		{"UpdateUnknownFlag", "update --foo x", []string{`Unknown flag "--foo" for update`}},
 		{"UpdateTrailingBadDuration", "update DB back --next soon", []string{`"soon" is not a duration`}},
 		{"NoteEmpty", "note", []string{"Missing text", "`/incident note TEXT`"}},
-		{"CauseEmpty", "cause  ", []string{"Missing text", "`/incident cause TEXT`"}},
-		{"ImpactEmpty", "impact", []string{"Missing text", "`/incident impact TEXT`"}},
+		{"CauseUnknownCategory", "cause --category weather", []string{`"weather" is not a cause category`, "`/incident cause [--category CATEGORY]"}},
+		{"ImpactEmpty", "impact", []string{"Missing text", "`/incident impact [--users"}},
 		{"TaskEmpty", "task", []string{"Missing the action item's text"}},
 		{"TaskDoneWithoutNumber", "task done", []string{"Missing the action item number", "`/incident task done N`"}},
 		{"DoneWithoutNumber", "done", []string{"Missing the action item number"}},
@@ -259,9 +259,17 @@ func TestUsage(t *testing.T) {
 		if strings.ContainsAny(u, "<>\n") {
 			t.Errorf("Usage(%q) contains < > or a newline: %q", k, u)
 		}
-		cmdPart := u[:strings.Index(u[1:], "`")+2]
-		if !strings.Contains(help, cmdPart) {
-			t.Errorf("HelpText lacks %s", cmdPart)
+		// The help lists each command by its words, without flags:
+		// "• `task done` — …".
+		var words []string
+		for _, w := range strings.Fields(u[len("`/incident ") : strings.Index(u[1:], "`")+1]) {
+			if strings.Trim(w, "abcdefghijklmnopqrstuvwxyz") != "" {
+				break
+			}
+			words = append(words, w)
+		}
+		if line := "• `" + strings.Join(words, " ") + "` — "; !strings.Contains(help, line) {
+			t.Errorf("HelpText lacks %q", line)
 		}
 		// The example in every usage parses to its own kind.
 		ex := u[strings.LastIndex(u, "e.g. `/incident ")+len("e.g. `/incident "):]

@@ -33,10 +33,10 @@ func (e Event) Published() bool {
 
 // Public reports whether anything about inc may reach a public output
 // (the status page, its feeds, the embedded status): not private, not a
-// drill, not cancelled. Even then only published updates and the customer
+// drill, not cancelled, not kept off by a playbook (public_status: false). Even then only published updates and the customer
 // summary are shown, besides the title, severity, status and times.
 func (inc *Incident) Public() bool {
-	return !inc.Private && !inc.Drill && inc.Status != StatusCancelled
+	return !inc.Private && !inc.Drill && !inc.NoStatusPage && inc.Status != StatusCancelled
 }
 
 // CustomerSummary is the customer-facing account of an incident: what

@@ -81,6 +81,7 @@ func LoadConfig(ctx context.Context, path string, env map[string]string) (config
 		return l.cfg, err
 	}
 	l.addValidation(l.cfg.Validate())
+	l.checkPlaybooks()
 	if !l.failedOrInvalid("postmortem.dir", "postmortem.git_commit") && l.cfg.Postmortem.GitCommit && l.cfg.Postmortem.Dir != "" {
 		if p := checkGitWorkTree(ctx, l.cfg.Postmortem.Dir); p != nil {
 			l.addValidation(p)

@@ -41,9 +41,14 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	pbs, err := assemblePlaybooks(cfg) // LoadConfig checked them
+	if err != nil {
+		return err
+	}
 	var announce []string
-	var digest string
+	var digest, drill string
 	var public bot.PublicOptions
+	intakeCfg := cfg.Intake
 	err = retrySlack(ctx, cfg, env.Retry, log, "resolve channel names", func(ctx context.Context) error {
 		var err error
 		if announce, err = resolveChannels(ctx, api, "slack.announce_channels", cfg.Slack.AnnounceChannels); err != nil {
@@ -56,14 +61,27 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 			}
 			digest = ids[0]
 		}
-		public, err = publicOptions(ctx, api, cfg)
+		if cfg.Drill.Channel != "" {
+			ids, err := resolveChannels(ctx, api, "drill.channel", []string{cfg.Drill.Channel})
+			if err != nil {
+				return err
+			}
+			drill = ids[0]
+		}
+		if public, err = publicOptions(ctx, api, cfg); err != nil {
+			return err
+		}
+		intakeCfg, err = resolveIntakeChannels(ctx, api, cfg.Intake)
 		return err
 	})
 	if err != nil {
 		return err
 	}
+	m := newMetrics(db, log)
 	appOpts := appOptions(cfg, api, db, announce, log, clock.Real{})
 	appOpts.Public = public
+	appOpts.Playbooks = playbookOptions(cfg, pbs, drill)
+	appOpts.Metrics = m
 	app := bot.New(appOpts)
 	sched := &nudge.Scheduler{Store: db, Planner: app, Logger: log.With("component", "nudge")}
 
@@ -81,10 +99,15 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		if err := web.RemoveStale(spool); err != nil {
 			log.Warn("stale backup or export copies", "err", err)
 		}
+		hooks, err := intakeHandler(intakeCfg, app, m, log)
+		if err != nil {
+			return err
+		}
 		srv, err := web.Listen(cfg.HTTP.Listen, web.Handler(web.Options{
 			Backup: db.Backup, Export: serveExport(db, app.PostmortemOptions),
 			AdminToken: token, Spool: spool,
 			Ready: app.Ready, Logger: log.With("component", "http"),
+			Hooks: hooks, Metrics: m.Handler(), Stats: serveStats(db, cfg),
 		}), log.With("component", "http"), web.Timeouts{})
 		if err != nil {
 			return err
