@@ -32,8 +32,10 @@ var genNow = time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)
 const genSeed = 1
 
 // dataVersion names the generated data in the cache: change it when the
-// generator or genNow changes, so that cached files are not reused.
-const dataVersion = "gen2-2030"
+// generator, genNow or the schema-3 file's contents change, so that
+// cached files are not reused. gen3: schema 3 gained the facts index
+// and the alert and deploy buckets.
+const dataVersion = "gen3-2030"
 
 func genOptions() storetest.GenOptions {
 	return storetest.GenOptions{Seed: genSeed, Now: genNow}
