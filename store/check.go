@@ -497,6 +497,8 @@ func checkRecords(r reader, version int, p *problems) {
 		})
 	}
 
+	checkOncall(tx, p) // issue 13 (store/oncall.go)
+
 	// seen and seen_time: the same keys at the same times.
 	seen := tx.Bucket(bucketSeen)
 	n = 0

@@ -61,8 +61,10 @@ var (
 	// acknowledged to Slack and not yet processed.
 	bucketInbox = []byte("inbox")
 
-	allBuckets = [][]byte{bucketMeta, bucketIncidents, bucketTimeline, bucketOpen,
-		bucketDue, bucketByChannel, bucketSeen, bucketSeenTime, bucketOutbox, bucketInbox}
+	allBuckets = slices.Concat([][]byte{bucketMeta, bucketIncidents, bucketTimeline, bucketOpen,
+		bucketDue, bucketByChannel, bucketSeen, bucketSeenTime, bucketOutbox, bucketInbox},
+		oncallBuckets, // issue 13 (store/oncall.go)
+	)
 
 	keySchemaVersion = []byte("schema_version")
 	keyApp           = []byte("app")

@@ -51,6 +51,8 @@ var incidentRecord = newRecordType("incident",
 	strField(33, "topic", func(x *incident.Incident) *string { return &x.Topic }),
 	strField(34, "war_room_error", func(x *incident.Incident) *string { return &x.WarRoomError }),
 	intField(35, "drafts", func(x *incident.Incident) *int { return &x.Drafts }),
+	// Issue 13 (on call): tags 120–139.
+	ptrField(120, "page", func(x *incident.Incident) **incident.Page { return &x.Page }, pageRecord),
 )
 
 var announcementRecord = newRecordType("announcement",

@@ -65,9 +65,14 @@ func Declare(p Policy, r DeclareRequest, now time.Time) (*Incident, []Event, err
 		DeclaredBy:     r.DeclaredBy,
 		Operator:       op,
 		DeclaredAt:     now,
-		AcknowledgedAt: now,
 		UpdatedAt:      now,
 		NextUpdateDue:  now.Add(p.Cadence(sev.Name)),
+	}
+	// A declarer who leads is there: acknowledged at once. An operator
+	// named by someone else acknowledges when they answer (see
+	// AcknowledgePage), so that time to acknowledge measures something.
+	if op == r.DeclaredBy {
+		inc.AcknowledgedAt = now
 	}
 	inc.Replan(p)
 	evs := []Event{

@@ -38,6 +38,13 @@ const (
 	// EventDeliveryFailed records something incidentbot could not say in
 	// Slack (a reminder, an announcement) and gave up on.
 	EventDeliveryFailed EventKind = "delivery_failed"
+
+	// Paging (issue 13): a level paged, a level that paged nobody, paging
+	// given up, and the acknowledgement (its actor clicked Acknowledge).
+	EventPaged            EventKind = "paged"
+	EventPageSkipped      EventKind = "page_skipped"
+	EventPageExhausted    EventKind = "page_exhausted"
+	EventPageAcknowledged EventKind = "page_acknowledged"
 )
 
 // Event is one immutable entry of an incident's timeline.

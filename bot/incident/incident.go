@@ -119,7 +119,11 @@ type Incident struct {
 	WarRoomError string
 
 	DeclaredAt     time.Time
-	AcknowledgedAt time.Time // first operator assigned
+	// AcknowledgedAt is when the operator acknowledged: the real time of
+	// the page's Acknowledge click, or when they took the role themselves
+	// (declaring, assigning themselves, accepting a handoff). Zero while
+	// an operator named by someone else has not answered.
+	AcknowledgedAt time.Time
 	MitigatedAt    time.Time // first time monitoring
 	ResolvedAt     time.Time
 	ClosedAt       time.Time // closed, or cancelled
@@ -151,6 +155,10 @@ type Incident struct {
 	// Drafts counts the postmortem drafts made: each is uploaded under its
 	// own title, "… (draft 2)".
 	Drafts int
+
+	// Page is the paging of the operator and the escalation levels after
+	// them (issue 13); nil when nobody was paged.
+	Page *Page
 }
 
 // Announcement is a message announcing the incident in an announcement
@@ -265,5 +273,6 @@ func (inc *Incident) Clone() *Incident {
 		h := *inc.Handoff
 		c.Handoff = &h
 	}
+	c.Page = inc.Page.clone()
 	return &c
 }
