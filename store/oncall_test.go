@@ -151,7 +151,9 @@ func TestDB_OncallOverrides(t *testing.T) {
 		if _, err := db.OncallOverride(ctx, 9); incident.ErrorCode(err) != incident.ENOTFOUND {
 			t.Errorf("missing override: %v", err)
 		}
-		_, _, err := db.UpdateOncallOverrides(ctx, []int64{9}, func(os []oncall.Override) ([]oncall.Override, incident.Change, error) { return os, incident.Change{}, nil })
+		_, _, err := db.UpdateOncallOverrides(ctx, []int64{9}, func(os []oncall.Override) ([]oncall.Override, incident.Change, error) {
+			return os, incident.Change{}, nil
+		})
 		if incident.ErrorCode(err) != incident.ENOTFOUND {
 			t.Errorf("update of a missing override: %v", err)
 		}

@@ -57,16 +57,16 @@ func Declare(p Policy, r DeclareRequest, now time.Time) (*Incident, []Event, err
 		op = r.DeclaredBy
 	}
 	inc := &Incident{
-		Title:          strings.TrimSpace(r.Title),
-		Severity:       sev.Name,
-		Private:        r.Private,
-		Status:         StatusInvestigating,
-		Impact:         strings.TrimSpace(r.Impact),
-		DeclaredBy:     r.DeclaredBy,
-		Operator:       op,
-		DeclaredAt:     now,
-		UpdatedAt:      now,
-		NextUpdateDue:  now.Add(p.Cadence(sev.Name)),
+		Title:         strings.TrimSpace(r.Title),
+		Severity:      sev.Name,
+		Private:       r.Private,
+		Status:        StatusInvestigating,
+		Impact:        strings.TrimSpace(r.Impact),
+		DeclaredBy:    r.DeclaredBy,
+		Operator:      op,
+		DeclaredAt:    now,
+		UpdatedAt:     now,
+		NextUpdateDue: now.Add(p.Cadence(sev.Name)),
 	}
 	// A declarer who leads is there: acknowledged at once. An operator
 	// named by someone else acknowledges when they answer (see

@@ -118,7 +118,7 @@ type Incident struct {
 	// refused for good (the workspace forbids it, say); "" otherwise.
 	WarRoomError string
 
-	DeclaredAt     time.Time
+	DeclaredAt time.Time
 	// AcknowledgedAt is when the operator acknowledged: the real time of
 	// the page's Acknowledge click, or when they took the role themselves
 	// (declaring, assigning themselves, accepting a handoff). Zero while
