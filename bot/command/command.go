@@ -41,6 +41,7 @@ const (
 	KindPostmortem Kind = "postmortem"
 	KindSnooze     Kind = "snooze"
 	KindCancel     Kind = "cancel"
+	KindOncall     Kind = "oncall"
 )
 
 // Command is a parsed /incident command. Only the fields that its Kind uses
@@ -76,6 +77,8 @@ type Command struct {
 	// Page is the page asked for by timeline, list and tasks (--page N);
 	// 0 means the first.
 	Page int
+	// Oncall holds the arguments of /incident oncall.
+	Oncall OncallArgs
 }
 
 // kinds lists every Kind in the order help shows them, with its aliases.
@@ -104,6 +107,7 @@ var kinds = []struct {
 	{KindPostmortem, []string{"postmortem", "pm", "report"}},
 	{KindSnooze, []string{"snooze"}},
 	{KindCancel, []string{"cancel", "mistake"}},
+	{KindOncall, []string{"oncall", "on-call", "oc"}},
 	{KindHelp, []string{"help", "h", "?", "-h", "--help"}},
 }
 
@@ -161,7 +165,7 @@ func (p *parser) parse() (Command, error) {
 	}
 	cmd.Kind = kind
 	args := toks[1:]
-	if cmd.Incident != 0 && (kind == KindDeclare || kind == KindList || kind == KindHelp) {
+	if cmd.Incident != 0 && (kind == KindDeclare || kind == KindList || kind == KindHelp || kind == KindOncall) {
 		return Command{}, invalid("`/incident %s` does not take an incident number. Usage: %s", aliasOf(kind), Usage(kind))
 	}
 
@@ -192,6 +196,8 @@ func (p *parser) parse() (Command, error) {
 		cmd.TaskID, err = parseTaskID(kind, args)
 	case KindHelp:
 		err = p.help(&cmd, args)
+	case KindOncall:
+		err = p.oncall(&cmd, args)
 	default: // accept, close, postmortem, snooze
 		err = noArgs(kind, args)
 	}

@@ -30,6 +30,10 @@ func FuzzParse(f *testing.F) {
 		"cause x", "impact  y ", "task fix it <@U1>", "task done 1", "done #2", "task reopen -3",
 		"tasks", "postmortem", "snooze", "\xff\xfe", "note \x00", "—", "--", "-", "#", "@", "<@>",
 		"task \u00a0x\u2003<@U1>", "update\u2028text\u2029--next 5", strings.Repeat("sev ", 50),
+		"oncall", "oc primary", "oncall override", "oncall override primary <@U1|a> now +8h",
+		"oncall override primary @bob 2026-03-09 09:00 2026-03-10 09:00", "oncall swap primary <@U2>",
+		"oncall swap primary <@U2> +7d", "oncall remove #3", "oncall remove 0", "oncall overrides primary",
+		"oncall primary extra", "42 oncall", "oncall override <@U1> primary now +1h",
 	} {
 		f.Add(s)
 	}

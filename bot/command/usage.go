@@ -26,6 +26,7 @@ var usages = map[Kind]string{
 	KindSnooze:     "`/incident snooze` — postpone an overdue update reminder, e.g. `/incident snooze`",
 	KindCancel:     "`/incident cancel [REASON]` — end an incident declared by mistake (operator or admin); it is left out of metrics and reports, e.g. `/incident cancel test of the bot`",
 	KindHelp:       "`/incident help [SUBCOMMAND]` — show help, e.g. `/incident help update`",
+	KindOncall:     "`/incident oncall [ROTATION]` — who is on call now and next; also `oncall override`, `oncall swap`, `oncall overrides`, `oncall remove` (`/incident help oncall`), e.g. `/incident oncall`",
 }
 
 // Usage returns the one-line usage of k with an example, in Slack mrkdwn.
@@ -61,4 +62,18 @@ func short(k Kind) string {
 		return u[:i]
 	}
 	return u
+}
+
+// Detail is the help for one subcommand: its usage, and for oncall the
+// usage of each of its actions.
+func Detail(k Kind) string {
+	if k != KindOncall {
+		return Usage(k)
+	}
+	var b strings.Builder
+	b.WriteString(Usage(k))
+	for _, a := range []OncallAction{OncallOverride, OncallSwap, OncallOverrides, OncallRemove} {
+		b.WriteString("\n• " + oncallUsage(a))
+	}
+	return b.String()
 }

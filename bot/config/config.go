@@ -37,6 +37,8 @@ type Config struct {
 	Postmortem PostmortemConfig `mapstructure:"postmortem" yaml:"postmortem"`
 	// Log: level and format of the process log.
 	Log LogConfig `mapstructure:"log" yaml:"log"`
+	// Oncall: rotations, paging and handoffs (see oncall.go).
+	Oncall OncallConfig `mapstructure:"oncall" yaml:"oncall"`
 	// ShutdownGrace is how long work in flight may go on after SIGTERM
 	// before its Slack calls are cancelled. docker stop sends SIGKILL 10 s
 	// after SIGTERM and Kubernetes 30 s after, so the default leaves
@@ -230,6 +232,7 @@ func Default() Config {
 		Digest:        DigestConfig{Schedule: "0 9 * * 1-5"},
 		Log:           LogConfig{Level: "info", Format: "text"},
 		ShutdownGrace: DefaultShutdownGrace,
+		Oncall:        defaultOncall(),
 	}
 }
 
@@ -268,6 +271,7 @@ func (c Config) Normalized() Config {
 	c.Postmortem.Dir = strings.TrimSpace(c.Postmortem.Dir)
 	c.Log.Level = strings.ToLower(strings.TrimSpace(c.Log.Level))
 	c.Log.Format = strings.ToLower(strings.TrimSpace(c.Log.Format))
+	c.Oncall = c.Oncall.normalized()
 	return c
 }
 

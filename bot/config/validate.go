@@ -197,6 +197,7 @@ func (c Config) validateSettings(p *problems) {
 	}
 
 	c.validateDigest(p)
+	c.validateOncall(p)
 
 	if c.Postmortem.ArchiveAfter < 0 {
 		p.add("postmortem.archive_after", "must not be negative (use 0 to never archive, or e.g. 72h)")

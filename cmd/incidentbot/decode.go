@@ -30,6 +30,10 @@ func (l *loaded) decode(v *viper.Viper, env map[string]string) {
 			return
 		}
 		field := rv.FieldByIndex(index)
+		if key != "incidents.severities" && isStructList(field.Type()) {
+			l.decodeStructList(key, from, field, raw)
+			return
+		}
 		if key == "incidents.severities" {
 			if from != "" {
 				l.failed[key] = true
