@@ -79,6 +79,8 @@ type Options struct {
 	// rate limits before they are made (429s are still honoured): for
 	// tests and the demo, against a fake Slack that does not limit.
 	NoPacing bool
+	// Oncall configures rotations, paging and handoffs (oncall.go).
+	Oncall OncallOptions
 }
 
 // PostmortemOptions configure what happens with postmortem drafts.
@@ -112,6 +114,7 @@ type App struct {
 	members  *memberCache
 	openHead openHead  // the first page of /incident list
 	lists    listCache // its rendered replies
+	oc       *oncallRuntime
 
 	botUserID string
 	botID     string
@@ -169,6 +172,7 @@ func New(o Options) *App {
 	a.inbox = newInbox(a, o.InboxWorkers)
 	a.users = newDirectory(a.slack, o.Clock)
 	a.members = newMemberCache(a.slack, o.Clock)
+	a.oc = newOncall(o)
 	return a
 }
 
@@ -232,6 +236,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.botUserID, a.botID = auth.UserID, auth.BotID
 	a.log.Info("authenticated with Slack", "team", auth.Team, "bot_user_id", auth.UserID)
+	a.startOncall(ctx)
 
 	// Work outlives the shutdown signal by the grace period, to finish
 	// what it started.

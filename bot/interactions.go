@@ -82,6 +82,9 @@ func (a *App) incidentOf(ctx context.Context, value, channel string) (*incident.
 }
 
 func (a *App) onBlockAction(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction, env string, ack func(any)) {
+	if a.onOncallAction(ctx, cb, act, env, ack) {
+		return
+	}
 	channel := cb.Channel.ID
 	if channel == "" {
 		channel = cb.Container.ChannelID
@@ -277,6 +280,8 @@ func (a *App) onViewSubmission(ctx context.Context, cb slack.InteractionCallback
 			Watch:    views.FromInput(input(cb, views.InputWatch).Value),
 		}
 		a.accept(ctx, o, keys, ack, onError(views.InputState))
+	case views.CallbackOncall:
+		a.onOverrideSubmission(ctx, cb, o, keys, ack, onError)
 	default:
 		ack(nil)
 	}

@@ -39,6 +39,16 @@ type op struct {
 	Task     int             `json:"task,omitempty"`
 	TS       string          `json:"ts,omitempty"`
 	Brief    *incident.Brief `json:"brief,omitempty"`
+
+	// On call (oncall_*.go): a rotation, an override's times (a swap's:
+	// a time in each turn) or a handoff's (From), an override's number,
+	// and the checklist steps of one group of checkboxes with those ticked.
+	Rotation string    `json:"rot,omitempty"`
+	From     time.Time `json:"from,omitzero"`
+	To       time.Time `json:"to,omitzero"`
+	ID       int64     `json:"id,omitempty"`
+	Steps    []string  `json:"steps,omitempty"`
+	Selected []string  `json:"sel,omitempty"`
 }
 
 // opKind names a use case.
@@ -66,6 +76,14 @@ const (
 	opPin        opKind = "pin"
 	opEdit       opKind = "edit"
 	opDelete     opKind = "delete"
+
+	// On call.
+	opPageAck        opKind = "page_ack"
+	opOverride       opKind = "oncall_override"
+	opSwap           opKind = "oncall_swap"
+	opRemoveOverride opKind = "oncall_remove"
+	opHandoffConfirm opKind = "handoff_confirm"
+	opHandoffCheck   opKind = "handoff_check"
 )
 
 // via says how a person asked: it decides how the bot answers them.
@@ -148,6 +166,8 @@ func (a *App) exec(ctx context.Context, c *call) error {
 		return a.EditPinned(ctx, c, o.Channel, o.TS, o.Text)
 	case opDelete:
 		return a.DeletePinned(ctx, c, o.Channel, o.TS)
+	case opPageAck, opOverride, opSwap, opRemoveOverride, opHandoffConfirm, opHandoffCheck:
+		return a.execOncall(ctx, c)
 	}
 	return fmt.Errorf("unknown request kind %q", o.Kind)
 }

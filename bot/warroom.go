@@ -2,9 +2,11 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/bot/views"
 )
 
 // Declare records a new incident and, in the same transaction, every step
@@ -14,23 +16,29 @@ import (
 // it lands and the outbox resumes what a crash or a Slack outage left,
 // whatever the incident's status by then.
 func (a *App) Declare(ctx context.Context, c *call, req incident.DeclareRequest) error {
-	if req.Operator != "" && req.Operator != req.DeclaredBy {
+	onCall := a.defaultOperator(ctx, c, &req)
+	if req.Operator != "" && req.Operator != req.DeclaredBy && !onCall {
 		if err := a.checkPerson(ctx, c, req.Operator); err != nil {
 			return err
 		}
 	}
-	inc, evs, err := incident.Declare(a.policy, req, a.now())
+	now := a.now()
+	inc, evs, err := incident.Declare(a.policy, req, now)
 	if err != nil {
 		return err
 	}
 	if c.dry {
 		c.ack = ":hourglass_flowing_sand: Declaring the incident…"
+		if onCall {
+			c.ack += fmt.Sprintf(" %s is on call in *%s*: they lead it and are being paged.", views.User(req.Operator), a.oc.opt.OperatorRotation)
+		}
 		return nil
 	}
 	for _, ch := range a.opt.AnnounceChannels {
 		inc.Announcements = append(inc.Announcements, incident.Announcement{ChannelID: ch})
 	}
-	ch, err := a.store.CreateIncident(ctx, inc, incident.Change{Events: evs, Effects: a.setup(inc, c), Request: c.seq})
+	page := a.startPage(inc, now)
+	ch, err := a.store.CreateIncident(ctx, inc, incident.Change{Events: append(evs, page.Events...), Effects: append(a.setup(inc, c), page.Effects...), Request: c.seq})
 	if err != nil {
 		return err
 	}
@@ -59,7 +67,8 @@ func (a *App) setup(inc *incident.Incident, c *call) []incident.Effect {
 		effect(effCard, laneRoom, payload{}),
 		roomPost(payload{Msg: msgPicker}),
 	}
-	if inc.Operator != "" && inc.Operator != a.botUserID {
+	if inc.Operator != "" && inc.Operator != a.botUserID && !inc.Page.Paged(inc.Operator) {
+		// A paged operator's page says it all, with its Acknowledge button.
 		effs = append(effs, dm(inc.Operator, payload{Msg: msgRoleDM, Role: string(incident.RoleOperator)}))
 	}
 	for _, ann := range inc.Announcements {

@@ -43,6 +43,8 @@ var botScopes = []string{
 	"reactions:read",    // reaction_added events (the timeline emoji)
 	"reactions:write",   // react to acknowledge
 	"users:read",        // names and time zones of people
+	"users:read.email",  // on-call rotations may name people by email (users.lookupByEmail)
+	"usergroups:read",   // paging a user group reaches each member (usergroups.users.list)
 	"files:write",       // upload the postmortem draft
 }
 

@@ -542,3 +542,28 @@ func (c *Client) AuthTest(ctx context.Context) (*slack.AuthTestResponse, error) 
 	})
 	return r, err
 }
+
+// UserByEmail finds the user with this email (users.lookupByEmail,
+// scope users:read.email): how rotations name people by email.
+func (c *Client) UserByEmail(ctx context.Context, email string) (*slack.User, error) {
+	var u *slack.User
+	err := c.call(ctx, "users.lookupByEmail", "", func(ctx context.Context) error {
+		var err error
+		u, err = c.api.GetUserByEmailContext(ctx, email)
+		return err
+	})
+	return u, err
+}
+
+// UsergroupMembers lists the user IDs of a user group
+// (usergroups.users.list, scope usergroups:read): how a page or an
+// escalation reaches each member of a group.
+func (c *Client) UsergroupMembers(ctx context.Context, group string) ([]string, error) {
+	var ids []string
+	err := c.call(ctx, "usergroups.users.list", "", func(ctx context.Context) error {
+		var err error
+		ids, err = c.api.GetUserGroupMembersContext(ctx, group)
+		return err
+	})
+	return ids, err
+}
