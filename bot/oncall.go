@@ -284,6 +284,19 @@ func (a *App) reloadOncall(ctx context.Context) error {
 	return nil
 }
 
+// freshSnap returns the roster snapshot, read again first when the store
+// changed since it was taken: what a person just did shows in their next
+// command. It is nil before the first load, or when the store fails.
+func (a *App) freshSnap(ctx context.Context) *oncallSnap {
+	if s := a.oc.snap.Load(); s != nil && s.version == a.store.Version() {
+		return s
+	}
+	if err := a.reloadOncall(ctx); err != nil {
+		a.log.Error("reload the on-call roster", "err", err)
+	}
+	return a.oc.snap.Load()
+}
+
 // OnCallNow returns who is on call now in each of the named rotations
 // (user IDs, each once), for whoever invites or notifies them: a
 // playbook's invite.rotations and notify.rotations. An unknown rotation is

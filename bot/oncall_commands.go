@@ -23,10 +23,10 @@ func (a *App) onOncallCommand(ctx context.Context, sc slack.SlashCommand, cmd co
 	args := cmd.Oncall
 	switch args.Action {
 	case command.OncallStatus:
-		ack(a.oncallStatusReply(args.Rotation))
+		ack(a.oncallStatusReply(ctx, args.Rotation))
 		return
 	case command.OncallOverrides:
-		ack(a.overridesReply(args.Rotation))
+		ack(a.overridesReply(ctx, args.Rotation))
 		return
 	}
 	o := op{Actor: sc.UserID, Channel: sc.ChannelID, ResponseURL: sc.ResponseURL, Via: viaCommand, Rotation: args.Rotation}
@@ -38,7 +38,7 @@ func (a *App) onOncallCommand(ctx context.Context, sc slack.SlashCommand, cmd co
 			a.openOverrideForm(ctx, sc, ack)
 			return
 		}
-		s, err := a.schedule(args.Rotation)
+		s, err := a.schedule(ctx, args.Rotation)
 		if err != nil {
 			ack(ackError(err, ""))
 			return
@@ -80,11 +80,15 @@ func (a *App) oncallTimes(s oncall.Schedule, required bool, from, to string) (ti
 }
 
 // schedule finds a rotation's schedule in the roster.
-func (a *App) schedule(rotation string) (oncall.Schedule, error) {
+func (a *App) schedule(ctx context.Context, rotation string) (oncall.Schedule, error) {
 	if !a.oc.configured() {
 		return oncall.Schedule{}, incident.Errorf(incident.ENOTFOUND, "No on-call rotations are configured; add them under `oncall.rotations` in the config.")
 	}
-	return a.oc.roster().Find(rotation)
+	snap := a.freshSnap(ctx)
+	if snap == nil {
+		return oncall.Schedule{}, fmt.Errorf("the on-call roster is not loaded")
+	}
+	return snap.roster.Find(rotation)
 }
 
 // rotationZones maps each rotation to its time zone, for rendering.
@@ -97,11 +101,11 @@ func (a *App) rotationZones() map[string]*time.Location {
 }
 
 // oncallStatusReply answers /incident oncall [ROTATION].
-func (a *App) oncallStatusReply(rotation string) map[string]any {
+func (a *App) oncallStatusReply(ctx context.Context, rotation string) map[string]any {
 	if !a.oc.configured() {
 		return ackText("No on-call rotations are configured; add them under `oncall.rotations` in the config.")
 	}
-	snap := a.oc.snap.Load()
+	snap := a.freshSnap(ctx)
 	if snap == nil {
 		return ackText("The on-call schedule is not loaded yet; try again in a minute.")
 	}
@@ -119,15 +123,15 @@ func (a *App) oncallStatusReply(rotation string) map[string]any {
 // overridesReply answers /incident oncall overrides [ROTATION]: those in
 // force and to come, and those removed within the last day, for the
 // audit.
-func (a *App) overridesReply(rotation string) map[string]any {
+func (a *App) overridesReply(ctx context.Context, rotation string) map[string]any {
 	if rotation != "" {
-		if _, err := a.schedule(rotation); err != nil {
+		if _, err := a.schedule(ctx, rotation); err != nil {
 			return ackError(err, "")
 		}
 	} else if !a.oc.configured() {
 		return ackText("No on-call rotations are configured; add them under `oncall.rotations` in the config.")
 	}
-	snap := a.oc.snap.Load()
+	snap := a.freshSnap(ctx)
 	if snap == nil {
 		return ackText("The on-call schedule is not loaded yet; try again in a minute.")
 	}
@@ -170,11 +174,11 @@ func (a *App) execOncall(ctx context.Context, c *call) error {
 // the person covering and admins may; the override records who set it.
 // The person covering and those whose turns it covers are told by DM.
 func (a *App) SetOverride(ctx context.Context, c *call, rotation, user, userName string, from, to time.Time) error {
-	s, err := a.schedule(rotation)
+	s, err := a.schedule(ctx, rotation)
 	if err != nil {
 		return err
 	}
-	if user, err = a.person(ctx, c, user, userName); err != nil || user == "" {
+	if user, err = a.oncallPerson(ctx, c, user, userName); err != nil || user == "" {
 		c.ack = fmt.Sprintf(":bust_in_silhouette: Looking up @%s…", views.Escape(userName))
 		return err
 	}
@@ -208,6 +212,24 @@ func (a *App) SetOverride(ctx context.Context, c *call, rotation, user, userName
 		return []oncall.Override{o}, incident.Change{Effects: effs, Request: c.seq}, nil
 	})
 	return a.oncallWritten(ctx, c, ch, err, "override set", "rotation", s.Rotation.Name, "user_id", user)
+}
+
+// oncallPerson resolves and checks the person an on-call command names.
+// Unlike a role, an override is not seen at work at once, so a person Slack
+// does not know must be refused in the ack, not after it: the check asks
+// Slack (cached, Tier 4) even in the dry run, within a second; only when
+// Slack does not answer in time is the check left to the request itself.
+func (a *App) oncallPerson(ctx context.Context, c *call, user, userName string) (string, error) {
+	if !c.dry || user == "" {
+		return a.person(ctx, c, user, userName)
+	}
+	lctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	err := a.checkPerson(lctx, &call{op: c.op}, user)
+	if incident.ErrorCode(err) == incident.EINTERNAL {
+		return user, nil
+	}
+	return user, err
 }
 
 // displaced returns who would have been on call in [from, to) but for an
@@ -247,11 +269,11 @@ func (a *App) oncallWritten(ctx context.Context, c *call, ch incident.Change, er
 // containing theirs (zero: other's next). It is stored as two overrides
 // that are listed and removed together (see oncall.PlanSwap).
 func (a *App) SwapTurns(ctx context.Context, c *call, rotation, other, otherName string, mine, theirs time.Time) error {
-	s, err := a.schedule(rotation)
+	s, err := a.schedule(ctx, rotation)
 	if err != nil {
 		return err
 	}
-	if other, err = a.person(ctx, c, other, otherName); err != nil || other == "" {
+	if other, err = a.oncallPerson(ctx, c, other, otherName); err != nil || other == "" {
 		c.ack = fmt.Sprintf(":bust_in_silhouette: Looking up @%s…", views.Escape(otherName))
 		return err
 	}
@@ -324,7 +346,7 @@ func (a *App) RemoveOverride(ctx context.Context, c *call, id int64) error {
 	}
 	ids := []int64{id}
 	if o.Swap != "" {
-		if snap := a.oc.snap.Load(); snap != nil {
+		if snap := a.freshSnap(ctx); snap != nil {
 			for _, x := range snap.overrides {
 				if x.Swap == o.Swap && x.ID != id {
 					ids = append(ids, x.ID)
@@ -397,7 +419,7 @@ func (a *App) openOverrideForm(ctx context.Context, sc slack.SlashCommand, ack f
 // onOverrideSubmission reads the override modal: errors show against
 // their inputs, and nothing is changed.
 func (a *App) onOverrideSubmission(ctx context.Context, cb slack.InteractionCallback, o op, keys []string, ack func(any), onError func(block string) func(c *call, err error) any) {
-	s, err := a.schedule(input(cb, views.InputRotation).SelectedOption.Value)
+	s, err := a.schedule(ctx, input(cb, views.InputRotation).SelectedOption.Value)
 	if err != nil {
 		ack(a.formError(views.InputRotation, err))
 		return
