@@ -116,6 +116,11 @@ type oncallSnap struct {
 	missing   []string
 }
 
+// current reports whether the snapshot still shows the store at version v:
+// it was read at v, and v is even (no write was under way, see
+// store.DB.Version).
+func (s *oncallSnap) current(v uint64) bool { return s != nil && s.version == v && v%2 == 0 }
+
 func newOncall(o Options) *oncallRuntime {
 	if o.Oncall.AckTimeout <= 0 {
 		o.Oncall.AckTimeout = defaultAckTimeout
@@ -244,8 +249,12 @@ func (a *App) reconcileOncall(ctx context.Context) error {
 	oc := a.oc
 	for _, r := range oc.rotations() {
 		_, err := oc.store.UpdateOncallRotation(ctx, r.Name, func(st *oncall.RotationState) ([]oncall.HandoffCheck, incident.Change, error) {
-			layout, _ := oncall.Reconcile(r, st.Layout, a.now())
+			now := a.now()
+			layout, _ := oncall.Reconcile(r, st.Layout, now)
 			st.Layout = layout
+			if st.HandledThrough.IsZero() {
+				st.HandledThrough = now // a new rotation's handoffs start now
+			}
 			return nil, incident.Change{}, nil
 		})
 		if err != nil {
@@ -288,7 +297,7 @@ func (a *App) reloadOncall(ctx context.Context) error {
 // changed since it was taken: what a person just did shows in their next
 // command. It is nil before the first load, or when the store fails.
 func (a *App) freshSnap(ctx context.Context) *oncallSnap {
-	if s := a.oc.snap.Load(); s != nil && s.version == a.store.Version() {
+	if s := a.oc.snap.Load(); s.current(a.store.Version()) {
 		return s
 	}
 	if err := a.reloadOncall(ctx); err != nil {

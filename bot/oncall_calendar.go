@@ -2,10 +2,12 @@ package bot
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
@@ -85,7 +87,7 @@ func (a *App) serveCalendar(w http.ResponseWriter, r *http.Request) {
 	now := a.now()
 	cal := oncall.Calendar{
 		Schedules: roster, From: now.Add(-FeedPast), To: now.AddDate(0, 0, days), Now: now,
-		DisplayName: func(m oncall.Member) string { return a.users.cachedName(m.UserID) },
+		DisplayName: a.calendarName,
 	}
 	var buf bytes.Buffer
 	if err := oncall.WriteICal(&buf, cal); err != nil {
@@ -97,4 +99,23 @@ func (a *App) serveCalendar(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", `inline; filename="oncall.ics"`)
 	w.Header().Set("Cache-Control", "private, max-age=300")
 	_, _ = w.Write(buf.Bytes())
+}
+
+// calendarName names a member in the feed by their full name, as the
+// directory knows it (without asking Slack: a feed must not cost a call per
+// person); "" leaves the feed to use their email or ID.
+func (a *App) calendarName(m oncall.Member) string {
+	if m.UserID == "" {
+		return ""
+	}
+	u, _ := a.users.lookup(context.Background(), m.UserID, false)
+	if u == nil {
+		return ""
+	}
+	for _, n := range []string{u.RealName, u.Profile.RealName, u.Profile.DisplayName, u.Name} {
+		if n = strings.TrimSpace(n); n != "" {
+			return n
+		}
+	}
+	return ""
 }

@@ -83,7 +83,7 @@ func (a *App) Sweep(ctx context.Context, now time.Time) (int, error) {
 			return 0, err
 		}
 	}
-	if s := oc.snap.Load(); s == nil || s.version != a.store.Version() {
+	if !oc.snap.Load().current(a.store.Version()) {
 		if err := a.reloadOncall(ctx); err != nil {
 			return 0, fmt.Errorf("reload the on-call roster: %w", err)
 		}

@@ -3,9 +3,14 @@ package bot_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	ics "github.com/arran4/golang-ical"
 
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/bot/incident"
@@ -13,6 +18,7 @@ import (
 	"github.com/incidentbot/incidentbot/bot/postmortem"
 	"github.com/incidentbot/incidentbot/bot/slackfake"
 	"github.com/incidentbot/incidentbot/bot/views"
+	"github.com/incidentbot/incidentbot/bot/web"
 	"github.com/incidentbot/incidentbot/playbooks"
 )
 
@@ -47,6 +53,7 @@ func newOncallHarness(t *testing.T, tweak ...func(*bot.OncallOptions)) *oncallH 
 	t.Helper()
 	h := &oncallH{harness: newHarness(t)}
 	h.erin = h.fake.AddUser(slackfake.User{Name: "erin", RealName: "Erin Eve", Email: "Erin@Example.com"})
+	h.sb.Names[h.erin] = "Erin Eve"
 	h.sre = h.fake.AddUserGroup("sre", h.admin, h.erin)
 	rot := func(name string, members ...string) oncall.Rotation {
 		r, ps := oncall.ParseRotation(oncall.RotationSpec{Name: name, Members: members, Start: "2026-03-02", HandoffTime: "09:00", TimeZone: "Europe/Berlin"})
@@ -490,4 +497,187 @@ func TestOncall_Swap(t *testing.T) {
 		os := h.overrides()
 		return os[0].Removed() && os[1].Removed()
 	})
+}
+
+func TestOncall_Handoff(t *testing.T) {
+	h := newOncallHarness(t)
+	start := h.clock.Now()
+	h.slash(h.alice, h.general, "declare Replication lag")
+	inc, _ := h.declare(h.alice, "")
+	h.slash(h.alice, inc.ChannelID, "task Alert on replication lag <@"+h.carol+">")
+	h.waitFor("the action item", func() bool { return len(h.incident(inc.ID).ActionItems) == 1 })
+	h.tickAt(start.Add(time.Hour))
+	h.settle()
+	if n := h.countDMs(h.erin, "You are on call"); n != 0 {
+		t.Fatal("a handoff DM before the shift change")
+	}
+	// A redeploy just before the shift change.
+	h.restart()
+
+	h.tickAt(mondayShift)
+	in := h.dmWith(h.erin, "*You are on call in primary* from Mon 9 Mar 09:00 CET until Mon 16 Mar 09:00 CET, taking over from <@"+h.bob+">",
+		"*Open incidents*", "#1 Replication lag", "*Overdue action items*", "#1.1 Alert on replication lag", "owner <@"+h.carol+">",
+		"*Checklist*", "Send yourself a test page", "I have taken over", "Please confirm by Mon 9 Mar 09:30 CET")
+	h.dmWith(h.bob, "*Your on-call shift in primary ends* at Mon 9 Mar 09:00 CET; <@"+h.erin+"> takes over", "#1 Replication lag")
+	h.dmWith(h.admin, "*You are on call in secondary*", "taking over from <@"+h.carol+">")
+	// The same tick again, and a later one, send nothing more.
+	h.tickAt(mondayShift)
+	h.tickAt(mondayShift.Add(time.Minute))
+	h.settle()
+	if n := h.countDMs(h.erin, "You are on call in primary"); n != 1 {
+		t.Fatalf("erin got the handoff %d times", n)
+	}
+
+	// Erin ticks two steps, then confirms: both are recorded.
+	block := views.ChecklistBlock(0, "primary", mondayShift)
+	d, err := h.fake.SelectInMessageIn(h.erin, in.Channel, in.TS, block, views.ActionHandoffCheck, "oncall/test-page,oncall/access")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Wait(h.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the ticks", func() bool {
+		c, err := h.db.FindHandoffCheck(context.Background(), "primary", mondayShift)
+		return err == nil && strings.Join(c.Checked, " ") == "oncall/test-page oncall/access"
+	})
+	// Only the incoming person may confirm.
+	h.click(h.bob, in.Channel, in.TS, views.ActionHandoffConfirm)
+	h.expectDMOrEphemeral(h.bob, in.Channel, "This handoff is for <@"+h.erin+">; only they can confirm it.")
+	h.clock.Set(mondayShift.Add(10 * time.Minute))
+	h.click(h.erin, in.Channel, in.TS, views.ActionHandoffConfirm)
+	h.dmWith(h.bob, "<@"+h.erin+"> confirmed taking over on-call in *primary*")
+	c, err := h.db.FindHandoffCheck(context.Background(), "primary", mondayShift)
+	if err != nil || c.ConfirmedBy != h.erin || !c.ConfirmedAt.Equal(mondayShift.Add(10*time.Minute)) {
+		t.Fatalf("check = %+v, %v", c, err)
+	}
+
+	// Dana never confirms secondary: after 30 minutes Carol (outgoing) is
+	// told, once; primary, confirmed, is not escalated.
+	h.tickAt(mondayShift.Add(29 * time.Minute))
+	h.settle()
+	if n := h.countDMs(h.carol, "has not confirmed"); n != 0 {
+		t.Fatal("escalated before the deadline")
+	}
+	h.tickAt(mondayShift.Add(30 * time.Minute))
+	h.dmWith(h.carol, "<@"+h.admin+"> has not confirmed taking over on-call in *secondary*")
+	h.tickAt(mondayShift.Add(time.Hour))
+	h.settle()
+	if n := h.countDMs(h.carol, "has not confirmed"); n != 1 {
+		t.Errorf("carol heard %d times", n)
+	}
+	if n := h.countDMs(h.bob, "has not confirmed"); n != 0 {
+		t.Error("a confirmed handoff was escalated")
+	}
+	// Confirming late closes the gap for those who were told.
+	sec := h.dmWith(h.admin, "*You are on call in secondary*")
+	h.click(h.admin, sec.Channel, sec.TS, views.ActionHandoffConfirm)
+	h.dmWith(h.carol, "<@"+h.admin+"> confirmed taking over on-call in *secondary*", "The gap is closed.")
+}
+
+func TestOncall_HandoffAfterOverride(t *testing.T) {
+	h := newOncallHarness(t)
+	// Carol covers two hours of Bob's Thursday: two handoffs, each way.
+	h.slash(h.bob, h.general, "oncall override primary <@"+h.carol+"> 2026-03-05T10:00 2026-03-05T12:00")
+	h.waitFor("the override", func() bool { return len(h.overrides()) == 1 })
+	from := time.Date(2026, 3, 5, 9, 0, 0, 0, time.UTC)
+	h.tickAt(from)
+	h.dmWith(h.carol, "*You are on call in primary* from Thu 5 Mar 10:00 CET until Thu 5 Mar 12:00 CET, taking over from <@"+h.bob+">")
+	h.tickAt(from.Add(2 * time.Hour))
+	h.dmWith(h.bob, "*You are on call in primary* from Thu 5 Mar 12:00 CET until Mon 9 Mar 09:00 CET, taking over from <@"+h.carol+">")
+}
+
+func TestOncall_OnCallNow(t *testing.T) {
+	h := newOncallHarness(t)
+	got, err := h.app.OnCallNow([]string{"primary", "secondary", "primary"})
+	if err != nil || strings.Join(got, " ") != h.bob+" "+h.carol {
+		t.Errorf("OnCallNow = %v, %v", got, err)
+	}
+	if _, err := h.app.OnCallNow([]string{"nope"}); incident.ErrorCode(err) != incident.ENOTFOUND {
+		t.Errorf("unknown rotation: %v", err)
+	}
+}
+
+func TestOncall_CalendarFeed(t *testing.T) {
+	h := newOncallHarness(t)
+	h.slash(h.bob, h.general, "oncall override primary <@"+h.carol+"> 2026-03-05T10:00 2026-03-05T12:00")
+	h.waitFor("the override", func() bool { return len(h.overrides()) == 1 })
+	const token = "feed-token-0123456789abcdef"
+	srv := httptest.NewServer(web.Handler(web.Options{OncallFeed: h.app.CalendarFeed(token), OncallAdmin: h.app.CalendarAdmin(), AdminToken: "admin-token"}))
+	defer srv.Close()
+	get := func(path string, header ...string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		if len(header) == 2 {
+			req.Header.Set(header[0], header[1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, string(body)
+	}
+	for _, tt := range []struct {
+		path   string
+		status int
+		want   string
+	}{
+		{"/oncall/calendar.ics", http.StatusUnauthorized, "needs its token"},
+		{"/oncall/calendar.ics?token=wrong", http.StatusUnauthorized, "needs its token"},
+		{"/oncall/calendar.ics?token=" + token + "&rotation=nope", http.StatusNotFound, `There is no rotation called "nope"`},
+		{"/oncall/calendar.ics?token=" + token + "&days=0", http.StatusBadRequest, "days must be"},
+	} {
+		if resp, body := get(tt.path); resp.StatusCode != tt.status || !strings.Contains(body, tt.want) {
+			t.Errorf("GET %s: %d %q, want %d with %q", tt.path, resp.StatusCode, body, tt.status, tt.want)
+		}
+	}
+	resp, body := get("/oncall/calendar.ics?token=" + token + "&rotation=primary&days=21")
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/calendar; charset=utf-8" {
+		t.Fatalf("GET the feed: %d %s\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	cal, err := ics.ParseCalendar(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse the feed: %v\n%s", err, body)
+	}
+	want := []struct{ start, end, who string }{
+		{"20260302T080000Z", "20260305T090000Z", h.bob},
+		{"20260305T090000Z", "20260305T110000Z", h.carol + " (override)"},
+		{"20260305T110000Z", "20260309T080000Z", h.bob},
+		{"20260309T080000Z", "20260316T080000Z", h.erin},
+		{"20260316T080000Z", "20260323T080000Z", h.carol},
+		// Berlin moves to summer time on 29 March: 09:00 is 07:00 UTC.
+		{"20260323T080000Z", "20260330T070000Z", h.bob},
+	}
+	events := cal.Events()
+	if len(events) != len(want) {
+		t.Fatalf("%d events, want %d:\n%s", len(events), len(want), body)
+	}
+	for i, e := range events {
+		w := want[i]
+		start, end := e.GetProperty(ics.ComponentPropertyDtStart).Value, e.GetProperty(ics.ComponentPropertyDtEnd).Value
+		summary := ics.FromText(e.GetProperty(ics.ComponentPropertySummary).Value)
+		name := h.sb.Names[strings.TrimSuffix(w.who, " (override)")]
+		wantSummary := "On call: primary — " + name
+		if strings.HasSuffix(w.who, " (override)") {
+			wantSummary += " (override)"
+		}
+		if start != w.start || end != w.end || summary != wantSummary {
+			t.Errorf("event %d: %s → %s %q, want %s → %s %q", i, start, end, summary, w.start, w.end, wantSummary)
+		}
+	}
+	// The admin route serves the same, behind the admin token.
+	if resp, _ := get("/admin/oncall.ics"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("admin route without the token: %d", resp.StatusCode)
+	}
+	if resp, b := get("/admin/oncall.ics?rotation=primary&days=21", "Authorization", "Bearer admin-token"); resp.StatusCode != http.StatusOK || len(b) == 0 {
+		t.Errorf("admin route: %d", resp.StatusCode)
+	}
+	// Without a token the feed is off.
+	off := httptest.NewServer(web.Handler(web.Options{OncallFeed: h.app.CalendarFeed("")}))
+	defer off.Close()
+	if r, err := http.Get(off.URL + "/oncall/calendar.ics?token="); err != nil || r.StatusCode != http.StatusNotFound {
+		t.Errorf("feed without a token: %v %v", r, err)
+	}
 }

@@ -399,8 +399,10 @@ func (db *DB) Close() error {
 func (db *DB) WriteTransactions() int64 { return db.groups.Load() }
 
 // Version changes whenever a write may have changed the database: a
-// result read after Version returned v is still current while Version
-// returns v.
+// result read after Version returned an even v is still current while
+// Version returns v. It is odd while a write transaction runs, whose
+// commit a reader may already see: a result read then may be stale
+// before Version moves on, so cache nothing under an odd Version.
 func (db *DB) Version() uint64 { return db.writes.Load() }
 
 // Path returns the file the store was opened on.
