@@ -331,10 +331,12 @@ func (c Config) Location() *time.Location {
 }
 
 // Redacted returns a copy of c safe to print or log: each non-empty token is
-// replaced by its prefix and "…(redacted)", e.g. "xoxb-…(redacted)".
+// replaced by its prefix and "…(redacted)", e.g. "xoxb-…(redacted)"; so is
+// the calendar feed's token.
 func (c Config) Redacted() Config {
 	c.Slack.BotToken = RedactToken(c.Slack.BotToken)
 	c.Slack.AppToken = RedactToken(c.Slack.AppToken)
+	c.Oncall.FeedToken = RedactToken(c.Oncall.FeedToken)
 	return c
 }
 

@@ -214,7 +214,9 @@ func (c Config) validateOncall(p *problems) {
 	}
 	var names []string
 	for _, r := range o.Rotations {
-		names = append(names, r.Name)
+		if r.Name != "" {
+			names = append(names, r.Name)
+		}
 	}
 	switch op := o.OperatorRotation; {
 	case op == "" || op == NoOperatorRotation:

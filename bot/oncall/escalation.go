@@ -3,6 +3,7 @@ package oncall
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
@@ -65,7 +66,7 @@ func (p Policy) Validate(rotations []string) []Problem {
 			f.add(key+"rotation", "the level pages nobody (name a rotation, users or a usergroup)")
 		}
 		if l.Rotation != "" && !slices.Contains(rotations, l.Rotation) {
-			f.add(key+"rotation", "%q is not a rotation (use one of: %v)", l.Rotation, rotations)
+			f.add(key+"rotation", "%q is not a rotation (use one of: %s)", l.Rotation, strings.Join(rotations, ", "))
 		}
 		for j, u := range l.Users {
 			if !userIDRe.MatchString(u) {

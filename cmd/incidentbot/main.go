@@ -89,6 +89,7 @@ func commands() []command {
 		{"manifest", "", "print the Slack app manifest to create the app from", cmdManifest},
 		{"backup", "--config FILE --out FILE", "write a consistent copy of the database", cmdBackup},
 		{"export", "--config FILE [--incident N] [--format md|json] [--since DATE]", "export incidents as Markdown or JSON", cmdExport},
+		{"oncall", "export --ical [--rotation NAME] [--days N] --config FILE", "write the on-call schedule as iCalendar", cmdOncall},
 		{"demo", "[--keep DIR]", "play a scripted incident against a fake Slack; no tokens needed", cmdDemo},
 		{"version", "", "print the version", cmdVersion},
 		{"help", "[COMMAND]", "list the commands, or show one command's flags", cmdHelp},
@@ -279,6 +280,9 @@ func cmdCheckConfig(ctx context.Context, env *Env, args []string) error {
 	}
 	var out strings.Builder
 	fmt.Fprintf(&out, "# %s is valid. Resolved settings (defaults, file, environment); tokens redacted:\n", *path)
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(&out, "# warning: %s\n", w)
+	}
 	enc := yaml.NewEncoder(&out)
 	enc.SetIndent(2)
 	if err := enc.Encode(cfg.Redacted()); err != nil {

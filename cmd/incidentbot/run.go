@@ -31,6 +31,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	log := NewLogger(cfg.Log, env.Stderr)
+	logConfigWarnings(cfg, log)
 	api := slackClient(cfg, log)
 	// A wrong token must end the process before anything else happens.
 	if err := checkTokens(ctx, api, cfg, env.Retry, log); err != nil {
@@ -81,6 +82,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 			Backup: db.Backup, Export: serveExport(db, app.PostmortemOptions),
 			AdminToken: token, Spool: spool,
 			Ready: app.Ready, Logger: log.With("component", "http"),
+			OncallFeed: app.CalendarFeed(cfg.Oncall.FeedToken), OncallAdmin: app.CalendarAdmin(),
 		}), log.With("component", "http"), web.Timeouts{})
 		if err != nil {
 			return err
