@@ -54,7 +54,9 @@ func TestConfig_Oncall(t *testing.T) {
 	}{
 		{"ErrDuplicateName", func(c *config.Config) { c.Oncall.Rotations[1].Name = "primary" }, `oncall.rotations[1].name: "primary" is already the name of oncall.rotations[0]`},
 		{"ErrOperatorRotation", func(c *config.Config) { c.Oncall.OperatorRotation = "db" }, `oncall.operator_rotation: "db" is not a rotation (use one of: primary, secondary, or "none"`},
-		{"ErrOperatorWithoutRotations", func(c *config.Config) { c.Oncall.Rotations, c.Oncall.Escalation, c.Oncall.OperatorRotation = nil, nil, "db" }, "oncall.operator_rotation: \"db\" names a rotation, but oncall.rotations is empty"},
+		{"ErrOperatorWithoutRotations", func(c *config.Config) {
+			c.Oncall.Rotations, c.Oncall.Escalation, c.Oncall.OperatorRotation = nil, nil, "db"
+		}, "oncall.operator_rotation: \"db\" names a rotation, but oncall.rotations is empty"},
 		{"ErrAckTimeout", func(c *config.Config) { c.Oncall.AckTimeout = 48 * time.Hour }, "oncall.ack_timeout: 48h is out of range"},
 		{"ErrLevelTimeout", func(c *config.Config) { c.Oncall.Escalation[1].AckTimeout = time.Second }, "oncall.escalation[1].ack_timeout: 1s is out of range"},
 		{"ErrLevelGroup", func(c *config.Config) { c.Oncall.Escalation[1].Usergroup = "sre" }, `oncall.escalation[1].usergroup: "sre" is not a user group ID`},
