@@ -56,7 +56,7 @@ type PageInfo struct {
 // PageDM is the direct message that pages someone, with the Acknowledge
 // button. A private incident's title is shown only to its operator.
 func (e Env) PageDM(inc *incident.Incident, p PageInfo) ([]slack.Block, string) {
-	what := fmt.Sprintf("incident #%d: *%s*", inc.ID, Plain(inc.Title))
+	what := fmt.Sprintf("incident #%d: *%s*", inc.ID, inc.Title)
 	if inc.Private && p.User != inc.Operator {
 		what = fmt.Sprintf("a private incident (#%d); acknowledge to be added to its war room", inc.ID)
 	}
@@ -236,7 +236,7 @@ func (e Env) HandoffDM(b HandoffBrief) ([]slack.Block, string) {
 	} else {
 		var lines []string
 		for _, inc := range b.Open {
-			title := Plain(inc.Title)
+			title := inc.Title
 			if inc.Private {
 				title = "_private_"
 			}
