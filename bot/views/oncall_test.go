@@ -38,13 +38,13 @@ func TestHandoffDM(t *testing.T) {
 	steps := playbooks.Steps(playbooks.OnCall(pbs, "primary"))
 	steps = append(steps, steps[:3]...) // 12 steps: two groups of checkboxes
 	b := HandoffBrief{
-		Incoming: true,
-		Handoff:  oncall.HandoffCheck{Rotation: "primary", At: at, Incoming: "U2", Outgoing: "U1", Deadline: at.Add(30 * time.Minute), Checked: []string{string(steps[1].ID)}},
-		Until:    at.Add(7 * 24 * time.Hour),
-		Loc:      time.UTC,
-		Open:     []*incident.Incident{testIncident()},
-		MoreOpen: 3,
-		Overdue: []OverdueItem{{Incident: 42, Item: incident.ActionItem{ID: 1, Text: "Alert on &lt;lag&gt;", Owner: "U2", CreatedAt: t0}}},
+		Incoming:  true,
+		Handoff:   oncall.HandoffCheck{Rotation: "primary", At: at, Incoming: "U2", Outgoing: "U1", Deadline: at.Add(30 * time.Minute), Checked: []string{string(steps[1].ID)}},
+		Until:     at.Add(7 * 24 * time.Hour),
+		Loc:       time.UTC,
+		Open:      []*incident.Incident{testIncident()},
+		MoreOpen:  3,
+		Overdue:   []OverdueItem{{Incident: 42, Item: incident.ActionItem{ID: 1, Text: "Alert on &lt;lag&gt;", Owner: "U2", CreatedAt: t0}}},
 		Checklist: steps,
 	}
 	blocks, _ := e.HandoffDM(b)
