@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -352,13 +351,4 @@ func (a *App) mayChangeRotation(s oncall.Schedule, user string, covering ...stri
 // checklist returns the on-call checklist steps for a handoff in rotation.
 func (oc *oncallRuntime) checklist(rotation string) []playbooks.Step {
 	return playbooks.Steps(playbooks.OnCall(oc.opt.Checklists, rotation))
-}
-
-// rotationNames lists the configured rotation names, for messages.
-func (oc *oncallRuntime) rotationNames() string {
-	var names []string
-	for _, r := range oc.opt.Rotations {
-		names = append(names, r.Name)
-	}
-	return strings.Join(names, ", ")
 }

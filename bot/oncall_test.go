@@ -35,16 +35,6 @@ type oncallH struct {
 	sre  string
 }
 
-var berlin = mustZone("Europe/Berlin")
-
-func mustZone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
-
 // mondayShift is the first handoff after the sandbox's start: Mon 9 Mar
 // 2026, 09:00 in Berlin.
 var mondayShift = time.Date(2026, 3, 9, 8, 0, 0, 0, time.UTC)

@@ -2,7 +2,9 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -98,6 +100,28 @@ var handoffCheckRecord = newRecordType("handoff_check",
 	stringsField(9, "checked", func(x *oncall.HandoffCheck) *[]string { return &x.Checked }),
 )
 
+// callerError carries the error of a caller's function out of a write:
+// outcome returns it as is, so that a domain error keeps its code.
+type callerError struct{ error }
+
+func (e callerError) Unwrap() error { return e.error }
+
+// outcome is what a write method returns for err: nil, the caller's own
+// error as is, ENOTFOUND as is (the answer to a lookup), or the store's
+// error wrapped with what it was doing.
+func outcome(err error, format string, args ...any) error {
+	var ce callerError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ce):
+		return ce.error
+	case incident.ErrorCode(err) == incident.ENOTFOUND:
+		return err
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
 // handoffKey is the key of a handoff check: the rotation name, a zero
 // byte (names never hold one), then itob of the handoff's Unix nanoseconds
 // with the sign bit flipped, so that a rotation's handoffs sort by time.
@@ -142,18 +166,8 @@ func overridesEndingAfter(r reader, endAfter time.Time) ([]oncall.Override, erro
 		}
 		out = append(out, o)
 	}
-	slices.SortFunc(out, func(a, b oncall.Override) int { return cmpInt64(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b oncall.Override) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // OncallOverride returns override id, or ENOTFOUND.
@@ -205,17 +219,14 @@ func putOverride(tx *bolt.Tx, old *oncall.Override, o oncall.Override) error {
 func (db *DB) AddOncallOverrides(ctx context.Context, since time.Time, fn func(current []oncall.Override) ([]oncall.Override, incident.Change, error)) ([]oncall.Override, incident.Change, error) {
 	var added []oncall.Override
 	var outCh incident.Change
-	var fnErr error
 	err := db.write(ctx, func(r reader, now time.Time) (applyFunc, error) {
-		fnErr = nil
 		current, err := overridesEndingAfter(r, since)
 		if err != nil {
 			return nil, err
 		}
 		adds, ch, err := fn(current)
 		if err != nil {
-			fnErr = err
-			return nil, err
+			return nil, callerError{err}
 		}
 		if len(ch.Events) > 0 {
 			return nil, incident.Errorf(incident.EINVALID, "Timeline events need an incident.")
@@ -239,11 +250,8 @@ func (db *DB) AddOncallOverrides(ctx context.Context, since time.Time, fn func(c
 			return err
 		}, nil
 	})
-	switch {
-	case fnErr != nil && err == fnErr:
+	if err := outcome(err, "add on-call overrides"); err != nil {
 		return nil, incident.Change{}, err
-	case err != nil:
-		return nil, incident.Change{}, fmt.Errorf("add on-call overrides: %w", err)
 	}
 	return added, outCh, nil
 }
@@ -255,9 +263,7 @@ func (db *DB) AddOncallOverrides(ctx context.Context, since time.Time, fn func(c
 func (db *DB) UpdateOncallOverrides(ctx context.Context, ids []int64, fn func(os []oncall.Override) ([]oncall.Override, incident.Change, error)) ([]oncall.Override, incident.Change, error) {
 	var out []oncall.Override
 	var outCh incident.Change
-	var fnErr error
 	err := db.write(ctx, func(r reader, now time.Time) (applyFunc, error) {
-		fnErr = nil
 		old := make([]oncall.Override, len(ids))
 		for i, id := range ids {
 			o, err := findOverride(r, id)
@@ -268,8 +274,7 @@ func (db *DB) UpdateOncallOverrides(ctx context.Context, ids []int64, fn func(os
 		}
 		upd, ch, err := fn(slices.Clone(old))
 		if err != nil {
-			fnErr = err
-			return nil, err
+			return nil, callerError{err}
 		}
 		if len(upd) != len(old) || len(ch.Events) > 0 {
 			return nil, fmt.Errorf("update overrides: fn returned %d overrides for %d, and %d events", len(upd), len(old), len(ch.Events))
@@ -289,13 +294,8 @@ func (db *DB) UpdateOncallOverrides(ctx context.Context, ids []int64, fn func(os
 			return err
 		}, nil
 	})
-	switch {
-	case fnErr != nil && err == fnErr:
+	if err := outcome(err, "update on-call overrides %v", ids); err != nil {
 		return nil, incident.Change{}, err
-	case incident.ErrorCode(err) == incident.ENOTFOUND:
-		return nil, incident.Change{}, err
-	case err != nil:
-		return nil, incident.Change{}, fmt.Errorf("update on-call overrides %v: %w", ids, err)
 	}
 	return out, outCh, nil
 }
@@ -337,9 +337,7 @@ func (db *DB) UpdateOncallRotation(ctx context.Context, rotation string, fn func
 		return incident.Change{}, incident.Errorf(incident.EINVALID, "%q is not a rotation name.", rotation)
 	}
 	var outCh incident.Change
-	var fnErr error
 	err := db.write(ctx, func(r reader, now time.Time) (applyFunc, error) {
-		fnErr = nil
 		var st oncall.RotationState
 		if v := r.get(bucketOncallRotations, []byte(rotation)); v != nil {
 			var err error
@@ -349,8 +347,7 @@ func (db *DB) UpdateOncallRotation(ctx context.Context, rotation string, fn func
 		}
 		checks, ch, err := fn(&st)
 		if err != nil {
-			fnErr = err
-			return nil, err
+			return nil, callerError{err}
 		}
 		if len(ch.Events) > 0 {
 			return nil, incident.Errorf(incident.EINVALID, "Timeline events need an incident.")
@@ -379,11 +376,8 @@ func (db *DB) UpdateOncallRotation(ctx context.Context, rotation string, fn func
 			return err
 		}, nil
 	})
-	switch {
-	case fnErr != nil && err == fnErr:
+	if err := outcome(err, "update rotation %q", rotation); err != nil {
 		return incident.Change{}, err
-	case err != nil:
-		return incident.Change{}, fmt.Errorf("update rotation %q: %w", rotation, err)
 	}
 	return outCh, nil
 }
@@ -469,9 +463,7 @@ func (db *DB) DueHandoffChecks(ctx context.Context, now time.Time, limit int) ([
 func (db *DB) UpdateHandoffCheck(ctx context.Context, rotation string, at time.Time, fn func(c *oncall.HandoffCheck) (incident.Change, error)) (oncall.HandoffCheck, incident.Change, error) {
 	var out oncall.HandoffCheck
 	var outCh incident.Change
-	var fnErr error
 	err := db.write(ctx, func(r reader, now time.Time) (applyFunc, error) {
-		fnErr = nil
 		old, err := findHandoffCheck(r, rotation, at)
 		if err != nil {
 			return nil, err
@@ -480,8 +472,7 @@ func (db *DB) UpdateHandoffCheck(ctx context.Context, rotation string, at time.T
 		c.Checked = slices.Clone(old.Checked)
 		ch, err := fn(&c)
 		if err != nil {
-			fnErr = err
-			return nil, err
+			return nil, callerError{err}
 		}
 		if len(ch.Events) > 0 {
 			return nil, incident.Errorf(incident.EINVALID, "Timeline events need an incident.")
@@ -497,13 +488,8 @@ func (db *DB) UpdateHandoffCheck(ctx context.Context, rotation string, at time.T
 			return err
 		}, nil
 	})
-	switch {
-	case fnErr != nil && err == fnErr:
+	if err := outcome(err, "update handoff %s", rotation); err != nil {
 		return oncall.HandoffCheck{}, incident.Change{}, err
-	case incident.ErrorCode(err) == incident.ENOTFOUND:
-		return oncall.HandoffCheck{}, incident.Change{}, err
-	case err != nil:
-		return oncall.HandoffCheck{}, incident.Change{}, fmt.Errorf("update handoff %s: %w", rotation, err)
 	}
 	return out, outCh, nil
 }
@@ -533,17 +519,7 @@ func checkOncall(tx *bolt.Tx, p *problems) {
 		ends[string(overrideEndKey(o.To, int64(btoi(k))))] = true
 		return nil
 	})
-	n := 0
-	_ = tx.Bucket(bucketOncallOverrideEnds).ForEach(func(k, v []byte) error {
-		n++
-		if !ends[string(k)] || len(v) != 0 {
-			p.key(bucketOncallOverrideEnds, k, "no override ends here")
-		}
-		return nil
-	})
-	if n != len(ends) {
-		p.add("bucket %s: %d entries for %d overrides", bucketOncallOverrideEnds, n, len(ends))
-	}
+	checkIndex(tx, p, bucketOncallOverrideEnds, ends, "no override ends here", "overrides")
 	due := map[string]bool{}
 	_ = tx.Bucket(bucketOncallHandoffs).ForEach(func(k, v []byte) error {
 		c, err := decode(handoffCheckRecord, v, "handoff %x", k)
@@ -559,15 +535,22 @@ func checkOncall(tx *bolt.Tx, p *problems) {
 		}
 		return nil
 	})
-	n = 0
-	_ = tx.Bucket(bucketOncallHandoffsDue).ForEach(func(k, v []byte) error {
+	checkIndex(tx, p, bucketOncallHandoffsDue, due, "no handoff waits for this deadline", "handoffs waiting")
+}
+
+// checkIndex checks that index holds exactly the keys of want, each with
+// an empty value; stray says what an entry not wanted lacks, and what
+// counts the records the index is for.
+func checkIndex(tx *bolt.Tx, p *problems, index []byte, want map[string]bool, stray, what string) {
+	n := 0
+	_ = tx.Bucket(index).ForEach(func(k, v []byte) error {
 		n++
-		if !due[string(k)] || len(v) != 0 {
-			p.key(bucketOncallHandoffsDue, k, "no handoff waits for this deadline")
+		if !want[string(k)] || len(v) != 0 {
+			p.key(index, k, "%s", stray)
 		}
 		return nil
 	})
-	if n != len(due) {
-		p.add("bucket %s: %d entries for %d handoffs waiting", bucketOncallHandoffsDue, n, len(due))
+	if n != len(want) {
+		p.add("bucket %s: %d entries for %d %s", index, n, len(want), what)
 	}
 }

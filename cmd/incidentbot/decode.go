@@ -4,13 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"reflect"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/incidentbot/incidentbot/bot/config"
 	"github.com/spf13/viper"
 )
 
@@ -30,17 +27,8 @@ func (l *loaded) decode(v *viper.Viper, env map[string]string) {
 			return
 		}
 		field := rv.FieldByIndex(index)
-		if key != "incidents.severities" && isStructList(field.Type()) {
+		if isStructList(field.Type()) {
 			l.decodeStructList(key, from, field, raw)
-			return
-		}
-		if key == "incidents.severities" {
-			if from != "" {
-				l.failed[key] = true
-				l.problems = append(l.problems, fmt.Errorf("%s: severities cannot be set in the environment (unset it and edit incidents.severities in %q)", from, l.path))
-				return
-			}
-			l.decodeSeverities(field, raw)
 			return
 		}
 		val, msg := decodeValue(field.Type(), raw)
@@ -75,56 +63,6 @@ func lookupValue(v *viper.Viper, env map[string]string, key string) (raw any, fr
 		return raw, "", true
 	}
 	return nil, "", false
-}
-
-// decodeSeverities decodes incidents.severities from the file into field.
-// An entry that is not a mapping stays empty in its place, so that the
-// indexes in later messages match the file.
-func (l *loaded) decodeSeverities(field reflect.Value, raw any) {
-	const key = "incidents.severities"
-	list, ok := raw.([]any)
-	if !ok {
-		l.failed[key] = true
-		l.problems = append(l.problems, fmt.Errorf("%s: expected a list of severities, each with name, description and update_every, got %s", key, describe(raw)))
-		return
-	}
-	sevType := reflect.TypeFor[config.Severity]()
-	sevKeys := structKeys(sevType)
-	sevs := make([]config.Severity, len(list))
-	for i, item := range list {
-		prefix := fmt.Sprintf("%s[%d]", key, i)
-		m, ok := item.(map[string]any)
-		if !ok {
-			l.failed[prefix] = true
-			l.problems = append(l.problems, fmt.Errorf("%s: not a mapping (write name:, description:, update_every: under a \"- \")", prefix))
-			continue
-		}
-		names := make([]string, 0, len(m))
-		for k := range m {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		sv := reflect.ValueOf(&sevs[i]).Elem()
-		for _, k := range names {
-			j := slices.Index(sevKeys, strings.ToLower(k))
-			if j < 0 {
-				l.problems = append(l.problems, unknownKey(k, prefix+".", sevKeys))
-				continue
-			}
-			if m[k] == nil {
-				continue
-			}
-			f := sv.FieldByIndex(fieldIndex(sevType, sevKeys[j]))
-			val, msg := decodeValue(f.Type(), m[k])
-			if msg != "" {
-				l.failed[prefix+"."+sevKeys[j]] = true
-				l.problems = append(l.problems, fmt.Errorf("%s.%s: %s", prefix, sevKeys[j], msg))
-				continue
-			}
-			f.Set(val)
-		}
-	}
-	field.Set(reflect.ValueOf(sevs))
 }
 
 // fieldIndex returns the index of t's field whose mapstructure tag is name.

@@ -36,11 +36,8 @@ func cmdExport(ctx context.Context, env *Env, args []string) error {
 	if _, err := os.Stat(cfg.Store.Path); err != nil {
 		return fmt.Errorf("no database at %s (store.path): %w", cfg.Store.Path, errors.Unwrap(err))
 	}
-	db, err := store.Open(cfg.Store.Path, store.WithTimeout(500*time.Millisecond))
-	if errors.Is(err, store.ErrLocked) {
-		if cfg.HTTP.Listen == "" {
-			return fmt.Errorf("%w; with http.listen set, the export is taken from the running bot", err)
-		}
+	db, running, err := openOffline(cfg, "the export")
+	if running {
 		return exportOverHTTP(ctx, cfg, opts, env)
 	}
 	if err != nil {

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot"
@@ -18,7 +16,6 @@ import (
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/oncall"
 	"github.com/incidentbot/incidentbot/playbooks"
-	"github.com/incidentbot/incidentbot/store"
 )
 
 // oncallOptions turns the oncall section into the bot's options. The
@@ -106,11 +103,8 @@ func cmdOncall(ctx context.Context, env *Env, args []string) error {
 	case errors.Is(serr, os.ErrNotExist):
 		fmt.Fprintf(env.Stderr, "no database at %s (store.path) yet: the calendar shows the configured rotations, without overrides\n", cfg.Store.Path)
 	default:
-		db, err := store.Open(cfg.Store.Path, store.WithTimeout(500*time.Millisecond))
-		if errors.Is(err, store.ErrLocked) {
-			if cfg.HTTP.Listen == "" {
-				return fmt.Errorf("%w; with http.listen set, the calendar is taken from the running bot", err)
-			}
+		db, running, err := openOffline(cfg, "the calendar")
+		if running {
 			return oncallOverHTTP(ctx, cfg, opts, env)
 		}
 		if err != nil {
@@ -158,30 +152,4 @@ func oncallOverHTTP(ctx context.Context, cfg config.Config, opts oncallExportOpt
 		return fmt.Errorf("calendar from the running bot: %w", err)
 	}
 	return nil
-}
-
-// adminGet asks the running bot's admin endpoint for pathQuery, with the
-// token it wrote beside its database.
-func adminGet(ctx context.Context, cfg config.Config, pathQuery string) (*http.Response, error) {
-	host, port, err := net.SplitHostPort(cfg.HTTP.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("http.listen %q: %w", cfg.HTTP.Listen, err)
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	token, err := os.ReadFile(adminTokenPath(cfg.Store.Path))
-	if err != nil {
-		return nil, fmt.Errorf("the database is in use, but the running bot's token %s is unreadable: %w", adminTokenPath(cfg.Store.Path), err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+pathQuery, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-	resp, err := http.DefaultClient.Do(req)
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return nil, fmt.Errorf("the database is in use, and no bot answers at http.listen %s: %w", cfg.HTTP.Listen, err)
-	}
-	return resp, err
 }

@@ -122,7 +122,7 @@ func TestLoadConfig_OncallProblems(t *testing.T) {
 func TestLoadConfig_OncallFromEnv(t *testing.T) {
 	_, err := LoadConfig(context.Background(), MustWriteConfig(t, "log:\n  level: info\n"),
 		TokenEnv("INCIDENTBOT_ONCALL_ROTATIONS", "primary", "INCIDENTBOT_ONCALL_FEED_TOKEN", "0123456789abcdef0123"))
-	assertLines(t, problemLines(t, err), "INCIDENTBOT_ONCALL_ROTATIONS: oncall.rotations cannot be set in the environment")
+	assertLines(t, problemLines(t, err), "INCIDENTBOT_ONCALL_ROTATIONS: rotations cannot be set in the environment")
 }
 
 func TestMain_CheckConfigWarnsAndRedacts(t *testing.T) {
