@@ -33,6 +33,12 @@ func FuzzInteraction(f *testing.F) {
 		`{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V4","callback_id":"incident_handoff","private_metadata":"not json|x|y"}}`,
 		`{"type":"message_action","callback_id":"add_to_timeline","user":{"id":"U1"},"channel":{"id":"C1"},"message_ts":"1.2"}`,
 		`{"type":"shortcut","callback_id":"unknown"}`,
+		`{"type":"block_actions","user":{"id":"U2"},"channel":{"id":"D1"},"actions":[{"action_id":"oncall_page_ack","block_id":"b","value":"1"}]}`,
+		`{"type":"block_actions","user":{"id":"U2"},"actions":[{"action_id":"oncall_page_ack","block_id":"b","value":"-7"}]}`,
+		`{"type":"block_actions","user":{"id":"U2"},"actions":[{"action_id":"oncall_handoff_confirm","block_id":"b","value":"primary@1773043200000000000"}]}`,
+		`{"type":"block_actions","user":{"id":"U2"},"actions":[{"action_id":"oncall_handoff_check","block_id":"oncall_checklist_0|primary@1","selected_options":[{"value":"oncall/test-page"}]}]}`,
+		`{"type":"block_actions","user":{"id":"U2"},"actions":[{"action_id":"oncall_handoff_check","block_id":"oncall_checklist_x"}]}`,
+		`{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V5","callback_id":"oncall_override","private_metadata":"{}","state":{"values":{"rotation":{"rotation":{"selected_option":{"value":"primary"}}},"user":{"user":{"selected_user":"U2"}},"from":{"from":{"value":"now"}},"to":{"to":{"value":"+1h"}}}}}}`,
 	} {
 		f.Add([]byte(s))
 	}
