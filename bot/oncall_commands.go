@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/incidentbot/incidentbot/bot/command"
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/oncall"
+	"github.com/incidentbot/incidentbot/bot/outbound"
 	"github.com/incidentbot/incidentbot/bot/views"
 )
 
@@ -43,7 +45,7 @@ func (a *App) onOncallCommand(ctx context.Context, sc slack.SlashCommand, cmd co
 			ack(ackError(err, ""))
 			return
 		}
-		o.Rotation, o.User, o.UserName = s.Rotation.Name, cmd.User, cmd.UserName
+		o.Rotation, o.User, o.UserName, o.Email = s.Rotation.Name, cmd.User, cmd.UserName, args.Email
 		o.Kind = opOverride
 		if args.Action == command.OncallSwap {
 			o.Kind = opSwap
@@ -179,7 +181,7 @@ func (a *App) SetOverride(ctx context.Context, c *call, rotation, user, userName
 		return err
 	}
 	if user, err = a.oncallPerson(ctx, c, user, userName); err != nil || user == "" {
-		c.ack = fmt.Sprintf(":bust_in_silhouette: Looking up @%s…", views.Escape(userName))
+		c.ack = fmt.Sprintf(":bust_in_silhouette: Looking up %s…", views.Escape(cmp.Or(c.Email, "@"+userName)))
 		return err
 	}
 	if !a.mayChangeRotation(s, c.Actor, user) {
@@ -220,6 +222,9 @@ func (a *App) SetOverride(ctx context.Context, c *call, rotation, user, userName
 // Slack (cached, Tier 4) even in the dry run, within a second; only when
 // Slack does not answer in time is the check left to the request itself.
 func (a *App) oncallPerson(ctx context.Context, c *call, user, userName string) (string, error) {
+	if c.Email != "" {
+		return a.personByEmail(ctx, c, c.Email)
+	}
 	if !c.dry || user == "" {
 		return a.person(ctx, c, user, userName)
 	}
@@ -230,6 +235,29 @@ func (a *App) oncallPerson(ctx context.Context, c *call, user, userName string) 
 		return user, nil
 	}
 	return user, err
+}
+
+// personByEmail finds the person with this email (users.lookupByEmail)
+// and checks them. In the dry run a Slack that does not answer within a
+// second leaves the lookup to the request itself.
+func (a *App) personByEmail(ctx context.Context, c *call, email string) (string, error) {
+	lctx := ctx
+	if c.dry {
+		var cancel context.CancelFunc
+		lctx, cancel = context.WithTimeout(ctx, time.Second)
+		defer cancel()
+	}
+	u, err := a.slack.UserByEmail(lctx, email)
+	switch {
+	case outbound.IsCode(err, "users_not_found"):
+		return "", incident.Errorf(incident.EINVALID, "No Slack user has the email %s; mention the person with @ instead.", views.Escape(email))
+	case err != nil && c.dry:
+		return "", nil // "Looking up…": the request checks again
+	case err != nil:
+		return "", fmt.Errorf("look up %s: %w", email, err)
+	}
+	a.users.remember(a.clk.Now(), u)
+	return u.ID, a.checkPerson(ctx, c, u.ID)
 }
 
 // displaced returns who would have been on call in [from, to) but for an
@@ -274,7 +302,7 @@ func (a *App) SwapTurns(ctx context.Context, c *call, rotation, other, otherName
 		return err
 	}
 	if other, err = a.oncallPerson(ctx, c, other, otherName); err != nil || other == "" {
-		c.ack = fmt.Sprintf(":bust_in_silhouette: Looking up @%s…", views.Escape(otherName))
+		c.ack = fmt.Sprintf(":bust_in_silhouette: Looking up %s…", views.Escape(cmp.Or(c.Email, "@"+otherName)))
 		return err
 	}
 	now := a.now()

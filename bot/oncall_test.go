@@ -381,6 +381,7 @@ func TestOncall_Override(t *testing.T) {
 		{h.bob, "oncall override primary <@" + h.carol + "> soon +1h", `"soon" is not a time I understand`},
 		{other, "oncall override primary <@" + h.carol + "> 2026-03-06T10:00 +1h", "Only members of primary, the person covering, or an incidentbot admin"},
 		{h.bob, "oncall override primary <@" + h.carol + "> now +100d", "longer than the limit"},
+		{h.bob, "oncall override primary <mailto:ghost@example.com|ghost@example.com> 2026-03-06T10:00 +1h", "No Slack user has the email ghost@example.com"},
 	} {
 		s := ackText(t, h.slash(tt.user, h.general, tt.text))
 		if !strings.Contains(s, tt.want) {
@@ -459,7 +460,8 @@ func TestOncall_OverrideModal(t *testing.T) {
 func TestOncall_Swap(t *testing.T) {
 	h := newOncallHarness(t)
 	// Bob trades the rest of his week for Erin's next one.
-	s := ackText(t, h.slash(h.bob, h.general, "oncall swap primary <@"+h.erin+">"))
+	// Erin is named by her email, as Slack sends a typed address.
+	s := ackText(t, h.slash(h.bob, h.general, "oncall swap primary <mailto:erin@example.com|erin@example.com>"))
 	if !strings.Contains(s, "<@"+h.erin+"> covers your turn Wed 4 Mar 10:00 CET → Mon 9 Mar 09:00 CET, and you cover theirs Mon 9 Mar 09:00 CET → Mon 16 Mar 09:00 CET") {
 		t.Fatalf("ack:\n%s", s)
 	}

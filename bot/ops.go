@@ -47,6 +47,7 @@ type op struct {
 	From     time.Time `json:"from,omitzero"`
 	To       time.Time `json:"to,omitzero"`
 	ID       int64     `json:"id,omitempty"`
+	Email    string    `json:"email,omitempty"`
 	Steps    []string  `json:"steps,omitempty"`
 	Selected []string  `json:"sel,omitempty"`
 }

@@ -34,6 +34,8 @@ func FuzzParse(f *testing.F) {
 		"oncall override primary @bob 2026-03-09 09:00 2026-03-10 09:00", "oncall swap primary <@U2>",
 		"oncall swap primary <@U2> +7d", "oncall remove #3", "oncall remove 0", "oncall overrides primary",
 		"oncall primary extra", "42 oncall", "oncall override <@U1> primary now +1h",
+		"oncall swap primary <mailto:Erin@Example.com|Erin@Example.com>", "oncall override primary a@b.co now +1h",
+		"oncall swap primary a@b@c.d", "oncall swap primary <mailto:a@b.c", "oncall swap primary <mailto:x|a@b.c>",
 	} {
 		f.Add(s)
 	}
@@ -76,6 +78,14 @@ func FuzzParse(f *testing.F) {
 		}
 		if cmd.User != "" && cmd.UserName != "" {
 			t.Fatalf("Parse(%q) has both User and UserName", in)
+		}
+		if e := cmd.Oncall.Email; e != "" {
+			act := cmd.Oncall.Action
+			if cmd.Kind != command.KindOncall || act != command.OncallOverride && act != command.OncallSwap ||
+				cmd.User != "" || cmd.UserName != "" || e != strings.ToLower(e) || strings.Count(e, "@") != 1 ||
+				strings.ContainsAny(e, " <>|&\n") {
+				t.Fatalf("Parse(%q) email %q on %q %q (user %q/%q)", in, e, cmd.Kind, act, cmd.User, cmd.UserName)
+			}
 		}
 		if (cmd.Role != "") != (cmd.Kind == command.KindRole) {
 			t.Fatalf("Parse(%q) role %q on %q", in, cmd.Role, cmd.Kind)

@@ -3,6 +3,7 @@ package command
 import (
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // OncallAction names what `/incident oncall` is asked to do.
@@ -29,6 +30,9 @@ type OncallArgs struct {
 	From, To string
 	// ID is the override to remove.
 	ID int64
+	// Email names the person by email instead of a mention (Slack sends
+	// a typed address as <mailto:…|…>); the bot looks it up.
+	Email string
 	// Form is set for "override" without arguments: the bot opens a modal.
 	Form bool
 }
@@ -111,10 +115,11 @@ func (p *parser) oncallPeople(cmd *Command, act OncallAction, rest []token) erro
 		return invalid("Name the rotation first, then the person. Usage: %s", oncallUsage(act))
 	}
 	o.Rotation = strings.ToLower(rest[0].s)
-	if !isPerson(rest[1].s) {
-		return invalid("%s is not a person; mention them with @. Usage: %s", quote(rest[1].s), oncallUsage(act))
-	}
-	if err := setUser(cmd, KindOncall, rest[1].s); err != nil {
+	if email, ok := emailOf(rest[1].s); ok {
+		o.Email = email
+	} else if !isPerson(rest[1].s) {
+		return invalid("%s is not a person; mention them with @, or give their email. Usage: %s", quote(rest[1].s), oncallUsage(act))
+	} else if err := setUser(cmd, KindOncall, rest[1].s); err != nil {
 		return err
 	}
 	times := joinDateTimes(rest[2:])
@@ -131,6 +136,33 @@ func (p *parser) oncallPeople(cmd *Command, act OncallAction, rest []token) erro
 		o.To = times[1]
 	}
 	return nil
+}
+
+// emailOf reads an email address, as typed or as Slack links it
+// (<mailto:bob@example.com|bob@example.com>). It only tells an address
+// from a mention or a name; Slack's users.lookupByEmail is the judge of
+// whether anyone has it.
+func emailOf(s string) (string, bool) {
+	if inner, ok := strings.CutPrefix(s, "<mailto:"); ok {
+		link, closed := strings.CutSuffix(inner, ">")
+		if !closed {
+			return "", false
+		}
+		s, _, _ = strings.Cut(link, "|")
+	}
+	user, domain, ok := strings.Cut(s, "@")
+	if !ok || user == "" || strings.Contains(domain, "@") || !strings.Contains(strings.Trim(domain, "."), ".") ||
+		len(s) > 254 || strings.ContainsFunc(s, notInEmail) {
+		return "", false
+	}
+	return strings.ToLower(s), true
+}
+
+// notInEmail reports the characters no address we look up contains:
+// spaces and controls, and Slack's markup (so a message quoting the
+// address cannot turn into a link or a ping).
+func notInEmail(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune("<>|&,;:\"()[]", r)
 }
 
 // joinDateTimes reads times, joining a date and the time of day that
@@ -159,8 +191,8 @@ func isClock(s string) bool {
 
 // oncallUsages are the usages of the on-call actions, for their errors.
 var oncallUsages = map[OncallAction]string{
-	OncallOverride:  "`/incident oncall override ROTATION @user FROM TO` — put someone on call for a while (times like now, +8h, 18:00, 2026-03-09T09:00, in the rotation's zone; without arguments, a form opens), e.g. `/incident oncall override primary @alice now +8h`",
-	OncallSwap:      "`/incident oncall swap ROTATION @user [MINE] [THEIRS]` — trade your turn (the one at MINE, default your next) for theirs (at THEIRS, default their next), e.g. `/incident oncall swap primary @bob`",
+	OncallOverride:  "`/incident oncall override ROTATION @user FROM TO` — put someone on call for a while (the person by @mention or email; times like now, +8h, 18:00, 2026-03-09T09:00, in the rotation's zone; without arguments, a form opens), e.g. `/incident oncall override primary @alice now +8h`",
+	OncallSwap:      "`/incident oncall swap ROTATION @user [MINE] [THEIRS]` — trade your turn with them (by @mention or email) (the one at MINE, default your next) for theirs (at THEIRS, default their next), e.g. `/incident oncall swap primary @bob`",
 	OncallOverrides: "`/incident oncall overrides [ROTATION]` — list the overrides in force and to come, e.g. `/incident oncall overrides primary`",
 	OncallRemove:    "`/incident oncall remove N` — remove override N (both halves of a swap), e.g. `/incident oncall remove 3`",
 }
