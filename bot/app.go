@@ -75,10 +75,16 @@ type Options struct {
 	// SocketOptions are extra options for the Socket Mode client (tests
 	// raise the ping interval, for instance).
 	SocketOptions []socketmode.Option
+	// Public configures the status page, the reports site, stakeholders
+	// and email (public.go).
+	Public PublicOptions
 	// NoPacing turns off the limiter that keeps Slack calls under Slack's
 	// rate limits before they are made (429s are still honoured): for
 	// tests and the demo, against a fake Slack that does not limit.
 	NoPacing bool
+	// Playbooks configures playbooks, incident types, contacts and drills
+	// (playbooks.go).
+	Playbooks PlaybookOptions
 	// Oncall configures rotations, paging and handoffs (oncall.go).
 	Oncall OncallOptions
 }
@@ -173,6 +179,9 @@ func New(o Options) *App {
 	a.users = newDirectory(a.slack, o.Clock)
 	a.members = newMemberCache(a.slack, o.Clock)
 	a.oc = newOncall(o)
+	if a.opt.Playbooks.OnCall == nil && a.oc.configured() {
+		a.opt.Playbooks.OnCall = a.playbookOnCall // issue 13: a playbook's rotations
+	}
 	return a
 }
 

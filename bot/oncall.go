@@ -314,6 +314,18 @@ func (a *App) OnCallNow(rotations []string) ([]string, error) {
 	return a.oc.roster().OnCall(rotations, a.now())
 }
 
+// playbookOnCall returns who is on call in rotation at a time, for the
+// playbooks that invite or notify a rotation (PlaybookOptions.OnCall). It
+// runs in a delivery, outside any transaction, so it reads the roster
+// again when the store changed.
+func (a *App) playbookOnCall(ctx context.Context, rotation string, at time.Time) ([]string, error) {
+	s := a.freshSnap(ctx)
+	if s == nil {
+		return nil, fmt.Errorf("the on-call roster is not loaded yet")
+	}
+	return s.roster.OnCall([]string{rotation}, at)
+}
+
 // onCallOperator returns who is on call in the operator rotation now, "" when
 // nobody is (no such rotation, not started, an email not resolved).
 func (a *App) onCallOperator() string {

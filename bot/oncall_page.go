@@ -57,10 +57,11 @@ func (a *App) pagePolicy(operator string) oncall.Policy {
 
 // startPage pages the operator of a new incident when they did not declare
 // it themselves (they are there), and returns what that writes: the
-// timeline events and the effects.
+// timeline events and the effects. A drill pages nobody: it disturbs no
+// one outside its war room.
 func (a *App) startPage(inc *incident.Incident, now time.Time) incident.Change {
 	op := inc.Operator
-	if op == "" || op == inc.DeclaredBy || op == a.botUserID {
+	if op == "" || op == inc.DeclaredBy || op == a.botUserID || inc.Drill {
 		return incident.Change{}
 	}
 	pg, ns := a.pagePolicy(op).StartPage(a.oc.roster(), now)
@@ -221,7 +222,7 @@ func (d delivery) page(ctx context.Context) error {
 func (d delivery) dmEach(ctx context.Context, users []string, group string, render func(user string) ([]slack.Block, string)) error {
 	to := append([]string(nil), users...)
 	if group != "" {
-		members, err := d.a.slack.UsergroupMembers(ctx, group)
+		members, err := d.a.slack.UserGroupMembers(ctx, group)
 		if outbound.IsCode(err, "no_such_subteam") {
 			d.a.log.Warn("a paged user group does not exist", "usergroup", group)
 		} else if err != nil {
@@ -254,8 +255,9 @@ func (d delivery) dmEach(ctx context.Context, users []string, group string, rend
 // operator of a declaration that names none, and reports whether it did.
 // An on-call person Slack does not accept (deactivated, say) leaves the
 // declarer in charge: a declaration never fails for the rotation's sake.
+// A drill leaves the on-call person alone.
 func (a *App) defaultOperator(ctx context.Context, c *call, req *incident.DeclareRequest) bool {
-	if req.Operator != "" {
+	if req.Operator != "" || req.Drill {
 		return false
 	}
 	op := a.onCallOperator()

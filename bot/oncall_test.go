@@ -6,6 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -671,5 +674,89 @@ func TestOncall_CalendarFeed(t *testing.T) {
 	defer off.Close()
 	if r, err := http.Get(off.URL + "/oncall/calendar.ics?token="); err != nil || r.StatusCode != http.StatusNotFound {
 		t.Errorf("feed without a token: %v %v", r, err)
+	}
+}
+
+// backendPlaybook invites whoever is on call in secondary to every
+// incident.
+const backendPlaybook = `name: backend
+title: Backend incident
+checklist:
+  - Check the backend dashboards
+invite:
+  rotations: [secondary]
+`
+
+func TestOncall_PlaybookInvitesTheRotation(t *testing.T) {
+	h := newOncallHarness(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "backend.yaml"), []byte(backendPlaybook), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pbs, err := playbooks.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := playbooks.Validate(pbs, playbooks.Known{
+		Roles: []string{"operator", "spokesperson"}, Severities: []string{"critical", "major", "minor"},
+		Rotations: []string{"primary", "secondary"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Playbooks.OnCall is left nil: the bot answers it from its roster.
+	h.restartWith(func(o *bot.Options) { o.Playbooks.Playbooks = pbs })
+
+	invited := func(room, user string) func() bool {
+		return func() bool {
+			c, _ := h.fake.Channel(room)
+			return slices.Contains(c.Members, user)
+		}
+	}
+	inc, ch := h.declare(h.alice, "Orders are stuck")
+	if !slices.Contains(inc.Playbooks, "backend") {
+		t.Fatalf("playbooks %v", inc.Playbooks)
+	}
+	h.waitFor("carol, on call in secondary, invited", invited(ch.ID, h.carol))
+
+	// Erin covers secondary for two hours: the next incident invites her,
+	// read from the roster as it is now, and not carol.
+	s := ackText(t, h.slash(h.carol, h.general, "oncall override secondary <@"+h.erin+"> now +2h"))
+	if !strings.Contains(s, "<@"+h.erin+">") {
+		t.Fatalf("override ack:\n%s", s)
+	}
+	h.settle()
+	_, ch2 := h.declare(h.alice, "Invoices are late")
+	h.waitFor("erin, covering secondary, invited", invited(ch2.ID, h.erin))
+	h.settle()
+	if invited(ch2.ID, h.carol)() {
+		t.Error("carol was invited while erin covers secondary")
+	}
+}
+
+func TestOncall_DrillPagesNobody(t *testing.T) {
+	h := newOncallHarness(t)
+	drills, err := h.fake.CreateChannel(h.alice, "drills", false, h.alice, h.bob, h.carol, h.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.restartWith(func(o *bot.Options) { o.Playbooks.DrillChannel = drills })
+	if ack := ackText(t, h.slash(h.alice, h.general, "drill Checkout practice")); !strings.Contains(ack, "Declaring a drill") || strings.Contains(ack, "on call") {
+		t.Fatalf("drill ack: %s", ack)
+	}
+	h.settle()
+	incs, err := h.db.FindIncidents(h.ctx(), incident.Filter{})
+	if err != nil || len(incs) != 1 || !incs[0].Drill {
+		t.Fatalf("incidents %v, %v", incs, err)
+	}
+	inc := incs[0]
+	if inc.Operator == h.bob || inc.Page != nil {
+		t.Fatalf("a drill made the on-call person operator (%s) or paged (%+v)", inc.Operator, inc.Page)
+	}
+	h.tickAt(h.clock.Now().Add(time.Hour))
+	h.settle()
+	for _, u := range []string{h.bob, h.carol, h.admin, h.erin} {
+		if n := h.countDMs(u, "You are paged"); n != 0 {
+			t.Errorf("%s was paged for a drill", u)
+		}
 	}
 }

@@ -22,23 +22,26 @@ func (a *App) Declare(ctx context.Context, c *call, req incident.DeclareRequest)
 			return err
 		}
 	}
-	now := a.now()
-	inc, evs, err := incident.Declare(a.policy, req, now)
+	inc, evs, pbs, err := a.declareWithPlaybooks(c, req)
 	if err != nil {
 		return err
 	}
 	if c.dry {
-		c.ack = ":hourglass_flowing_sand: Declaring the incident…"
+		c.ack = a.declaringAck(inc)
 		if onCall {
 			c.ack += fmt.Sprintf(" %s is on call in *%s*: they lead it and are being paged.", views.User(req.Operator), a.oc.opt.OperatorRotation)
 		}
 		return nil
 	}
-	for _, ch := range a.opt.AnnounceChannels {
+	for _, ch := range a.announceChannels(inc) {
 		inc.Announcements = append(inc.Announcements, incident.Announcement{ChannelID: ch})
 	}
-	page := a.startPage(inc, now)
-	ch, err := a.store.CreateIncident(ctx, inc, incident.Change{Events: append(evs, page.Events...), Effects: append(a.setup(inc, c), page.Effects...), Request: c.seq})
+	// Issue 13: the operator is paged; first, so the setup knows not to
+	// send a paged operator the role DM as well.
+	page := a.startPage(inc, inc.DeclaredAt)
+	ran := a.runPlaybooks(inc, req.DeclaredBy, pbs, incident.TriggerDeclare)
+	change := incident.Change{Events: evs, Effects: a.setup(inc, c), Request: c.seq}.With(a.declareNotes(inc)).With(ran).With(page)
+	ch, err := a.store.CreateIncident(ctx, inc, a.stakeholderChange(inc, change))
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,8 @@ var (
 	bucketInbox = []byte("inbox")
 
 	allBuckets = slices.Concat([][]byte{bucketMeta, bucketIncidents, bucketTimeline, bucketOpen,
-		bucketDue, bucketByChannel, bucketSeen, bucketSeenTime, bucketOutbox, bucketInbox},
+		bucketDue, bucketByChannel, bucketSeen, bucketSeenTime, bucketOutbox, bucketInbox,
+		bucketSubscriptions},
 		oncallBuckets, // issue 13 (store/oncall.go)
 	)
 

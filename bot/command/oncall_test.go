@@ -80,6 +80,11 @@ func TestDetail_Oncall(t *testing.T) {
 			t.Errorf("help for oncall lacks %q:\n%s", want, d)
 		}
 	}
+	// The help lists checklist done and undo under checklist, to fit one
+	// section; its detail gives them in full.
+	if d := command.Detail(command.KindChecklist); !strings.Contains(d, "checklist done N") || !strings.Contains(d, "checklist undo N") {
+		t.Errorf("help for checklist lacks done and undo:\n%s", d)
+	}
 	if command.Detail(command.KindNote) != command.Usage(command.KindNote) {
 		t.Error("Detail of note differs from its usage")
 	}

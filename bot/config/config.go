@@ -37,6 +37,20 @@ type Config struct {
 	Postmortem PostmortemConfig `mapstructure:"postmortem" yaml:"postmortem"`
 	// Log: level and format of the process log.
 	Log LogConfig `mapstructure:"log" yaml:"log"`
+	// StatusPage, Reports, Stakeholders and Email keep people informed
+	// (public.go).
+	StatusPage   StatusPageConfig   `mapstructure:"statuspage" yaml:"statuspage"`
+	Reports      ReportsConfig      `mapstructure:"reports" yaml:"reports"`
+	Stakeholders StakeholdersConfig `mapstructure:"stakeholders" yaml:"stakeholders"`
+	Email        EmailConfig        `mapstructure:"email" yaml:"email"`
+	// Playbooks, Types, Roles, Impact and Drill configure playbooks,
+	// incident types, the roles beyond operator and spokesperson,
+	// impact-based triage and drills (playbooks.go).
+	Playbooks PlaybooksConfig `mapstructure:"playbooks" yaml:"playbooks"`
+	Types     []IncidentType  `mapstructure:"types" yaml:"types"`
+	Roles     []Role          `mapstructure:"roles" yaml:"roles"`
+	Impact    ImpactConfig    `mapstructure:"impact" yaml:"impact"`
+	Drill     DrillConfig     `mapstructure:"drill" yaml:"drill"`
 	// Oncall: rotations, paging and handoffs (see oncall.go).
 	Oncall OncallConfig `mapstructure:"oncall" yaml:"oncall"`
 	// ShutdownGrace is how long work in flight may go on after SIGTERM
@@ -204,7 +218,7 @@ const (
 // Default returns a configuration that works out of the box once the two
 // Slack tokens are set.
 func Default() Config {
-	return Config{
+	c := Config{
 		Slack: SlackConfig{
 			APIURL:           DefaultAPIURL,
 			TimelineReaction: "pushpin",
@@ -232,8 +246,13 @@ func Default() Config {
 		Digest:        DigestConfig{Schedule: "0 9 * * 1-5"},
 		Log:           LogConfig{Level: "info", Format: "text"},
 		ShutdownGrace: DefaultShutdownGrace,
+		StatusPage:    StatusPageConfig{Path: "/", Name: "Our services", PublishByDefault: []string{"critical", "major"}},
+		Reports:       ReportsConfig{Path: "/"},
+		Email:         EmailConfig{Port: "587", Security: "starttls"},
 		Oncall:        defaultOncall(),
 	}
+	defaultPlaybooks(&c)
+	return c
 }
 
 // Normalized returns c with harmless spelling variations fixed: surrounding
@@ -271,8 +290,9 @@ func (c Config) Normalized() Config {
 	c.Postmortem.Dir = strings.TrimSpace(c.Postmortem.Dir)
 	c.Log.Level = strings.ToLower(strings.TrimSpace(c.Log.Level))
 	c.Log.Format = strings.ToLower(strings.TrimSpace(c.Log.Format))
-	c.Oncall = c.Oncall.normalized()
-	return c
+	normalizePlaybooks(&c)
+	c.Oncall = c.Oncall.normalized() // issue 13
+	return c.normalizedPublic()
 }
 
 // trimList returns a copy of list with entries trimmed and empty ones dropped.
@@ -337,6 +357,9 @@ func (c Config) Redacted() Config {
 	c.Slack.BotToken = RedactToken(c.Slack.BotToken)
 	c.Slack.AppToken = RedactToken(c.Slack.AppToken)
 	c.Oncall.FeedToken = RedactToken(c.Oncall.FeedToken)
+	if c.Email.Password != "" {
+		c.Email.Password = "…(redacted)"
+	}
 	return c
 }
 

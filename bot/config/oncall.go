@@ -161,6 +161,18 @@ func (c Config) OncallRotations() ([]oncall.Rotation, []oncall.Problem) {
 	return out, ps
 }
 
+// RotationNames returns the names of oncall.rotations, which playbooks may
+// name (applies_to.rotations, invite.rotations, notify.rotations).
+func (c Config) RotationNames() []string {
+	names := make([]string, 0, len(c.Oncall.Rotations))
+	for _, r := range c.Oncall.Rotations {
+		if r.Name != "" {
+			names = append(names, r.Name)
+		}
+	}
+	return names
+}
+
 // OncallPolicy is the escalation policy of oncall.escalation: the levels
 // paged after the operator, each with its timeout (oncall.ack_timeout
 // when it sets none). The operator's own level is added by the bot, which
@@ -248,12 +260,7 @@ func (c Config) validateOncall(p *problems) {
 	if h.OverdueAfter <= 0 {
 		p.add("oncall.handoff.overdue_after", "must be greater than 0 (how long after it was added an open action item is overdue, e.g. 168h)")
 	}
-	if g := h.EscalateTo.Usergroup; g != "" && !usergroupRe.MatchString(g) {
-		p.add("oncall.handoff.escalate_to.usergroup", `%q is not a user group ID (use the ID starting with S, e.g. "S0123ABCD", from the group's profile > Copy group ID)`, g)
-	}
-	for i, u := range h.EscalateTo.Users {
-		checkUser(p, fmt.Sprintf("oncall.handoff.escalate_to.users[%d]", i), u)
-	}
+	h.EscalateTo.validate(p, "oncall.handoff.escalate_to")
 	switch t := o.FeedToken; {
 	case t == "":
 	case len(t) < MinFeedToken:

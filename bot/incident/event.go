@@ -39,6 +39,12 @@ const (
 	// Slack (a reminder, an announcement) and gave up on.
 	EventDeliveryFailed EventKind = "delivery_failed"
 
+	// Issue 12: playbooks, checklists and roles beyond the two.
+	EventPlaybookRun EventKind = "playbook_run"
+	EventStepDone    EventKind = "step_done"
+	EventStepUndone  EventKind = "step_undone"
+	EventRoleRemoved EventKind = "role_removed"
+
 	// Paging (issue 13): a level paged, a level that paged nobody, paging
 	// given up, and the acknowledgement (its actor clicked Acknowledge).
 	EventPaged            EventKind = "paged"

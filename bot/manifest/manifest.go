@@ -44,8 +44,10 @@ var botScopes = []string{
 	"reactions:write",   // react to acknowledge
 	"users:read",        // names and time zones of people
 	"users:read.email",  // on-call rotations may name people by email (users.lookupByEmail)
-	"usergroups:read",   // paging a user group reaches each member (usergroups.users.list)
 	"files:write",       // upload the postmortem draft
+	"bookmarks:write",   // playbooks bookmark their links in the war room
+	"bookmarks:read",    // look for a bookmark whose answer was lost before adding it again
+	"usergroups:read",   // playbooks invite and notify the members of user groups; paging a user group reaches each member
 }
 
 // botEvents are the bot events incidentbot subscribes to.

@@ -554,16 +554,3 @@ func (c *Client) UserByEmail(ctx context.Context, email string) (*slack.User, er
 	})
 	return u, err
 }
-
-// UsergroupMembers lists the user IDs of a user group
-// (usergroups.users.list, scope usergroups:read): how a page or an
-// escalation reaches each member of a group.
-func (c *Client) UsergroupMembers(ctx context.Context, group string) ([]string, error) {
-	var ids []string
-	err := c.call(ctx, "usergroups.users.list", "", func(ctx context.Context) error {
-		var err error
-		ids, err = c.api.GetUserGroupMembersContext(ctx, group)
-		return err
-	})
-	return ids, err
-}

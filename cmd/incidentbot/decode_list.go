@@ -8,29 +8,43 @@ import (
 	"strings"
 )
 
-// listShapes describes each list of sections for its messages: what its
-// entries are, and the keys an entry needs.
-var listShapes = map[string]struct{ what, needs, keys string }{
-	"incidents.severities": {"severities", "name, description and update_every", "name:, description:, update_every:"},
-	"oncall.rotations":     {"rotations", "name, members, start and handoff_time", "name:, members:, start:, handoff_time:"},
-	"oncall.escalation":    {"escalation levels", "a rotation, users or a usergroup", "rotation:, ack_timeout:"},
+// isStructList reports whether t is a list of sections (incidents.severities,
+// stakeholders.groups, oncall.rotations…), which only the file can set,
+// entry by entry.
+func isStructList(t reflect.Type) bool {
+	return t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct
 }
 
-// decodeStructList decodes a list of sections (incidents.severities,
-// oncall.rotations, oncall.escalation) from the file into field, a slice
-// of structs, one key at a time like decode does: each problem names the
-// entry and the key ("oncall.rotations[1].shift: …"), unknown keys get a
-// "did you mean", and an entry that is not a mapping stays empty in its
-// place, so that the indexes in later messages match the file. A value
-// from the environment is refused: a list of sections does not fit in a
-// variable.
-func (l *loaded) decodeStructList(key, from string, field reflect.Value, raw any) {
-	elem := field.Type().Elem()
-	keys := structKeys(elem)
-	shape, ok := listShapes[key]
-	if !ok {
-		shape.what, shape.needs, shape.keys = "entries", strings.Join(keys, ", "), strings.Join(keys, ":, ")+":"
+// listShape describes a list of sections for its messages: what its
+// entries are called, the list with what each entry needs, and the keys
+// to write in an entry.
+type listShape struct{ what, list, keys string }
+
+// listShapes names the lists whose messages say more than the generic
+// ones (see shapeOf).
+var listShapes = map[string]listShape{
+	"incidents.severities": {"severities", "severities, each with name, description and update_every", "name:, description:, update_every:"},
+	// Issue 13 (on call).
+	"oncall.rotations":  {"rotations", "rotations, each with name, members, start and handoff_time", "name:, members:, start:, handoff_time:"},
+	"oncall.escalation": {"escalation levels", "escalation levels, each with a rotation, users or a usergroup", "rotation:, ack_timeout:"},
+}
+
+// shapeOf returns the shape of the list at key, generic when listShapes
+// has none: named by its key, its keys those of the element type.
+func shapeOf(key string, elem reflect.Type) listShape {
+	if s, ok := listShapes[key]; ok {
+		return s
 	}
+	return listShape{key, `entries (each a "- " with its keys, as in config.example.yaml)`, strings.Join(structKeys(elem), ":, ") + ":"}
+}
+
+// decodeStructList decodes a list of sections from the file into field:
+// each entry a mapping of the element's keys, each value decoded like any
+// other key. Every problem names the entry and key ("stakeholders.groups[1].tier"),
+// and unknown keys get a "did you mean". A value from the environment is
+// refused: a list of sections does not fit in a variable.
+func (l *loaded) decodeStructList(key, from string, field reflect.Value, raw any) {
+	shape := shapeOf(key, field.Type().Elem())
 	if from != "" {
 		l.failed[key] = true
 		l.problems = append(l.problems, fmt.Errorf("%s: %s cannot be set in the environment (unset it and edit %s in %q)", from, shape.what, key, l.path))
@@ -39,9 +53,19 @@ func (l *loaded) decodeStructList(key, from string, field reflect.Value, raw any
 	list, ok := raw.([]any)
 	if !ok {
 		l.failed[key] = true
-		l.problems = append(l.problems, fmt.Errorf("%s: expected a list of %s, each with %s, got %s", key, shape.what, shape.needs, describe(raw)))
+		l.problems = append(l.problems, fmt.Errorf("%s: expected a list of %s, got %s", key, shape.list, describe(raw)))
 		return
 	}
+	l.decodeEntries(key, shape, list, field)
+}
+
+// decodeEntries decodes the entries of a list of sections into field, a
+// slice of structs, each key of an entry like any other key. An entry
+// that is not a mapping stays empty in its place, so that the indexes of
+// later messages match the file.
+func (l *loaded) decodeEntries(key string, shape listShape, list []any, field reflect.Value) {
+	et := field.Type().Elem()
+	keys := structKeys(et)
 	out := reflect.MakeSlice(field.Type(), len(list), len(list))
 	for i, item := range list {
 		prefix := fmt.Sprintf("%s[%d]", key, i)
@@ -66,7 +90,7 @@ func (l *loaded) decodeStructList(key, from string, field reflect.Value, raw any
 			if m[k] == nil {
 				continue
 			}
-			f := ev.FieldByIndex(fieldIndex(elem, keys[j]))
+			f := ev.FieldByIndex(fieldIndex(et, keys[j]))
 			val, msg := decodeValue(f.Type(), m[k])
 			if msg != "" {
 				l.failed[prefix+"."+keys[j]] = true
@@ -77,9 +101,4 @@ func (l *loaded) decodeStructList(key, from string, field reflect.Value, raw any
 		}
 	}
 	field.Set(out)
-}
-
-// isStructList reports whether t is a list of sections.
-func isStructList(t reflect.Type) bool {
-	return t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct
 }

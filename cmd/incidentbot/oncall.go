@@ -19,7 +19,8 @@ import (
 )
 
 // oncallOptions turns the oncall section into the bot's options. The
-// handoff checklists are the built-in playbooks of kind oncall.
+// handoff checklists are the built-in playbooks of kind oncall; run
+// replaces them with the playbooks it assembled (playbooks.dir included).
 func oncallOptions(cfg config.Config) bot.OncallOptions {
 	rots, _ := cfg.OncallRotations() // validated: no errors left
 	pbs, _ := playbooks.Defaults()   // the shipped files are tested
