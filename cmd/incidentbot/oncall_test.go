@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/oncall"
 	"github.com/incidentbot/incidentbot/bot/web"
+	"github.com/incidentbot/incidentbot/playbooks"
 	"github.com/incidentbot/incidentbot/store"
 )
 
@@ -249,4 +251,42 @@ func TestMain_OncallExport(t *testing.T) {
 		}
 		checkOverride(t, r.stdout)
 	})
+}
+
+// TestLoadConfig_PlaybookRotations: playbooks in playbooks.dir may name
+// the rotations of oncall.rotations (an on-call checklist for one of them,
+// a rotation invited to incidents); any other name is refused with its
+// file and line.
+func TestLoadConfig_PlaybookRotations(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("handoff.yaml", "name: secondary-handoff\ntitle: Secondary handoff\nkind: oncall\napplies_to:\n  rotations: [secondary]\nchecklist:\n  - Check the pager\n")
+	write("backend.yaml", "name: backend\ntitle: Backend\ninvite:\n  rotations: [primary]\nchecklist:\n  - Check the dashboards\n")
+	config := oncallConfig + "playbooks:\n  dir: " + dir + "\n"
+	cfg, err := LoadConfig(context.Background(), MustWriteConfig(t, config), TokenEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pbs, err := assemblePlaybooks(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := playbooks.Names(playbooks.OnCall(pbs, "secondary")); !slices.Contains(got, "secondary-handoff") || !slices.Contains(got, "oncall") {
+		t.Errorf("the checklists of a secondary handoff are %v, want the built-in one and secondary-handoff", got)
+	}
+	if got := playbooks.Names(playbooks.OnCall(pbs, "primary")); slices.Contains(got, "secondary-handoff") {
+		t.Errorf("primary's handoff shows secondary's checklist: %v", got)
+	}
+
+	write("backend.yaml", "name: backend\ntitle: Backend\ninvite:\n  rotations: [tertiary]\nchecklist:\n  - Check the dashboards\n")
+	_, err = LoadConfig(context.Background(), MustWriteConfig(t, config), TokenEnv())
+	lines := strings.Join(problemLines(t, err), "\n")
+	if !strings.Contains(lines, "backend.yaml:4") || !strings.Contains(lines, `unknown rotation "tertiary"`) {
+		t.Errorf("problems:\n%s", lines)
+	}
 }
