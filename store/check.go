@@ -498,6 +498,7 @@ func checkRecords(r reader, version int, p *problems) {
 	}
 
 	checkSubscriptions(tx, p)
+	checkOncall(tx, p) // issue 13 (store/oncall.go)
 
 	// seen and seen_time: the same keys at the same times.
 	seen := tx.Bucket(bucketSeen)

@@ -166,6 +166,9 @@ func (db *DB) runGroup(group []*op) {
 	pending := group
 	for len(pending) > 0 {
 		db.groups.Add(1)
+		// Version is odd while the transaction runs (see Version): a
+		// reader may see the commit before the bump after it.
+		db.writes.Add(1)
 		var failed *op // an op whose apply failed
 		err := db.bolt.Update(func(tx *bolt.Tx) error {
 			now := db.now().UTC()

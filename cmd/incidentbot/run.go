@@ -31,6 +31,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	log := NewLogger(cfg.Log, env.Stderr)
+	logConfigWarnings(cfg, log)
 	api := slackClient(cfg, log)
 	// A wrong token must end the process before anything else happens.
 	if err := checkTokens(ctx, api, cfg, env.Retry, log); err != nil {
@@ -82,6 +83,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	appOpts.Public = public
 	appOpts.Playbooks = playbookOptions(cfg, pbs, drill)
 	appOpts.Metrics = m
+	appOpts.Oncall.Checklists = pbs // issue 13: handoff checklists, playbooks.dir included
 	app := bot.New(appOpts)
 	sched := &nudge.Scheduler{Store: db, Planner: app, Logger: log.With("component", "nudge")}
 
@@ -108,6 +110,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 			AdminToken: token, Spool: spool,
 			Ready: app.Ready, Logger: log.With("component", "http"),
 			Hooks: hooks, Metrics: m.Handler(), Stats: serveStats(db, cfg),
+			OncallFeed: app.CalendarFeed(cfg.Oncall.FeedToken), OncallAdmin: app.CalendarAdmin(),
 		}), log.With("component", "http"), web.Timeouts{})
 		if err != nil {
 			return err
