@@ -210,7 +210,7 @@ func TestIntake_Triage(t *testing.T) {
 	assertShows(t, "the triage message", msg, views.ActionTriageDeclare, views.ActionTriageLink, views.ActionTriageDismiss)
 
 	k.expect(t, "alertmanager", fixture(t, "alertmanager_group_mixed.json"), intake.OutcomeRepeat)
-	h.expectMessage(k.triage, "DiskFull", "notified 2 times")
+	h.expectEdited(k.triage, "DiskFull", "notified 2 times")
 	if n := len(h.fake.Messages(k.triage)); n != 1 {
 		t.Errorf("%d messages in the triage channel, want the one updated", n)
 	}
@@ -273,7 +273,7 @@ func TestIntake_TriageDismissAndLink(t *testing.T) {
 	k.expect(t, "generic", genericAlert("one", "firing", "warning"), intake.OutcomeTriaged)
 	one := h.expectMessage(k.triage, "Health check one")
 	h.click(h.bob, k.triage, one.TS, views.ActionTriageDismiss)
-	h.expectMessage(k.triage, "Health check one", "dismissed it")
+	h.expectEdited(k.triage, "Health check one", "dismissed it")
 	k.expect(t, "generic", genericAlert("one", "firing", "warning"), intake.OutcomeIgnored)
 	// Resolved, then firing again: a new episode, triaged anew.
 	k.expect(t, "generic", genericAlert("one", "resolved", "warning"), intake.OutcomeIgnored)
@@ -384,7 +384,7 @@ func TestIntake_LinkToPrivate(t *testing.T) {
 	h.click(h.alice, k.triage, msg.TS, views.ActionTriageLink)
 	v := h.topView(h.alice)
 	h.submit(h.alice, v, map[string]string{views.InputLinkIncident: views.Value(inc.ID)})
-	h.expectMessage(k.triage, "Health check logins", "linked it to a private incident")
+	h.expectEdited(k.triage, "Health check logins", "linked it to a private incident")
 	h.waitEvent(inc.ID, incident.EventAlertLinked)
 	for _, m := range h.fake.Messages(k.triage) {
 		if strings.Contains(render(m), "#1") {

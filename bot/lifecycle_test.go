@@ -28,6 +28,7 @@ func withSpokesperson(t *testing.T, h *harness) (*incident.Incident, slackfake.C
 	d.Wait(h.ctx())
 	h.waitFor("bob to be spokesperson", func() bool { return h.incident(inc.ID).Spokesperson == h.bob })
 	h.expectDM(h.bob, "spokesperson", "post status updates")
+	h.expectMessage(ch.ID, "is now the *spokesperson*")
 	h.waitCard(inc, "<@"+h.bob+">")
 	return h.incident(inc.ID), ch
 }
@@ -35,7 +36,6 @@ func withSpokesperson(t *testing.T, h *harness) (*incident.Incident, slackfake.C
 func TestRoles_PickerAndHandoff(t *testing.T) {
 	h := newHarness(t)
 	inc, ch := withSpokesperson(t, h)
-	h.expectMessage(ch.ID, "is now the *spokesperson*")
 
 	// Bob hands off to Carol: a brief, then Carol accepts.
 	h.slash(h.bob, ch.ID, "role spokesperson "+mention(h.carol))

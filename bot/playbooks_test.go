@@ -84,7 +84,7 @@ func newPlaybookHarness(t *testing.T) *pbHarness {
 // checklist, waiting for it to show every keyword.
 func (h *harness) checklistMessage(inc *incident.Incident, title string, keywords ...string) slackfake.Message {
 	h.t.Helper()
-	return h.expectMessage(inc.ChannelID, append([]string{":clipboard: *" + title + "* checklist"}, keywords...)...)
+	return h.expectEdited(inc.ChannelID, append([]string{":clipboard: *" + title + "* checklist"}, keywords...)...)
 }
 
 // tick ticks (or unticks) step n of incident id's checklist as user, in
