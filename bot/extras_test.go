@@ -291,6 +291,7 @@ func TestRoleModalAndPlainMentions(t *testing.T) {
 	}
 	h.waitFor("carol as spokesperson", func() bool { return h.incident(inc.ID).Spokesperson == h.carol })
 	h.expectDM(h.carol, "spokesperson")
+	h.expectMessage(ch.ID, "<@"+h.carol+"> is now the *spokesperson*")
 	h.settle()
 	if c, _ := h.fake.Channel(ch.ID); !slices.Contains(c.Members, h.carol) {
 		t.Error("the new spokesperson was not invited to the war room")
@@ -305,6 +306,8 @@ func TestRoleModalAndPlainMentions(t *testing.T) {
 	// A client that did not escape the mention sends a plain @name.
 	h.slash(h.alice, ch.ID, "role spokesperson @bob --force")
 	h.waitFor("bob by name", func() bool { return h.incident(inc.ID).Spokesperson == h.bob })
+	h.expectMessage(ch.ID, "<@"+h.bob+"> is now the *spokesperson*")
+	h.expectDM(h.bob, "You are the spokesperson of incident #1")
 	h.slash(h.alice, ch.ID, "role spokesperson @nobody-here --force")
 	h.expectEphemeral(ch.ID, h.alice, "no user called @nobody-here")
 	// The postmortem waits for the resolution.

@@ -1,11 +1,13 @@
 package bot_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/slackfake"
@@ -193,6 +195,11 @@ func (h *harness) checkAllConsumed() {
 	if h.t.Failed() {
 		return
 	}
+	// What the bot still had to deliver is checked too, whatever the
+	// timing; a stopped or stuck bot gives up after a moment.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	_ = h.sb.Settle(ctx)
+	cancel()
 	h.ledger.mu.Lock()
 	defer h.ledger.mu.Unlock()
 	// The DMs of the sandbox's people and of users named in ignoreDMs.

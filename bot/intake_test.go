@@ -194,6 +194,8 @@ func TestIntake_AlertmanagerDeclare(t *testing.T) {
 	// Someone takes the lead: time to acknowledge ends there.
 	h.slash(h.bob, inc.ChannelID, "role operator <@"+h.bob+"|bob>")
 	h.waitFor("bob to be operator", func() bool { return h.incident(1).Operator == h.bob })
+	h.expectMessage(inc.ChannelID, "Incident #1 needs roles filled")
+	h.expectMessage(inc.ChannelID, "<@"+h.bob+"> is now the *operator*")
 	if inc := h.incident(1); inc.AcknowledgedAt.IsZero() {
 		t.Error("taking the operator role did not acknowledge the incident")
 	}
@@ -245,7 +247,10 @@ func TestIntake_Triage(t *testing.T) {
 	if inc.Operator != first || inc.DeclaredBy != first || inc.Alert == nil || inc.Severity != "major" {
 		t.Errorf("incident: operator %s declarer %s severity %s alert %+v", inc.Operator, inc.DeclaredBy, inc.Severity, inc.Alert)
 	}
-	h.expectMessage(k.triage, "declared incident #1")
+	h.expectEdited(k.triage, "declared incident #1")
+	h.expectEphemeral(k.triage, h.carol, "Declaring the incident")
+	h.expectEphemeral(k.triage, h.bob, "Declaring the incident")
+	h.expectMessage(inc.ChannelID, "Declared from an alert", "DiskFull")
 	// The message has no buttons left; a click on an old copy is refused.
 	if m, _ := h.messageWith(k.triage, "declared incident #1"); strings.Contains(render(m), views.ActionTriageDeclare) {
 		t.Error("the decided triage message still offers Declare")
@@ -274,11 +279,12 @@ func TestIntake_TriageDismissAndLink(t *testing.T) {
 	one := h.expectMessage(k.triage, "Health check one")
 	h.click(h.bob, k.triage, one.TS, views.ActionTriageDismiss)
 	h.expectEdited(k.triage, "Health check one", "dismissed it")
+	h.expectEphemeral(k.triage, h.bob, "Alert dismissed")
 	k.expect(t, "generic", genericAlert("one", "firing", "warning"), intake.OutcomeIgnored)
 	// Resolved, then firing again: a new episode, triaged anew.
 	k.expect(t, "generic", genericAlert("one", "resolved", "warning"), intake.OutcomeIgnored)
 	k.expect(t, "generic", genericAlert("one", "firing", "warning"), intake.OutcomeTriaged)
-	h.waitFor("a second triage message", func() bool { return len(h.fake.Messages(k.triage)) == 2 })
+	h.expectMessage(k.triage, "Health check one", "notified once")
 
 	inc, _ := h.declare(h.alice, "--sev minor API slow")
 	k.expect(t, "generic", genericAlert("two", "firing", "warning"), intake.OutcomeTriaged)
@@ -289,7 +295,7 @@ func TestIntake_TriageDismissAndLink(t *testing.T) {
 		t.Fatalf("opened %s", v.CallbackID)
 	}
 	h.submit(h.carol, v, map[string]string{views.InputLinkIncident: views.Value(inc.ID)})
-	h.expectMessage(k.triage, "Health check two", "linked it to incident #1")
+	h.expectEdited(k.triage, "Health check two", "linked it to incident #1")
 	h.expectMessage(inc.ChannelID, "linked the alert", "Health check two")
 	h.waitEvent(inc.ID, incident.EventAlertLinked)
 	k.expect(t, "generic", genericAlert("two", "resolved", "warning"), intake.OutcomeResolved)
@@ -314,8 +320,10 @@ func TestIntake_Grafana(t *testing.T) {
 	if inc.Severity != "minor" || inc.Alert == nil || inc.Alert.Source != "grafana" {
 		t.Errorf("incident %+v alert %+v", inc, inc.Alert)
 	}
+	h.expectMessage(inc.ChannelID, "Declared from an alert", "grafana")
 	k.expect(t, "grafana", fixture(t, "grafana_resolved.SYNTHETIC.json"), intake.OutcomeResolved)
 	h.waitEvent(1, incident.EventAlertResolved)
+	h.expectMessage(inc.ChannelID, "Every alert of")
 }
 
 // TestIntake_RouteSeverityUnknown answers 422 when a route names a
@@ -368,8 +376,14 @@ func TestIntake_Fixtures(t *testing.T) {
 			t.Errorf("triage message not updated to resolved:\n%s", render(m))
 		}
 	}
-	if incs, _ := h.db.FindIncidents(context.Background(), incident.Filter{}); len(incs) != 2 {
+	h.markConsumed("the check above", msgs...)
+	incs, _ := h.db.FindIncidents(context.Background(), incident.Filter{})
+	if len(incs) != 2 {
 		t.Errorf("%d incidents, want 2", len(incs))
+	}
+	for _, inc := range incs {
+		h.expectMessage(inc.ChannelID, "Declared from an alert")
+		h.expectMessage(inc.ChannelID, "Every alert of")
 	}
 }
 
@@ -386,6 +400,7 @@ func TestIntake_LinkToPrivate(t *testing.T) {
 	h.submit(h.alice, v, map[string]string{views.InputLinkIncident: views.Value(inc.ID)})
 	h.expectEdited(k.triage, "Health check logins", "linked it to a private incident")
 	h.waitEvent(inc.ID, incident.EventAlertLinked)
+	h.expectMessage(inc.ChannelID, "linked the alert", "Health check logins")
 	for _, m := range h.fake.Messages(k.triage) {
 		if strings.Contains(render(m), "#1") {
 			t.Errorf("the triage channel names the private incident: %s", render(m))
