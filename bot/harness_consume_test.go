@@ -175,6 +175,11 @@ func (h *harness) ignoreWarRoomSetup() {
 		// The checklist of each playbook run at declaration, edited in
 		// place as steps are ticked; tests read it with checklistMessage.
 		{":clipboard: *", "* checklist"},
+		// The call for roles nobody holds yet, posted at declaration when
+		// there is no operator (alerts, drills) or a playbook asks for more.
+		{"Incident #", " needs roles filled"},
+		// A drill's notice at declaration that it is only practice.
+		{"Incident #", " is a drill"},
 		// The announcement in #incidents (public, then private), edited in
 		// place; its thread replies are not ignored.
 		{"Updates follow in this thread"},
