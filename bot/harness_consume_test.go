@@ -22,9 +22,11 @@ type ledger struct {
 	mu sync.Mutex
 	// consumed maps channel/ts to the expectation that consumed it.
 	consumed map[string]string
-	// acks are the channel/ts of the replies slash commands answered in
-	// their ack: the test holds them as slash's result.
-	acks map[string]bool
+	// checked are the messages a test looked at without consuming them:
+	// the replies slash commands answered in their ack (the test holds
+	// them as slash's result), messages compared whole (markChecked).
+	// expect* can still consume them.
+	checked map[string]bool
 	// sent are the user and channel of slash commands sent with
 	// sendSlash, for noteAck once acked.
 	sent    map[*slackfake.Delivery][2]string
@@ -101,6 +103,16 @@ func (h *harness) markConsumed(by string, ms ...slackfake.Message) {
 	}
 }
 
+// markChecked accounts for ms, which a test checked whole without
+// consuming them (fingerprint): expect* can still consume them.
+func (h *harness) markChecked(ms ...slackfake.Message) {
+	h.ledger.mu.Lock()
+	defer h.ledger.mu.Unlock()
+	for _, m := range ms {
+		h.ledger.checked[messageKey(m)] = true
+	}
+}
+
 // expectEdited waits until a message in channel the bot already posted,
 // consumed or not, shows every keyword, as after an edit in place
 // (chat.update), and consumes it.
@@ -135,8 +147,8 @@ func (h *harness) noteAck(user, channel string, ack []byte) {
 	h.ledger.mu.Lock()
 	defer h.ledger.mu.Unlock()
 	for _, m := range append(h.fake.Ephemerals(channel, user), h.fake.Messages(channel)...) {
-		if k := messageKey(m); m.Text == reply.Text && !h.ledger.acks[k] {
-			h.ledger.acks[k] = true
+		if k := messageKey(m); m.Text == reply.Text && !h.ledger.checked[k] {
+			h.ledger.checked[k] = true
 			return
 		}
 	}
@@ -220,7 +232,7 @@ func (h *harness) checkAllConsumed() {
 	}
 	var left []string
 	for _, m := range h.fake.Unexpected() {
-		if _, done := h.ledger.consumed[messageKey(m)]; done || h.ledger.acks[messageKey(m)] || h.ignored(m, dmWith[m.Channel]) {
+		if _, done := h.ledger.consumed[messageKey(m)]; done || h.ledger.checked[messageKey(m)] || h.ignored(m, dmWith[m.Channel]) {
 			continue
 		}
 		left = append(left, describeMessage(m, dmWith[m.Channel]))
@@ -300,10 +312,16 @@ func (h *harness) expectInAnnouncementThread(inc *incident.Incident, keywords ..
 }
 
 // expectResolved consumes what resolving inc posts: the line in the war
-// room and its copy in the announcement thread.
+// room and its copy in the announcement thread (without any detail for a
+// private incident).
 func (h *harness) expectResolved(inc *incident.Incident) {
 	h.t.Helper()
-	h.expectRoomAndThread(inc, fmt.Sprintf("resolved incident #%d ", inc.ID))
+	line := fmt.Sprintf("resolved incident #%d ", inc.ID)
+	h.expectMessage(inc.ChannelID, line)
+	if inc.Private {
+		line = "A private incident was resolved"
+	}
+	h.expectInAnnouncementThread(inc, line)
 }
 
 // expectClosed consumes what closing inc posts: the thank-you line, the

@@ -112,7 +112,7 @@ func newHarness(t *testing.T, hopts ...harnessOption) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, sb: sb, ledger: ledger{consumed: map[string]string{}, acks: map[string]bool{}, sent: map[*slackfake.Delivery][2]string{}}}
+	h := &harness{t: t, sb: sb, ledger: ledger{consumed: map[string]string{}, checked: map[string]bool{}, sent: map[*slackfake.Delivery][2]string{}}}
 	h.ignoreWarRoomSetup()
 	t.Cleanup(func() {
 		if err := sb.Close(); err != nil {

@@ -55,6 +55,8 @@ func TestRoles_PickerAndHandoff(t *testing.T) {
 	h.click(h.carol, ch.ID, offer.TS, views.ActionAcceptHandoff)
 	h.waitFor("carol to be spokesperson", func() bool { return h.incident(inc.ID).Spokesperson == h.carol })
 	h.waitCard(inc, "<@"+h.carol+">")
+	h.expectMessage(ch.ID, "<@"+h.carol+"> is now the *spokesperson*")
+	h.expectDM(h.carol, "You are the spokesperson of incident #1")
 	var kinds []incident.EventKind
 	for _, e := range h.events(inc.ID) {
 		kinds = append(kinds, e.Kind)
