@@ -217,6 +217,17 @@ func (h *harness) checkAllConsumed() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	_ = h.sb.Settle(ctx)
 	cancel()
+	if left := h.unaccounted(); len(left) > 0 {
+		h.t.Errorf("%d bot message(s) no expectation consumed:\n%s\n"+
+			"Expect each with h.expectMessage, h.expectEphemeral or h.expectDM, "+
+			"or, if the test does not care, ignore it with h.ignore(channel, keywords...) or h.ignoreDMs(user, keywords...)",
+			len(left), strings.Join(left, "\n"))
+	}
+}
+
+// unaccounted describes every live bot message neither consumed, checked
+// nor ignored, one line each.
+func (h *harness) unaccounted() []string {
 	h.ledger.mu.Lock()
 	defer h.ledger.mu.Unlock()
 	// The DMs of the sandbox's people and of users named in ignoreDMs.
@@ -237,12 +248,7 @@ func (h *harness) checkAllConsumed() {
 		}
 		left = append(left, describeMessage(m, dmWith[m.Channel]))
 	}
-	if len(left) > 0 {
-		h.t.Errorf("%d bot message(s) no expectation consumed:\n%s\n"+
-			"Expect each with h.expectMessage, h.expectEphemeral or h.expectDM, "+
-			"or, if the test does not care, ignore it with h.ignore(channel, keywords...) or h.ignoreDMs(user, keywords...)",
-			len(left), strings.Join(left, "\n"))
-	}
+	return left
 }
 
 func (h *harness) ignored(m slackfake.Message, dmUser string) bool {
