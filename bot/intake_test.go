@@ -162,6 +162,9 @@ func TestIntake_AlertmanagerDeclare(t *testing.T) {
 	}
 	h.waitCard(inc, "Alert", "alertmanager", "Error rate above 5%", "1 firing", "Type: data-loss", "Playbooks:", "third-party")
 	room := h.expectMessage(inc.ChannelID, "Declared from an alert", "HighErrorRate", "take the *operator* role")
+	if strings.Contains(room.Text, "#0") {
+		t.Errorf("the alert message names an incident the store had not numbered yet: %q", room.Text)
+	}
 	assertShows(t, "the alert message", room, views.ActionAssignRole)
 	h.expectMessage(h.announce, "Incident #1 declared", "HighErrorRate")
 	if got := kinds(h.events(1)); len(got) < 2 || got[0] != incident.EventDeclared || got[1] != incident.EventAlertFired {
