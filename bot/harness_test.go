@@ -22,8 +22,16 @@
 //   - A short default list covers the war-room setup nearly every test
 //     produces (ignoreWarRoomSetup in harness_consume_test.go); expect* still
 //     consumes those messages for a test that checks them.
+//   - Helpers for what most tests cause (harness_consume_test.go):
+//     h.expectRoomAndThread(inc, keywords...) (the war-room line and its copy
+//     in the announcement thread), h.expectResolved(inc), h.expectClosed(inc).
+//     A check that compares messages whole (the faults audit, the entry-path
+//     fingerprint) accounts for them with h.markConsumed or h.markChecked.
 //   - A message posted twice fails the test too (checkNoDuplicates), unless
 //     listed in h.allowRepeats.
+//
+// In a new test: write it, run it, and read the cleanup's list; expect each
+// message the test is about, ignore the rest with a reason.
 package bot_test
 
 import (
