@@ -20,11 +20,11 @@ func (db *DB) Backup(w io.Writer) (int64, error) {
 	var n int64
 	err := db.view(func(r reader) error {
 		var err error
-		n, err = r.tx.WriteTo(w)
+		n, err = r.bolt().WriteTo(w)
 		return err
 	})
 	if err != nil {
-		return n, fmt.Errorf("backup store %q: %w", db.path, err)
+		return n, fmt.Errorf("backup store %s: %w", db.name, err)
 	}
 	return n, nil
 }

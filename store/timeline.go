@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
@@ -21,7 +19,7 @@ func (db *DB) AppendEvents(ctx context.Context, id int64, events ...incident.Eve
 		if r.get(bucketIncidents, itob(uint64(id))) == nil {
 			return nil, incident.Errorf(incident.ENOTFOUND, "Incident #%d does not exist.", id)
 		}
-		return func(tx *bolt.Tx) error {
+		return func(tx *wtx) error {
 			var err error
 			out, err = appendEvents(tx, id, now, events)
 			return err
@@ -79,7 +77,7 @@ func readEvents(r reader, id int64, evs []incident.Event) ([]incident.Event, err
 // them as stored. Sequence numbers continue from the timeline's last key
 // for id (a Seek, not a scan), which is exact because writes are
 // serialised.
-func appendEvents(tx *bolt.Tx, id int64, now time.Time, events []incident.Event) ([]incident.Event, error) {
+func appendEvents(tx *wtx, id int64, now time.Time, events []incident.Event) ([]incident.Event, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
@@ -102,12 +100,12 @@ func appendEvents(tx *bolt.Tx, id int64, now time.Time, events []incident.Event)
 }
 
 // lastSeq returns the highest event seq of incident id, or 0.
-func lastSeq(c *bolt.Cursor, id int64) uint64 {
-	k, _ := c.Seek(itob(uint64(id) + 1))
+func lastSeq(c cursor, id int64) uint64 {
+	k, _ := c.seek(itob(uint64(id) + 1))
 	if k == nil {
-		k, _ = c.Last()
+		k, _ = c.last()
 	} else {
-		k, _ = c.Prev()
+		k, _ = c.prev()
 	}
 	if len(k) == 16 && btoi(k[:8]) == uint64(id) {
 		return btoi(k[8:])
