@@ -27,9 +27,10 @@ type kvTx interface {
 	// sequence returns the bucket's sequence (the last number it handed
 	// out, or a count the store keeps there).
 	sequence(bucket []byte) uint64
-	// cursor returns a cursor on bucket, which sees the writes of the
-	// transaction made before each of its moves.
-	cursor(bucket []byte) cursor
+	// cursor returns a cursor on the keys of bucket that start with
+	// prefix (nil: all), which sees the writes of the transaction made
+	// before each of its moves.
+	cursor(bucket, prefix []byte) cursor
 	// buckets lists the buckets holding anything, in name order.
 	buckets() ([][]byte, error)
 	put(bucket, key, value []byte) error
@@ -82,7 +83,15 @@ func (r reader) get(bucket, key []byte) []byte { return r.t.get(bucket, key) }
 func (r reader) sequence(bucket []byte) uint64 { return r.t.sequence(bucket) }
 
 // cursor returns a read-only cursor on bucket.
-func (r reader) cursor(bucket []byte) cursor { return r.t.cursor(bucket) }
+func (r reader) cursor(bucket []byte) cursor { return r.t.cursor(bucket, nil) }
+
+// cursorIn returns a read-only cursor on the keys of bucket that start
+// with prefix: its moves stop at the ends of that range. Walk the keys of
+// one thing (an incident's events) with it, not with a cursor on the
+// whole bucket: on etcd a move down (last, prev) reads every key between
+// the cursor and the start of its range, so a cursor in a prefix keeps
+// that read within it.
+func (r reader) cursorIn(bucket, prefix []byte) cursor { return r.t.cursor(bucket, prefix) }
 
 // bolt returns the bbolt transaction, for what only bbolt has (WriteTo,
 // its pages); nil on etcd.
@@ -99,7 +108,7 @@ func (r reader) release() {
 // forEach calls fn for every key of bucket in order, stopping at fn's
 // first error.
 func (r reader) forEach(bucket []byte, fn func(k, v []byte) error) error {
-	c := r.cursor(bucket)
+	c := r.t.cursor(bucket, nil)
 	for k, v := c.first(); k != nil; k, v = c.next() {
 		if err := fn(k, v); err != nil {
 			return err
@@ -147,7 +156,11 @@ func (b wbucket) NextSequence() (uint64, error) {
 }
 
 // Cursor returns a cursor on the bucket that sees the transaction's writes.
-func (b wbucket) Cursor() cursor { return b.t.cursor(b.name) }
+func (b wbucket) Cursor() cursor { return b.t.cursor(b.name, nil) }
+
+// CursorIn is Cursor on the keys that start with prefix (see
+// reader.cursorIn).
+func (b wbucket) CursorIn(prefix []byte) cursor { return b.t.cursor(b.name, prefix) }
 
 // bucket returns bucket name of tx, ready for writing.
 func bucket(tx *wtx, name []byte) wbucket { return tx.Bucket(name) }

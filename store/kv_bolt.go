@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -39,11 +40,15 @@ func (t boltTx) sequence(bucket []byte) uint64 {
 	return 0
 }
 
-func (t boltTx) cursor(bucket []byte) cursor {
-	if b := t.tx.Bucket(bucket); b != nil {
+func (t boltTx) cursor(bucket, prefix []byte) cursor {
+	b := t.tx.Bucket(bucket)
+	switch {
+	case b == nil:
+		return emptyCursor{}
+	case prefix == nil:
 		return boltCursor{b.Cursor()}
 	}
-	return emptyCursor{}
+	return &boltPrefixCursor{c: b.Cursor(), prefix: prefix}
 }
 
 func (t boltTx) buckets() ([][]byte, error) {
@@ -102,6 +107,85 @@ func (c boltCursor) last() ([]byte, []byte)         { return c.c.Last() }
 func (c boltCursor) next() ([]byte, []byte)         { return c.c.Next() }
 func (c boltCursor) prev() ([]byte, []byte)         { return c.c.Prev() }
 func (c boltCursor) seek(k []byte) ([]byte, []byte) { return c.c.Seek(k) }
+
+// boltPrefixCursor is a bbolt cursor kept to the keys with prefix. It
+// moves like a bbolt cursor on a bucket holding only those keys.
+type boltPrefixCursor struct {
+	c      *bolt.Cursor
+	prefix []byte
+	// past says a seek went past the last key: prev then finds it.
+	past bool
+}
+
+// in returns k, v if k is in range, nil, nil if not.
+func (c *boltPrefixCursor) in(k, v []byte) ([]byte, []byte) {
+	if k != nil && bytes.HasPrefix(k, c.prefix) {
+		return k, v
+	}
+	return nil, nil
+}
+
+func (c *boltPrefixCursor) first() ([]byte, []byte) {
+	c.past = false
+	return c.in(c.c.Seek(c.prefix))
+}
+
+// next and prev that find no key in range step back onto the key they
+// left, as a bbolt cursor stays on the last key when Next finds none.
+func (c *boltPrefixCursor) next() ([]byte, []byte) {
+	k, v := c.c.Next()
+	if k != nil && !bytes.HasPrefix(k, c.prefix) {
+		c.c.Prev()
+		return nil, nil
+	}
+	return k, v
+}
+
+func (c *boltPrefixCursor) prev() ([]byte, []byte) {
+	if c.past {
+		return c.last()
+	}
+	k, v := c.c.Prev()
+	if k != nil && !bytes.HasPrefix(k, c.prefix) {
+		c.c.Next()
+		return nil, nil
+	}
+	return k, v
+}
+
+func (c *boltPrefixCursor) last() ([]byte, []byte) {
+	c.past = false
+	end := prefixEnd(c.prefix)
+	if end == nil {
+		return c.in(c.c.Last())
+	}
+	if k, _ := c.c.Seek(end); k == nil {
+		return c.in(c.c.Last())
+	}
+	return c.in(c.c.Prev())
+}
+
+func (c *boltPrefixCursor) seek(k []byte) ([]byte, []byte) {
+	if bytes.Compare(k, c.prefix) < 0 {
+		return c.first()
+	}
+	k, v := c.in(c.c.Seek(k))
+	c.past = k == nil
+	return k, v
+}
+
+// prefixEnd returns the first key after every key starting with p, nil
+// when there is none (p is all 0xff).
+func prefixEnd(p []byte) []byte {
+	end := bytes.Clone(p)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
 
 // emptyCursor is a cursor on a bucket that does not exist.
 type emptyCursor struct{}

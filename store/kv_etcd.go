@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -73,6 +75,8 @@ type etcdKV struct {
 	maxOps   int
 	maxBytes int
 	fence    atomic.Pointer[fence]
+	// cache keeps what write transactions read (kv_etcd_cache.go).
+	cache etcdCache
 }
 
 // fence is the election key a leader's writes require.
@@ -136,7 +140,7 @@ const maxConflicts = 100
 
 func (kv *etcdKV) update(fn func(t kvTx) error) error {
 	for attempt := 1; ; attempt++ {
-		t := &etcdTx{kv: kv, writable: true, writes: map[string]*etcdWrite{}, cache: map[string][]byte{}}
+		t := &etcdTx{kv: kv, writable: true, writes: map[string]*etcdWrite{}}
 		if err := t.begin(); err != nil {
 			return err
 		}
@@ -161,10 +165,12 @@ func (kv *etcdKV) update(fn func(t kvTx) error) error {
 
 func (kv *etcdKV) close() error { return nil }
 
-// etcdWrite is one buffered write: a value, or a deletion.
+// etcdWrite is one buffered write: a value, or a deletion. bucket and rel
+// name the key (nil for a sequence).
 type etcdWrite struct {
-	value   []byte
-	deleted bool
+	value       []byte
+	deleted     bool
+	bucket, rel []byte
 }
 
 // etcdTx is one transaction. Its first read fixes the revision it reads
@@ -181,10 +187,9 @@ type etcdTx struct {
 	// from reads that failed.
 	err error
 	// writes are the buffered writes by full key; overlay lists their
-	// keys per bucket, sorted, for cursors. cache keeps what was read.
+	// keys per bucket (relative), sorted, for cursors.
 	writes  map[string]*etcdWrite
 	overlay map[string][]string
-	cache   map[string][]byte
 	bytes   int
 }
 
@@ -209,6 +214,7 @@ func (t *etcdTx) begin() error {
 	if len(resp.Kvs) > 0 {
 		t.base = resp.Kvs[0].ModRevision
 	}
+	t.kv.cache.begin(t.base)
 	return nil
 }
 
@@ -250,8 +256,10 @@ func (t *etcdTx) getKey(k string) []byte {
 	if w, ok := t.writes[k]; ok {
 		return w.value
 	}
-	if v, ok := t.cache[k]; ok {
-		return v
+	if t.writable {
+		if v, ok := t.kv.cache.get(t.base, k); ok {
+			return v
+		}
 	}
 	resp := t.range_(k)
 	if resp == nil {
@@ -263,8 +271,8 @@ func (t *etcdTx) getKey(k string) []byte {
 			v = []byte{}
 		}
 	}
-	if t.cache != nil {
-		t.cache[k] = v
+	if t.writable && t.err == nil {
+		t.kv.cache.put(t.base, k, v)
 	}
 	return v
 }
@@ -304,8 +312,8 @@ func (t *etcdTx) buckets() ([][]byte, error) {
 	}
 }
 
-// write buffers a write of full key k (in bucket, nil for a sequence).
-func (t *etcdTx) write(bucket []byte, k string, w *etcdWrite) error {
+// write buffers w to full key k.
+func (t *etcdTx) write(k string, w *etcdWrite) error {
 	if !t.writable {
 		return errReadOnly
 	}
@@ -321,14 +329,13 @@ func (t *etcdTx) write(bucket []byte, k string, w *etcdWrite) error {
 	}
 	t.bytes += size
 	t.writes[k] = w
-	if !exists && bucket != nil {
+	if !exists && w.rel != nil {
 		if t.overlay == nil {
 			t.overlay = map[string][]string{}
 		}
-		keys := t.overlay[string(bucket)]
-		rel := k[len(t.kv.bucketStart(bucket)):]
-		i, _ := slices.BinarySearch(keys, rel)
-		t.overlay[string(bucket)] = slices.Insert(keys, i, rel)
+		keys := t.overlay[string(w.bucket)]
+		i, _ := slices.BinarySearch(keys, string(w.rel))
+		t.overlay[string(w.bucket)] = slices.Insert(keys, i, string(w.rel))
 	}
 	return nil
 }
@@ -341,15 +348,15 @@ func (t *etcdTx) put(bucket, key, value []byte) error {
 	if v == nil {
 		v = []byte{} // present, empty: not nil, which means absent
 	}
-	return t.write(bucket, t.kv.key(etcdBuckets, bucket, slash, key), &etcdWrite{value: v})
+	return t.write(t.kv.key(etcdBuckets, bucket, slash, key), &etcdWrite{value: v, bucket: bucket, rel: bytes.Clone(key)})
 }
 
 func (t *etcdTx) delete(bucket, key []byte) error {
-	return t.write(bucket, t.kv.key(etcdBuckets, bucket, slash, key), &etcdWrite{deleted: true})
+	return t.write(t.kv.key(etcdBuckets, bucket, slash, key), &etcdWrite{deleted: true, bucket: bucket, rel: bytes.Clone(key)})
 }
 
 func (t *etcdTx) setSequence(bucket []byte, n uint64) error {
-	return t.write(nil, t.kv.key(etcdSequences, bucket), &etcdWrite{value: itob(n)})
+	return t.write(t.kv.key(etcdSequences, bucket), &etcdWrite{value: itob(n)})
 }
 
 // commit writes the buffered writes and P rev in one etcd Txn.
@@ -383,6 +390,11 @@ func (t *etcdTx) commit() error {
 	ctx, cancel := kv.ctx()
 	resp, err := kv.c.Txn(ctx).If(cmps...).Then(ops...).Else(elseOps...).Commit()
 	cancel()
+	if err == nil && resp.Succeeded {
+		kv.cache.committed(t.base, resp.Header.Revision, t.writes)
+		return nil
+	}
+	kv.cache.drop()
 	switch {
 	case err == nil:
 	case definite(err):
@@ -399,9 +411,6 @@ func (t *etcdTx) commit() error {
 			return ErrNotLeader
 		}
 		return errConflict
-	}
-	if resp.Succeeded {
-		return nil
 	}
 	if f != nil {
 		kvs := resp.Responses[0].GetResponseRange().Kvs
@@ -493,19 +502,33 @@ func (kv *etcdKV) holds(f *fence) bool {
 	return err == nil && len(resp.Kvs) > 0 && resp.Kvs[0].CreateRevision == f.rev
 }
 
-// etcdCursor walks one bucket: the snapshot, read a page at a time, merged
-// with the transaction's buffered writes.
+// etcdCursor walks one bucket, or the keys of a bucket under a prefix:
+// the snapshot, read a page at a time, merged with the transaction's
+// buffered writes.
+//
+// etcd pushes a limit down only on ranges in ascending key order: a
+// descending range reads every key in it before it sorts them. So a
+// cursor going down asks for keys only (an in-memory walk of etcd's
+// index) and then reads the values of the page it keeps; a cursor scoped
+// to a prefix keeps that walk within the prefix (an incident's events).
 type etcdCursor struct {
 	t      *etcdTx
 	bucket []byte
-	start  string // P b/<bucket>/
-	end    string // the end of the bucket's range
-	// pos is the key the cursor is on, relative to start; nil when it is
-	// not on a key.
-	pos []byte
+	// base starts every key of the bucket (P b/<bucket>/): keys are given
+	// relative to it. prefix scopes the cursor (relative); from and to
+	// are the full keys around its range.
+	base     string
+	prefix   []byte
+	from, to string
+	// pos is the key the cursor is on, relative; nil when it is not on a
+	// key: then past says a seek went past the end, where prev finds the
+	// last key. A move that finds nothing leaves the cursor where it was,
+	// as bbolt's does.
+	pos  []byte
+	past bool
 	// page holds every snapshot key in [lo, hi] (relative), sorted; loInf
-	// and hiInf stand for the bucket's ends. loaded is false before the
-	// first read and when the cursor has moved past the page.
+	// and hiInf stand for the ends of the cursor's range. loaded is false
+	// before the first read and when the cursor has moved past the page.
 	loaded       bool
 	page         []*kvPair
 	lo, hi       []byte
@@ -516,82 +539,122 @@ type etcdCursor struct {
 
 type kvPair struct{ k, v []byte }
 
-func (t *etcdTx) cursor(bucket []byte) cursor {
-	start := t.kv.bucketStart(bucket)
-	return &etcdCursor{t: t, bucket: bucket, start: start, end: clientv3.GetPrefixRangeEnd(start), fetch: 16}
+func (t *etcdTx) cursor(bucket, prefix []byte) cursor {
+	base := t.kv.bucketStart(bucket)
+	from, to := base+string(prefix), clientv3.GetPrefixRangeEnd(base+string(prefix))
+	return &etcdCursor{t: t, bucket: bucket, base: base, prefix: prefix, from: from, to: to, fetch: 16}
 }
 
-// covers reports whether the page knows every snapshot key around x in
-// the direction asked.
-func (c *etcdCursor) covers(x []byte, inf bool, up bool) bool {
-	if !c.loaded {
+// covers reports whether the page knows every snapshot key next to x in
+// the direction asked (inf: from the range's start, or end).
+func (c *etcdCursor) covers(x []byte, inf, up bool) bool {
+	switch {
+	case !c.loaded:
 		return false
-	}
-	if inf {
-		if up {
-			return c.loInf
-		}
+	case inf && up:
+		return c.loInf
+	case inf:
 		return c.hiInf
 	}
-	afterLo := c.loInf || bytes.Compare(x, c.lo) >= 0
-	beforeHi := c.hiInf || bytes.Compare(x, c.hi) <= 0
-	return afterLo && beforeHi
+	return (c.loInf || bytes.Compare(x, c.lo) >= 0) && (c.hiInf || bytes.Compare(x, c.hi) <= 0)
 }
 
-// load fetches the page of snapshot keys from x upwards (or downwards).
-// x nil with inf means from the bucket's start (or end).
-func (c *etcdCursor) load(x []byte, inf, up bool) {
-	var from, to string
-	opts := []clientv3.OpOption{clientv3.WithLimit(c.fetch)}
-	if up {
-		from, to = c.start, c.end
-		if !inf {
-			from = c.start + string(x)
-		}
-		opts = append(opts, clientv3.WithRange(to), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
-	} else {
-		from, to = c.start, c.end
-		if !inf {
-			to = c.start + string(x) + "\x00" // x included
-		}
-		opts = append(opts, clientv3.WithRange(to), clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend))
+// keep makes the page resp's keys, known to be all the keys between lo
+// and hi (nil with inf: the range's ends).
+func (c *etcdCursor) keep(kvs []*mvccpb.KeyValue, lo []byte, loInf bool, hi []byte, hiInf bool) {
+	c.page = c.page[:0]
+	for _, kv := range kvs {
+		c.page = append(c.page, &kvPair{kv.Key[len(c.base):], kv.Value})
 	}
-	limit := c.fetch
+	slices.SortFunc(c.page, func(a, b *kvPair) int { return bytes.Compare(a.k, b.k) })
+	c.loaded, c.lo, c.loInf, c.hi, c.hiInf = true, lo, loInf, hi, hiInf
+}
+
+// nextFetch returns the size of the page to read and grows the next one.
+func (c *etcdCursor) nextFetch() int64 {
+	n := c.fetch
 	c.fetch = min(c.fetch*4, 1024)
-	resp := c.t.range_(from, opts...)
-	c.page, c.lo, c.hi, c.loInf, c.hiInf, c.loaded = nil, nil, nil, false, false, true
+	return n
+}
+
+// loadUp reads the page of snapshot keys from x up (inf: from the range's
+// start).
+func (c *etcdCursor) loadUp(x []byte, inf bool) {
+	from := c.from
+	if !inf && c.base+string(x) > from {
+		from = c.base + string(x)
+	}
+	limit := c.nextFetch()
+	resp := c.t.range_(from, clientv3.WithRange(c.to), clientv3.WithLimit(limit))
 	if resp == nil {
-		c.loInf, c.hiInf = true, true // nothing more: the read failed
+		c.keep(nil, nil, true, nil, true) // the read failed: nothing more
 		return
 	}
-	for _, kv := range resp.Kvs {
-		c.page = append(c.page, &kvPair{kv.Key[len(c.start):], kv.Value})
-	}
-	full := int64(len(resp.Kvs)) == limit
-	if up {
-		c.lo, c.loInf = x, inf
-		if full {
-			c.hi = c.page[len(c.page)-1].k
-		} else {
-			c.hiInf = true
-		}
+	if int64(len(resp.Kvs)) == limit {
+		c.keep(resp.Kvs, x, inf, resp.Kvs[len(resp.Kvs)-1].Key[len(c.base):], false)
 	} else {
-		slices.Reverse(c.page)
-		c.hi, c.hiInf = x, inf
-		if full {
-			c.lo = c.page[0].k
-		} else {
-			c.loInf = true
+		c.keep(resp.Kvs, x, inf, nil, true)
+	}
+}
+
+// loadDown reads the page of snapshot keys from x down (inf: from the
+// range's end), x included.
+func (c *etcdCursor) loadDown(x []byte, inf bool) {
+	to := c.to
+	if !inf && c.base+string(x)+"\x00" < to {
+		to = c.base + string(x) + "\x00"
+	}
+	limit := c.nextFetch()
+	desc := []clientv3.OpOption{clientv3.WithLimit(limit), clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend)}
+	if c.prefix != nil {
+		// Within a prefix: the values too, in one request.
+		resp := c.t.range_(c.from, append(desc, clientv3.WithRange(to))...)
+		c.keepDown(resp, x, inf, limit)
+		return
+	}
+	// The whole bucket: keys only, first from a window below x when its
+	// first 8 bytes are a number (IDs, times), where a page of dense keys
+	// lies; then from the bucket's start.
+	desc = append(desc, clientv3.WithKeysOnly())
+	var resp *clientv3.GetResponse
+	if !inf && len(x) >= 8 {
+		low := itob(btoi(x[:8]) - min(btoi(x[:8]), uint64(4*limit)))
+		if from := c.base + string(low); from > c.from {
+			resp = c.t.range_(from, append(desc, clientv3.WithRange(to))...)
+			if resp != nil && int64(len(resp.Kvs)) < limit {
+				resp = nil
+			}
 		}
+	}
+	if resp == nil {
+		resp = c.t.range_(c.from, append(desc, clientv3.WithRange(to))...)
+	}
+	if resp != nil && len(resp.Kvs) > 0 {
+		// The values of the page: exactly the keys between its ends.
+		low := string(resp.Kvs[len(resp.Kvs)-1].Key)
+		resp = c.t.range_(low, clientv3.WithRange(to), clientv3.WithLimit(int64(len(resp.Kvs))))
+	}
+	c.keepDown(resp, x, inf, limit)
+}
+
+func (c *etcdCursor) keepDown(resp *clientv3.GetResponse, x []byte, inf bool, limit int64) {
+	switch {
+	case resp == nil:
+		c.keep(nil, nil, true, nil, true)
+	case int64(len(resp.Kvs)) == limit:
+		lowest := slices.MinFunc(resp.Kvs, func(a, b *mvccpb.KeyValue) int { return bytes.Compare(a.Key, b.Key) })
+		c.keep(resp.Kvs, lowest.Key[len(c.base):], false, x, inf)
+	default:
+		c.keep(resp.Kvs, nil, true, x, inf)
 	}
 }
 
 // snapGE returns the first snapshot key above x (at or above unless
-// strict); inf means from the bucket's start.
+// strict); inf means from the range's start.
 func (c *etcdCursor) snapGE(x []byte, strict, inf bool) *kvPair {
 	for {
 		if !c.covers(x, inf, true) {
-			c.load(x, inf, true)
+			c.loadUp(x, inf)
 		}
 		i := 0
 		if !inf {
@@ -613,11 +676,23 @@ func (c *etcdCursor) snapGE(x []byte, strict, inf bool) *kvPair {
 }
 
 // snapLE returns the last snapshot key below x (at or below unless
-// strict); inf means from the bucket's end.
+// strict); inf means from the range's end.
 func (c *etcdCursor) snapLE(x []byte, strict, inf bool) *kvPair {
+	if inf && c.prefix != nil {
+		if last, ok := c.t.cachedLast(c.bucket, c.prefix); ok {
+			return last
+		}
+	}
 	for {
 		if !c.covers(x, inf, false) {
-			c.load(x, inf, false)
+			c.loadDown(x, inf)
+			if inf && c.prefix != nil {
+				var last *kvPair
+				if len(c.page) > 0 {
+					last = c.page[len(c.page)-1]
+				}
+				c.t.cacheLast(c.bucket, c.prefix, last)
+			}
 		}
 		i := len(c.page) - 1
 		if !inf {
@@ -640,14 +715,14 @@ func (c *etcdCursor) snapLE(x []byte, strict, inf bool) *kvPair {
 // overlayGE and overlayLE are snapGE and snapLE on the buffered writes.
 func (c *etcdCursor) overlayGE(x []byte, strict, inf bool) []byte {
 	keys := c.t.overlay[string(c.bucket)]
-	i := 0
-	if !inf {
-		i = sort.Search(len(keys), func(i int) bool {
-			d := bytes.Compare([]byte(keys[i]), x)
-			return d > 0 || d == 0 && !strict
-		})
+	if inf {
+		x, strict = c.prefix, false
 	}
-	if i < len(keys) {
+	i := sort.Search(len(keys), func(i int) bool {
+		d := bytes.Compare([]byte(keys[i]), x)
+		return d > 0 || d == 0 && !strict
+	})
+	if i < len(keys) && strings.HasPrefix(keys[i], string(c.prefix)) {
 		return []byte(keys[i])
 	}
 	return nil
@@ -655,21 +730,28 @@ func (c *etcdCursor) overlayGE(x []byte, strict, inf bool) []byte {
 
 func (c *etcdCursor) overlayLE(x []byte, strict, inf bool) []byte {
 	keys := c.t.overlay[string(c.bucket)]
-	i := len(keys) - 1
-	if !inf {
+	var i int
+	if inf {
+		// The last key with the prefix: before the first key past them.
+		end := clientv3.GetPrefixRangeEnd(string(c.prefix))
+		i = len(keys) - 1
+		if c.prefix != nil && end != "\x00" {
+			i = sort.SearchStrings(keys, end) - 1
+		}
+	} else {
 		i = sort.Search(len(keys), func(i int) bool {
 			d := bytes.Compare([]byte(keys[i]), x)
 			return d > 0 || d == 0 && strict
 		}) - 1
 	}
-	if i >= 0 {
+	if i >= 0 && strings.HasPrefix(keys[i], string(c.prefix)) {
 		return []byte(keys[i])
 	}
 	return nil
 }
 
-// move finds the next key from x upwards (or downwards) in the snapshot
-// merged with the buffered writes, and stands on it.
+// move finds the next key from x up (or down) in the snapshot merged
+// with the buffered writes, and stands on it.
 func (c *etcdCursor) move(x []byte, strict, inf, up bool) ([]byte, []byte) {
 	for {
 		var s *kvPair
@@ -681,19 +763,18 @@ func (c *etcdCursor) move(x []byte, strict, inf, up bool) ([]byte, []byte) {
 		}
 		switch {
 		case s == nil && o == nil:
-			c.pos = nil
 			return nil, nil
 		case o != nil && (s == nil || closer(o, s.k, up)):
-			w := c.t.writes[c.start+string(o)]
+			w := c.t.writes[c.base+string(o)]
 			if w.deleted {
 				// Deleted by this transaction: go on past it.
 				x, strict, inf = o, true, false
 				continue
 			}
-			c.pos = o
+			c.pos, c.past = o, false
 			return o, w.value
 		default:
-			c.pos = s.k
+			c.pos, c.past = s.k, false
 			return s.k, s.v
 		}
 	}
@@ -706,9 +787,27 @@ func closer(o, s []byte, up bool) bool {
 	return d == 0 || up && d < 0 || !up && d > 0
 }
 
-func (c *etcdCursor) first() ([]byte, []byte)        { return c.move(nil, false, true, true) }
-func (c *etcdCursor) last() ([]byte, []byte)         { return c.move(nil, false, true, false) }
-func (c *etcdCursor) seek(k []byte) ([]byte, []byte) { return c.move(k, false, false, true) }
+func (c *etcdCursor) first() ([]byte, []byte) { return c.jump(c.move(nil, false, true, true)) }
+func (c *etcdCursor) last() ([]byte, []byte)  { return c.jump(c.move(nil, false, true, false)) }
+
+// jump leaves the cursor on no key when first or last found none.
+func (c *etcdCursor) jump(k, v []byte) ([]byte, []byte) {
+	if k == nil {
+		c.pos, c.past = nil, false
+	}
+	return k, v
+}
+
+func (c *etcdCursor) seek(k []byte) ([]byte, []byte) {
+	if bytes.Compare(k, c.prefix) < 0 {
+		return c.first()
+	}
+	k, v := c.move(k, false, false, true)
+	if k == nil {
+		c.pos, c.past = nil, true
+	}
+	return k, v
+}
 
 func (c *etcdCursor) next() ([]byte, []byte) {
 	if c.pos == nil {
@@ -719,6 +818,9 @@ func (c *etcdCursor) next() ([]byte, []byte) {
 
 func (c *etcdCursor) prev() ([]byte, []byte) {
 	if c.pos == nil {
+		if c.past {
+			return c.last()
+		}
 		return nil, nil
 	}
 	return c.move(c.pos, true, false, false)

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -55,12 +54,10 @@ func (db *DB) Events(ctx context.Context, id int64) ([]incident.Event, error) {
 	return evs, nil
 }
 
-// readEvents appends incident id's timeline to evs: a Seek and a prefix
-// scan.
+// readEvents appends incident id's timeline to evs: a prefix scan.
 func readEvents(r reader, id int64, evs []incident.Event) ([]incident.Event, error) {
-	prefix := itob(uint64(id))
-	c := r.cursor(bucketTimeline)
-	for k, v := c.seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.next() {
+	c := r.cursorIn(bucketTimeline, itob(uint64(id)))
+	for k, v := c.first(); k != nil; k, v = c.next() {
 		if len(k) != 16 {
 			return nil, fmt.Errorf("bucket timeline: key %x is not incident|seq", k)
 		}
@@ -82,7 +79,7 @@ func appendEvents(tx *wtx, id int64, now time.Time, events []incident.Event) ([]
 		return nil, nil
 	}
 	b := bucket(tx, bucketTimeline)
-	seq := lastSeq(b.Cursor(), id)
+	seq := lastSeq(b.CursorIn(itob(uint64(id))), id)
 	out := make([]incident.Event, len(events))
 	for i, e := range events {
 		seq++
@@ -99,15 +96,10 @@ func appendEvents(tx *wtx, id int64, now time.Time, events []incident.Event) ([]
 	return out, nil
 }
 
-// lastSeq returns the highest event seq of incident id, or 0.
+// lastSeq returns the highest event seq of incident id, or 0; c is a
+// cursor on id's events.
 func lastSeq(c cursor, id int64) uint64 {
-	k, _ := c.seek(itob(uint64(id) + 1))
-	if k == nil {
-		k, _ = c.last()
-	} else {
-		k, _ = c.prev()
-	}
-	if len(k) == 16 && btoi(k[:8]) == uint64(id) {
+	if k, _ := c.last(); len(k) == 16 && btoi(k[:8]) == uint64(id) {
 		return btoi(k[8:])
 	}
 	return 0
