@@ -36,7 +36,7 @@ func (db *DB) Check() error {
 	if db.closed.Load() {
 		return ErrClosed
 	}
-	p := &problems{}
+	p := &problems{etcd: db.etcd != nil}
 	err := db.view(func(r reader) error {
 		if tx := r.bolt(); tx != nil {
 			m, err := db.txMeta(tx)
@@ -100,6 +100,8 @@ const maxProblems = 50
 type problems struct {
 	list []string
 	n    int
+	// etcd says the store is not a file.
+	etcd bool
 }
 
 func (p *problems) add(format string, args ...any) {
@@ -121,6 +123,9 @@ func (p *problems) err() error {
 	msg := strings.Join(p.list, "\n")
 	if p.n > len(p.list) {
 		msg += fmt.Sprintf("\n… and %d more", p.n-len(p.list))
+	}
+	if p.etcd {
+		return fmt.Errorf("%w: %d problems:\n%s", errCorruptStore, p.n, msg)
 	}
 	return fmt.Errorf("%w: %d problems:\n%s", errCorruptFile, p.n, msg)
 }

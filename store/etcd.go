@@ -12,6 +12,10 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
+// errCorruptStore marks an etcd store whose records or indexes are
+// damaged (errCorruptFile is bbolt's).
+var errCorruptStore = errors.New("the store is corrupt")
+
 // DefaultEtcdPrefix is the key prefix of a store on etcd when none is
 // configured.
 const DefaultEtcdPrefix = "/incidentbot/"
@@ -97,7 +101,7 @@ func (db *DB) initEtcd(version int) error {
 			return err
 		}
 		if len(names) > 0 {
-			return fmt.Errorf("%w: it holds buckets %s but no incidentbot metadata; if a migration into it was interrupted, delete the prefix (etcdctl del --prefix %s) and migrate again", errCorruptFile, joinNames(names), db.etcd.prefix)
+			return fmt.Errorf("%w: it holds buckets %s but no incidentbot metadata; if a migration into it was interrupted, delete the prefix (etcdctl del --prefix %s) and migrate again", errCorruptStore, joinNames(names), db.etcd.prefix)
 		}
 		fresh = true
 		return nil
@@ -133,7 +137,7 @@ func (db *DB) initEtcd(version int) error {
 // unfinished; it accepts an empty one.
 func checkMeta(r reader) error {
 	if r.get(bucketMeta, keyMigrating) != nil {
-		return fmt.Errorf("%w: a migration into this store did not finish (meta/%s is set); delete it and migrate again", errCorruptFile, keyMigrating)
+		return fmt.Errorf("a migration into this store did not finish (meta/%s is set): empty the store and migrate again", keyMigrating)
 	}
 	app := r.get(bucketMeta, keyApp)
 	switch {
