@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"sort"
@@ -157,6 +158,9 @@ func decodeValue(t reflect.Type, raw any) (reflect.Value, string) {
 	case t == stringListType:
 		list, msg := toList(raw)
 		return reflect.ValueOf(list), msg
+	case t.Kind() == reflect.Int:
+		n, msg := toInt(raw)
+		return reflect.ValueOf(n).Convert(t), msg
 	}
 	// TestDecodeValue_EveryConfigType keeps this unreachable.
 	return reflect.Value{}, fmt.Sprintf("cannot be set (incidentbot does not know how to read a %s; please report this)", t)
@@ -215,6 +219,31 @@ func toBool(raw any) (bool, string) {
 		}
 	}
 	return false, "expected true or false, got " + describe(raw)
+}
+
+// toInt accepts a whole number, written as one or as a string.
+func toInt(raw any) (int, string) {
+	switch r := raw.(type) {
+	case int:
+		return r, ""
+	case int64:
+		if int64(int(r)) == r {
+			return int(r), ""
+		}
+	case uint64:
+		if r <= uint64(math.MaxInt) {
+			return int(r), ""
+		}
+	case float64:
+		if r == math.Trunc(r) && math.Abs(r) < 1<<53 {
+			return int(r), ""
+		}
+	case string:
+		if n, err := strconv.Atoi(strings.TrimSpace(r)); err == nil {
+			return n, ""
+		}
+	}
+	return 0, "expected a whole number, got " + describe(raw)
 }
 
 func toDuration(raw any) (time.Duration, string) {
