@@ -75,10 +75,16 @@ type Options struct {
 	// SocketOptions are extra options for the Socket Mode client (tests
 	// raise the ping interval, for instance).
 	SocketOptions []socketmode.Option
+	// Public configures the status page, the reports site, stakeholders
+	// and email (public.go).
+	Public PublicOptions
 	// NoPacing turns off the limiter that keeps Slack calls under Slack's
 	// rate limits before they are made (429s are still honoured): for
 	// tests and the demo, against a fake Slack that does not limit.
 	NoPacing bool
+	// Playbooks configures playbooks, incident types, contacts and drills
+	// (playbooks.go).
+	Playbooks PlaybookOptions
 }
 
 // PostmortemOptions configure what happens with postmortem drafts.

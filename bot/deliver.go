@@ -60,6 +60,16 @@ func (a *App) Deliver(ctx context.Context, e incident.Effect, recheck bool) erro
 		return d.upload(ctx)
 	case effPostmortemFile:
 		return d.postmortemFile(ctx)
+	case effNotify:
+		return d.notify(ctx)
+	case effMail:
+		return d.mail(ctx)
+	case effChecklist:
+		return d.checklist(ctx)
+	case effAudience:
+		return d.audience(ctx)
+	case effBookmark:
+		return d.bookmark(ctx)
 	}
 	return fmt.Errorf("%w: unknown effect kind %q", errCorrupt, e.Kind)
 }
@@ -133,6 +143,9 @@ func (d delivery) post(ctx context.Context) error {
 		if p.Msg == msgPicker && d.inc.Spokesperson != "" {
 			return d.done(ctx, nil) // a spokesperson was chosen meanwhile
 		}
+		if d.nothingToSay() {
+			return d.done(ctx, nil)
+		}
 	case toAnnounce:
 		if d.inc.ChannelID == "" && d.inc.WarRoomError == "" && !d.inc.Private {
 			return outbound.ErrNotReady // the announcement links the war room
@@ -167,6 +180,7 @@ func (d delivery) post(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.Blocks, m.Text = views.MarkDrill(d.inc, m.Blocks, m.Text)
 	// A message longer than Slack takes goes out as several, each with its
 	// own key, in order.
 	var first string
@@ -239,6 +253,9 @@ func (d delivery) render() ([]slack.Block, string, error) {
 		t := readyText(inc, p.User)
 		return views.Ephemeral(t), t, nil
 	}
+	if b, t, ok := d.renderPlaybookMsg(); ok {
+		return b, t, nil
+	}
 	return nil, "", fmt.Errorf("%w: unknown message %q", errCorrupt, p.Msg)
 }
 
@@ -284,6 +301,7 @@ func (d delivery) reply(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	blocks, text = views.MarkDrill(d.inc, blocks, text)
 	a, p := d.a, d.p
 	if p.ResponseURL != "" {
 		if err := a.slack.Respond(ctx, p.ResponseURL, views.Truncate(text, 300), blocks); err == nil {
@@ -317,7 +335,12 @@ func (d delivery) reminder(ctx context.Context) error {
 	if err != nil || room == "" || d.inc.Stale(r) {
 		return d.orDone(ctx, err)
 	}
-	blocks, text := d.env().Reminder(d.inc, r, d.a.opt.Escalation.mentions())
+	mentions := d.a.opt.Escalation.mentions()
+	if d.inc.Drill {
+		mentions = "" // a drill disturbs nobody outside its war room
+	}
+	blocks, text := d.env().Reminder(d.inc, r, mentions)
+	blocks, text = views.MarkDrill(d.inc, blocks, text)
 	if _, err := d.a.slack.PostOnce(ctx, outbound.Message{Channel: room, Text: text, Blocks: blocks, Key: d.key()}, d.recheck, d.e.CreatedAt); err != nil {
 		return err
 	}

@@ -84,6 +84,10 @@ type payload struct {
 	TS          string    `json:"ts,omitempty"`
 	Task        int       `json:"task,omitempty"`
 	Name        string    `json:"name,omitempty"`
+	// Mail is an email to send (effMail).
+	Mail *mailPayload `json:"mail,omitempty"`
+	// PB carries issue 12's arguments (deliver_playbooks.go).
+	PB *pbPayload `json:"pb,omitempty"`
 }
 
 // event is the part of a timeline event a message shows.

@@ -13,6 +13,7 @@ import (
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/nudge"
 	"github.com/incidentbot/incidentbot/bot/slackfake"
+	"github.com/incidentbot/incidentbot/bot/views"
 	"github.com/incidentbot/incidentbot/cmd/sandbox"
 	"github.com/incidentbot/incidentbot/store"
 )
@@ -142,30 +143,12 @@ func (h *harness) checkNoBroadcasts() {
 
 // mrkdwnTexts returns the text of every mrkdwn text object in blocks.
 func mrkdwnTexts(raw json.RawMessage) []string {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return nil
-	}
 	var out []string
-	var walk func(any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			if x["type"] == "mrkdwn" {
-				if t, ok := x["text"].(string); ok {
-					out = append(out, t)
-				}
-			}
-			for _, c := range x {
-				walk(c)
-			}
-		case []any:
-			for _, c := range x {
-				walk(c)
-			}
+	views.TextObjects(raw, func(typ, text string) {
+		if typ == "mrkdwn" {
+			out = append(out, text)
 		}
-	}
-	walk(v)
+	})
 	return out
 }
 

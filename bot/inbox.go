@@ -1,8 +1,13 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -10,14 +15,19 @@ import (
 )
 
 // inbox processes acknowledged requests on a small bounded pool, in the
-// order they came, and replays at start what a stop or a crash left.
+// order they came, and replays at start what a stop or a crash left. The
+// requests of one incident run one at a time, in the order they were
+// acknowledged: a note acknowledged before a cancel must not find the
+// incident cancelled because the cancel needed no Slack call and the note
+// did.
 type inbox struct {
 	a       *App
 	workers int
 
 	mu      sync.Mutex
-	queue   []queued
+	queue   []queued // by seq
 	running int
+	busy    map[int64]bool // incidents with a request running
 	wake    chan struct{}
 	idle    chan struct{} // closed and replaced whenever the inbox empties
 	wg      sync.WaitGroup
@@ -39,7 +49,7 @@ func newInbox(a *App, workers int) *inbox {
 	if workers <= 0 {
 		workers = 4
 	}
-	return &inbox{a: a, workers: workers, wake: make(chan struct{}, 1), idle: make(chan struct{}), quit: make(chan struct{})}
+	return &inbox{a: a, workers: workers, busy: map[int64]bool{}, wake: make(chan struct{}, 1), idle: make(chan struct{}), quit: make(chan struct{})}
 }
 
 // start replays the stored requests and starts the workers.
@@ -57,9 +67,8 @@ func (in *inbox) start(ctx context.Context) error {
 			}
 			continue
 		}
-		in.push(r.Seq, o)
 		in.mu.Lock()
-		in.queue[len(in.queue)-1].attempts = r.Attempts
+		in.insertLocked(queued{seq: r.Seq, op: o, attempts: r.Attempts})
 		in.mu.Unlock()
 	}
 	if len(reqs) > 0 {
@@ -81,9 +90,16 @@ func (in *inbox) stop() {
 
 func (in *inbox) push(seq uint64, o op) {
 	in.mu.Lock()
-	in.queue = append(in.queue, queued{seq: seq, op: o})
+	in.insertLocked(queued{seq: seq, op: o})
 	in.mu.Unlock()
 	in.poke()
+}
+
+// insertLocked queues q in seq order: requests stored concurrently may be
+// pushed out of order, and a request to retry keeps its place.
+func (in *inbox) insertLocked(q queued) {
+	i, _ := slices.BinarySearchFunc(in.queue, q.seq, func(x queued, seq uint64) int { return cmp.Compare(x.seq, seq) })
+	in.queue = slices.Insert(in.queue, i, q)
 }
 
 func (in *inbox) poke() {
@@ -115,19 +131,31 @@ func (in *inbox) waitIdle(ctx context.Context) error {
 	}
 }
 
-// next takes the first request that may run now, or says when one may.
+// next takes the first request that may run now, or says when one may. A
+// request waits while an earlier one of its incident runs or waits.
 func (in *inbox) next(now time.Time) (q queued, ok bool, wait time.Duration) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	earlier := map[int64]bool{}
 	for i, x := range in.queue {
+		id := x.op.Incident
+		if id != 0 && (in.busy[id] || earlier[id]) {
+			continue
+		}
+		if id != 0 {
+			earlier[id] = true
+		}
 		if x.notBefore.After(now) {
 			if d := x.notBefore.Sub(now); wait == 0 || d < wait {
 				wait = d
 			}
 			continue
 		}
-		in.queue = append(in.queue[:i], in.queue[i+1:]...)
+		in.queue = slices.Delete(in.queue, i, i+1)
 		in.running++
+		if id != 0 {
+			in.busy[id] = true
+		}
 		return x, true, 0
 	}
 	return queued{}, false, wait
@@ -159,8 +187,9 @@ func (in *inbox) work(ctx context.Context) {
 		retry := in.process(ctx, q)
 		in.mu.Lock()
 		in.running--
+		delete(in.busy, q.op.Incident)
 		if retry != nil {
-			in.queue = append(in.queue, *retry)
+			in.insertLocked(*retry)
 		}
 		if len(in.queue)+in.running == 0 {
 			close(in.idle)
@@ -177,7 +206,7 @@ func (in *inbox) work(ctx context.Context) {
 func (in *inbox) process(ctx context.Context, q queued) (retry *queued) {
 	a := in.a
 	c := &call{op: q.op, seq: q.seq}
-	err := a.exec(ctx, c)
+	err := recovered(a.log, "request", q.seq, func() error { return a.exec(ctx, c) })
 	switch {
 	case ctx.Err() != nil:
 		return nil // shutting down: the request stays stored
@@ -218,4 +247,18 @@ func (a *App) finish(ctx context.Context, c *call, effs []incident.Effect) error
 	}
 	a.outbox.Add(ch.Effects...)
 	return nil
+}
+
+// recovered runs fn, turning a panic into an internal error (logged with
+// its stack): a stored request that panics is retried, then answered with
+// an apology, instead of ending the process, which would replay it, and
+// panic again, at every start.
+func recovered(log *slog.Logger, what string, seq uint64, fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error(what+" panicked", "seq", seq, "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("%s %d panicked: %v", what, seq, r)
+		}
+	}()
+	return fn()
 }

@@ -86,13 +86,21 @@ func (a *App) onBlockAction(ctx context.Context, cb slack.InteractionCallback, a
 	if channel == "" {
 		channel = cb.Container.ChannelID
 	}
+	if cb.View.CallbackID == views.CallbackDeclare && (act.ActionID == views.InputExperience || act.ActionID == views.InputSecurity) {
+		a.proposeInForm(ctx, cb)
+		return
+	}
 	o := op{Actor: cb.User.ID, Channel: channel, ResponseURL: cb.ResponseURL, Via: viaButton}
 	keys := []string{env, "trigger:" + cb.TriggerID + ":" + act.ActionID}
 	// A button's effect usually shows (the card changes); marking an
 	// action item done shows nowhere else, so it is confirmed.
 	confirm := act.ActionID == views.ActionTaskDone || act.ActionID == views.ActionTaskReopen
 	reply := a.ackByReply(o, confirm)
-	inc, err := a.incidentOf(ctx, act.Value, channel)
+	value := act.Value
+	if id, _, ok := views.ParseStepBlockID(act.BlockID); ok && act.ActionID == views.ActionChecklistStep {
+		value = strconv.FormatInt(id, 10) // a checkbox's incident is in its block
+	}
+	inc, err := a.incidentOf(ctx, value, channel)
 	if err == nil {
 		err = a.policy.CheckCanSee(inc, o.Actor, a.inWarRoom(ctx, inc, o.Actor, channel))
 	}
@@ -103,6 +111,13 @@ func (a *App) onBlockAction(ctx context.Context, cb slack.InteractionCallback, a
 	}
 	o.Incident = inc.ID
 	switch act.ActionID {
+	case views.ActionChecklistStep:
+		_, n, ok := views.ParseStepBlockID(act.BlockID)
+		if !ok {
+			reply(&call{op: o}, incident.Errorf(incident.EINVALID, "This checkbox is broken (block %q); use `/incident checklist done N`.", views.Escape(act.BlockID)))
+			return
+		}
+		o.Kind, o.Step, o.Done = opStep, n, len(act.SelectedOptions) > 0
 	case views.ActionPostUpdate:
 		if err := inc.CheckOpen(); err != nil {
 			reply(&call{op: o}, err)
@@ -112,7 +127,7 @@ func (a *App) onBlockAction(ctx context.Context, cb slack.InteractionCallback, a
 			reply(&call{op: o}, err)
 			return
 		}
-		a.openForm(ctx, cb.TriggerID, a.env().UpdateModal(inc, "", encodeMeta(formMeta{Incident: inc.ID, Channel: channel, ResponseURL: cb.ResponseURL})), ack)
+		a.openForm(ctx, cb.TriggerID, a.updateModal(inc, encodeMeta(formMeta{Incident: inc.ID, Channel: channel, ResponseURL: cb.ResponseURL})), ack)
 		return
 	case views.ActionAssignRole:
 		a.openForm(ctx, cb.TriggerID, a.env().RoleModal(inc, encodeMeta(formMeta{Incident: inc.ID, Channel: channel, ResponseURL: cb.ResponseURL})), ack)
@@ -136,7 +151,8 @@ func (a *App) onBlockAction(ctx context.Context, cb slack.InteractionCallback, a
 	case views.ActionSeverity:
 		o.Kind, o.Severity = opSeverity, act.SelectedOption.Value
 	case views.ActionResolve:
-		o.Kind = opResolve
+		// The card asked for confirmation when required steps were open.
+		o.Kind, o.Confirm = opResolve, strings.HasSuffix(act.Value, ":anyway")
 	case views.ActionClose:
 		o.Kind = opClose
 	case views.ActionAcceptHandoff:
@@ -217,8 +233,12 @@ func (a *App) onViewSubmission(ctx context.Context, cb slack.InteractionCallback
 			return
 		}
 		o.Severity = input(cb, views.InputSeverity).SelectedOption.Value
-		if _, err := a.policy.Severity(o.Severity); err != nil {
+		if _, err := a.policy.Severity(o.Severity); err != nil && (o.Severity != "" || !a.policy.Triage.Enabled()) {
 			ack(a.formError(views.InputSeverity, err))
+			return
+		}
+		if block, err := a.readTriage(cb, &o); err != nil {
+			ack(a.formError(block, err))
 			return
 		}
 		o.Private = len(input(cb, views.InputPrivate).SelectedOptions) > 0
@@ -231,6 +251,7 @@ func (a *App) onViewSubmission(ctx context.Context, cb slack.InteractionCallback
 		o.Doing = views.FromInput(input(cb, views.InputDoing).Value)
 		o.Impact = views.FromInput(input(cb, views.InputImpact).Value)
 		o.Status = input(cb, views.InputStatus).SelectedOption.Value
+		o.Publish = views.Published(cb.View.State)
 		if n := input(cb, views.InputNext).SelectedOption.Value; n != "" {
 			d, err := time.ParseDuration(n)
 			if err != nil || d <= 0 {
@@ -241,7 +262,7 @@ func (a *App) onViewSubmission(ctx context.Context, cb slack.InteractionCallback
 		}
 		a.accept(ctx, o, keys, ack, onError(views.InputKnown))
 	case views.CallbackRole:
-		role, err := incident.ParseRole(input(cb, views.InputRole).SelectedOption.Value)
+		role, err := a.policy.ParseRole(input(cb, views.InputRole).SelectedOption.Value)
 		if err != nil {
 			ack(a.formError(views.InputRole, err))
 			return
@@ -256,7 +277,7 @@ func (a *App) onViewSubmission(ctx context.Context, cb slack.InteractionCallback
 			ack(a.formError(views.InputUser, err))
 			return
 		}
-		if h := inc.Holder(role); h != "" && h != o.User {
+		if h := a.policy.Incumbent(inc, role); h != "" && h != o.User {
 			// A held role changes hands with a brief: swap this form for it.
 			if err := a.policy.CheckCanHandOff(inc, o.Actor, role); err != nil {
 				ack(a.formError(views.InputUser, err))
@@ -269,6 +290,9 @@ func (a *App) onViewSubmission(ctx context.Context, cb slack.InteractionCallback
 			return
 		}
 		a.accept(ctx, o, keys, ack, onError(views.InputUser))
+	case views.CallbackSummary:
+		o.Kind, o.Summary = opSummary, readSummary(cb)
+		a.accept(ctx, o, keys, ack, onError(views.InputWhatHappened))
 	case views.CallbackHandoff:
 		o.Kind, o.Role, o.User = opHandoff, meta.Role, meta.To
 		o.Brief = &incident.Brief{

@@ -33,6 +33,10 @@ func FuzzInteraction(f *testing.F) {
 		`{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V4","callback_id":"incident_handoff","private_metadata":"not json|x|y"}}`,
 		`{"type":"message_action","callback_id":"add_to_timeline","user":{"id":"U1"},"channel":{"id":"C1"},"message_ts":"1.2"}`,
 		`{"type":"shortcut","callback_id":"unknown"}`,
+		`{"type":"block_actions","user":{"id":"U1"},"channel":{"id":"C1"},"actions":[{"action_id":"incident_checklist_step","block_id":"step_1_3","selected_options":[{"value":"general/x"}]}]}`,
+		`{"type":"block_actions","user":{"id":"U1"},"channel":{"id":"C1"},"actions":[{"action_id":"incident_checklist_step","block_id":"step_99_-1"}]}`,
+		`{"type":"block_actions","user":{"id":"U1"},"channel":{"id":"C1"},"actions":[{"action_id":"incident_resolve","block_id":"b","value":"1:anyway"}]}`,
+		`{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V5","callback_id":"incident_declare","state":{"values":{"title":{"title":{"value":"x"}},"loss":{"loss":{"value":"-5k"}},"experience":{"experience":{"selected_option":{"value":"meh"}}},"type":{"type":{"selected_option":{"value":"nope"}}}}}}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -11,12 +11,13 @@ import (
 // SetSeverity changes the severity of incident id.
 func (a *App) SetSeverity(ctx context.Context, c *call, id int64, sev string) error {
 	_, err := a.change(ctx, c, id, func(inc *incident.Incident, _ bool) (incident.Change, error) {
+		before := factsOf(inc)
 		evs, err := inc.SetSeverity(a.policy, c.Actor, sev, a.now())
 		if err != nil {
 			return incident.Change{}, err
 		}
 		c.ack = fmt.Sprintf(":arrow_up_down: Incident #%d is now *%s*; next update %s.", inc.ID, inc.Severity, a.env().NextUpdate(inc))
-		return a.announce(inc, evs), nil
+		return a.announce(inc, evs).With(a.playbooksOnChange(inc, before, c.Actor, incident.TriggerSeverity)), nil
 	})
 	return err
 }
@@ -46,7 +47,7 @@ func (a *App) SetStatus(ctx context.Context, c *call, id int64, s incident.Statu
 // Resolve resolves incident id, with how it was resolved.
 func (a *App) Resolve(ctx context.Context, c *call, id int64, text string) error {
 	_, err := a.change(ctx, c, id, func(inc *incident.Incident, _ bool) (incident.Change, error) {
-		evs, err := inc.Resolve(a.policy, c.Actor, text, a.now())
+		evs, err := inc.ResolveChecked(a.policy, c.Actor, text, c.Confirm, a.now())
 		if err != nil {
 			return incident.Change{}, err
 		}
@@ -58,9 +59,13 @@ func (a *App) Resolve(ctx context.Context, c *call, id int64, text string) error
 
 // Close closes a resolved incident: the war room is told, the postmortem
 // drafted and uploaded, the announcements told it is ready, and the war
-// room archived later.
+// room archived later. A drill gets its scorecard.
 func (a *App) Close(ctx context.Context, c *call, id int64) error {
-	_, err := a.change(ctx, c, id, func(inc *incident.Incident, _ bool) (incident.Change, error) {
+	timeline, err := a.drillEvents(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	_, err = a.change(ctx, c, id, func(inc *incident.Incident, _ bool) (incident.Change, error) {
 		evs, err := inc.Close(a.policy, c.Actor, a.now())
 		if err != nil {
 			return incident.Change{}, err
@@ -69,6 +74,8 @@ func (a *App) Close(ctx context.Context, c *call, id int64) error {
 		ch := incident.Change{Events: evs}
 		ch.Effects = append(ch.Effects, refresh()...)
 		ch.Effects = append(ch.Effects, roomNotice(fmt.Sprintf(":lock: %s closed incident #%d. Thank you all.", views.User(c.Actor), inc.ID)))
+		ch.Effects = append(ch.Effects, refreshChecklists(inc)...)
+		ch = ch.With(a.scorecard(inc, timeline))
 		return ch.With(a.draftPostmortem(inc, c.Actor, true)), nil
 	})
 	return err
@@ -96,11 +103,18 @@ func (a *App) SetCause(ctx context.Context, c *call, id int64, text string) erro
 	return err
 }
 
-// SetImpact records the impact of incident id.
+// SetImpact records the impact of incident id: what users see, in words,
+// and the estimate the request carries (what users experience, security,
+// money lost per hour). Each revision is a timeline event; the person is
+// told the severity and response the estimate calls for.
 func (a *App) SetImpact(ctx context.Context, c *call, id int64, text string) error {
-	_, err := a.change(ctx, c, id, func(inc *incident.Incident, _ bool) (incident.Change, error) {
-		evs, err := inc.SetImpact(a.policy, c.Actor, text, a.now())
-		c.ack = fmt.Sprintf(":busts_in_silhouette: Impact of incident #%d recorded.", id)
+	r, err := c.revision(text)
+	if err != nil {
+		return err
+	}
+	_, err = a.change(ctx, c, id, func(inc *incident.Incident, _ bool) (incident.Change, error) {
+		evs, err := inc.ReviseImpact(a.policy, c.Actor, r, a.now())
+		c.ack = a.impactAck(inc, r)
 		return incident.Change{Events: evs, Effects: refresh()}, err
 	})
 	return err

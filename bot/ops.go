@@ -1,12 +1,14 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/bot/stakeholders"
 )
 
 // An op is one use-case invocation, decoded from a slash command, a
@@ -39,6 +41,25 @@ type op struct {
 	Task     int             `json:"task,omitempty"`
 	TS       string          `json:"ts,omitempty"`
 	Brief    *incident.Brief `json:"brief,omitempty"`
+	// Publish is the update's status page choice; nil: the severity's
+	// default. Tier, All and Summary serve subscriptions and the customer
+	// summary.
+	Publish *bool                     `json:"pub,omitempty"`
+	Tier    string                    `json:"tier,omitempty"`
+	All     bool                      `json:"all,omitempty"`
+	Summary *incident.CustomerSummary `json:"sum,omitempty"`
+
+	// Issue 12: the incident type, a drill and the playbook it practises,
+	// the impact estimate, resolving with checklist steps open, a
+	// checklist step (by number, from 1), leaving a role.
+	Type       string `json:"type,omitempty"`
+	Drill      bool   `json:"drill,omitempty"`
+	Playbook   string `json:"pb,omitempty"`
+	Experience string `json:"exp,omitempty"`
+	Security   *bool  `json:"sec,omitempty"`
+	Loss       *int64 `json:"loss,omitempty"`
+	Confirm    bool   `json:"confirm,omitempty"`
+	Step       int    `json:"step,omitempty"`
 }
 
 // opKind names a use case.
@@ -66,6 +87,12 @@ const (
 	opPin        opKind = "pin"
 	opEdit       opKind = "edit"
 	opDelete     opKind = "delete"
+	// Public communication (public.go).
+	opSummary     opKind = "summary"
+	opSubscribe   opKind = "subscribe"
+	opUnsubscribe opKind = "unsubscribe"
+	opStep        opKind = "step"     // tick or untick a checklist step
+	opUnassign    opKind = "unassign" // leave a role, or take it from someone
 )
 
 // via says how a person asked: it decides how the bot answers them.
@@ -103,6 +130,7 @@ func (a *App) exec(ctx context.Context, c *call) error {
 	case opDeclare:
 		return a.Declare(ctx, c, incident.DeclareRequest{
 			Title: o.Title, Severity: o.Severity, Private: o.Private, Impact: o.Impact, DeclaredBy: o.Actor, Operator: o.Operator,
+			Type: o.Type, Drill: o.Drill, Estimate: o.estimate(),
 		})
 	case opSeverity:
 		return a.SetSeverity(ctx, c, o.Incident, o.Severity)
@@ -148,6 +176,24 @@ func (a *App) exec(ctx context.Context, c *call) error {
 		return a.EditPinned(ctx, c, o.Channel, o.TS, o.Text)
 	case opDelete:
 		return a.DeletePinned(ctx, c, o.Channel, o.TS)
+	case opSummary:
+		var s incident.CustomerSummary
+		if o.Summary != nil {
+			s = *o.Summary
+		}
+		return a.WriteSummary(ctx, c, o.Incident, s)
+	case opSubscribe:
+		tier, err := stakeholders.ParseTier(cmp.Or(o.Tier, string(stakeholders.KeepSatisfied)))
+		if err != nil {
+			return err
+		}
+		return a.Subscribe(ctx, c, o.scope(), tier)
+	case opUnsubscribe:
+		return a.Unsubscribe(ctx, c, o.scope())
+	case opStep:
+		return a.SetStep(ctx, c, o.Incident, o.Step, o.Done)
+	case opUnassign:
+		return a.RemoveRole(ctx, c, o.Incident, incident.Role(o.Role), o.User, o.UserName)
 	}
 	return fmt.Errorf("unknown request kind %q", o.Kind)
 }
@@ -176,6 +222,9 @@ func (a *App) accept(ctx context.Context, o op, keys []string, ack func(any), ac
 		ack(ackPayload(dry, nil))
 		return
 	}
+	// A reaction names a message, not an incident: the check found which,
+	// and the inbox orders each incident's requests by it.
+	o.Incident = dry.Incident
 	payload, err := json.Marshal(o)
 	if err != nil {
 		ack(ackPayload(dry, fmt.Errorf("encode request: %w", err)))
@@ -261,6 +310,7 @@ func (a *App) change(ctx context.Context, c *call, id int64, fn func(inc *incide
 		if err != nil {
 			return incident.Change{}, err
 		}
+		ch = a.stakeholderChange(inc, ch)
 		ch.Request = c.seq
 		return ch, nil
 	})

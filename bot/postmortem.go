@@ -39,7 +39,7 @@ func (a *App) draftPostmortem(inc *incident.Incident, actor string, atClose bool
 		ch.Effects = append(ch.Effects, effect(effPostmortemFile, laneGit, payload{Draft: inc.Drafts}))
 	}
 	if atClose && !inc.Private {
-		text := fmt.Sprintf(":page_facing_up: Incident #%d (%s) is closed; its postmortem draft is ready in <#%s>.", inc.ID, inc.Title, inc.ChannelID)
+		text := fmt.Sprintf(":page_facing_up: Incident #%d (%s) is closed; its postmortem draft is ready in <#%s>.", inc.ID, inc.Title, inc.ChannelID) + a.reportLink(inc)
 		ch.Effects = append(ch.Effects, threads(inc, payload{Msg: msgNotice, Text: text}, true)...)
 	}
 	return ch
@@ -89,6 +89,7 @@ func (d delivery) upload(ctx context.Context) error {
 		return err
 	}
 	summary := postmortem.Summary(d.inc, postmortem.ComputeMetrics(d.inc, evs), o)
+	_, summary = views.MarkDrill(d.inc, nil, summary)
 	if err := d.a.slack.Upload(ctx, room, postmortem.FileName(d.inc), title, md, summary); err != nil {
 		return err
 	}

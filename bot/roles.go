@@ -12,15 +12,9 @@ import (
 // an empty role, or force by the operator or an admin. A held role
 // changes hands through OfferHandoff.
 func (a *App) AssignRole(ctx context.Context, c *call, id int64, role incident.Role, user, userName string, force bool) error {
-	user, err := a.person(ctx, c, user, userName)
-	if err != nil {
+	user, err := a.roleHolder(ctx, c, user, userName)
+	if err != nil || user == "" {
 		return err
-	}
-	if user == "" {
-		// Only a dry run gets here: a plain @name the directory's cache
-		// does not know yet is checked when the request runs.
-		c.ack = fmt.Sprintf(":bust_in_silhouette: Looking up @%s…", views.Escape(userName))
-		return nil
 	}
 	_, err = a.change(ctx, c, id, func(inc *incident.Incident, inWarRoom bool) (incident.Change, error) {
 		evs, err := inc.AssignRole(a.policy, c.Actor, role, user, force, inWarRoom, a.now())
@@ -31,6 +25,18 @@ func (a *App) AssignRole(ctx context.Context, c *call, id int64, role incident.R
 		return a.roleTaken(inc, role, user, c.Actor, evs), nil
 	})
 	return err
+}
+
+// roleHolder is person for a role command: "" with the ack set when the
+// person is to be looked up yet. Only a dry run gets there: a plain @name
+// the directory's cache does not know yet is checked when the request
+// runs.
+func (a *App) roleHolder(ctx context.Context, c *call, user, userName string) (string, error) {
+	user, err := a.person(ctx, c, user, userName)
+	if err == nil && user == "" {
+		c.ack = fmt.Sprintf(":bust_in_silhouette: Looking up @%s…", views.Escape(userName))
+	}
+	return user, err
 }
 
 // person resolves who a command names: a mentioned user ID, or a plain

@@ -48,7 +48,20 @@ func (a *App) onSlash(ctx context.Context, sc slack.SlashCommand, env string, ac
 			return
 		}
 		o.Kind, o.Title, o.Severity, o.Private = opDeclare, safeCommandText(cmd.Title), cmd.Severity, cmd.Private
+		o.triage(cmd)
 		a.accept(ctx, o, keys, ack, ackFor(""))
+		return
+	case command.KindDrill:
+		title := a.drillTitle(cmd)
+		if err := incident.CheckTitle(title); err != nil {
+			ack(ackError(err, safeCommandText(title)))
+			return
+		}
+		o.Kind, o.Title, o.Drill, o.Playbook = opDeclare, safeCommandText(title), true, cmd.Playbook
+		a.accept(ctx, o, keys, ack, ackFor(""))
+		return
+	case command.KindSubscribe, command.KindUnsubscribe:
+		a.onSubscribe(ctx, sc, cmd, o, keys, ack)
 		return
 	}
 	inc, err := a.commandTarget(ctx, cmd, sc)
@@ -76,13 +89,30 @@ func (a *App) onSlash(ctx context.Context, sc slack.SlashCommand, env string, ac
 	case command.KindTasks:
 		ack(ackBlocks(fmt.Sprintf("Action items of incident #%d", inc.ID), a.env().Tasks(inc, cmd.Page)))
 		return
+	case command.KindChecklist:
+		ack(a.checklistReply(inc))
+		return
 	case command.KindUpdate:
 		if cmd.Text == "" {
 			a.openUpdateForm(ctx, inc, sc, ack)
 			return
 		}
 		o.Kind, o.Text, o.Next, o.Status = opUpdate, safeCommandText(cmd.Text), cmd.Next, cmd.Status
+		o.Publish = publishChoice(cmd.Publish)
+	case command.KindSummary:
+		a.openSummaryForm(ctx, inc, sc, ack)
+		return
 	case command.KindRole:
+		role, err := a.policy.ParseRole(cmd.Role)
+		if err != nil {
+			ack(ackError(err, lost))
+			return
+		}
+		cmd.Role = string(role)
+		if cmd.Remove {
+			o.Kind, o.Role, o.User, o.UserName = opUnassign, cmd.Role, cmd.User, cmd.UserName
+			break
+		}
 		if a.handoffNeeded(inc, cmd) {
 			a.openHandoffForm(ctx, inc, sc, cmd, ack)
 			return
@@ -97,7 +127,7 @@ func (a *App) onSlash(ctx context.Context, sc slack.SlashCommand, env string, ac
 	case command.KindNote:
 		o.Kind, o.Text = opNote, safeCommandText(cmd.Text)
 	case command.KindResolve:
-		o.Kind, o.Text = opResolve, safeCommandText(cmd.Text)
+		o.Kind, o.Text, o.Confirm = opResolve, safeCommandText(cmd.Text), cmd.Anyway
 	case command.KindClose:
 		o.Kind = opClose
 	case command.KindCancel:
@@ -106,6 +136,9 @@ func (a *App) onSlash(ctx context.Context, sc slack.SlashCommand, env string, ac
 		o.Kind, o.Text = opCause, safeCommandText(cmd.Text)
 	case command.KindImpact:
 		o.Kind, o.Text = opImpact, safeCommandText(cmd.Text)
+		o.triage(cmd)
+	case command.KindStepDone, command.KindStepUndo:
+		o.Kind, o.Step, o.Done = opStep, cmd.Step, cmd.Kind == command.KindStepDone
 	case command.KindTask:
 		o.Kind, o.Text, o.User, o.UserName = opTask, safeCommandText(cmd.Text), cmd.User, cmd.UserName
 	case command.KindTaskDone, command.KindTaskReopen:
@@ -296,7 +329,9 @@ func (a *App) openDeclareForm(ctx context.Context, sc slack.SlashCommand, cmd co
 		}
 	}
 	meta := encodeMeta(formMeta{Channel: sc.ChannelID, ResponseURL: sc.ResponseURL})
-	a.openForm(ctx, sc.TriggerID, a.env().DeclareModal(views.DeclareForm{Severity: cmd.Severity, Private: cmd.Private, Operator: sc.UserID, Metadata: meta}), ack)
+	f := a.declareForm(meta, sc.UserID, cmd.Type)
+	f.Severity, f.Private = cmd.Severity, cmd.Private
+	a.openForm(ctx, sc.TriggerID, a.env().DeclareModal(f), ack)
 }
 
 func (a *App) openUpdateForm(ctx context.Context, inc *incident.Incident, sc slack.SlashCommand, ack func(any)) {
@@ -309,19 +344,23 @@ func (a *App) openUpdateForm(ctx context.Context, inc *incident.Incident, sc sla
 		return
 	}
 	meta := encodeMeta(formMeta{Incident: inc.ID, Channel: sc.ChannelID, ResponseURL: sc.ResponseURL})
-	a.openForm(ctx, sc.TriggerID, a.env().UpdateModal(inc, "", meta), ack)
+	a.openForm(ctx, sc.TriggerID, a.updateModal(inc, meta), ack)
 }
 
 // handoffNeeded reports whether a role command must go through a handoff
 // brief: the role is held by someone else and not forced.
 func (a *App) handoffNeeded(inc *incident.Incident, cmd command.Command) bool {
-	holder := inc.Holder(incident.Role(mustRole(cmd.Role)))
+	holder := a.policy.Incumbent(inc, mustRole(cmd.Role))
 	return holder != "" && !cmd.Force && cmd.User != "" && holder != cmd.User
 }
 
+// mustRole reads a role name the command already checked against the
+// policy.
 func mustRole(s string) incident.Role {
-	r, _ := incident.ParseRole(s)
-	return r
+	if r, err := incident.ParseRole(s); err == nil {
+		return r
+	}
+	return incident.Role(s)
 }
 
 func (a *App) openHandoffForm(ctx context.Context, inc *incident.Incident, sc slack.SlashCommand, cmd command.Command, ack func(any)) {

@@ -39,6 +39,7 @@ func (a *App) PinMessage(ctx context.Context, c *call, channel, ts string) error
 	if err != nil {
 		return err
 	}
+	c.Incident = inc.ID
 	if inc.IsPinned(ts) {
 		c.ack, c.noop = fmt.Sprintf("That message is already on the timeline of incident #%d.", inc.ID), true
 		return nil
@@ -101,7 +102,7 @@ func (a *App) pinnedChanged(ctx context.Context, c *call, channel, ts string, fn
 		c.noop = true
 		return nil
 	}
-	c.Channel = channel
+	c.Incident, c.Channel = inc.ID, channel
 	_, err = a.change(ctx, c, inc.ID, func(inc *incident.Incident, _ bool) (incident.Change, error) {
 		return events(fn(inc))
 	})

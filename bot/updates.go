@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
@@ -13,11 +14,19 @@ import (
 // for a public incident, in every announcement thread.
 func (a *App) PostUpdate(ctx context.Context, c *call, id int64, u incident.Update) error {
 	_, err := a.change(ctx, c, id, func(inc *incident.Incident, _ bool) (incident.Change, error) {
+		if c.Publish != nil {
+			u.Publish = *c.Publish
+		} else {
+			u.Publish = a.publishByDefault(inc)
+		}
 		evs, err := inc.PostUpdate(a.policy, c.Actor, u, a.now())
 		if err != nil {
 			return incident.Change{}, err
 		}
 		c.ack = fmt.Sprintf(":mega: Update posted on incident #%d; next update %s.", inc.ID, a.env().NextUpdate(inc))
+		if a.opt.Public.StatusPage && u.Publish && inc.Public() {
+			c.ack += " It is on the status page too."
+		}
 		ch := incident.Change{Events: evs, Effects: refresh()}
 		for _, ev := range evs {
 			if ev.Kind != incident.EventUpdatePosted {
@@ -96,6 +105,8 @@ func (a *App) Digest(ctx context.Context, channel string, postWhenEmpty bool) er
 	if err != nil {
 		return fmt.Errorf("read open incidents: %w", err)
 	}
+	// Drills are practice: they stay out of the digest.
+	incs = slices.DeleteFunc(incs, func(inc *incident.Incident) bool { return inc.Drill })
 	if len(incs) == 0 && !postWhenEmpty {
 		return nil
 	}

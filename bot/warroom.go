@@ -19,18 +19,20 @@ func (a *App) Declare(ctx context.Context, c *call, req incident.DeclareRequest)
 			return err
 		}
 	}
-	inc, evs, err := incident.Declare(a.policy, req, a.now())
+	inc, evs, pbs, err := a.declareWithPlaybooks(c, req)
 	if err != nil {
 		return err
 	}
 	if c.dry {
-		c.ack = ":hourglass_flowing_sand: Declaring the incident…"
+		c.ack = a.declaringAck(inc)
 		return nil
 	}
-	for _, ch := range a.opt.AnnounceChannels {
+	for _, ch := range a.announceChannels(inc) {
 		inc.Announcements = append(inc.Announcements, incident.Announcement{ChannelID: ch})
 	}
-	ch, err := a.store.CreateIncident(ctx, inc, incident.Change{Events: evs, Effects: a.setup(inc, c), Request: c.seq})
+	ran := a.runPlaybooks(inc, req.DeclaredBy, pbs, incident.TriggerDeclare)
+	change := incident.Change{Events: evs, Effects: a.setup(inc, c), Request: c.seq}.With(a.declareNotes(inc)).With(ran)
+	ch, err := a.store.CreateIncident(ctx, inc, a.stakeholderChange(inc, change))
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,28 @@ func merge(defaults, overrides []Playbook) ([]Playbook, Problems) {
 	return kept, ps
 }
 
+// renameSeverities renames the severities the built-in playbooks of pbs
+// apply to, as rename says.
+func renameSeverities(pbs []Playbook, rename map[string]string) []Playbook {
+	if len(rename) == 0 {
+		return pbs
+	}
+	for i, pb := range pbs {
+		if !pb.BuiltIn || len(pb.AppliesTo.Severities) == 0 {
+			continue
+		}
+		sevs := make([]string, len(pb.AppliesTo.Severities))
+		for j, s := range pb.AppliesTo.Severities {
+			if to, ok := rename[s]; ok {
+				s = to
+			}
+			sevs[j] = s
+		}
+		pbs[i].AppliesTo.Severities = sevs
+	}
+	return pbs
+}
+
 // Assemble returns the playbooks incidentbot runs: the built-in ones merged
 // with those in dir (playbooks.dir; "" for none) and validated against the
 // config's names. It reports every problem of every step at once, so that
@@ -64,6 +86,7 @@ func Assemble(dir string, k Known) ([]Playbook, error) {
 	}
 	pbs, mps := merge(defaults, overrides)
 	ps = append(ps, mps...)
+	pbs = renameSeverities(pbs, k.BuiltinSeverities)
 	ps = append(ps, validate(pbs, k)...)
 	if err := ps.err(); err != nil {
 		return nil, err

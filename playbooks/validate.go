@@ -23,6 +23,13 @@ type Known struct {
 	// Contacts are the names of the contacts the config fills in with
 	// Slack users or user groups, e.g. security, legal.
 	Contacts []string
+	// BuiltinSeverities renames the severities the built-in playbooks are
+	// written for (critical, major, minor) to those of a config that
+	// names its severities otherwise, e.g. {"critical": "sev1"}: the
+	// built-in critical playbook then applies to sev1. Assemble applies it
+	// to built-in playbooks only; a playbook of playbooks.dir is written
+	// for its own config.
+	BuiltinSeverities map[string]string
 }
 
 // Validate checks the names pbs use against the config: roles (in roles and

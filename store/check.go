@@ -511,6 +511,8 @@ func checkRecords(r reader, version int, p *problems) error {
 		})
 	}
 
+	checkSubscriptions(r, p)
+
 	// seen and seen_time: the same keys at the same times.
 	n = 0
 	_ = r.forEach(bucketSeenTime, func(k, v []byte) error {

@@ -349,7 +349,7 @@ func timeField[T any](tag uint64, name string, get func(*T) *time.Time) field[T]
 
 // stringsField stores a list of strings (empty ones included) as one
 // value: a count, then each string with its length.
-func stringsField[T any](tag uint64, name string, get func(*T) *[]string) field[T] {
+func stringsField[T any, S ~string](tag uint64, name string, get func(*T) *[]S) field[T] {
 	return field[T]{tag: tag, name: name, wire: wireBytes,
 		enc: func(b []byte, x *T) []byte {
 			l := *get(x)
@@ -366,7 +366,15 @@ func stringsField[T any](tag uint64, name string, get func(*T) *[]string) field[
 		},
 		dec: func(x *T, _ uint64, p []byte, _ time.Time) error {
 			l, err := readStrings(p, 1, true)
-			*get(x) = l
+			if l == nil {
+				*get(x) = nil
+				return err
+			}
+			out := make([]S, len(l))
+			for i, v := range l {
+				out[i] = S(v)
+			}
+			*get(x) = out
 			return err
 		},
 		valid: func(_ uint64, p []byte) error { _, err := readStrings(p, 1, false); return err },

@@ -83,6 +83,51 @@ func (db *DB) write(ctx context.Context, fn txFunc) error {
 	return o.err
 }
 
+// writeMany is write for several ops queued at once: they share one
+// transaction (unless there are more than maxGroup), while each still
+// stands or fails alone. It returns each op's error, in order; a panic in
+// any is re-raised once all are done.
+func (db *DB) writeMany(ctx context.Context, fns []txFunc) []error {
+	errs := make([]error, len(fns))
+	if err := ctx.Err(); err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	if len(fns) == 0 {
+		return errs
+	}
+	ops := make([]*op, len(fns))
+	for i, fn := range fns {
+		ops[i] = &op{fn: fn, sig: make(chan bool, 1)}
+	}
+	db.mu.Lock()
+	db.queue = append(db.queue, ops...)
+	lead := !db.leading
+	db.leading = true
+	db.mu.Unlock()
+	if lead {
+		db.lead()
+	}
+	// Leadership only ever passes to the first op of the queue, and these
+	// ops are queued in order, so waiting on them in order cannot miss it.
+	var pval any
+	for i, o := range ops {
+		for <-o.sig {
+			db.lead()
+		}
+		if o.panicked && pval == nil {
+			pval = o.pval
+		}
+		errs[i] = o.err
+	}
+	if pval != nil {
+		panic(pval)
+	}
+	return errs
+}
+
 // lead runs one group and passes leadership on.
 func (db *DB) lead() {
 	db.mu.Lock()

@@ -229,3 +229,61 @@ func MustKeys(tb testing.TB, db *DB, want map[string]bool) {
 		tb.Fatal(err)
 	}
 }
+
+// TestDB_writeMany: ops queued together share a transaction, more than
+// maxGroup split into groups, other writers meanwhile neither deadlock nor
+// lose anything, and a panic is re-raised once every op is done.
+func TestDB_writeMany(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b testBackend) {
+		ctx := context.Background()
+		db := b.open(t)
+		const n = maxGroup + maxGroup/2
+		fns := make([]txFunc, n)
+		want := map[string]bool{}
+		for i := range fns {
+			key := fmt.Sprintf("many-%d", i)
+			fns[i], want[key] = put(key), true
+		}
+		var wg sync.WaitGroup
+		for w := range 8 { // other writers, before, during and after
+			key := fmt.Sprintf("other-%d", w)
+			want[key] = true
+			wg.Go(func() {
+				if err := db.write(ctx, put(key)); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		before := db.groups.Load()
+		for i, err := range db.writeMany(ctx, fns) {
+			if err != nil {
+				t.Fatalf("op %d: %v", i, err)
+			}
+		}
+		wg.Wait()
+		most := int64(2 + 8)
+		if db.etcd != nil {
+			// etcd splits a group to fit --max-txn-ops (one put is one op).
+			most += int64(n / (db.etcd.maxOps / 2))
+		}
+		if txs := db.groups.Load() - before; txs < 2 || txs > most {
+			t.Errorf("%d transactions for %d ops queued at once (max %d per group, %d transactions expected at most)", txs, n, maxGroup, most)
+		}
+		MustKeys(t, db, want)
+
+		errCheck := errors.New("check failed")
+		func() {
+			defer func() {
+				if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), "boom") {
+					t.Errorf("panic = %v, want the op's", p)
+				}
+				MustKeys(t, db, map[string]bool{"after-panic": true})
+			}()
+			db.writeMany(ctx, []txFunc{
+				func(reader, time.Time) (applyFunc, error) { panic("boom") },
+				func(reader, time.Time) (applyFunc, error) { return nil, errCheck },
+				put("after-panic"),
+			})
+		}()
+	})
+}

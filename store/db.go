@@ -63,7 +63,8 @@ var (
 	bucketInbox = []byte("inbox")
 
 	allBuckets = [][]byte{bucketMeta, bucketIncidents, bucketTimeline, bucketOpen,
-		bucketDue, bucketByChannel, bucketSeen, bucketSeenTime, bucketOutbox, bucketInbox}
+		bucketDue, bucketByChannel, bucketSeen, bucketSeenTime, bucketOutbox, bucketInbox,
+		bucketSubscriptions}
 
 	keySchemaVersion = []byte("schema_version")
 	keyApp           = []byte("app")

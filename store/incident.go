@@ -97,47 +97,84 @@ func (db *DB) CreateIncidents(ctx context.Context, incs []*incident.Incident, ch
 // but change inc. Returns ENOTFOUND when the incident does not exist,
 // ECONFLICT when fn gives it a channel that belongs to another incident.
 func (db *DB) UpdateIncident(ctx context.Context, id int64, fn func(inc *incident.Incident) (incident.Change, error)) (*incident.Incident, incident.Change, error) {
-	var out *incident.Incident
-	var outCh incident.Change
-	var fnErr error
-	err := db.write(ctx, func(r reader, now time.Time) (applyFunc, error) {
-		fnErr = nil
-		inc, err := findIncident(r, id) // freshly decoded: fn may change it freely
-		if err != nil {
-			return nil, err
-		}
-		// old keeps what the indexes are keyed on.
-		old := &incident.Incident{Status: inc.Status, WakeAt: inc.WakeAt, ChannelID: inc.ChannelID}
-		rev := inc.Rev
-		ch, err := fn(inc)
-		if err != nil {
-			fnErr = err
-			return nil, err
-		}
-		inc.ID, inc.Rev = id, rev+1
-		if inc.ChannelID != "" && inc.ChannelID != old.ChannelID {
-			if err := checkChannelFree(r, inc.ChannelID, id); err != nil {
-				return nil, err
-			}
-		}
-		return func(tx *wtx) error {
-			var err error
-			if out, err = putIncident(tx, old, inc); err != nil {
-				return err
-			}
-			outCh, err = applyChange(tx, now, id, ch)
-			return err
-		}, nil
-	})
-	switch {
-	case fnErr != nil && err == fnErr:
-		return nil, incident.Change{}, err
-	case incident.ErrorCode(err) == incident.ENOTFOUND || incident.ErrorCode(err) == incident.ECONFLICT:
-		return nil, incident.Change{}, err
-	case err != nil:
-		return nil, incident.Change{}, fmt.Errorf("update incident %d: %w", id, err)
+	u := updateOf(id, fn)
+	u.finish(db.write(ctx, u.tx))
+	return u.Incident, u.Change, u.Err
+}
+
+// UpdateIncidents is UpdateIncident for each of ids, all queued at once so
+// that they share one transaction; each incident's change stands or fails
+// alone. The results are in the order of ids.
+func (db *DB) UpdateIncidents(ctx context.Context, ids []int64, fn func(inc *incident.Incident) (incident.Change, error)) []incident.Updated {
+	us := make([]*update, len(ids))
+	fns := make([]txFunc, len(ids))
+	for i, id := range ids {
+		us[i] = updateOf(id, fn)
+		fns[i] = us[i].tx
 	}
-	return out, outCh, nil
+	out := make([]incident.Updated, len(ids))
+	for i, err := range db.writeMany(ctx, fns) {
+		us[i].finish(err)
+		out[i] = us[i].Updated
+	}
+	return out
+}
+
+// update is one incident's change in a write transaction.
+type update struct {
+	incident.Updated
+	id    int64
+	fn    func(inc *incident.Incident) (incident.Change, error)
+	fnErr error
+}
+
+func updateOf(id int64, fn func(inc *incident.Incident) (incident.Change, error)) *update {
+	return &update{Updated: incident.Updated{ID: id}, id: id, fn: fn}
+}
+
+func (u *update) tx(r reader, now time.Time) (applyFunc, error) {
+	u.fnErr = nil
+	inc, err := findIncident(r, u.id) // freshly decoded: fn may change it freely
+	if err != nil {
+		return nil, err
+	}
+	// old keeps what the indexes are keyed on.
+	old := &incident.Incident{Status: inc.Status, WakeAt: inc.WakeAt, ChannelID: inc.ChannelID}
+	rev := inc.Rev
+	ch, err := u.fn(inc)
+	if err != nil {
+		u.fnErr = err
+		return nil, err
+	}
+	inc.ID, inc.Rev = u.id, rev+1
+	if inc.ChannelID != "" && inc.ChannelID != old.ChannelID {
+		if err := checkChannelFree(r, inc.ChannelID, u.id); err != nil {
+			return nil, err
+		}
+	}
+	return func(tx *wtx) error {
+		var err error
+		if u.Incident, err = putIncident(tx, old, inc); err != nil {
+			return err
+		}
+		u.Change, err = applyChange(tx, now, u.id, ch)
+		return err
+	}, nil
+}
+
+// finish sets the outcome from the write's error: fn's errors unwrapped,
+// so domain errors keep their code.
+func (u *update) finish(err error) {
+	switch {
+	case u.fnErr != nil && err == u.fnErr:
+	case incident.ErrorCode(err) == incident.ENOTFOUND || incident.ErrorCode(err) == incident.ECONFLICT:
+	case err != nil:
+		err = fmt.Errorf("update incident %d: %w", u.id, err)
+	}
+	if err != nil {
+		u.Incident, u.Change = nil, incident.Change{}
+	}
+	u.Err = err
 }
 
 // Apply writes a change that touches no incident: effects to enqueue,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -464,6 +465,62 @@ func TestDB_FindIncidents(t *testing.T) {
 					t.Fatalf("got %v, want %v", got, tt.want)
 				}
 			})
+		}
+	})
+}
+
+// TestDB_UpdateIncidents: many incidents change in one transaction, each
+// standing or failing alone, results in the order asked.
+func TestDB_UpdateIncidents(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b testBackend) {
+		ctx := context.Background()
+		db := b.open(t)
+		for _, title := range []string{"a", "b", "c", "d"} {
+			MustCreateIncident(t, db, &incident.Incident{Title: title, Status: incident.StatusInvestigating}, incident.Event{Kind: incident.EventDeclared})
+		}
+		refuse := incident.Errorf(incident.ECONFLICT, "not this one")
+		before := db.WriteTransactions()
+		got := db.UpdateIncidents(ctx, []int64{4, 2, 99, 3, 1}, func(inc *incident.Incident) (incident.Change, error) {
+			if inc.Title == "c" {
+				return incident.Change{}, refuse
+			}
+			inc.Title += "!"
+			return incident.Change{Events: []incident.Event{{Kind: incident.EventNote, Text: inc.Title}}}, nil
+		})
+		if n := db.WriteTransactions() - before; n != 1 {
+			t.Errorf("%d write transactions, want 1", n)
+		}
+		wantIDs := []int64{4, 2, 99, 3, 1}
+		for i, u := range got {
+			if u.ID != wantIDs[i] {
+				t.Fatalf("result %d is for incident %d, want %d", i, u.ID, wantIDs[i])
+			}
+		}
+		for _, i := range []int{0, 1, 4} {
+			u := got[i]
+			if u.Err != nil || u.Incident == nil || !strings.HasSuffix(u.Incident.Title, "!") || len(u.Change.Events) != 1 || u.Change.Events[0].Seq != 2 {
+				t.Errorf("incident %d: %+v", u.ID, u)
+			}
+		}
+		if got[2].Err == nil || incident.ErrorCode(got[2].Err) != incident.ENOTFOUND || got[2].Incident != nil {
+			t.Errorf("missing incident: %+v", got[2])
+		}
+		if got[3].Err != refuse || got[3].Incident != nil {
+			t.Errorf("refused change: %+v, want fn's error as is", got[3])
+		}
+		for id, want := range map[int64]string{1: "a!", 2: "b!", 3: "c", 4: "d!"} {
+			inc, err := db.FindIncidentByID(ctx, id)
+			if err != nil || inc.Title != want {
+				t.Errorf("stored #%d = %+v, %v; want title %q", id, inc, err, want)
+			}
+		}
+		if out := db.UpdateIncidents(ctx, nil, nil); len(out) != 0 {
+			t.Errorf("no IDs: %+v", out)
+		}
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		if out := db.UpdateIncidents(cancelled, []int64{1}, nil); !errors.Is(out[0].Err, context.Canceled) {
+			t.Errorf("cancelled context: %+v", out)
 		}
 	})
 }

@@ -51,6 +51,58 @@ var incidentRecord = newRecordType("incident",
 	strField(33, "topic", func(x *incident.Incident) *string { return &x.Topic }),
 	strField(34, "war_room_error", func(x *incident.Incident) *string { return &x.WarRoomError }),
 	intField(35, "drafts", func(x *incident.Incident) *int { return &x.Drafts }),
+	// Issue 12 (tags 100-119): playbooks, triage, roles, drills.
+	strField(100, "type", func(x *incident.Incident) *string { return &x.Type }),
+	boolField(101, "drill", func(x *incident.Incident) *bool { return &x.Drill }),
+	boolField(102, "no_status_page", func(x *incident.Incident) *bool { return &x.NoStatusPage }),
+	stringsField(103, "playbooks", func(x *incident.Incident) *[]string { return &x.Playbooks }),
+	listField(104, "checklist", func(x *incident.Incident) *[]incident.Step { return &x.Checklist }, stepRecord),
+	listField(105, "checklist_posts", func(x *incident.Incident) *[]incident.ChecklistPost { return &x.ChecklistPosts }, checklistPostRecord),
+	listField(106, "crew", func(x *incident.Incident) *[]incident.CrewMember { return &x.Crew }, crewRecord),
+	stringsField(107, "roles_needed", func(x *incident.Incident) *[]incident.Role { return &x.RolesNeeded }),
+	strField(108, "estimate_experience", func(x *incident.Incident) *incident.Experience { return &x.Estimate.Experience }),
+	boolField(109, "estimate_security", func(x *incident.Incident) *bool { return &x.Estimate.Security }),
+	intField(110, "estimate_loss_per_hour", func(x *incident.Incident) *int64 { return &x.Estimate.LossPerHour }),
+	timeField(111, "estimate_at", func(x *incident.Incident) *time.Time { return &x.Estimate.At }),
+	strField(112, "estimate_by", func(x *incident.Incident) *string { return &x.Estimate.By }),
+	// Issue 15 (tags 160–179): public communication.
+	ptrField(161, "customer_summary", func(x *incident.Incident) **incident.CustomerSummary { return &x.CustomerSummary }, customerSummaryRecord),
+	stringsField(162, "stakeholders", func(x *incident.Incident) *[]string { return &x.Stakeholders }),
+)
+
+var customerSummaryRecord = newRecordType("customer_summary",
+	strField(1, "what_happened", func(x *incident.CustomerSummary) *string { return &x.WhatHappened }),
+	strField(2, "impact", func(x *incident.CustomerSummary) *string { return &x.Impact }),
+	strField(3, "apology", func(x *incident.CustomerSummary) *string { return &x.Apology }),
+	strField(4, "changes", func(x *incident.CustomerSummary) *string { return &x.Changes }),
+	strField(5, "written_by", func(x *incident.CustomerSummary) *string { return &x.WrittenBy }),
+	timeField(6, "written_at", func(x *incident.CustomerSummary) *time.Time { return &x.WrittenAt }),
+)
+
+// stepRecord, checklistPostRecord and crewRecord store issue 12's parts of
+// an incident.
+var stepRecord = newRecordType("step",
+	strField(1, "id", func(x *incident.Step) *string { return &x.ID }),
+	strField(2, "text", func(x *incident.Step) *string { return &x.Text }),
+	strField(3, "owner", func(x *incident.Step) *incident.Role { return &x.Owner }),
+	strField(4, "runbook", func(x *incident.Step) *string { return &x.Runbook }),
+	boolField(5, "required", func(x *incident.Step) *bool { return &x.Required }),
+	boolField(6, "done", func(x *incident.Step) *bool { return &x.Done }),
+	strField(7, "done_by", func(x *incident.Step) *string { return &x.DoneBy }),
+	timeField(8, "done_at", func(x *incident.Step) *time.Time { return &x.DoneAt }),
+)
+
+var checklistPostRecord = newRecordType("checklist_post",
+	strField(1, "playbook", func(x *incident.ChecklistPost) *string { return &x.Playbook }),
+	strField(2, "ts", func(x *incident.ChecklistPost) *string { return &x.TS }),
+	strField(3, "hash", func(x *incident.ChecklistPost) *string { return &x.Hash }),
+	strField(4, "title", func(x *incident.ChecklistPost) *string { return &x.Title }),
+)
+
+var crewRecord = newRecordType("crew_member",
+	strField(1, "role", func(x *incident.CrewMember) *incident.Role { return &x.Role }),
+	strField(2, "user", func(x *incident.CrewMember) *string { return &x.User }),
+	timeField(3, "since", func(x *incident.CrewMember) *time.Time { return &x.Since }),
 )
 
 var announcementRecord = newRecordType("announcement",

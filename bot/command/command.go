@@ -41,6 +41,15 @@ const (
 	KindPostmortem Kind = "postmortem"
 	KindSnooze     Kind = "snooze"
 	KindCancel     Kind = "cancel"
+	// Public communication (public.go).
+	KindSummary     Kind = "summary"
+	KindSubscribe   Kind = "subscribe"
+	KindUnsubscribe Kind = "unsubscribe"
+	// Issue 12: drills and checklists.
+	KindDrill     Kind = "drill"
+	KindChecklist Kind = "checklist"
+	KindStepDone  Kind = "step_done"
+	KindStepUndo  Kind = "step_undo"
 )
 
 // Command is a parsed /incident command. Only the fields that its Kind uses
@@ -76,6 +85,32 @@ type Command struct {
 	// Page is the page asked for by timeline, list and tasks (--page N);
 	// 0 means the first.
 	Page int
+	// Publish is update's --public or --internal; PublishDefault when
+	// neither was given.
+	Publish Publish
+	// Tier is subscribe's --tier, as typed; All is "all" given to
+	// subscribe or unsubscribe.
+	Tier string
+	All  bool
+
+	// Issue 12. Type is declare --type. Experience is what users
+	// experience, as typed (declare and impact --users); Parse has checked
+	// that incident.ParseExperience accepts it. Security is set by declare
+	// --security and impact --security, or cleared by impact
+	// --no-security, when SecuritySet. Loss is the money lost per hour
+	// (declare and impact --loss) when LossSet. Playbook is drill
+	// --playbook. Anyway is resolve --anyway. Remove is role --remove.
+	// Step is the checklist step of checklist done and checklist undo.
+	Type        string
+	Experience  string
+	Security    bool
+	SecuritySet bool
+	Loss        int64
+	LossSet     bool
+	Playbook    string
+	Anyway      bool
+	Remove      bool
+	Step        int
 }
 
 // kinds lists every Kind in the order help shows them, with its aliases.
@@ -104,6 +139,13 @@ var kinds = []struct {
 	{KindPostmortem, []string{"postmortem", "pm", "report"}},
 	{KindSnooze, []string{"snooze"}},
 	{KindCancel, []string{"cancel", "mistake"}},
+	{KindSummary, []string{"summary", "customer-summary"}},
+	{KindSubscribe, []string{"subscribe", "follow"}},
+	{KindUnsubscribe, []string{"unsubscribe", "unfollow"}},
+	{KindDrill, []string{"drill", "practice"}},
+	{KindChecklist, []string{"checklist", "cl", "steps"}},
+	{KindStepDone, nil}, // only "checklist done N"
+	{KindStepUndo, nil}, // only "checklist undo N"
 	{KindHelp, []string{"help", "h", "?", "-h", "--help"}},
 }
 
@@ -161,7 +203,7 @@ func (p *parser) parse() (Command, error) {
 	}
 	cmd.Kind = kind
 	args := toks[1:]
-	if cmd.Incident != 0 && (kind == KindDeclare || kind == KindList || kind == KindHelp) {
+	if cmd.Incident != 0 && (kind == KindDeclare || kind == KindList || kind == KindHelp || kind == KindDrill) {
 		return Command{}, invalid("`/incident %s` does not take an incident number. Usage: %s", aliasOf(kind), Usage(kind))
 	}
 
@@ -177,12 +219,20 @@ func (p *parser) parse() (Command, error) {
 		err = p.role(&cmd, args)
 	case KindUpdate:
 		err = p.update(&cmd, args)
-	case KindNote, KindCause, KindImpact:
+	case KindNote, KindCause:
 		cmd.Text = p.span(args)
 		if cmd.Text == "" {
 			err = invalid("Missing text. Usage: %s", Usage(kind))
 		}
-	case KindResolve, KindCancel:
+	case KindImpact:
+		err = p.impact(&cmd, args)
+	case KindResolve:
+		err = p.resolve(&cmd, args)
+	case KindDrill:
+		err = p.drill(&cmd, args)
+	case KindChecklist:
+		err = p.checklist(&cmd, args)
+	case KindCancel:
 		cmd.Text = p.span(args)
 	case KindTimeline, KindList, KindTasks:
 		cmd.Page, err = parsePage(kind, args)
@@ -192,6 +242,8 @@ func (p *parser) parse() (Command, error) {
 		cmd.TaskID, err = parseTaskID(kind, args)
 	case KindHelp:
 		err = p.help(&cmd, args)
+	case KindSubscribe, KindUnsubscribe:
+		err = p.subscribe(&cmd, args)
 	default: // accept, close, postmortem, snooze
 		err = noArgs(kind, args)
 	}
@@ -224,6 +276,10 @@ func aliasOf(k Kind) string {
 	switch k {
 	case KindTaskReopen:
 		return "task reopen"
+	case KindStepDone:
+		return "checklist done"
+	case KindStepUndo:
+		return "checklist undo"
 	}
 	return string(k)
 }

@@ -9,28 +9,12 @@ import (
 )
 
 func (p *parser) declare(cmd *Command, args []token) error {
-	var title []string
-	for i := 0; i < len(args); i++ {
-		s := args[i].s
-		if s == "--" { // the rest is the title, even if it looks like flags
-			for _, t := range args[i+1:] {
-				title = append(title, t.s)
-			}
-			break
-		}
-		if !isFlag(s) {
-			title = append(title, s)
-			continue
-		}
-		name, val, hasVal := splitFlag(s)
+	title, err := titleAndFlags(KindDeclare, args, func(name, raw string, hasVal bool, value func(what string) (string, error)) error {
 		switch name {
 		case "--sev", "--severity", "-s":
-			if !hasVal {
-				if i+1 >= len(args) || isFlag(args[i+1].s) {
-					return missingValue(KindDeclare, s, "LEVEL")
-				}
-				i++
-				val = args[i].s
+			val, err := value("LEVEL")
+			if err != nil {
+				return err
 			}
 			if err := checkSeverity(KindDeclare, val); err != nil {
 				return err
@@ -41,12 +25,59 @@ func (p *parser) declare(cmd *Command, args []token) error {
 				return invalid("%s takes no value. Usage: %s", echo(name), Usage(KindDeclare))
 			}
 			cmd.Private = true
+			if name == "--security" {
+				cmd.Security, cmd.SecuritySet = true, true
+			}
+		case "--type", "--users", "--loss":
+			val, err := value(strings.ToUpper(strings.TrimPrefix(name, "--")))
+			if err != nil {
+				return err
+			}
+			return triageFlag(cmd, KindDeclare, name, val)
 		default:
-			return unknownFlag(KindDeclare, s)
+			return unknownFlag(KindDeclare, raw)
+		}
+		return nil
+	})
+	cmd.Title = title
+	return err
+}
+
+// titleAndFlags reads the arguments of a command that takes a title among
+// its flags (declare, drill): words make the title, joined by single
+// spaces, "--" makes the rest title even if it looks like flags, and each
+// flag goes to each with value, which takes the flag's value (after "=",
+// else the next word; what names it when it is missing).
+func titleAndFlags(k Kind, args []token, each func(name, raw string, hasVal bool, value func(what string) (string, error)) error) (string, error) {
+	var title []string
+	for i := 0; i < len(args); i++ {
+		s := args[i].s
+		if s == "--" {
+			for _, t := range args[i+1:] {
+				title = append(title, t.s)
+			}
+			break
+		}
+		if !isFlag(s) {
+			title = append(title, s)
+			continue
+		}
+		name, val, hasVal := splitFlag(s)
+		value := func(what string) (string, error) {
+			if hasVal {
+				return val, nil
+			}
+			if i+1 >= len(args) || isFlag(args[i+1].s) {
+				return "", missingValue(k, s, what)
+			}
+			i++
+			return args[i].s, nil
+		}
+		if err := each(name, s, hasVal, value); err != nil {
+			return "", err
 		}
 	}
-	cmd.Title = strings.Join(title, " ")
-	return nil
+	return strings.Join(title, " "), nil
 }
 
 func (p *parser) severity(cmd *Command, args []token) error {
@@ -85,6 +116,8 @@ func (p *parser) role(cmd *Command, args []token) error {
 			rest = append(rest, t)
 		case (name == "--force" || name == "-f") && !hasVal:
 			cmd.Force = true
+		case (name == "--remove" || name == "--off") && !hasVal:
+			cmd.Remove = true
 		default:
 			return unknownFlag(KindRole, t.s)
 		}
@@ -102,7 +135,7 @@ func (p *parser) role(cmd *Command, args []token) error {
 		return invalid("Say which role and who should take it. Usage: %s", Usage(KindRole))
 	case len(users) == 0:
 		if len(words) == 1 {
-			if _, err := incident.ParseRole(words[0].s); err == nil {
+			if isRoleWord(words[0].s) {
 				return invalid("Say who should be the %s: mention them, e.g. `/incident role %s @alice`.",
 					echo(strings.ToLower(words[0].s)), echo(strings.ToLower(words[0].s)))
 			}
@@ -111,12 +144,14 @@ func (p *parser) role(cmd *Command, args []token) error {
 	case len(users) > 1:
 		return invalid("Give one person, not %d. Usage: %s", len(users), Usage(KindRole))
 	case len(words) == 0:
-		return invalid("Say which role: operator or spokesperson. Usage: %s", Usage(KindRole))
+		return invalid("Say which role, e.g. operator or spokesperson. Usage: %s", Usage(KindRole))
 	case len(words) > 1:
 		return tooMany(KindRole, words, 1)
 	}
-	if _, err := incident.ParseRole(words[0].s); err != nil {
-		return invalid("%s is not a role; use operator or spokesperson. Usage: %s", quote(words[0].s), Usage(KindRole))
+	// The roles beyond operator and spokesperson come from the config: the
+	// bot checks the name against it.
+	if !isRoleWord(words[0].s) {
+		return invalid("%s is not a role; use operator, spokesperson or a role from the config. Usage: %s", quote(words[0].s), Usage(KindRole))
 	}
 	cmd.Role = words[0].s
 	return setUser(cmd, KindRole, users[0].s)
@@ -143,6 +178,10 @@ func (p *parser) update(cmd *Command, args []token) error {
 	isUpdateFlag := func(name string) bool { return name == "--next" || name == "-n" || name == "--status" }
 	for len(args) > 0 && isFlag(args[0].s) {
 		name, val, hasVal := splitFlag(args[0].s)
+		if !hasVal && publishFlag(cmd, name) {
+			args = args[1:]
+			continue
+		}
 		if !isUpdateFlag(name) {
 			return unknownFlag(KindUpdate, args[0].s)
 		}
@@ -162,7 +201,9 @@ func (p *parser) update(cmd *Command, args []token) error {
 		}
 	}
 	for n := len(args); n > 1; n = len(args) {
-		if name, val, hasVal := splitFlag(args[n-1].s); isFlag(args[n-1].s) && hasVal && isUpdateFlag(name) {
+		if name, _, hasVal := splitFlag(args[n-1].s); isFlag(args[n-1].s) && !hasVal && publishFlag(cmd, name) {
+			args = args[:n-1]
+		} else if name, val, hasVal := splitFlag(args[n-1].s); isFlag(args[n-1].s) && hasVal && isUpdateFlag(name) {
 			if err := apply(name, val); err != nil {
 				return err
 			}
@@ -220,16 +261,19 @@ func (p *parser) help(cmd *Command, args []token) error {
 	if !ok {
 		return unknownSubcommand(args[0].s)
 	}
-	if k == KindTask && len(args) > 1 {
-		switch strings.ToLower(args[1].s) {
-		case "done":
-			k = KindTaskDone
-		case "reopen":
-			k = KindTaskReopen
+	if sub, ok := subKinds[k]; ok && len(args) > 1 {
+		if sk, ok := sub[strings.ToLower(args[1].s)]; ok {
+			k = sk
 		}
 	}
 	cmd.Help = k
 	return nil
+}
+
+// subKinds are the two-word subcommands help knows, by their first word.
+var subKinds = map[Kind]map[string]Kind{
+	KindTask:      {"done": KindTaskDone, "reopen": KindTaskReopen},
+	KindChecklist: {"done": KindStepDone, "undo": KindStepUndo},
 }
 
 // setUser records a person token: a <@U123|name> mention or a plain @name.

@@ -5,19 +5,19 @@ import "strings"
 // usages holds the one-line usage of every Kind, in help order. They use
 // Slack mrkdwn and contain no < or >, which Slack would read as links.
 var usages = map[Kind]string{
-	KindDeclare:    "`/incident declare [--sev LEVEL] [--private] TITLE` — declare an incident (without a title, a form opens), e.g. `/incident declare --sev critical Checkout returns 500`",
+	KindDeclare:    "`/incident declare [--sev LEVEL] [--type TYPE] [--users blocked|degraded|partial] [--loss AMOUNT] [--private|--security] TITLE` — declare an incident (without a title, a form opens), e.g. `/incident declare --type general --users blocked Checkout returns 500`",
 	KindSeverity:   "`/incident sev LEVEL` — change the severity, e.g. `/incident sev critical`",
 	KindStatus:     "`/incident status STATUS` — set investigating, identified or monitoring; on a resolved incident, one of these reopens it, e.g. `/incident status monitoring`",
-	KindRole:       "`/incident role operator|spokesperson @user [--force]` — give someone a role, e.g. `/incident role spokesperson @alice`",
+	KindRole:       "`/incident role ROLE @user [--force|--remove]` — give someone a role (operator, spokesperson or one from the config), or take it away, e.g. `/incident role spokesperson @alice`",
 	KindAccept:     "`/incident accept` — take the role handed off to you, e.g. `/incident accept`",
-	KindUpdate:     "`/incident update [--next 30m] [--status STATUS] TEXT` — post a status update (without text, a form opens), e.g. `/incident update --next 1h Rolled back; errors falling`",
+	KindUpdate:     "`/incident update [--next 30m] [--status STATUS] [--public|--internal] TEXT` — post a status update (without text, a form opens; --public puts it on the status page), e.g. `/incident update --next 1h Rolled back; errors falling`",
 	KindNote:       "`/incident note TEXT` — add a note to the timeline, e.g. `/incident note restarted the api pods`",
 	KindTimeline:   "`/incident timeline [--page N]` — show the timeline, newest page first, e.g. `/incident timeline --page 2`",
 	KindList:       "`/incident list [--page N]` — list open incidents, e.g. `/incident list`",
-	KindResolve:    "`/incident resolve [TEXT]` — resolve the incident, e.g. `/incident resolve rolled back the bad deploy`",
+	KindResolve:    "`/incident resolve [--anyway] [TEXT]` — resolve the incident (--anyway skips checklist steps required before resolve), e.g. `/incident resolve rolled back the bad deploy`",
 	KindClose:      "`/incident close` — close a resolved incident, e.g. `/incident close`",
 	KindCause:      "`/incident cause TEXT` — record the root cause, e.g. `/incident cause expired TLS certificate`",
-	KindImpact:     "`/incident impact TEXT` — record what users see, e.g. `/incident impact EU users cannot log in`",
+	KindImpact:     "`/incident impact [--users blocked|degraded|partial] [--security|--no-security] [--loss AMOUNT] [TEXT]` — record what users see and revise the estimate (money lost per hour), e.g. `/incident impact --users degraded --loss 5k EU logins are slow`",
 	KindTask:       "`/incident task TEXT [@owner]` — add an action item, e.g. `/incident task alert on queue depth @alice`",
 	KindTasks:      "`/incident tasks [--page N]` — list the action items, e.g. `/incident tasks`",
 	KindTaskDone:   "`/incident task done N` — mark action item N done, e.g. `/incident task done 2`",
@@ -25,7 +25,15 @@ var usages = map[Kind]string{
 	KindPostmortem: "`/incident postmortem` — draft the postmortem, e.g. `/incident postmortem`",
 	KindSnooze:     "`/incident snooze` — postpone an overdue update reminder, e.g. `/incident snooze`",
 	KindCancel:     "`/incident cancel [REASON]` — end an incident declared by mistake (operator or admin); it is left out of metrics and reports, e.g. `/incident cancel test of the bot`",
+	KindDrill:      "`/incident drill [--playbook NAME] [TITLE]` — declare a practice incident, scored when it closes, e.g. `/incident drill --playbook third-party Payments provider down`",
+	KindChecklist:  "`/incident checklist` — show the playbook checklist and its progress, e.g. `/incident checklist`",
+	KindStepDone:   "`/incident checklist done N` — tick step N of the checklist, e.g. `/incident checklist done 3`",
+	KindStepUndo:   "`/incident checklist undo N` — untick step N of the checklist, e.g. `/incident checklist undo 3`",
 	KindHelp:       "`/incident help [SUBCOMMAND]` — show help, e.g. `/incident help update`",
+	// Public communication (public.go).
+	KindSummary:     "`/incident summary` — write the customer-facing summary for the status page (a form opens), e.g. `/incident 42 summary`",
+	KindSubscribe:   "`/incident subscribe [#N|all] [--tier closely|satisfied|informed|monitor]` — follow an incident (or all) by direct message, e.g. `/incident subscribe all --tier satisfied`",
+	KindUnsubscribe: "`/incident unsubscribe [#N|all]` — stop following, e.g. `/incident unsubscribe #42`",
 }
 
 // Usage returns the one-line usage of k with an example, in Slack mrkdwn.

@@ -37,6 +37,20 @@ type Config struct {
 	Postmortem PostmortemConfig `mapstructure:"postmortem" yaml:"postmortem"`
 	// Log: level and format of the process log.
 	Log LogConfig `mapstructure:"log" yaml:"log"`
+	// StatusPage, Reports, Stakeholders and Email keep people informed
+	// (public.go).
+	StatusPage   StatusPageConfig   `mapstructure:"statuspage" yaml:"statuspage"`
+	Reports      ReportsConfig      `mapstructure:"reports" yaml:"reports"`
+	Stakeholders StakeholdersConfig `mapstructure:"stakeholders" yaml:"stakeholders"`
+	Email        EmailConfig        `mapstructure:"email" yaml:"email"`
+	// Playbooks, Types, Roles, Impact and Drill configure playbooks,
+	// incident types, the roles beyond operator and spokesperson,
+	// impact-based triage and drills (playbooks.go).
+	Playbooks PlaybooksConfig `mapstructure:"playbooks" yaml:"playbooks"`
+	Types     []IncidentType  `mapstructure:"types" yaml:"types"`
+	Roles     []Role          `mapstructure:"roles" yaml:"roles"`
+	Impact    ImpactConfig    `mapstructure:"impact" yaml:"impact"`
+	Drill     DrillConfig     `mapstructure:"drill" yaml:"drill"`
 	// ShutdownGrace is how long work in flight may go on after SIGTERM
 	// before its Slack calls are cancelled. docker stop sends SIGKILL 10 s
 	// after SIGTERM and Kubernetes 30 s after, so the default leaves
@@ -250,7 +264,7 @@ const (
 // Default returns a configuration that works out of the box once the two
 // Slack tokens are set.
 func Default() Config {
-	return Config{
+	c := Config{
 		Slack: SlackConfig{
 			APIURL:           DefaultAPIURL,
 			TimelineReaction: "pushpin",
@@ -281,7 +295,12 @@ func Default() Config {
 		Digest:        DigestConfig{Schedule: "0 9 * * 1-5"},
 		Log:           LogConfig{Level: "info", Format: "text"},
 		ShutdownGrace: DefaultShutdownGrace,
+		StatusPage:    StatusPageConfig{Path: "/", Name: "Our services", PublishByDefault: []string{"critical", "major"}},
+		Reports:       ReportsConfig{Path: "/"},
+		Email:         EmailConfig{Port: "587", Security: "starttls"},
 	}
+	defaultPlaybooks(&c)
+	return c
 }
 
 // Normalized returns c with harmless spelling variations fixed: surrounding
@@ -320,7 +339,8 @@ func (c Config) Normalized() Config {
 	c.Postmortem.Dir = strings.TrimSpace(c.Postmortem.Dir)
 	c.Log.Level = strings.ToLower(strings.TrimSpace(c.Log.Level))
 	c.Log.Format = strings.ToLower(strings.TrimSpace(c.Log.Format))
-	return c
+	normalizePlaybooks(&c)
+	return c.normalizedPublic()
 }
 
 // trimList returns a copy of list with entries trimmed and empty ones dropped.
@@ -383,6 +403,9 @@ func (c Config) Location() *time.Location {
 func (c Config) Redacted() Config {
 	c.Slack.BotToken = RedactToken(c.Slack.BotToken)
 	c.Slack.AppToken = RedactToken(c.Slack.AppToken)
+	if c.Email.Password != "" {
+		c.Email.Password = "…(redacted)"
+	}
 	return c
 }
 

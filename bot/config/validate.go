@@ -195,6 +195,8 @@ func (c Config) validateSettings(p *problems) {
 	}
 
 	c.validateDigest(p)
+	c.validatePublic(p)
+	c.validatePlaybooks(p)
 
 	if c.Postmortem.ArchiveAfter < 0 {
 		p.add("postmortem.archive_after", "must not be negative (use 0 to never archive, or e.g. 72h)")

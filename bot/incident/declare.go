@@ -13,7 +13,16 @@ type DeclareRequest struct {
 	Private    bool
 	Impact     string
 	DeclaredBy string
-	Operator   string // empty means the declarer
+	Operator   string // empty means the declarer (nobody, for a drill)
+
+	// Type is the incident type (see Incident.Type); Drill declares a
+	// practice incident, which starts with no operator so that the time
+	// the team takes to fill the role is measured. Estimate is the impact
+	// estimated at declare; with no Severity, the severity it proposes is
+	// used. Issue 12.
+	Type     string
+	Drill    bool
+	Estimate Estimate
 }
 
 // CheckTitle validates an incident title.
@@ -44,7 +53,13 @@ func Declare(p Policy, r DeclareRequest, now time.Time) (*Incident, []Event, err
 	if r.DeclaredBy == "" {
 		return nil, nil, Errorf(EINVALID, "Someone must declare the incident.")
 	}
+	if err := CheckLoss(r.Estimate.LossPerHour); err != nil {
+		return nil, nil, err
+	}
 	sevName := r.Severity
+	if l, ok := p.Propose(r.Estimate); ok && sevName == "" {
+		sevName = l.Severity
+	}
 	if sevName == "" {
 		sevName = p.DefaultSeverity
 	}
@@ -53,28 +68,35 @@ func Declare(p Policy, r DeclareRequest, now time.Time) (*Incident, []Event, err
 		return nil, nil, err
 	}
 	op := r.Operator
-	if op == "" {
+	if op == "" && !r.Drill {
 		op = r.DeclaredBy
 	}
 	inc := &Incident{
-		Title:          strings.TrimSpace(r.Title),
-		Severity:       sev.Name,
-		Private:        r.Private,
-		Status:         StatusInvestigating,
-		Impact:         strings.TrimSpace(r.Impact),
-		DeclaredBy:     r.DeclaredBy,
-		Operator:       op,
-		DeclaredAt:     now,
-		AcknowledgedAt: now,
-		UpdatedAt:      now,
-		NextUpdateDue:  now.Add(p.Cadence(sev.Name)),
+		Title:         strings.TrimSpace(r.Title),
+		Severity:      sev.Name,
+		Private:       r.Private,
+		Status:        StatusInvestigating,
+		Impact:        strings.TrimSpace(r.Impact),
+		DeclaredBy:    r.DeclaredBy,
+		Operator:      op,
+		DeclaredAt:    now,
+		UpdatedAt:     now,
+		NextUpdateDue: now.Add(p.Cadence(sev.Name)),
+		Type:          r.Type,
+		Drill:         r.Drill,
+	}
+	kv := []string{"severity", sev.Name, "private", strconv.FormatBool(r.Private), "impact", inc.Impact,
+		"next_update", formatTime(inc.NextUpdateDue), "type", r.Type, "drill", boolField(r.Drill)}
+	if !r.Estimate.Empty() {
+		inc.Estimate = r.Estimate
+		inc.Estimate.At, inc.Estimate.By = now, r.DeclaredBy
+		kv = append(kv, estimateFields(p, inc.Estimate)...)
 	}
 	inc.Replan(p)
-	evs := []Event{
-		newEvent(EventDeclared, r.DeclaredBy, now, inc.Title,
-			"severity", sev.Name, "private", strconv.FormatBool(r.Private), "impact", inc.Impact,
-			"next_update", formatTime(inc.NextUpdateDue)),
-		newEvent(EventRoleAssigned, r.DeclaredBy, now, "", "role", string(RoleOperator), "to", op),
+	evs := []Event{newEvent(EventDeclared, r.DeclaredBy, now, inc.Title, kv...)}
+	if op != "" {
+		inc.AcknowledgedAt = now
+		evs = append(evs, newEvent(EventRoleAssigned, r.DeclaredBy, now, "", "role", string(RoleOperator), "to", op))
 	}
 	return inc, evs, nil
 }

@@ -38,6 +38,12 @@ const (
 	// EventDeliveryFailed records something incidentbot could not say in
 	// Slack (a reminder, an announcement) and gave up on.
 	EventDeliveryFailed EventKind = "delivery_failed"
+
+	// Issue 12: playbooks, checklists and roles beyond the two.
+	EventPlaybookRun EventKind = "playbook_run"
+	EventStepDone    EventKind = "step_done"
+	EventStepUndone  EventKind = "step_undone"
+	EventRoleRemoved EventKind = "role_removed"
 )
 
 // Event is one immutable entry of an incident's timeline.

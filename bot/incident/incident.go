@@ -151,6 +151,41 @@ type Incident struct {
 	// Drafts counts the postmortem drafts made: each is uploaded under its
 	// own title, "… (draft 2)".
 	Drafts int
+
+	// CustomerSummary is the customer-facing account the spokesperson
+	// writes once the incident is resolved; nil until then.
+	CustomerSummary *CustomerSummary
+	// Stakeholders are the names of the stakeholder groups following the
+	// incident (stakeholders.groups in config), added by its severity or a
+	// playbook: see AddStakeholders.
+	Stakeholders []string
+	// Playbooks, triage, more roles and drills (issue 12: playbook.go,
+	// triage.go, crew.go, drill.go).
+	//
+	// Type is the incident type chosen at declare (e.g. "security"); ""
+	// when the organisation defines no types.
+	Type string
+	// Drill marks a practice incident: announced only in the drill
+	// channel, and left out of metrics, digests and the status page.
+	Drill bool
+	// NoStatusPage keeps the incident off the status page: a playbook
+	// with public_status: false ran on it.
+	NoStatusPage bool
+	// Playbooks names the playbooks that ran on the incident, in order.
+	Playbooks []string
+	// Checklist holds the steps of those playbooks, in order, with who
+	// did each and when.
+	Checklist []Step
+	// ChecklistPosts are the war-room messages showing the checklist, one
+	// per playbook.
+	ChecklistPosts []ChecklistPost
+	// Crew holds the configured roles beyond operator and spokesperson.
+	Crew []CrewMember
+	// RolesNeeded are the roles the playbooks that ran need filled.
+	RolesNeeded []Role
+	// Estimate is the latest estimate of the impact (what users
+	// experience, security, money lost per hour).
+	Estimate Estimate
 }
 
 // Announcement is a message announcing the incident in an announcement
@@ -214,20 +249,19 @@ func (inc *Incident) SetAnnouncement(channel, ts, errCode string) {
 	inc.Announcements = append(inc.Announcements, Announcement{ChannelID: channel, TS: ts, Error: errCode})
 }
 
-// Holder returns the user holding role r, or "".
+// Holder returns the user holding role r, or "": for a role several
+// people may hold (see RoleSpec.Multi), the one who took it first.
 func (inc *Incident) Holder(r Role) string {
-	if r == RoleOperator {
+	switch r {
+	case RoleOperator:
 		return inc.Operator
+	case RoleSpokesperson:
+		return inc.Spokesperson
 	}
-	return inc.Spokesperson
-}
-
-func (inc *Incident) setHolder(r Role, user string) {
-	if r == RoleOperator {
-		inc.Operator = user
-	} else {
-		inc.Spokesperson = user
+	if hs := inc.Holders(r); len(hs) > 0 {
+		return hs[0]
 	}
+	return ""
 }
 
 // Communicator returns who is expected to post updates: the spokesperson,
@@ -265,5 +299,15 @@ func (inc *Incident) Clone() *Incident {
 		h := *inc.Handoff
 		c.Handoff = &h
 	}
+	if inc.CustomerSummary != nil {
+		cs := *inc.CustomerSummary
+		c.CustomerSummary = &cs
+	}
+	c.Stakeholders = append([]string(nil), inc.Stakeholders...)
+	c.Playbooks = append([]string(nil), inc.Playbooks...)
+	c.Checklist = append([]Step(nil), inc.Checklist...)
+	c.ChecklistPosts = append([]ChecklistPost(nil), inc.ChecklistPosts...)
+	c.Crew = append([]CrewMember(nil), inc.Crew...)
+	c.RolesNeeded = append([]Role(nil), inc.RolesNeeded...)
 	return &c
 }

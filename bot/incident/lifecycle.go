@@ -190,9 +190,10 @@ func (inc *Incident) SetCause(p Policy, actor, text string, now time.Time) ([]Ev
 	return inc.setText(p, actor, text, now, &inc.Cause, EventCauseRecorded, "root cause", "cause")
 }
 
-// SetImpact records the impact on users.
+// SetImpact records the impact on users, in words (see ReviseImpact for
+// an estimate too).
 func (inc *Incident) SetImpact(p Policy, actor, text string, now time.Time) ([]Event, error) {
-	return inc.setText(p, actor, text, now, &inc.Impact, EventImpactRecorded, "impact", "impact")
+	return inc.ReviseImpact(p, actor, ImpactRevision{Text: text}, now)
 }
 
 func (inc *Incident) setText(p Policy, actor, text string, now time.Time, dst *string, kind EventKind, what, cmd string) ([]Event, error) {

@@ -35,6 +35,11 @@ type Policy struct {
 	// ArchiveAfter is how long after close the war room is archived;
 	// zero keeps it.
 	ArchiveAfter time.Duration
+
+	// Roles are the roles beyond operator and spokesperson (crew.go), and
+	// Triage proposes a severity from the impact (triage.go). Issue 12.
+	Roles  []RoleSpec
+	Triage Triage
 }
 
 // DefaultPolicy returns the policy used when nothing is configured.
@@ -144,7 +149,7 @@ func (p Policy) CheckCanUpdate(inc *Incident, user string) error {
 // CheckCanHandOff returns EUNAUTHORIZED unless actor may hand off role: its
 // holder or a manager.
 func (p Policy) CheckCanHandOff(inc *Incident, actor string, role Role) error {
-	holder := inc.Holder(role)
+	holder := p.Incumbent(inc, role)
 	if actor != "" && (actor == holder || p.CanManage(inc, actor)) {
 		return nil
 	}
@@ -170,7 +175,7 @@ func (p Policy) CheckCanWriteNotes(inc *Incident, user string, inWarRoom bool) e
 // with themselves; appointing someone else takes a manager. Taking a role
 // from outside the war room would let anyone take charge of any incident.
 func (p Policy) CheckCanTakeRole(inc *Incident, actor string, role Role, user string, force, inWarRoom bool) error {
-	holder := inc.Holder(role)
+	holder := p.Incumbent(inc, role)
 	switch {
 	case holder == "" && user == actor:
 		if p.CanManage(inc, actor) || inWarRoom {

@@ -13,10 +13,13 @@ func (inc *Incident) AssignRole(p Policy, actor string, role Role, user string, 
 	if err := inc.mustBeActive("assign roles"); err != nil {
 		return nil, err
 	}
+	if err := p.CheckRole(role); err != nil {
+		return nil, err
+	}
 	if user == "" {
 		return nil, Errorf(EINVALID, "Say who should be the %s, e.g. `/incident role %s @alice`.", role, role)
 	}
-	if inc.Holder(role) == user {
+	if inc.Holds(role, user) {
 		return nil, Errorf(EINVALID, "<@%s> is already the %s.", user, role)
 	}
 	if err := p.CheckCanTakeRole(inc, actor, role, user, force, inWarRoom); err != nil {
@@ -26,8 +29,8 @@ func (inc *Incident) AssignRole(p Policy, actor string, role Role, user string, 
 }
 
 func (inc *Incident) assign(p Policy, actor string, role Role, user string, now time.Time, kind EventKind) []Event {
-	from := inc.Holder(role)
-	inc.setHolder(role, user)
+	from := p.Incumbent(inc, role)
+	inc.putHolder(p, role, user, now)
 	if role == RoleOperator && inc.AcknowledgedAt.IsZero() {
 		inc.AcknowledgedAt = now
 	}
@@ -48,7 +51,10 @@ func (inc *Incident) OfferHandoff(p Policy, actor string, role Role, to string, 
 	if err := inc.mustBeActive("hand off roles"); err != nil {
 		return nil, err
 	}
-	holder := inc.Holder(role)
+	if err := p.CheckRole(role); err != nil {
+		return nil, err
+	}
+	holder := p.Incumbent(inc, role)
 	if err := p.CheckCanHandOff(inc, actor, role); err != nil {
 		return nil, err
 	}

@@ -21,6 +21,10 @@ type Store interface {
 	// but change inc and build the Change. Returns ENOTFOUND when the
 	// incident does not exist.
 	UpdateIncident(ctx context.Context, id int64, fn func(inc *Incident) (Change, error)) (*Incident, Change, error)
+	// UpdateIncidents is UpdateIncident for each of ids at once, in as
+	// few transactions as the store can; each incident's change stands or
+	// fails alone. Results are in the order of ids.
+	UpdateIncidents(ctx context.Context, ids []int64, fn func(inc *Incident) (Change, error)) []Updated
 	// Apply writes a change that touches no incident: effects to enqueue,
 	// effects done, a request finished. ch.Events must be empty (EINVALID).
 	Apply(ctx context.Context, ch Change) (Change, error)
@@ -77,4 +81,13 @@ type Filter struct {
 	Since time.Time
 	// Limit caps the result; 0 means no cap.
 	Limit int
+}
+
+// Updated is the outcome of one incident's change in UpdateIncidents: the
+// incident and change as stored, or the error that left it unchanged.
+type Updated struct {
+	ID       int64
+	Incident *Incident
+	Change   Change
+	Err      error
 }

@@ -14,6 +14,9 @@ type Update struct {
 	Impact string // impact now
 	// Next is the time until the next update; zero means the severity's cadence.
 	Next time.Duration
+	// Publish puts the update on the public status page. It is ignored for
+	// an incident that is not Public.
+	Publish bool
 }
 
 // MaxNextUpdate bounds how far ahead an update may promise the next one.
@@ -67,7 +70,8 @@ func (inc *Incident) PostUpdate(p Policy, actor string, u Update, now time.Time)
 	inc.touch(p, now)
 	return append(evs, newEvent(EventUpdatePosted, actor, now, u.Text,
 		"doing", strings.TrimSpace(u.Doing), "impact", strings.TrimSpace(u.Impact), "status", string(inc.Status),
-		"next_update", formatTime(inc.NextUpdateDue), "late", boolField(late))), nil
+		"next_update", formatTime(inc.NextUpdateDue), "late", boolField(late),
+		FieldPublic, boolField(u.Publish && inc.Public()))), nil
 }
 
 // CheckOpen returns an error explaining why an incident that is resolved

@@ -44,6 +44,9 @@ var botScopes = []string{
 	"reactions:write",   // react to acknowledge
 	"users:read",        // names and time zones of people
 	"files:write",       // upload the postmortem draft
+	"bookmarks:write",   // playbooks bookmark their links in the war room
+	"bookmarks:read",    // look for a bookmark whose answer was lost before adding it again
+	"usergroups:read",   // playbooks invite and notify the members of user groups
 }
 
 // botEvents are the bot events incidentbot subscribes to.

@@ -22,6 +22,7 @@ func TestManifest_Default(t *testing.T) {
 		"commands", "chat:write", "chat:write.public", "channels:manage", "groups:write", "channels:join", "channels:read",
 		"groups:read", "channels:history", "groups:history", "im:write", "im:history", "pins:read", "pins:write",
 		"reactions:read", "reactions:write", "users:read", "files:write",
+		"bookmarks:write", "bookmarks:read", "usergroups:read",
 	}
 	if got := m.OAuthConfig.Scopes.Bot; !slices.Equal(got, wantScopes) {
 		t.Errorf("bot scopes = %q, want exactly %q", got, wantScopes)

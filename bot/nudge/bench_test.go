@@ -174,11 +174,16 @@ func BenchmarkTick(b *testing.B) {
 					defer db.Close()
 					s := &nudge.Scheduler{Store: db, Planner: &planner{p: policy}, Now: func() time.Time { return benchNow }}
 					ctx := context.Background()
+					var txs int64
 					for b.Loop() {
 						b.StopTimer()
 						arm(b, db, policy, due)
+						before := db.WriteTransactions()
 						b.StartTimer()
 						res, err := s.Tick(ctx)
+						b.StopTimer()
+						txs += db.WriteTransactions() - before
+						b.StartTimer()
 						if err != nil {
 							b.Fatal(err)
 						}
@@ -186,6 +191,7 @@ func BenchmarkTick(b *testing.B) {
 							b.Fatalf("tick = %+v, want %d due, each with its reminder", res, due)
 						}
 					}
+					b.ReportMetric(float64(txs)/float64(b.N), "tx/tick")
 				})
 			}
 		}

@@ -48,8 +48,8 @@ type TickResult struct {
 }
 
 // Tick wakes every incident whose wake time has come. All of them are
-// changed at once: the store's group commit merges the concurrent writes,
-// so a tick costs one or two transactions whatever the number due.
+// changed at once, in one transaction of the store's (each incident's
+// change standing or failing alone), whatever the number due.
 func (s *Scheduler) Tick(ctx context.Context) (TickResult, error) {
 	var res TickResult
 	if !s.mu.TryLock() {
@@ -69,25 +69,17 @@ func (s *Scheduler) Tick(ctx context.Context) (TickResult, error) {
 	if len(ids) == 0 {
 		return res, nil
 	}
-	var mu sync.Mutex
 	var effs []incident.Effect
-	var wg sync.WaitGroup
-	for _, id := range ids {
-		wg.Go(func() {
-			_, ch, err := s.Store.UpdateIncident(ctx, id, func(inc *incident.Incident) (incident.Change, error) {
-				return s.Planner.Wake(inc, now), nil
-			})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				res.Failed++
-				s.log().Error("wake incident", "incident_id", id, "err", err)
-				return
-			}
-			effs = append(effs, ch.Effects...)
-		})
+	for _, u := range s.Store.UpdateIncidents(ctx, ids, func(inc *incident.Incident) (incident.Change, error) {
+		return s.Planner.Wake(inc, now), nil
+	}) {
+		if u.Err != nil {
+			res.Failed++
+			s.log().Error("wake incident", "incident_id", u.ID, "err", u.Err)
+			continue
+		}
+		effs = append(effs, u.Change.Effects...)
 	}
-	wg.Wait()
 	res.Effects = len(effs)
 	s.Planner.Enqueued(effs)
 	return res, ctx.Err()

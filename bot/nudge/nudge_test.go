@@ -172,8 +172,8 @@ func TestScheduler_Tick(t *testing.T) {
 }
 
 // TestScheduler_TickTransactions: a tick with many incidents due costs
-// at most two write transactions, whatever their number, because their
-// changes share the store's group commit.
+// one write transaction, whatever their number: their changes are queued
+// together in the store's group commit.
 func TestScheduler_TickTransactions(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -192,7 +192,7 @@ func TestScheduler_TickTransactions(t *testing.T) {
 	if res.Due != 10 || res.Effects != 10 {
 		t.Fatalf("tick %+v, want 10 due", res)
 	}
-	if n := f.db.WriteTransactions() - before; n > 2 {
-		t.Errorf("a tick with 10 due made %d write transactions, want at most 2", n)
+	if n := f.db.WriteTransactions() - before; n != 1 {
+		t.Errorf("a tick with 10 due made %d write transactions, want 1", n)
 	}
 }

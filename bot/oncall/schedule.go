@@ -1,6 +1,7 @@
 package oncall
 
 import (
+	"cmp"
 	"slices"
 	"time"
 )
@@ -111,7 +112,7 @@ func (s *Schedule) overrides() []Override {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 			return c
 		}
-		return cmpInt64(a.ID, b.ID)
+		return cmp.Compare(a.ID, b.ID)
 	})
 	return out
 }
@@ -122,16 +123,6 @@ func (o *Override) wins(p *Override) bool {
 		return c > 0
 	}
 	return o.ID > p.ID
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // WhoIsOn returns who is on call at t, overrides included; false when

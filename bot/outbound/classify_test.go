@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/incidentbot/incidentbot/bot/clock"
+	"github.com/incidentbot/incidentbot/bot/manifest"
 )
 
 func TestClassify(t *testing.T) {
@@ -77,7 +78,7 @@ func TestLimits(t *testing.T) {
 	t.Run("ChannelPacing", func(t *testing.T) {
 		clk := clock.NewFake(t0)
 		l := newLimits(clk)
-		for i := range channelBurst {
+		for i := range manifest.ChannelPostBurst {
 			if err := l.wait(ctx, "chat.postMessage", "C1"); err != nil {
 				t.Fatalf("burst %d: %v", i, err)
 			}

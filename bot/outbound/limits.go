@@ -8,54 +8,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/incidentbot/incidentbot/bot/clock"
-)
-
-// Per-minute floors of Slack's rate-limit tiers (api.slack.com/apis/rate-limits;
-// the project's Slack reference §3.3).
-const (
-	tier1 = 1
-	tier2 = 20
-	tier3 = 50
-	tier4 = 100
-)
-
-// methodTiers gives the per-minute limit of each method the bot calls
-// (Slack's method pages; java-slack-sdk MethodsRateLimits). Methods not
-// listed are not throttled here; Slack's 429 still is honoured.
-var methodTiers = map[string]int{
-	"conversations.create":         tier2,
-	"conversations.setTopic":       tier2,
-	"conversations.archive":        tier2,
-	"conversations.list":           tier2,
-	"pins.add":                     tier2,
-	"users.list":                   tier2,
-	"bookmarks.add":                tier2,
-	"usergroups.users.list":        tier2,
-	"conversations.invite":         tier3,
-	"conversations.info":           tier3,
-	"conversations.join":           tier3,
-	"conversations.history":        tier3,
-	"conversations.replies":        tier3,
-	"conversations.open":           tier3,
-	"chat.update":                  tier3,
-	"reactions.add":                tier3,
-	"users.lookupByEmail":          tier3,
-	"conversations.members":        tier4,
-	"chat.postEphemeral":           tier4,
-	"chat.getPermalink":            tier4,
-	"views.open":                   tier4,
-	"views.update":                 tier4,
-	"views.push":                   tier4,
-	"users.info":                   tier4,
-	"files.getUploadURLExternal":   tier4,
-	"files.completeUploadExternal": tier4,
-}
-
-// Messages to one channel: "about one per second, short bursts allowed"
-// (chat.postMessage docs), as a token bucket.
-const (
-	channelRate  = 1.0 // messages per second
-	channelBurst = 3
+	"github.com/incidentbot/incidentbot/bot/manifest"
 )
 
 // limits throttles calls before they are made and remembers Retry-After,
@@ -90,12 +43,17 @@ func limitKey(method, channel string) string {
 }
 
 // reserve returns how long the caller must wait before calling method on
-// channel, and takes its tokens; cancel gives them back.
+// channel. When it is short enough to wait in place, it also takes the
+// call's tokens, and cancel gives them back (a caller whose context ends
+// while it waits); a longer wait takes none. A
+// reservation given back does not always return its token: x/time/rate
+// restores only what no later reservation counts on, so callers that each
+// took a token and gave it back in the order they came leaked all but the
+// last, and every later wait grew until the process restarted.
 func (l *limits) reserve(method, channel string) (wait time.Duration, cancel func()) {
 	now := l.clk.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var rs []*rate.Reservation
 	for _, k := range []string{method, limitKey(method, channel)} {
 		if until, ok := l.blocked[k]; ok {
 			if until.After(now) {
@@ -108,27 +66,45 @@ func (l *limits) reserve(method, channel string) (wait time.Duration, cancel fun
 	if l.noPacing {
 		return wait, func() {}
 	}
-	if perMin, ok := methodTiers[method]; ok {
+	var lims []*rate.Limiter
+	if perMin, ok := manifest.RateLimit(method); ok {
 		lim := l.methods[method]
 		if lim == nil {
 			lim = rate.NewLimiter(rate.Limit(float64(perMin)/60), perMin)
 			l.methods[method] = lim
 		}
-		r := lim.ReserveN(now, 1)
-		rs = append(rs, r)
-		wait = max(wait, r.DelayFrom(now))
+		lims = append(lims, lim)
 	}
 	if method == "chat.postMessage" && channel != "" {
 		cl := l.channels[channel]
 		if cl == nil {
-			cl = &channelLimit{lim: rate.NewLimiter(channelRate, channelBurst)}
+			cl = &channelLimit{lim: rate.NewLimiter(manifest.ChannelPostsPerSecond, manifest.ChannelPostBurst)}
 			l.channels[channel] = cl
 			l.forgetIdleLocked(now)
 		}
 		cl.used = now
-		r := cl.lim.ReserveN(now, 1)
+		lims = append(lims, cl.lim)
+	}
+	for _, lim := range lims {
+		if tokens := lim.TokensAt(now); tokens < 1 {
+			wait = max(wait, time.Duration((1-tokens)/float64(lim.Limit())*float64(time.Second)))
+		}
+	}
+	if wait > maxInlineWait {
+		return wait, func() {}
+	}
+	rs := make([]*rate.Reservation, 0, len(lims))
+	for _, lim := range lims {
+		r := lim.ReserveN(now, 1)
 		rs = append(rs, r)
 		wait = max(wait, r.DelayFrom(now))
+	}
+	if wait > maxInlineWait {
+		// Still the latest reservations: given back whole.
+		for _, r := range rs {
+			r.CancelAt(now)
+		}
+		return wait, func() {}
 	}
 	return wait, func() {
 		for _, r := range rs {
@@ -175,8 +151,7 @@ func (l *limits) wait(ctx context.Context, method, channel string) error {
 		return nil
 	}
 	if d > maxInlineWait {
-		cancel()
-		return &Throttled{Method: method, Wait: d}
+		return &Throttled{Method: method, Wait: d} // no token taken
 	}
 	select {
 	case <-l.clk.After(d):

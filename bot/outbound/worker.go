@@ -1,11 +1,13 @@
 package outbound
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -133,7 +135,7 @@ func (w *Worker) addLocked(e incident.Effect, fresh bool) {
 	it := &item{e: e, fresh: fresh, lane: laneKey(e)}
 	w.items[e.Seq] = it
 	lane := w.lanes[it.lane]
-	i, _ := slices.BinarySearchFunc(lane, e.Seq, func(x *item, seq uint64) int { return cmpSeq(x.e.Seq, seq) })
+	i, _ := slices.BinarySearchFunc(lane, e.Seq, func(x *item, seq uint64) int { return cmp.Compare(x.e.Seq, seq) })
 	w.lanes[it.lane] = slices.Insert(lane, i, it)
 }
 
@@ -145,16 +147,6 @@ func laneKey(e incident.Effect) string {
 		return e.Lane
 	}
 	return strconv.FormatInt(e.IncidentID, 10) + "/" + e.Lane
-}
-
-func cmpSeq(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (w *Worker) poke() {
@@ -263,7 +255,7 @@ func (w *Worker) dispatch(ctx context.Context, now time.Time, wg *sync.WaitGroup
 			heads = append(heads, lane[0])
 		}
 	}
-	slices.SortFunc(heads, func(a, b *item) int { return cmpSeq(a.e.Seq, b.e.Seq) })
+	slices.SortFunc(heads, func(a, b *item) int { return cmp.Compare(a.e.Seq, b.e.Seq) })
 	for _, it := range heads {
 		at := it.e.NotBefore
 		if it.readyAt.After(at) {
@@ -286,11 +278,25 @@ func (w *Worker) dispatch(ctx context.Context, now time.Time, wg *sync.WaitGroup
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := w.o.Deliverer.Deliver(ctx, e, recheck)
+			err := w.deliver(ctx, e, recheck)
 			w.done(ctx, it, err)
 		}()
 	}
 	return next
+}
+
+// deliver runs one delivery. A panic is a bug in that one effect: it is
+// turned into a permanent error, so that the effect is abandoned and
+// reported instead of ending the process, which would replay it, and
+// panic again, at every start.
+func (w *Worker) deliver(ctx context.Context, e incident.Effect, recheck bool) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.log.Error("delivery panicked", "effect", e.Seq, "kind", e.Kind, "incident_id", e.IncidentID, "panic", r, "stack", string(debug.Stack()))
+			err = PermanentError(fmt.Sprintf("delivery panicked: %v", r))
+		}
+	}()
+	return w.o.Deliverer.Deliver(ctx, e, recheck)
 }
 
 // done records the outcome of one delivery. The store is written outside

@@ -35,12 +35,41 @@ type ExportIncident struct {
 	// Options.UserName is set.
 	People     map[string]string `json:"people,omitempty"`
 	ExportedAt string            `json:"exported_at"`
+	// Issue 12: the type, a drill, the playbooks that ran and their
+	// checklist, the impact estimate.
+	Type      string          `json:"type,omitempty"`
+	Drill     bool            `json:"drill,omitempty"`
+	Playbooks []string        `json:"playbooks,omitempty"`
+	Checklist []ExportStep    `json:"checklist,omitempty"`
+	Estimate  *ExportEstimate `json:"estimate,omitempty"`
+}
+
+// ExportStep is one checklist step of a playbook that ran.
+type ExportStep struct {
+	ID       string `json:"id"`
+	Text     string `json:"text"`
+	Owner    string `json:"owner,omitempty"`
+	Required bool   `json:"required,omitempty"`
+	Done     bool   `json:"done"`
+	DoneBy   string `json:"done_by,omitempty"`
+	DoneAt   string `json:"done_at,omitempty"`
+}
+
+// ExportEstimate is the latest impact estimate.
+type ExportEstimate struct {
+	Experience  string `json:"experience,omitempty"`
+	Security    bool   `json:"security,omitempty"`
+	LossPerHour int64  `json:"loss_per_hour,omitempty"`
+	At          string `json:"at,omitempty"`
+	By          string `json:"by,omitempty"`
 }
 
 // ExportRoles is who holds each role now.
 type ExportRoles struct {
 	Operator     string `json:"operator,omitempty"`
 	Spokesperson string `json:"spokesperson,omitempty"`
+	// Others are the holders of the roles of the config's roles, by role.
+	Others map[string][]string `json:"others,omitempty"`
 }
 
 // ExportTimes are the incident's milestones.
@@ -149,6 +178,7 @@ func Export(inc *incident.Incident, events []incident.Event, o Options) ExportIn
 		ExportedAt: rfc3339(o.now()),
 	}
 	people := map[string]bool{inc.DeclaredBy: true, inc.Operator: true, inc.Spokesperson: true}
+	exportPlaybooks(&x, inc, people)
 	for _, t := range inc.ActionItems {
 		x.ActionItems = append(x.ActionItems, ExportActionItem{
 			ID: t.ID, Text: t.Text, Owner: t.Owner, CreatedBy: t.CreatedBy, CreatedAt: rfc3339(t.CreatedAt),
@@ -219,6 +249,8 @@ func userFields(k incident.EventKind) []string {
 		return []string{"author"}
 	case incident.EventTaskAdded:
 		return []string{"owner"}
+	case incident.EventRoleRemoved:
+		return []string{"user"}
 	}
 	return nil
 }

@@ -107,6 +107,16 @@ type view struct {
 	Timeline            string // the rendered list, one line per event
 	ActionItems         []string
 	Metrics             []metricRow
+	// Issue 12: the incident type and whether it is a drill, the playbook
+	// checklists, the impact estimate over time and the total loss, a
+	// drill's scorecard.
+	Type           string
+	Drill          bool
+	Checklist      []checklistGroup
+	ChecklistIntro string
+	Estimates      []string
+	TotalLoss      string
+	Scorecard      []metricRow
 }
 
 type roleView struct {
@@ -163,7 +173,9 @@ func (r *renderer) view(inc *incident.Incident, events []incident.Event) *view {
 				v.Impact = append(v.Impact, fmt.Sprintf("%s, at declaration by %s: %s", r.stamp(e.At), r.name(e.Actor), block(imp, "  ")))
 			}
 		case incident.EventImpactRecorded:
-			v.Impact = append(v.Impact, fmt.Sprintf("%s, recorded by %s: %s", r.stamp(e.At), r.name(e.Actor), block(e.Text, "  ")))
+			if e.Text != "" { // an estimate alone is in Estimates
+				v.Impact = append(v.Impact, fmt.Sprintf("%s, recorded by %s: %s", r.stamp(e.At), r.name(e.Actor), block(e.Text, "  ")))
+			}
 		case incident.EventUpdatePosted:
 			if imp := e.Field("impact"); imp != "" {
 				v.Impact = append(v.Impact, fmt.Sprintf("%s, in an update by %s: %s", r.stamp(e.At), r.name(e.Actor), block(imp, "  ")))
@@ -196,6 +208,11 @@ func (r *renderer) view(inc *incident.Incident, events []incident.Event) *view {
 		{Name: "Operator", History: r.roleHistory(inc, events, incident.RoleOperator)},
 		{Name: "Spokesperson", History: r.roleHistory(inc, events, incident.RoleSpokesperson)},
 	}
+	v.Roles = append(v.Roles, r.crewRoles(inc, events)...)
+	v.Type, v.Drill = inline(inc.Type), inc.Drill
+	v.Checklist, v.ChecklistIntro = r.checklist(inc, events)
+	v.Estimates, v.TotalLoss = r.estimates(inc, events)
+	v.Scorecard = scorecardRows(inc, events)
 	v.Timeline = r.timeline()
 	for _, t := range inc.ActionItems {
 		v.ActionItems = append(v.ActionItems, r.actionItem(t))

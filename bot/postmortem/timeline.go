@@ -119,6 +119,7 @@ func (r *renderer) describe(b *strings.Builder, e incident.Entry) {
 		if imp := f("impact"); imp != "" {
 			w(cont + "Impact: " + block(imp, "  "))
 		}
+		r.declaredExtras(b, e.Event)
 	case incident.EventSeverityChanged:
 		w("changed the severity from " + inline(f("from")) + " to **" + inline(f("to")) + "**")
 	case incident.EventStatusChanged:
@@ -186,7 +187,7 @@ func (r *renderer) describe(b *strings.Builder, e incident.Entry) {
 	case incident.EventCauseRecorded:
 		w("recorded the root cause: " + block(e.Text, "  "))
 	case incident.EventImpactRecorded:
-		w("recorded the impact: " + block(e.Text, "  "))
+		r.impact(b, e.Event)
 	case incident.EventTaskAdded:
 		w("added action item " + inline(f("task")) + ": " + block(e.Text, "  "))
 		if o := f("owner"); o != "" {
@@ -222,6 +223,8 @@ func (r *renderer) describe(b *strings.Builder, e incident.Entry) {
 		}
 	case incident.EventArchived:
 		w("archived the war-room channel")
+	case incident.EventPlaybookRun, incident.EventStepDone, incident.EventStepUndone, incident.EventRoleRemoved:
+		r.playbookEvent(b, e.Event)
 	default:
 		r.generic(b, e.Event)
 	}

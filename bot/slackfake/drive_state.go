@@ -227,7 +227,10 @@ func (s *Server) buildStateLocked(v *viewRec, values map[string]string) (map[str
 		}
 		optional := b["optional"] == true
 		var st map[string]any
+		chosen, wasChosen := v.chosen[bid][aid].(map[string]any)
 		switch {
+		case !ok && wasChosen:
+			st = chosen
 		case ok:
 			used[key] = true
 			if strings.TrimSpace(val) == "" {

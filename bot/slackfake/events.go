@@ -271,7 +271,9 @@ func (s *Server) emitEventLocked(ev map[string]any) *Delivery {
 		"is_ext_shared_channel": false,
 		"event_context":         "4-fake-" + teamID,
 	}
-	return s.enqueueLocked("events_api", payload, false, fmt.Sprintf("event %v", ev["type"]), nil)
+	d := s.enqueueLocked("events_api", payload, false, fmt.Sprintf("event %v", ev["type"]), nil)
+	s.recordSentLocked(payload["event_id"].(string), ev, d)
+	return d
 }
 
 // emitMessageLocked sends the message event for a new message (plus

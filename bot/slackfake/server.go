@@ -138,6 +138,7 @@ type Server struct {
 	envelopes  map[string]*envelope
 	acks       []Ack
 	userErrors []string
+	sent       []*sentEvent // every Events API event emitted (inspect_events.go)
 	timers     map[*time.Timer]struct{}
 
 	consumed map[string]bool // "channel/ts" of bot messages an Expectation consumed (consume.go)

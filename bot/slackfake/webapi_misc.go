@@ -93,6 +93,10 @@ func (s *Server) apiPinsList(q *request) (map[string]any, *apiError) {
 	return map[string]any{"items": items}, nil
 }
 
+// maxBookmarks is how many bookmarks a conversation holds
+// (bookmarks.add: "Conversations are limited to 100 bookmarks").
+const maxBookmarks = 100
+
 func (s *Server) bookmarkJSON(c *channel, b Bookmark) map[string]any {
 	now := s.now().Unix()
 	return map[string]any{
@@ -108,14 +112,21 @@ func (s *Server) apiBookmarksAdd(q *request) (map[string]any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
+	// bookmarks.add (https://docs.slack.dev/reference/methods/bookmarks.add):
+	// title and type are required, "link" is the only type accepted and
+	// needs a link starting with http:// or https:// (invalid_link), and
+	// "conversations are limited to 100 bookmarks" (too_many_tabs: "tab
+	// limit reached for channel").
 	title, typ, link := q.str("title"), q.str("type"), q.str("link")
 	switch {
-	case title == "":
-		return nil, errCode("invalid_title")
+	case title == "" || typ == "":
+		return nil, errCode("invalid_arguments")
 	case typ != "link":
-		return nil, errCode("invalid_type")
+		return nil, errCode("invalid_bookmark_type")
 	case !strings.HasPrefix(link, "http://") && !strings.HasPrefix(link, "https://"):
 		return nil, errCode("invalid_link")
+	case len(c.bookmarks) >= maxBookmarks:
+		return nil, errCode("too_many_tabs")
 	}
 	b := Bookmark{ID: s.newIDLocked("Bk"), Title: title, Link: link, Emoji: q.str("emoji"), Type: typ, CreatedBy: botUserID}
 	c.bookmarks = append(c.bookmarks, b)

@@ -23,6 +23,10 @@ type viewRec struct {
 	rootID, prevID  string
 	errors          map[string]string // from the last response_action errors
 	closed          bool
+	// chosen holds what the person chose in dispatching inputs
+	// (ChooseInView), by block_id: Slack keeps an input's value across
+	// views.update when its block_id and action_id stay the same.
+	chosen map[string]map[string]any
 }
 
 func (v *viewRec) str(key string) string { s, _ := v.def[key].(string); return s }

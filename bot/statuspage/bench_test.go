@@ -1,66 +1,18 @@
 package statuspage
 
 import (
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/incidentbot/incidentbot/bot/statuspage/sitetest"
 )
 
-// BenchmarkServe compares serving the status page over real HTTP on
-// loopback (keep-alive, as a browser or load balancer would) with
-// http.FileServer serving the same bytes from a file on disk, in the same
-// run. The target is a ratio of at least 0.5 (page req/s ÷ file req/s); it
-// is logged, not asserted, because timings vary between machines.
+// BenchmarkServe compares serving the status page (fed from memory) with
+// http.FileServer serving the same bytes from disk: see
+// sitetest.CompareWithFileServer. The target is a ratio of at least 0.5.
 func BenchmarkServe(b *testing.B) {
 	p := MustPage(b, NewMemorySource(fixtureSnapshot()), Options{Now: time.Now})
 	_, page := MustGet(b, p, http.MethodGet, "/", nil)
-	dir := b.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "status.html"), []byte(page), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	rates := map[string]float64{}
-	for _, bc := range []struct {
-		name, path string
-		h          http.Handler
-	}{
-		{"StatusPage", "/", p},
-		{"FileServer", "/status.html", http.FileServer(http.Dir(dir))},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			srv := httptest.NewServer(bc.h)
-			defer srv.Close()
-			// The same bytes on the wire for both: no gzip.
-			client := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 64}}
-			defer client.CloseIdleConnections()
-			url := srv.URL + bc.path
-			b.SetBytes(int64(len(page)))
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					res, err := client.Get(url)
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					n, err := io.Copy(io.Discard, res.Body)
-					res.Body.Close()
-					if err != nil || res.StatusCode != http.StatusOK || n != int64(len(page)) {
-						b.Errorf("GET %s = %d, %d bytes, %v", url, res.StatusCode, n, err)
-						return
-					}
-				}
-			})
-			rate := float64(b.N) / b.Elapsed().Seconds()
-			b.ReportMetric(rate, "req/s")
-			rates[bc.name] = rate
-		})
-	}
-	if rates["FileServer"] > 0 {
-		b.Logf("status page %.0f req/s, file server %.0f req/s, ratio %.2f (target ≥ 0.5)",
-			rates["StatusPage"], rates["FileServer"], rates["StatusPage"]/rates["FileServer"])
-	}
+	sitetest.CompareWithFileServer(b, "StatusPage", p, page)
 }

@@ -69,6 +69,7 @@ func (e Env) Card(inc *incident.Incident) []slack.Block {
 	if inc.Impact != "" {
 		blocks = append(blocks, section("*What users see*\n"+inc.Impact))
 	}
+	blocks = append(blocks, e.cardExtras(inc)...)
 	if h := inc.Handoff; h != nil {
 		blocks = append(blocks, contextText(fmt.Sprintf(":arrows_counterclockwise: %s role offered to %s, waiting for them to accept.", h.Role, User(h.To))))
 	}
@@ -90,15 +91,19 @@ func (e Env) Card(inc *incident.Incident) []slack.Block {
 			button(ActionPostUpdate, v, "Post update", slack.StylePrimary),
 			sel,
 			button(ActionAssignRole, v, "Assign role", ""),
-			button(ActionResolve, v, "Resolve", slack.StyleDanger),
+			e.resolveButton(inc),
 		))
+	}
+	if inc.Drill {
+		blocks = append([]slack.Block{DrillBanner()}, blocks...)
 	}
 	return blocks
 }
 
 // CardText is the notification text of the card.
 func (e Env) CardText(inc *incident.Incident) string {
-	return fmt.Sprintf("Incident #%d (%s, %s): %s", inc.ID, inc.Severity, inc.Status, inc.Title)
+	_, text := MarkDrill(inc, nil, fmt.Sprintf("Incident #%d (%s, %s): %s", inc.ID, inc.Severity, inc.Status, inc.Title))
+	return text
 }
 
 // Topic renders the war-room topic, within Slack's 250 characters.
@@ -108,6 +113,10 @@ func (e Env) Topic(inc *incident.Incident) string {
 		string(inc.Status),
 		"operator: " + e.userPlain(inc.Operator),
 		"spokesperson: " + e.userPlain(inc.Spokesperson),
+	}
+	parts = append(parts, e.topicRoles(inc)...)
+	if inc.Drill {
+		parts = append([]string{"DRILL"}, parts...)
 	}
 	if inc.Status.Open() && !inc.NextUpdateDue.IsZero() {
 		if inc.Overdue(e.Now) {
@@ -165,7 +174,7 @@ func (e Env) RoleDM(inc *incident.Incident, role incident.Role) string {
 	if inc.ChannelID == "" {
 		where = fmt.Sprintf("incident #%d", inc.ID)
 	}
-	return fmt.Sprintf("You are now the *%s* of incident #%d (%s) in %s.\n%s", role, inc.ID, inc.Title, where, role.Duty())
+	return fmt.Sprintf("You are now the *%s* of incident #%d (%s) in %s.\n%s", role, inc.ID, inc.Title, where, Escape(e.Policy.Duty(role)))
 }
 
 // HandoffOffer renders a pending handoff with its brief and an Accept button.

@@ -33,18 +33,32 @@ func blockText(b slack.Block) int {
 	if err != nil {
 		return 0
 	}
-	var v any
-	if json.Unmarshal(data, &v) != nil {
-		return 0
-	}
 	n := 0
+	TextObjects(data, func(typ, text string) {
+		switch typ {
+		// Text objects, markdown blocks, and the text leaves of rich_text
+		// blocks all count towards msg_blocks_too_long.
+		case "mrkdwn", "plain_text", "markdown", "text", "link":
+			n += utf8.RuneCountInString(text)
+		}
+	})
+	return n
+}
+
+// TextObjects calls fn with the type and text of every text object
+// ({"type": …, "text": "…"}) in the Block Kit JSON raw, at any depth.
+func TextObjects(raw json.RawMessage, fn func(typ, text string)) {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return
+	}
 	var walk func(any)
 	walk = func(v any) {
 		switch x := v.(type) {
 		case map[string]any:
-			if t, ok := x["type"].(string); ok && (t == "mrkdwn" || t == "plain_text") {
+			if t, ok := x["type"].(string); ok {
 				if s, ok := x["text"].(string); ok {
-					n += utf8.RuneCountInString(s)
+					fn(t, s)
 				}
 			}
 			for _, c := range x {
@@ -57,7 +71,6 @@ func blockText(b slack.Block) int {
 		}
 	}
 	walk(v)
-	return n
 }
 
 // Pages splits blocks into messages Slack accepts: at most MaxBlocks

@@ -66,6 +66,13 @@ type DeclareForm struct {
 	// Metadata travels back with the submission (where the command came
 	// from, and how to answer).
 	Metadata string
+	// Types are the incident types to choose from, Type the one chosen
+	// (issue 12; none: the form does not ask).
+	Types []TypeChoice
+	Type  string
+	// Estimate is the impact chosen so far: the form shows the severity
+	// and response it calls for.
+	Estimate incident.Estimate
 }
 
 // DeclareModal asks for what a declaration needs.
@@ -73,7 +80,7 @@ func (e Env) DeclareModal(f DeclareForm) slack.ModalViewRequest {
 	opts := e.severityOptions()
 	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose a severity"), InputSeverity, opts...)
 	sev := f.Severity
-	if sev == "" {
+	if sev == "" && !e.Policy.Triage.Enabled() {
 		sev = e.Policy.DefaultSeverity
 	}
 	for _, o := range opts {
@@ -90,13 +97,23 @@ func (e Env) DeclareModal(f DeclareForm) slack.ModalViewRequest {
 	privBlock.Optional = true
 	op := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, plain("Who leads the response?"), InputOperator)
 	op.InitialUser = f.Operator
-	return modal(CallbackDeclare, "Declare an incident", "Declare", f.Metadata,
+	sevBlock := slack.NewInputBlock(InputSeverity, plain("Severity"), nil, sel)
+	if e.Policy.Triage.Enabled() {
+		// Left empty, the severity comes from what users experience.
+		sevBlock.Optional = true
+		sevBlock.Hint = plain("Leave it empty to use the severity the impact below calls for.")
+	}
+	blocks := []slack.Block{
 		textInput(InputTitle, "Title", "What is broken, in a few words", "", false, false, incident.MaxTitleLen),
-		slack.NewInputBlock(InputSeverity, plain("Severity"), nil, sel),
+		sevBlock,
+	}
+	blocks = append(blocks, e.declareTriage(f)...)
+	blocks = append(blocks,
 		textInput(InputImpact, "What are users seeing?", "e.g. checkout fails with a 500 for about 30% of users", "", true, true, 2000),
 		privBlock,
 		slack.NewInputBlock(InputOperator, plain("Operator"), plain("Leads the response and does the hands-on work."), op),
 	)
+	return modal(CallbackDeclare, "Declare an incident", "Declare", f.Metadata, blocks...)
 }
 
 var nextChoices = []time.Duration{10 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour, 24 * time.Hour}
@@ -151,9 +168,7 @@ func containsDuration(ds []time.Duration, d time.Duration) bool {
 
 // RoleModal asks which role to give to whom.
 func (e Env) RoleModal(inc *incident.Incident, metadata string) slack.ModalViewRequest {
-	role := slack.NewRadioButtonsBlockElement(InputRole,
-		option(string(incident.RoleOperator), "Operator", "Leads the response, hands-on"),
-		option(string(incident.RoleSpokesperson), "Spokesperson", "Owns communication and the log"))
+	role := slack.NewRadioButtonsBlockElement(InputRole, e.roleOptions()...)
 	user := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, plain("Choose someone"), InputUser)
 	return modal(CallbackRole, fmt.Sprintf("Roles of #%d", inc.ID), "Assign", metadata,
 		section(fmt.Sprintf("Operator: %s · Spokesperson: %s\nA role someone holds changes hands through a short handoff brief.", User(inc.Operator), User(inc.Spokesperson))),

@@ -155,7 +155,9 @@ func Describe(ev incident.Event) string {
 	case incident.EventCauseRecorded:
 		return fmt.Sprintf(":mag: %s recorded the root cause: %s", who, ev.Text)
 	case incident.EventImpactRecorded:
-		return fmt.Sprintf(":busts_in_silhouette: %s recorded the impact: %s", who, ev.Text)
+		return describeImpact(ev, who)
+	case incident.EventPlaybookRun, incident.EventStepDone, incident.EventStepUndone, incident.EventRoleRemoved:
+		return describePlaybook(ev, who)
 	case incident.EventTaskAdded:
 		return fmt.Sprintf(":ballot_box_with_check: %s added action item %s: %s", who, f("task"), ev.Text)
 	case incident.EventTaskDone:

@@ -278,12 +278,17 @@ type Server struct {
 	ln  net.Listener
 }
 
-// Listen starts serving h on addr with the timeouts t; serving errors go
-// to log.
+// Listen starts serving h on addr (http.listen) with the timeouts t;
+// serving errors go to log.
 func Listen(addr string, h http.Handler, log *slog.Logger, t Timeouts) (*Server, error) {
+	return ListenAs("http.listen", addr, h, log, t)
+}
+
+// ListenAs is Listen for the server configured by key, which errors name.
+func ListenAs(key, addr string, h http.Handler, log *slog.Logger, t Timeouts) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s (http.listen): %w", addr, err)
+		return nil, fmt.Errorf("listen on %s (%s): %w", addr, key, err)
 	}
 	t = t.withDefaults()
 	s := &Server{srv: &http.Server{

@@ -35,6 +35,7 @@ func EnvName(key string) string {
 var tokenEnv = []struct{ name, key string }{
 	{"SLACK_BOT_TOKEN", "slack.bot_token"},
 	{"SLACK_APP_TOKEN", "slack.app_token"},
+	{"SMTP_PASSWORD", "email.password"},
 }
 
 // ConfigError lists every problem found in one configuration: its file
@@ -80,6 +81,7 @@ func LoadConfig(ctx context.Context, path string, env map[string]string) (config
 		return l.cfg, err
 	}
 	l.addValidation(l.cfg.Validate())
+	l.checkPlaybooks()
 	if !l.failedOrInvalid("postmortem.dir", "postmortem.git_commit") && l.cfg.Postmortem.GitCommit && l.cfg.Postmortem.Dir != "" {
 		if p := checkGitWorkTree(ctx, l.cfg.Postmortem.Dir); p != nil {
 			l.addValidation(p)

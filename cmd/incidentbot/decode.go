@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/incidentbot/incidentbot/bot/config"
 	"github.com/spf13/viper"
 )
 
@@ -38,6 +35,10 @@ func (l *loaded) decode(v *viper.Viper, env map[string]string) {
 				return
 			}
 			l.decodeSeverities(field, raw)
+			return
+		}
+		if isStructList(field.Type()) {
+			l.decodeStructList(key, from, field, raw)
 			return
 		}
 		val, msg := decodeValue(field.Type(), raw)
@@ -85,43 +86,7 @@ func (l *loaded) decodeSeverities(field reflect.Value, raw any) {
 		l.problems = append(l.problems, fmt.Errorf("%s: expected a list of severities, each with name, description and update_every, got %s", key, describe(raw)))
 		return
 	}
-	sevType := reflect.TypeFor[config.Severity]()
-	sevKeys := structKeys(sevType)
-	sevs := make([]config.Severity, len(list))
-	for i, item := range list {
-		prefix := fmt.Sprintf("%s[%d]", key, i)
-		m, ok := item.(map[string]any)
-		if !ok {
-			l.failed[prefix] = true
-			l.problems = append(l.problems, fmt.Errorf("%s: not a mapping (write name:, description:, update_every: under a \"- \")", prefix))
-			continue
-		}
-		names := make([]string, 0, len(m))
-		for k := range m {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		sv := reflect.ValueOf(&sevs[i]).Elem()
-		for _, k := range names {
-			j := slices.Index(sevKeys, strings.ToLower(k))
-			if j < 0 {
-				l.problems = append(l.problems, unknownKey(k, prefix+".", sevKeys))
-				continue
-			}
-			if m[k] == nil {
-				continue
-			}
-			f := sv.FieldByIndex(fieldIndex(sevType, sevKeys[j]))
-			val, msg := decodeValue(f.Type(), m[k])
-			if msg != "" {
-				l.failed[prefix+"."+sevKeys[j]] = true
-				l.problems = append(l.problems, fmt.Errorf("%s.%s: %s", prefix, sevKeys[j], msg))
-				continue
-			}
-			f.Set(val)
-		}
-	}
-	field.Set(reflect.ValueOf(sevs))
+	l.decodeEntries(key, list, field)
 }
 
 // fieldIndex returns the index of t's field whose mapstructure tag is name.

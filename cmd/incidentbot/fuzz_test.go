@@ -29,6 +29,8 @@ func FuzzLoadConfig(f *testing.F) {
 	f.Add("postmortem:\n  git_commit: true\n", "POSTMORTEM_DIR", ".")
 	f.Add("", "SHUTDOWN_GRACE", "0")
 	f.Add("slack:\n  connect_timeout: 1ms\n  call_timeout: {a: 1}\n", "slack_call_timeout", "10s")
+	f.Add("stakeholders:\n  groups:\n    - name: execs\n      tier: closely\n      members: [U1, a@b]\n      severities: [sev9]\n    - [x]\n", "EMAIL_PASSWORD", "pw")
+	f.Add("email:\n  host: smtp.example.com\n  port: x\n  password: leak\nstatuspage:\n  listen: :80\n  path: a\n", "STATUSPAGE_PUBLISH_BY_DEFAULT", "minor,sev9")
 	// One file, rewritten for each input: a worker runs its inputs one at
 	// a time.
 	path := filepath.Join(f.TempDir(), "config.yaml")

@@ -41,8 +41,13 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	pbs, err := assemblePlaybooks(cfg) // LoadConfig checked them
+	if err != nil {
+		return err
+	}
 	var announce []string
-	var digest string
+	var digest, drill string
+	var public bot.PublicOptions
 	err = retrySlack(ctx, cfg, env.Retry, log, "resolve channel names", func(ctx context.Context) error {
 		var err error
 		if announce, err = resolveChannels(ctx, api, "slack.announce_channels", cfg.Slack.AnnounceChannels); err != nil {
@@ -55,12 +60,23 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 			}
 			digest = ids[0]
 		}
-		return nil
+		if cfg.Drill.Channel != "" {
+			ids, err := resolveChannels(ctx, api, "drill.channel", []string{cfg.Drill.Channel})
+			if err != nil {
+				return err
+			}
+			drill = ids[0]
+		}
+		public, err = publicOptions(ctx, api, cfg)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	app := bot.New(appOptions(cfg, api, db, announce, log, clock.Real{}))
+	appOpts := appOptions(cfg, api, db, announce, log, clock.Real{})
+	appOpts.Public = public
+	appOpts.Playbooks = playbookOptions(cfg, pbs, drill)
+	app := bot.New(appOpts)
 	sched := &nudge.Scheduler{Store: db, Planner: app, Logger: log.With("component", "nudge")}
 
 	// runCtx ends the bot: on a signal, or when the connection to Slack
@@ -97,6 +113,11 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		})
 		defer func() { stopRun(); <-stopped }()
 	}
+	stopSites, err := serveSites(runCtx, cfg, db, app, log)
+	if err != nil {
+		return err
+	}
+	defer stopSites()
 	c, err := schedule(runCtx, cfg, app, db, sched, digest, log)
 	if err != nil {
 		return err

@@ -34,6 +34,7 @@ func policy(cfg config.Config) incident.Policy {
 			RemindBefore: s.RemindBefore, EscalateAfter: s.EscalateAfter,
 		})
 	}
+	p.Roles, p.Triage = triagePolicy(cfg)
 	return p
 }
 
