@@ -88,6 +88,7 @@ func commands() []command {
 		{"check-config", "--config FILE", "validate the config and print the resolved settings, tokens redacted", cmdCheckConfig},
 		{"manifest", "", "print the Slack app manifest to create the app from", cmdManifest},
 		{"backup", "--config FILE --out FILE", "write a consistent copy of the database", cmdBackup},
+		{"migrate", "--from STORE --to STORE [--config FILE] [--prefix PREFIX]", "copy the data between bbolt and etcd, checked and compared", cmdMigrate},
 		{"export", "--config FILE [--incident N] [--format md|json] [--since DATE]", "export incidents as Markdown or JSON", cmdExport},
 		{"demo", "[--keep DIR]", "play a scripted incident against a fake Slack; no tokens needed", cmdDemo},
 		{"version", "", "print the version", cmdVersion},
