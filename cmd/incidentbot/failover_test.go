@@ -130,8 +130,7 @@ func TestFailover(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(*failoverKills+2)*30*time.Second)
 	defer cancel()
 
-	var waitRole func(r *replicaBin, want string)
-	waitRole = func(r *replicaBin, want string) {
+	waitRole := func(r *replicaBin, want string) {
 		t.Helper()
 		for r.role() != want {
 			if ctx.Err() != nil {
