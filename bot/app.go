@@ -27,6 +27,7 @@ import (
 	"github.com/incidentbot/incidentbot/bot/clock"
 	"github.com/incidentbot/incidentbot/bot/command"
 	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/bot/metrics"
 	"github.com/incidentbot/incidentbot/bot/outbound"
 	"github.com/incidentbot/incidentbot/bot/views"
 )
@@ -85,6 +86,9 @@ type Options struct {
 	// Playbooks configures playbooks, incident types, contacts and drills
 	// (playbooks.go).
 	Playbooks PlaybookOptions
+	// Metrics receives the bot's measurements (Slack calls, envelope acks,
+	// reminders, the outbox); nil measures nothing.
+	Metrics *metrics.Metrics
 }
 
 // PostmortemOptions configure what happens with postmortem drafts.
@@ -168,10 +172,12 @@ func New(o Options) *App {
 		connected: make(chan struct{}),
 		changed:   make(chan struct{}, 1),
 	}
-	a.slack = outbound.New(o.Slack, outbound.Options{Clock: o.Clock, Timeout: o.CallTimeout, Instance: o.Instance, NoPacing: o.NoPacing, Logger: o.Logger.With("component", "slack")})
+	a.slack = outbound.New(o.Slack, outbound.Options{Clock: o.Clock, Timeout: o.CallTimeout, Instance: o.Instance, NoPacing: o.NoPacing, Logger: o.Logger.With("component", "slack"),
+		Observe: o.Metrics.SlackCall})
 	a.outbox = outbound.NewWorker(outbound.WorkerOptions{
 		Store: o.Store, Deliverer: a, Clock: o.Clock, Workers: o.Workers, Grace: o.ShutdownGrace, Logger: o.Logger.With("component", "outbox"),
 	})
+	o.Metrics.SetOutboxDepth(a.outbox.Pending)
 	a.inbox = newInbox(a, o.InboxWorkers)
 	a.users = newDirectory(a.slack, o.Clock)
 	a.members = newMemberCache(a.slack, o.Clock)

@@ -70,6 +70,10 @@ func (a *App) Deliver(ctx context.Context, e incident.Effect, recheck bool) erro
 		return d.audience(ctx)
 	case effBookmark:
 		return d.bookmark(ctx)
+	case effTriage:
+		return d.triage(ctx)
+	case effStatsChart:
+		return d.statsChart(ctx)
 	}
 	return fmt.Errorf("%w: unknown effect kind %q", errCorrupt, e.Kind)
 }
@@ -344,6 +348,7 @@ func (d delivery) reminder(ctx context.Context) error {
 	if _, err := d.a.slack.PostOnce(ctx, outbound.Message{Channel: room, Text: text, Blocks: blocks, Key: d.key()}, d.recheck, d.e.CreatedAt); err != nil {
 		return err
 	}
+	d.a.observeReminder(d.inc, r.Stage)
 	return d.done(ctx, nil)
 }
 

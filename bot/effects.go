@@ -88,6 +88,8 @@ type payload struct {
 	Mail *mailPayload `json:"mail,omitempty"`
 	// PB carries issue 12's arguments (deliver_playbooks.go).
 	PB *pbPayload `json:"pb,omitempty"`
+	// Data is a file's content (the statistics chart).
+	Data []byte `json:"data,omitempty"`
 }
 
 // event is the part of a timeline event a message shows.

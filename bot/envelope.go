@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -16,6 +17,8 @@ type acker struct {
 	sm   *socketmode.Client
 	req  *socketmode.Request
 	a    *App
+	// start is when the envelope arrived, for the ack latency metric.
+	start time.Time
 }
 
 func (k *acker) ack(payload any) {
@@ -31,6 +34,8 @@ func (k *acker) ack(payload any) {
 		}
 		if err != nil {
 			k.a.log.Error("ack envelope", "envelope_id", k.req.EnvelopeID, "err", err)
+		} else if !k.start.IsZero() {
+			k.a.observeAck(k.start)
 		}
 	})
 }
@@ -78,7 +83,7 @@ func (a *App) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmod
 	if evt.Request == nil {
 		return
 	}
-	k := &acker{sm: sm, req: evt.Request, a: a}
+	k := &acker{sm: sm, req: evt.Request, a: a, start: time.Now()}
 	a.work.Add(1)
 	a.active.Add(1)
 	go func() {

@@ -230,7 +230,14 @@ func (h *harness) ctx() context.Context {
 // no Slack call follows, every few milliseconds.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	ctx := h.ctx()
+	h.waitWithin(10*time.Second, what, cond)
+}
+
+// waitWithin is waitFor with another timeout.
+func (h *harness) waitWithin(d time.Duration, what string, cond func() bool) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for !cond() {

@@ -82,6 +82,9 @@ func (a *App) incidentOf(ctx context.Context, value, channel string) (*incident.
 }
 
 func (a *App) onBlockAction(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction, env string, ack func(any)) {
+	if a.onTriageAction(ctx, cb, act, env, ack) {
+		return
+	}
 	channel := cb.Channel.ID
 	if channel == "" {
 		channel = cb.Container.ChannelID
@@ -244,6 +247,11 @@ func (a *App) onViewSubmission(ctx context.Context, cb slack.InteractionCallback
 		o.Private = len(input(cb, views.InputPrivate).SelectedOptions) > 0
 		o.Operator = input(cb, views.InputOperator).SelectedUser
 		o.Impact = views.FromInput(input(cb, views.InputImpact).Value)
+		o.Service = strings.TrimSpace(input(cb, views.InputService).Value)
+		if err := incident.CheckService(o.Service); err != nil {
+			ack(a.formError(views.InputService, err))
+			return
+		}
 		a.accept(ctx, o, keys, ack, onError(views.InputOperator))
 	case views.CallbackUpdate:
 		o.Kind = opUpdate
@@ -301,6 +309,10 @@ func (a *App) onViewSubmission(ctx context.Context, cb slack.InteractionCallback
 			Watch:    views.FromInput(input(cb, views.InputWatch).Value),
 		}
 		a.accept(ctx, o, keys, ack, onError(views.InputState))
+	case views.CallbackTriageLink:
+		a.onTriageLinkSubmit(ctx, cb, o, keys, ack)
+	case views.CallbackCause:
+		a.onCauseSubmit(ctx, cb, o, keys, ack)
 	default:
 		ack(nil)
 	}

@@ -37,6 +37,11 @@ func FuzzInteraction(f *testing.F) {
 		`{"type":"block_actions","user":{"id":"U1"},"channel":{"id":"C1"},"actions":[{"action_id":"incident_checklist_step","block_id":"step_99_-1"}]}`,
 		`{"type":"block_actions","user":{"id":"U1"},"channel":{"id":"C1"},"actions":[{"action_id":"incident_resolve","block_id":"b","value":"1:anyway"}]}`,
 		`{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V5","callback_id":"incident_declare","state":{"values":{"title":{"title":{"value":"x"}},"loss":{"loss":{"value":"-5k"}},"experience":{"experience":{"selected_option":{"value":"meh"}}},"type":{"type":{"selected_option":{"value":"nope"}}}}}}}`,
+		`{"type":"block_actions","user":{"id":"U1"},"channel":{"id":"C2"},"actions":[{"action_id":"incident_triage_declare","block_id":"b","value":"alertmanager:k"}]}`,
+		`{"type":"block_actions","user":{"id":"U1"},"channel":{"id":"C2"},"actions":[{"action_id":"incident_triage_dismiss","block_id":"b","value":"nope"}]}`,
+		`{"type":"block_actions","user":{"id":"U1"},"actions":[{"action_id":"incident_triage_link","block_id":"b","value":"alertmanager:k"}]}`,
+		`{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V5","callback_id":"incident_triage_link","private_metadata":"{\"to\":\"alertmanager:k\"}","state":{"values":{"link_incident":{"link_incident":{"selected_option":{"value":"1"}}}}}}}`,
+		`{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V6","callback_id":"incident_cause","private_metadata":"{\"i\":1}","state":{"values":{"cause_category":{"cause_category":{"selected_option":{"value":"weather"}}},"cause_deploy":{"cause_deploy":{"selected_option":{"value":"deploy:x"}}}}}}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -58,6 +63,15 @@ func FuzzInteraction(f *testing.F) {
 	inc, evs, _ := incident.Declare(p, incident.DeclareRequest{Title: "target", DeclaredBy: "U1"}, clk.Now())
 	inc.ChannelID = "C1"
 	if _, err := db.CreateIncident(context.Background(), inc, incident.Change{Events: evs}); err != nil {
+		f.Fatal(err)
+	}
+	// And one alert group waiting in triage.
+	_, _, err = db.UpdateAlertGroup(context.Background(), "alertmanager:k", 0, func(g *incident.AlertGroup, _ *incident.Incident) (incident.AlertWrite, error) {
+		g.Receive(incident.AlertNotice{Source: "alertmanager", Title: "DiskFull", Alerts: []incident.AlertStatus{{Fingerprint: "a", Name: "DiskFull", Firing: true}}}, false, clk.Now())
+		g.State, g.Channel = incident.AlertTriage, "C2"
+		return incident.AlertWrite{}, nil
+	})
+	if err != nil {
 		f.Fatal(err)
 	}
 	a := New(Options{

@@ -94,13 +94,10 @@ func (a *App) Cancel(ctx context.Context, c *call, id int64, reason string) erro
 	return err
 }
 
-// SetCause records the root cause of incident id.
+// SetCause records the root cause of incident id (RecordCause with the
+// text alone).
 func (a *App) SetCause(ctx context.Context, c *call, id int64, text string) error {
-	_, err := a.change(ctx, c, id, func(inc *incident.Incident, _ bool) (incident.Change, error) {
-		c.ack = fmt.Sprintf(":mag: Root cause of incident #%d recorded; it goes into the postmortem.", id)
-		return events(inc.SetCause(a.policy, c.Actor, text, a.now()))
-	})
-	return err
+	return a.RecordCause(ctx, c, id, incident.Cause{Text: text})
 }
 
 // SetImpact records the impact of incident id: what users see, in words,

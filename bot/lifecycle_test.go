@@ -261,7 +261,7 @@ func TestCommandsOutsideWarRoom(t *testing.T) {
 	h.slash(h.alice, h.general, "list")
 	h.expectEphemeral(h.general, h.alice, "Open incidents (2)")
 	ack := h.slash(h.alice, h.general, "help")
-	if !strings.Contains(string(ack), "/incident declare") {
+	if !strings.Contains(string(ack), "• `declare` — declare an incident") {
 		t.Errorf("help = %s", ack)
 	}
 }

@@ -60,6 +60,11 @@ type op struct {
 	Loss       *int64 `json:"loss,omitempty"`
 	Confirm    bool   `json:"confirm,omitempty"`
 	Step       int    `json:"step,omitempty"`
+	// Alerts, deploys and services (intake_ops.go).
+	Alert    string `json:"alert,omitempty"`
+	Service  string `json:"svc,omitempty"`
+	Category string `json:"cat,omitempty"`
+	Deploy   string `json:"dep,omitempty"`
 }
 
 // opKind names a use case.
@@ -93,6 +98,12 @@ const (
 	opUnsubscribe opKind = "unsubscribe"
 	opStep        opKind = "step"     // tick or untick a checklist step
 	opUnassign    opKind = "unassign" // leave a role, or take it from someone
+	// Alerts and services (intake_ops.go).
+	opTriageDeclare opKind = "triage_declare"
+	opTriageLink    opKind = "triage_link"
+	opTriageDismiss opKind = "triage_dismiss"
+	opService       opKind = "service"
+	opStatsChart    opKind = "stats_chart"
 )
 
 // via says how a person asked: it decides how the bot answers them.
@@ -130,7 +141,7 @@ func (a *App) exec(ctx context.Context, c *call) error {
 	case opDeclare:
 		return a.Declare(ctx, c, incident.DeclareRequest{
 			Title: o.Title, Severity: o.Severity, Private: o.Private, Impact: o.Impact, DeclaredBy: o.Actor, Operator: o.Operator,
-			Type: o.Type, Drill: o.Drill, Estimate: o.estimate(),
+			Type: o.Type, Drill: o.Drill, Estimate: o.estimate(), Service: o.Service,
 		})
 	case opSeverity:
 		return a.SetSeverity(ctx, c, o.Incident, o.Severity)
@@ -161,7 +172,7 @@ func (a *App) exec(ctx context.Context, c *call) error {
 	case opCancel:
 		return a.Cancel(ctx, c, o.Incident, o.Text)
 	case opCause:
-		return a.SetCause(ctx, c, o.Incident, o.Text)
+		return a.RecordCause(ctx, c, o.Incident, incident.Cause{Text: o.Text, Category: o.Category, Deploy: o.Deploy})
 	case opImpact:
 		return a.SetImpact(ctx, c, o.Incident, o.Text)
 	case opTask:
@@ -194,6 +205,16 @@ func (a *App) exec(ctx context.Context, c *call) error {
 		return a.SetStep(ctx, c, o.Incident, o.Step, o.Done)
 	case opUnassign:
 		return a.RemoveRole(ctx, c, o.Incident, incident.Role(o.Role), o.User, o.UserName)
+	case opTriageDeclare:
+		return a.TriageDeclare(ctx, c, o.Alert)
+	case opTriageLink:
+		return a.TriageLink(ctx, c, o.Alert, o.Incident)
+	case opTriageDismiss:
+		return a.TriageDismiss(ctx, c, o.Alert)
+	case opService:
+		return a.SetService(ctx, c, o.Incident, o.Service)
+	case opStatsChart:
+		return a.StatsChart(ctx, c, o.Text, o.Service)
 	}
 	return fmt.Errorf("unknown request kind %q", o.Kind)
 }

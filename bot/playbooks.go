@@ -101,6 +101,25 @@ func (a *App) incidentPlaybooks() []playbooks.Playbook {
 // the playbook asked for (forced) and the drill channel checked. It
 // returns the incident, its declaration events and the playbooks to run.
 func (a *App) declareWithPlaybooks(c *call, req incident.DeclareRequest) (*incident.Incident, []incident.Event, []playbooks.Playbook, error) {
+	return a.declarePlaybooks(req, c.Playbook, func(req incident.DeclareRequest) (*incident.Incident, []incident.Event, error) {
+		return incident.Declare(a.policy, req, a.now())
+	})
+}
+
+// declareAlert is declareWithPlaybooks for an incident declared from alert
+// group g: the route's type and playbook apply.
+func (a *App) declareAlert(req incident.DeclareRequest, g *incident.AlertGroup) (*incident.Incident, []incident.Event, []playbooks.Playbook, error) {
+	if req.Type == "" {
+		req.Type = g.Route.Type
+	}
+	return a.declarePlaybooks(req, g.Route.Playbook, func(req incident.DeclareRequest) (*incident.Incident, []incident.Event, error) {
+		return incident.DeclareFromAlert(a.policy, req, g, a.now())
+	})
+}
+
+// declarePlaybooks does the work of declareWithPlaybooks, with playbook
+// named to run whatever else applies, and declare to make the incident.
+func (a *App) declarePlaybooks(req incident.DeclareRequest, playbook string, declare func(incident.DeclareRequest) (*incident.Incident, []incident.Event, error)) (*incident.Incident, []incident.Event, []playbooks.Playbook, error) {
 	types := a.opt.Playbooks.Types
 	var forced *playbooks.Playbook
 	if req.Drill {
@@ -108,7 +127,7 @@ func (a *App) declareWithPlaybooks(c *call, req incident.DeclareRequest) (*incid
 			return nil, nil, nil, err
 		}
 	}
-	if name := c.Playbook; name != "" {
+	if name := playbook; name != "" {
 		pbs := a.incidentPlaybooks()
 		pb, ok := playbooks.Find(pbs, name)
 		if !ok {
@@ -133,7 +152,7 @@ func (a *App) declareWithPlaybooks(c *call, req incident.DeclareRequest) (*incid
 		}
 		return nil, nil, nil, incident.Errorf(incident.EINVALID, "%q is not an incident type. Use one of: %s.", req.Type, strings.Join(names, ", "))
 	}
-	inc, evs, err := incident.Declare(a.policy, req, a.now())
+	inc, evs, err := declare(req)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -143,7 +162,7 @@ func (a *App) declareWithPlaybooks(c *call, req incident.DeclareRequest) (*incid
 		// A playbook (security) makes the incident private: declare it so,
 		// so that its war room is a private channel from the start.
 		req.Private = true
-		if inc, evs, err = incident.Declare(a.policy, req, a.now()); err != nil {
+		if inc, evs, err = declare(req); err != nil {
 			return nil, nil, nil, err
 		}
 	}

@@ -768,3 +768,59 @@ func TestPlaybooks_RestartMidway(t *testing.T) {
 	h.tick(h.carol, h.incident(inc.ID), m.TS, 1, true)
 	h.checklistMessage(inc, "Security incident", "1 of 10 done")
 }
+
+// TestDrill_StatsCompares runs two drills, the second faster, and reads
+// /incident stats --drills: both scorecards side by side, and the trend
+// from the first to the latest. A cancelled drill and a real incident are
+// left out.
+func TestDrill_StatsCompares(t *testing.T) {
+	h := newPlaybookHarness(t)
+	if ack := string(h.slash(h.alice, h.general, "stats --drills")); !strings.Contains(ack, "No drill since") || !strings.Contains(ack, "/incident drill") {
+		t.Errorf("stats --drills before any drill: %s", ack)
+	}
+	drill := func(title string, toOperator, toResolve time.Duration) *incident.Incident {
+		h.slash(h.admin, h.general, "drill "+title)
+		h.settle()
+		inc := h.incidentByTitle(title)
+		h.clock.Add(toOperator)
+		h.slash(h.bob, inc.ChannelID, "role operator <@"+h.bob+">")
+		h.settle()
+		h.clock.Add(toResolve - toOperator)
+		h.slash(h.bob, inc.ChannelID, "resolve --anyway done")
+		h.waitEvent(inc.ID, incident.EventResolved)
+		return inc
+	}
+	first := drill("Drill: database failover", 6*time.Minute, 50*time.Minute)
+	h.declare(h.alice, "Real outage")
+	h.slash(h.admin, h.general, "drill Drill: cancelled one")
+	h.settle()
+	cancelled := h.incidentByTitle("Drill: cancelled one")
+	h.slash(h.admin, cancelled.ChannelID, "cancel declared by mistake")
+	h.waitEvent(cancelled.ID, incident.EventCancelled)
+	second := drill("Drill: cache stampede", 2*time.Minute, 20*time.Minute)
+
+	ack := string(h.slash(h.alice, h.general, "stats --drills"))
+	for _, want := range []string{
+		"Drills since", ": 2",
+		fmt.Sprintf("*#%d* Drill: database failover", first.ID), "operator 6m", "resolved in 50m",
+		fmt.Sprintf("*#%d* Drill: cache stampede", second.ID), "operator 2m", "resolved in 20m",
+		fmt.Sprintf("From drill #%d to drill #%d: time to an operator 6m → 2m", first.ID, second.ID), "to resolve 50m → 20m",
+	} {
+		if !strings.Contains(ack, want) {
+			t.Errorf("stats --drills lacks %q: %s", want, ack)
+		}
+	}
+	for _, not := range []string{"Real outage", "cancelled one"} {
+		if strings.Contains(ack, not) {
+			t.Errorf("stats --drills shows %q: %s", not, ack)
+		}
+	}
+	// A window without the drills has none to compare.
+	h.clock.Add(3 * 24 * time.Hour)
+	if ack := string(h.slash(h.alice, h.general, "stats --drills --since 1d")); !strings.Contains(ack, "No drill since") {
+		t.Errorf("stats --drills --since 1d: %s", ack)
+	}
+	if ack := string(h.slash(h.alice, h.general, "stats --drills --chart")); !strings.Contains(ack, "not --chart or --service") {
+		t.Errorf("stats --drills --chart: %s", ack)
+	}
+}

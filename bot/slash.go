@@ -36,6 +36,9 @@ func (a *App) onSlash(ctx context.Context, sc slack.SlashCommand, env string, ac
 	case command.KindList:
 		ack(a.listReply(ctx, sc.UserID, sc.ChannelID, cmd.Page))
 		return
+	case command.KindStats:
+		a.statsReply(ctx, sc, cmd, keys, ack)
+		return
 	case command.KindDeclare:
 		if cmd.Title == "" {
 			a.openDeclareForm(ctx, sc, cmd, ack)
@@ -49,6 +52,7 @@ func (a *App) onSlash(ctx context.Context, sc slack.SlashCommand, env string, ac
 		}
 		o.Kind, o.Title, o.Severity, o.Private = opDeclare, safeCommandText(cmd.Title), cmd.Severity, cmd.Private
 		o.triage(cmd)
+		o.Service = strings.TrimSpace(cmd.Service)
 		a.accept(ctx, o, keys, ack, ackFor(""))
 		return
 	case command.KindDrill:
@@ -133,7 +137,13 @@ func (a *App) onSlash(ctx context.Context, sc slack.SlashCommand, env string, ac
 	case command.KindCancel:
 		o.Kind, o.Text = opCancel, safeCommandText(cmd.Text)
 	case command.KindCause:
-		o.Kind, o.Text = opCause, safeCommandText(cmd.Text)
+		if cmd.Text == "" && cmd.Category == "" && cmd.Deploy == "" {
+			a.openCauseForm(ctx, inc, sc, ack)
+			return
+		}
+		o.Kind, o.Text, o.Category, o.Deploy = opCause, safeCommandText(cmd.Text), cmd.Category, cmd.Deploy
+	case command.KindService:
+		o.Kind, o.Service = opService, cmd.Service
 	case command.KindImpact:
 		o.Kind, o.Text = opImpact, safeCommandText(cmd.Text)
 		o.triage(cmd)
@@ -330,7 +340,7 @@ func (a *App) openDeclareForm(ctx context.Context, sc slack.SlashCommand, cmd co
 	}
 	meta := encodeMeta(formMeta{Channel: sc.ChannelID, ResponseURL: sc.ResponseURL})
 	f := a.declareForm(meta, sc.UserID, cmd.Type)
-	f.Severity, f.Private = cmd.Severity, cmd.Private
+	f.Severity, f.Private, f.Service = cmd.Severity, cmd.Private, cmd.Service
 	a.openForm(ctx, sc.TriggerID, a.env().DeclareModal(f), ack)
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/playbooks"
 )
 
 // Declare records a new incident and, in the same transaction, every step
@@ -27,12 +28,9 @@ func (a *App) Declare(ctx context.Context, c *call, req incident.DeclareRequest)
 		c.ack = a.declaringAck(inc)
 		return nil
 	}
-	for _, ch := range a.announceChannels(inc) {
-		inc.Announcements = append(inc.Announcements, incident.Announcement{ChannelID: ch})
-	}
-	ran := a.runPlaybooks(inc, req.DeclaredBy, pbs, incident.TriggerDeclare)
-	change := incident.Change{Events: evs, Effects: a.setup(inc, c), Request: c.seq}.With(a.declareNotes(inc)).With(ran)
-	ch, err := a.store.CreateIncident(ctx, inc, a.stakeholderChange(inc, change))
+	change := a.declaration(inc, evs, pbs, func() []incident.Effect { return a.setup(inc, c) })
+	change.Request = c.seq
+	ch, err := a.store.CreateIncident(ctx, inc, change)
 	if err != nil {
 		return err
 	}
@@ -42,9 +40,22 @@ func (a *App) Declare(ctx context.Context, c *call, req incident.DeclareRequest)
 	return nil
 }
 
-// setup lists the effects that build a new incident's war room. The
-// store gives them the incident's ID.
+// declaration runs pbs on the new incident inc and returns the change that
+// records it: its declaration events evs, the effects that build its war
+// room (listed by effs once the playbooks ran, so that what they render
+// includes them), a drill's introduction and the stakeholders' notices.
+func (a *App) declaration(inc *incident.Incident, evs []incident.Event, pbs []playbooks.Playbook, effs func() []incident.Effect) incident.Change {
+	ran := a.runPlaybooks(inc, inc.DeclaredBy, pbs, incident.TriggerDeclare)
+	change := incident.Change{Events: evs, Effects: effs()}.With(a.declareNotes(inc)).With(ran)
+	return a.stakeholderChange(inc, change)
+}
+
+// setup plans the announcements of a new incident and lists the effects
+// that build its war room. The store gives them the incident's ID.
 func (a *App) setup(inc *incident.Incident, c *call) []incident.Effect {
+	for _, ch := range a.announceChannels(inc) {
+		inc.Announcements = append(inc.Announcements, incident.Announcement{ChannelID: ch})
+	}
 	var people []string
 	for _, u := range slices.Compact([]string{inc.DeclaredBy, inc.Operator}) {
 		if u != "" && u != a.botUserID {

@@ -537,6 +537,11 @@ func checkRecords(r reader, version int, p *problems) error {
 	if n != m {
 		p.add("bucket seen_time: %d entries for %d keys in bucket seen", n, m)
 	}
+
+	// Alerts, deploys and the statistics index.
+	checkAlertGroups(r, p)
+	checkDeploys(r, p)
+	checkFacts(r, p)
 	return nil
 }
 

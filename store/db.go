@@ -64,7 +64,10 @@ var (
 
 	allBuckets = [][]byte{bucketMeta, bucketIncidents, bucketTimeline, bucketOpen,
 		bucketDue, bucketByChannel, bucketSeen, bucketSeenTime, bucketOutbox, bucketInbox,
-		bucketSubscriptions}
+		bucketSubscriptions,
+		// Alerts, deploys and the statistics index (alerts.go, deploys.go,
+		// facts.go).
+		bucketAlertGroups, bucketDeploys, bucketDeploysByService, bucketDeploysByTime, bucketFacts}
 
 	keySchemaVersion = []byte("schema_version")
 	keyApp           = []byte("app")

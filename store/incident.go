@@ -139,7 +139,7 @@ func (u *update) tx(r reader, now time.Time) (applyFunc, error) {
 		return nil, err
 	}
 	// old keeps what the indexes are keyed on.
-	old := &incident.Incident{Status: inc.Status, WakeAt: inc.WakeAt, ChannelID: inc.ChannelID}
+	old := &incident.Incident{Status: inc.Status, WakeAt: inc.WakeAt, ChannelID: inc.ChannelID, DeclaredAt: inc.DeclaredAt}
 	rev := inc.Rev
 	ch, err := u.fn(inc)
 	if err != nil {
@@ -406,7 +406,8 @@ func checkChannelFree(r reader, channelID string, id int64) error {
 }
 
 // putIncident stores inc and moves its index entries from old (nil for a
-// new incident) to inc; only old's Status, WakeAt and ChannelID are read.
+// new incident) to inc; only old's Status, WakeAt, ChannelID and
+// DeclaredAt are read.
 // It returns the incident as stored.
 func putIncident(tx *wtx, old, inc *incident.Incident) (*incident.Incident, error) {
 	id := uint64(inc.ID)
@@ -462,6 +463,11 @@ func putIncident(tx *wtx, old, inc *incident.Incident) (*incident.Incident, erro
 		if err := byChannel.Put([]byte(stored.ChannelID), key); err != nil {
 			return nil, err
 		}
+	}
+
+	// incident_facts: the statistics index (facts.go).
+	if err := putFacts(tx, old, stored); err != nil {
+		return nil, err
 	}
 	return stored, nil
 }

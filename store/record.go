@@ -65,6 +65,11 @@ var incidentRecord = newRecordType("incident",
 	intField(110, "estimate_loss_per_hour", func(x *incident.Incident) *int64 { return &x.Estimate.LossPerHour }),
 	timeField(111, "estimate_at", func(x *incident.Incident) *time.Time { return &x.Estimate.At }),
 	strField(112, "estimate_by", func(x *incident.Incident) *string { return &x.Estimate.By }),
+	// Issue 14 (tags 140-159): alerts, deploys and numbers.
+	strField(140, "service", func(x *incident.Incident) *string { return &x.Service }),
+	strField(144, "cause_category", func(x *incident.Incident) *string { return &x.CauseCategory }),
+	strField(145, "cause_deploy", func(x *incident.Incident) *string { return &x.CauseDeploy }),
+	ptrField(146, "alert", func(x *incident.Incident) **incident.AlertRef { return &x.Alert }, alertRefRecord),
 	// Issue 15 (tags 160–179): public communication.
 	ptrField(161, "customer_summary", func(x *incident.Incident) **incident.CustomerSummary { return &x.CustomerSummary }, customerSummaryRecord),
 	stringsField(162, "stakeholders", func(x *incident.Incident) *[]string { return &x.Stakeholders }),

@@ -370,6 +370,7 @@ func migrate2to3(src *bolt.Tx, dst *copier) error {
 
 	// Incidents, and the index entries derived from them.
 	var open, due [][]byte
+	var facts [][2][]byte
 	type channel struct {
 		id  string
 		inc int64
@@ -390,6 +391,8 @@ func migrate2to3(src *bolt.Tx, dst *copier) error {
 		if inc.ChannelID != "" {
 			channels = append(channels, channel{inc.ChannelID, id})
 		}
+		fk, fv := factsEntry(inc)
+		facts = append(facts, [2][]byte{fk, fv})
 		return marshalIncident(inc), nil
 	})
 	if err != nil {
@@ -413,6 +416,12 @@ func migrate2to3(src *bolt.Tx, dst *copier) error {
 			if err := dst.put(idx.name, k, nil); err != nil {
 				return err
 			}
+		}
+	}
+	slices.SortFunc(facts, func(a, b [2][]byte) int { return bytes.Compare(a[0], b[0]) })
+	for _, f := range facts {
+		if err := dst.put(bucketFacts, f[0], f[1]); err != nil {
+			return err
 		}
 	}
 

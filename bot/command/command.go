@@ -111,6 +111,18 @@ type Command struct {
 	Anyway      bool
 	Remove      bool
 	Step        int
+	// Service is the service of declare --service, service and stats
+	// --service, as typed (checked by incident.CheckService).
+	Service string
+	// Category and Deploy are cause's --category (a category name) and
+	// --deploy (a deploy's version or ID, as typed).
+	Category string
+	Deploy   string
+	// Since is stats --since as typed; ParseSince accepts it. Chart is
+	// stats --chart; Drills is stats --drills.
+	Since  string
+	Chart  bool
+	Drills bool
 }
 
 // kinds lists every Kind in the order help shows them, with its aliases.
@@ -146,6 +158,8 @@ var kinds = []struct {
 	{KindChecklist, []string{"checklist", "cl", "steps"}},
 	{KindStepDone, nil}, // only "checklist done N"
 	{KindStepUndo, nil}, // only "checklist undo N"
+	{KindService, []string{"service", "svc"}},
+	{KindStats, []string{"stats", "metrics", "statistics"}},
 	{KindHelp, []string{"help", "h", "?", "-h", "--help"}},
 }
 
@@ -203,7 +217,7 @@ func (p *parser) parse() (Command, error) {
 	}
 	cmd.Kind = kind
 	args := toks[1:]
-	if cmd.Incident != 0 && (kind == KindDeclare || kind == KindList || kind == KindHelp || kind == KindDrill) {
+	if cmd.Incident != 0 && (kind == KindDeclare || kind == KindList || kind == KindHelp || kind == KindDrill || kind == KindStats) {
 		return Command{}, invalid("`/incident %s` does not take an incident number. Usage: %s", aliasOf(kind), Usage(kind))
 	}
 
@@ -219,7 +233,13 @@ func (p *parser) parse() (Command, error) {
 		err = p.role(&cmd, args)
 	case KindUpdate:
 		err = p.update(&cmd, args)
-	case KindNote, KindCause:
+	case KindCause:
+		err = p.cause(&cmd, args)
+	case KindService:
+		err = p.service(&cmd, args)
+	case KindStats:
+		err = p.stats(&cmd, args)
+	case KindNote:
 		cmd.Text = p.span(args)
 		if cmd.Text == "" {
 			err = invalid("Missing text. Usage: %s", Usage(kind))

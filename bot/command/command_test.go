@@ -193,7 +193,7 @@ func TestParse_Errors(t *testing.T) {
 		{"UpdateUnknownFlag", "update --foo x", []string{`Unknown flag "--foo" for update`}},
 		{"UpdateTrailingBadDuration", "update DB back --next soon", []string{`"soon" is not a duration`}},
 		{"NoteEmpty", "note", []string{"Missing text", "`/incident note TEXT`"}},
-		{"CauseEmpty", "cause  ", []string{"Missing text", "`/incident cause TEXT`"}},
+		{"CauseUnknownCategory", "cause --category weather", []string{`"weather" is not a cause category`, "`/incident cause [--category CATEGORY]"}},
 		{"ImpactEmpty", "impact", []string{"Missing text", "`/incident impact [--users"}},
 		{"TaskEmpty", "task", []string{"Missing the action item's text"}},
 		{"TaskDoneWithoutNumber", "task done", []string{"Missing the action item number", "`/incident task done N`"}},
@@ -259,9 +259,17 @@ func TestUsage(t *testing.T) {
 		if strings.ContainsAny(u, "<>\n") {
 			t.Errorf("Usage(%q) contains < > or a newline: %q", k, u)
 		}
-		cmdPart := u[:strings.Index(u[1:], "`")+2]
-		if !strings.Contains(help, cmdPart) {
-			t.Errorf("HelpText lacks %s", cmdPart)
+		// The help lists each command by its words, without flags:
+		// "• `task done` — …".
+		var words []string
+		for _, w := range strings.Fields(u[len("`/incident ") : strings.Index(u[1:], "`")+1]) {
+			if strings.Trim(w, "abcdefghijklmnopqrstuvwxyz") != "" {
+				break
+			}
+			words = append(words, w)
+		}
+		if line := "• `" + strings.Join(words, " ") + "` — "; !strings.Contains(help, line) {
+			t.Errorf("HelpText lacks %q", line)
 		}
 		// The example in every usage parses to its own kind.
 		ex := u[strings.LastIndex(u, "e.g. `/incident ")+len("e.g. `/incident "):]

@@ -37,6 +37,8 @@ func FuzzParse(f *testing.F) {
 		"drill", "drill --playbook third-party Payments down", "drill --pb", "drill -- --playbook x", "42 drill",
 		"checklist", "checklist done 3", "checklist undo #2", "checklist done 0", "checklist done 1 2", "checklist nope",
 		"help checklist done", "role shadow <@U1> --remove", "role subject-matter-lead @bob",
+		"service payments", "svc", "cause --category change --deploy v1.2 bad plan", "cause -c", "cause --deploy=<x>",
+		"declare --service checkout Checkout down", "stats", "stats --since 12w --service payments", "stats --since 99999d", "stats --drills", "stats --drills --chart",
 	} {
 		f.Add(s)
 	}

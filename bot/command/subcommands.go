@@ -34,6 +34,15 @@ func (p *parser) declare(cmd *Command, args []token) error {
 				return err
 			}
 			return triageFlag(cmd, KindDeclare, name, val)
+		case "--service":
+			val, err := value("SERVICE")
+			if err != nil {
+				return err
+			}
+			if err := checkServiceName(KindDeclare, val); err != nil {
+				return err
+			}
+			cmd.Service = val
 		default:
 			return unknownFlag(KindDeclare, raw)
 		}

@@ -5,7 +5,7 @@ import "strings"
 // usages holds the one-line usage of every Kind, in help order. They use
 // Slack mrkdwn and contain no < or >, which Slack would read as links.
 var usages = map[Kind]string{
-	KindDeclare:    "`/incident declare [--sev LEVEL] [--type TYPE] [--users blocked|degraded|partial] [--loss AMOUNT] [--private|--security] TITLE` — declare an incident (without a title, a form opens), e.g. `/incident declare --type general --users blocked Checkout returns 500`",
+	KindDeclare:    "`/incident declare [--sev LEVEL] [--type TYPE] [--users blocked|degraded|partial] [--loss AMOUNT] [--private|--security] [--service NAME] TITLE` — declare an incident (without a title, a form opens), e.g. `/incident declare --type general --users blocked Checkout returns 500`",
 	KindSeverity:   "`/incident sev LEVEL` — change the severity, e.g. `/incident sev critical`",
 	KindStatus:     "`/incident status STATUS` — set investigating, identified or monitoring; on a resolved incident, one of these reopens it, e.g. `/incident status monitoring`",
 	KindRole:       "`/incident role ROLE @user [--force|--remove]` — give someone a role (operator, spokesperson or one from the config), or take it away, e.g. `/incident role spokesperson @alice`",
@@ -16,7 +16,7 @@ var usages = map[Kind]string{
 	KindList:       "`/incident list [--page N]` — list open incidents, e.g. `/incident list`",
 	KindResolve:    "`/incident resolve [--anyway] [TEXT]` — resolve the incident (--anyway skips checklist steps required before resolve), e.g. `/incident resolve rolled back the bad deploy`",
 	KindClose:      "`/incident close` — close a resolved incident, e.g. `/incident close`",
-	KindCause:      "`/incident cause TEXT` — record the root cause, e.g. `/incident cause expired TLS certificate`",
+	KindCause:      "`/incident cause [--category CATEGORY] [--deploy VERSION] [TEXT]` — record the root cause, its category (change, config, capacity, dependency, hardware, security, unknown) and the deploy it points at (without anything, a form opens), e.g. `/incident cause --category change --deploy v1.42.0 bad query plan`",
 	KindImpact:     "`/incident impact [--users blocked|degraded|partial] [--security|--no-security] [--loss AMOUNT] [TEXT]` — record what users see and revise the estimate (money lost per hour), e.g. `/incident impact --users degraded --loss 5k EU logins are slow`",
 	KindTask:       "`/incident task TEXT [@owner]` — add an action item, e.g. `/incident task alert on queue depth @alice`",
 	KindTasks:      "`/incident tasks [--page N]` — list the action items, e.g. `/incident tasks`",
@@ -29,6 +29,8 @@ var usages = map[Kind]string{
 	KindChecklist:  "`/incident checklist` — show the playbook checklist and its progress, e.g. `/incident checklist`",
 	KindStepDone:   "`/incident checklist done N` — tick step N of the checklist, e.g. `/incident checklist done 3`",
 	KindStepUndo:   "`/incident checklist undo N` — untick step N of the checklist, e.g. `/incident checklist undo 3`",
+	KindService:    "`/incident service NAME` — record the service the incident affects, e.g. `/incident service payments`",
+	KindStats:      "`/incident stats [--since 30d] [--service NAME] [--chart|--drills]` — response figures: incidents by severity, MTTA, MTTR, updates on time, change failure rate; --chart also sends you a chart of incidents per week; --drills compares the scorecards of drills, e.g. `/incident stats --since 12w --service payments`",
 	KindHelp:       "`/incident help [SUBCOMMAND]` — show help, e.g. `/incident help update`",
 	// Public communication (public.go).
 	KindSummary:     "`/incident summary` — write the customer-facing summary for the status page (a form opens), e.g. `/incident 42 summary`",
@@ -49,16 +51,39 @@ func Usage(k Kind) string {
 // Slack mrkdwn.
 func HelpText() string {
 	var b strings.Builder
-	b.WriteString("*`/incident` subcommands* (put an incident number first to act on another incident, e.g. `/incident 42 sev major`)\n")
+	b.WriteString("*`/incident` subcommands* (put an incident number first to act on another incident, e.g. `/incident 42 sev major`; `/incident help COMMAND` shows a command's flags and an example)\n")
 	for _, k := range kinds {
 		b.WriteString("• ")
-		b.WriteString(short(k.kind))
+		b.WriteString(overview(k.kind))
 		if len(k.aliases) > 1 && k.kind != KindHelp {
 			b.WriteString(" _(also " + strings.Join(k.aliases[1:], ", ") + ")_")
 		}
 		b.WriteString("\n")
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// overview is a command's line in the help: its words and what it does,
+// without flags or example, so that every command fits in one of Slack's
+// 3,000-character sections. "`/incident help update`" gives the rest.
+func overview(k Kind) string {
+	u := short(k)
+	cmd, desc, ok := strings.Cut(u, "` — ")
+	if !ok {
+		return u
+	}
+	var words []string
+	for _, w := range strings.Fields(strings.TrimPrefix(cmd, "`")) { // "/incident", then the command's words
+		if strings.ContainsAny(w, "[|@#") || strings.HasPrefix(w, "-") || (w == strings.ToUpper(w) && w != strings.ToLower(w)) {
+			break
+		}
+		words = append(words, w)
+	}
+	// The first clause says enough here: "record the root cause".
+	for _, sep := range []string{" (", "; ", ", its "} {
+		desc, _, _ = strings.Cut(desc, sep)
+	}
+	return "`" + strings.Join(words[1:], " ") + "` — " + desc
 }
 
 // short is the usage without its example, to keep the help under Slack's

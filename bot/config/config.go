@@ -8,10 +8,10 @@
 package config
 
 import (
-	"fmt"
-	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/incidentbot/incidentbot/bot/intake"
 )
 
 // Config is the whole configuration of one incidentbot process.
@@ -51,6 +51,8 @@ type Config struct {
 	Roles     []Role          `mapstructure:"roles" yaml:"roles"`
 	Impact    ImpactConfig    `mapstructure:"impact" yaml:"impact"`
 	Drill     DrillConfig     `mapstructure:"drill" yaml:"drill"`
+	// Intake: the alert and deploy hooks, and the routes of alerts.
+	Intake intake.Config `mapstructure:"intake" yaml:"intake"`
 	// ShutdownGrace is how long work in flight may go on after SIGTERM
 	// before its Slack calls are cancelled. docker stop sends SIGKILL 10 s
 	// after SIGTERM and Kubernetes 30 s after, so the default leaves
@@ -298,6 +300,7 @@ func Default() Config {
 		StatusPage:    StatusPageConfig{Path: "/", Name: "Our services", PublishByDefault: []string{"critical", "major"}},
 		Reports:       ReportsConfig{Path: "/"},
 		Email:         EmailConfig{Port: "587", Security: "starttls"},
+		Intake:        intake.Default(),
 	}
 	defaultPlaybooks(&c)
 	return c
@@ -340,6 +343,7 @@ func (c Config) Normalized() Config {
 	c.Log.Level = strings.ToLower(strings.TrimSpace(c.Log.Level))
 	c.Log.Format = strings.ToLower(strings.TrimSpace(c.Log.Format))
 	normalizePlaybooks(&c)
+	c.Intake = normalizedIntake(c.Intake)
 	return c.normalizedPublic()
 }
 
@@ -396,79 +400,4 @@ func (c Config) Location() *time.Location {
 		return time.UTC
 	}
 	return loc
-}
-
-// Redacted returns a copy of c safe to print or log: each non-empty token is
-// replaced by its prefix and "…(redacted)", e.g. "xoxb-…(redacted)".
-func (c Config) Redacted() Config {
-	c.Slack.BotToken = RedactToken(c.Slack.BotToken)
-	c.Slack.AppToken = RedactToken(c.Slack.AppToken)
-	if c.Email.Password != "" {
-		c.Email.Password = "…(redacted)"
-	}
-	return c
-}
-
-// tokenPrefixes are the Slack token prefixes Redacted keeps.
-var tokenPrefixes = []string{"xoxb-", "xapp-", "xoxp-", "xoxe-", "xoxa-", "xoxr-", "xoxs-"}
-
-// RedactToken returns token with everything after its Slack prefix hidden:
-// "" stays "", "xoxb-123-abc" becomes "xoxb-…(redacted)" and anything
-// without a known prefix becomes "…(redacted)".
-func RedactToken(token string) string {
-	if token == "" {
-		return ""
-	}
-	return tokenPrefix(token) + "…(redacted)"
-}
-
-// tokenPrefix returns token's known Slack prefix, such as "xoxb-", or "".
-func tokenPrefix(token string) string {
-	for _, p := range tokenPrefixes {
-		if strings.HasPrefix(token, p) {
-			return p
-		}
-	}
-	return ""
-}
-
-// plainConfig has Config's fields but none of its methods, so String can
-// format it without recursing.
-type plainConfig Config
-
-// String formats the configuration with tokens redacted.
-func (c Config) String() string {
-	return fmt.Sprintf("%+v", plainConfig(c.Redacted()))
-}
-
-// GoString formats the configuration for %#v with tokens redacted.
-func (c Config) GoString() string {
-	return fmt.Sprintf("%#v", plainConfig(c.Redacted()))
-}
-
-// LogValue makes slog print the configuration with tokens redacted, also
-// with the JSON handler (which would otherwise marshal the raw struct).
-func (c Config) LogValue() slog.Value {
-	return slog.StringValue(c.String())
-}
-
-// plainSlack has SlackConfig's fields but none of its methods.
-type plainSlack SlackConfig
-
-// String formats the Slack section with tokens redacted, so that printing
-// the section alone cannot leak a token either.
-func (s SlackConfig) String() string {
-	s.BotToken, s.AppToken = RedactToken(s.BotToken), RedactToken(s.AppToken)
-	return fmt.Sprintf("%+v", plainSlack(s))
-}
-
-// GoString formats the Slack section for %#v with tokens redacted.
-func (s SlackConfig) GoString() string {
-	s.BotToken, s.AppToken = RedactToken(s.BotToken), RedactToken(s.AppToken)
-	return fmt.Sprintf("%#v", plainSlack(s))
-}
-
-// LogValue makes slog print the Slack section with tokens redacted.
-func (s SlackConfig) LogValue() slog.Value {
-	return slog.StringValue(s.String())
 }

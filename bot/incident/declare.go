@@ -23,6 +23,8 @@ type DeclareRequest struct {
 	Type     string
 	Drill    bool
 	Estimate Estimate
+	// Service is the service affected; optional (issue 14).
+	Service string
 }
 
 // CheckTitle validates an incident title.
@@ -56,6 +58,9 @@ func Declare(p Policy, r DeclareRequest, now time.Time) (*Incident, []Event, err
 	if err := CheckLoss(r.Estimate.LossPerHour); err != nil {
 		return nil, nil, err
 	}
+	if err := CheckService(r.Service); err != nil {
+		return nil, nil, err
+	}
 	sevName := r.Severity
 	if l, ok := p.Propose(r.Estimate); ok && sevName == "" {
 		sevName = l.Severity
@@ -77,6 +82,7 @@ func Declare(p Policy, r DeclareRequest, now time.Time) (*Incident, []Event, err
 		Private:       r.Private,
 		Status:        StatusInvestigating,
 		Impact:        strings.TrimSpace(r.Impact),
+		Service:       strings.TrimSpace(r.Service),
 		DeclaredBy:    r.DeclaredBy,
 		Operator:      op,
 		DeclaredAt:    now,
@@ -86,7 +92,7 @@ func Declare(p Policy, r DeclareRequest, now time.Time) (*Incident, []Event, err
 		Drill:         r.Drill,
 	}
 	kv := []string{"severity", sev.Name, "private", strconv.FormatBool(r.Private), "impact", inc.Impact,
-		"next_update", formatTime(inc.NextUpdateDue), "type", r.Type, "drill", boolField(r.Drill)}
+		"next_update", formatTime(inc.NextUpdateDue), "type", r.Type, "drill", boolField(r.Drill), "service", inc.Service}
 	if !r.Estimate.Empty() {
 		inc.Estimate = r.Estimate
 		inc.Estimate.At, inc.Estimate.By = now, r.DeclaredBy

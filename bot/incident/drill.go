@@ -20,6 +20,8 @@ type Scorecard struct {
 	Incident   int64
 	Title      string
 	DeclaredAt time.Time
+	// Private drills are compared without their titles.
+	Private bool
 	// Playbooks are the playbooks that ran on the drill.
 	Playbooks []string
 	// Times from the declaration; NotReached when never reached.
@@ -41,7 +43,7 @@ type Scorecard struct {
 // and its timeline, events in order as incident.Store.Events returns them.
 func Score(inc *Incident, events []Event) Scorecard {
 	c := Scorecard{
-		Incident: inc.ID, Title: inc.Title, DeclaredAt: inc.DeclaredAt,
+		Incident: inc.ID, Title: inc.Title, DeclaredAt: inc.DeclaredAt, Private: inc.Private,
 		Playbooks:          slices.Clone(inc.Playbooks),
 		TimeToOperator:     NotReached,
 		TimeToSpokesperson: NotReached,

@@ -186,6 +186,20 @@ type Incident struct {
 	// Estimate is the latest estimate of the impact (what users
 	// experience, security, money lost per hour).
 	Estimate Estimate
+
+	// Alerts, deploys and numbers (issue 14: alert.go, deploy.go).
+	//
+	// Service is the service the incident affects (declare --service,
+	// /incident service): /incident cause offers its deploys, and the
+	// statistics group by it.
+	Service string
+	// CauseCategory classifies the root cause (CauseChange, ...);
+	// CauseDeploy is the Key of the deployment the cause points at.
+	CauseCategory string
+	CauseDeploy   string
+	// Alert is the alert group the incident came from or was first linked
+	// to, as last notified; nil for none.
+	Alert *AlertRef
 }
 
 // Announcement is a message announcing the incident in an announcement
@@ -309,5 +323,9 @@ func (inc *Incident) Clone() *Incident {
 	c.ChecklistPosts = append([]ChecklistPost(nil), inc.ChecklistPosts...)
 	c.Crew = append([]CrewMember(nil), inc.Crew...)
 	c.RolesNeeded = append([]Role(nil), inc.RolesNeeded...)
+	if inc.Alert != nil {
+		a := *inc.Alert
+		c.Alert = &a
+	}
 	return &c
 }

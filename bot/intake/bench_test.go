@@ -3,7 +3,6 @@ package intake_test
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -51,22 +50,8 @@ func BenchmarkIntake_Loopback(b *testing.B) {
 				if bc.miss {
 					body = bytes.Replace(firing, []byte(`"groupKey":"{}:{`), fmt.Appendf(nil, `"groupKey":"{}:{n=\"%d\", `, seq.Add(1)), 1)
 				}
-				req, err := http.NewRequest(http.MethodPost, srv.URL+"/hooks/alertmanager", bytes.NewReader(body))
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+amToken)
-				resp, err := client.Do(req)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					b.Errorf("status %d", resp.StatusCode)
+				if code, out, err := intaketest.Post(client, srv.URL+"/hooks/alertmanager", amToken, body); err != nil || code != http.StatusOK {
+					b.Errorf("status %d %s: %v", code, out, err)
 				}
 			}
 			b.SetBytes(int64(len(firing)))

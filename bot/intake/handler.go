@@ -87,9 +87,9 @@ func (h *Handler) Router() *Router { return h.router }
 func (h *Handler) hookConfig(name string) (HookConfig, bool) {
 	switch name {
 	case HookAlertmanager:
-		return h.cfg.Hooks.Alertmanager, true
+		return h.cfg.Hooks.Alertmanager.hook(), true
 	case HookGrafana:
-		return h.cfg.Hooks.Grafana, true
+		return h.cfg.Hooks.Grafana.hook(), true
 	case HookGeneric:
 		return h.cfg.Hooks.Generic, true
 	case HookDeploy:

@@ -37,8 +37,8 @@ var t0 = time.Date(2026, 11, 22, 1, 30, 0, 0, time.UTC)
 func testConfig() intake.Config {
 	c := intake.Default()
 	c.Hooks = intake.HooksConfig{
-		Alertmanager: intake.HookConfig{Token: amToken},
-		Grafana:      intake.HookConfig{Token: grafanaToken},
+		Alertmanager: intake.BearerHookConfig{Token: amToken},
+		Grafana:      intake.BearerHookConfig{Token: grafanaToken},
 		Generic:      intake.HookConfig{Token: genericToken, SigningSecret: genericSecret},
 		Deploy:       intake.HookConfig{Token: deployToken, SigningSecret: deploySecret},
 	}

@@ -185,7 +185,7 @@ func TestHandler_ContentTypes(t *testing.T) {
 // to a request with a token.
 func TestHandler_DisabledHook(t *testing.T) {
 	c := testConfig()
-	c.Hooks.Grafana = intake.HookConfig{}
+	c.Hooks.Grafana = intake.BearerHookConfig{}
 	ts := MustServe(t, c)
 	r := ts.post(t, "/hooks/grafana", bytes.NewReader(MustReadFixture(t, "grafana_firing.SYNTHETIC.json")), bearer(grafanaToken))
 	assertErrorBody(t, r, 404, "the grafana hook is off", "intake.hooks.grafana.token")

@@ -100,8 +100,6 @@ func TestConfig_Validate(t *testing.T) {
 		{"ErrShortToken", func(c *intake.Config) { c.Hooks.Alertmanager.Token = "short" }, []string{"intake.hooks.alertmanager.token: is 5 characters; use at least 16", "openssl rand"}},
 		{"ErrTokenSpace", func(c *intake.Config) { c.Hooks.Deploy.Token = "deploy-token-0123456789a\n" }, []string{"intake.hooks.deploy.token: contains whitespace"}},
 		{"ErrShortSecret", func(c *intake.Config) { c.Hooks.Generic.SigningSecret = "abc" }, []string{"intake.hooks.generic.signing_secret: is 3 characters"}},
-		{"ErrAlertmanagerSigns", func(c *intake.Config) { c.Hooks.Alertmanager.SigningSecret = "alertmanager-secret-0123" },
-			[]string{"intake.hooks.alertmanager.signing_secret: alertmanager cannot sign its requests", "http_config.authorization.credentials"}},
 		{"ErrTriageChannel", func(c *intake.Config) { c.TriageChannel = "alerts" }, []string{`intake.triage_channel: "alerts" is not a channel`}},
 		{"ErrNoTriageChannel", func(c *intake.Config) { c.TriageChannel = "" }, []string{"intake.default_route.channel: a triage route needs a channel", "set intake.triage_channel"}},
 		{"ErrAction", func(c *intake.Config) { c.Routes[0].Action = "page" }, []string{`intake.routes[0].action: "page" is not an action: use declare`}},

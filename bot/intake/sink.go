@@ -2,7 +2,8 @@ package intake
 
 import (
 	"context"
-	"time"
+
+	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
 // Sink receives what the hooks accept. The bot implements it: it stores the
@@ -67,24 +68,9 @@ type Result struct {
 	Ref string
 }
 
-// Deploy is one deployment record.
-type Deploy struct {
-	// Key is the dedupe identity (DeployKey): record one deploy per Key.
-	Key string
-	// ID identifies the deployment at its sender (a CI run ID); optional.
-	ID          string
-	Service     string
-	Version     string
-	Environment string
-	// Time is when the deployment finished; the time of receipt by default.
-	Time time.Time
-	// Link is an http(s) URL to the pipeline run or release. Optional.
-	Link   string
-	Commit string // optional
-	Author string // optional
-	// ReceivedAt is when incidentbot received the record.
-	ReceivedAt time.Time
-}
+// Deploy is one deployment record: the domain's, so that the bot stores
+// what the hook parsed as it is.
+type Deploy = incident.Deploy
 
 // Observation is one request's fate, for metrics (Options.Observe).
 type Observation struct {

@@ -70,6 +70,7 @@ func (e Env) Card(inc *incident.Incident) []slack.Block {
 		blocks = append(blocks, section("*What users see*\n"+inc.Impact))
 	}
 	blocks = append(blocks, e.cardExtras(inc)...)
+	blocks = append(blocks, e.CardDetails(inc)...)
 	if h := inc.Handoff; h != nil {
 		blocks = append(blocks, contextText(fmt.Sprintf(":arrows_counterclockwise: %s role offered to %s, waiting for them to accept.", h.Role, User(h.To))))
 	}

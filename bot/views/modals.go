@@ -63,6 +63,7 @@ type DeclareForm struct {
 	Severity string // empty: the policy's default
 	Private  bool
 	Operator string
+	Service  string
 	// Metadata travels back with the submission (where the command came
 	// from, and how to answer).
 	Metadata string
@@ -110,6 +111,7 @@ func (e Env) DeclareModal(f DeclareForm) slack.ModalViewRequest {
 	blocks = append(blocks, e.declareTriage(f)...)
 	blocks = append(blocks,
 		textInput(InputImpact, "What are users seeing?", "e.g. checkout fails with a 500 for about 30% of users", "", true, true, 2000),
+		textInput(InputService, "Service", "The service affected, e.g. payments", f.Service, false, true, incident.MaxServiceLen),
 		privBlock,
 		slack.NewInputBlock(InputOperator, plain("Operator"), plain("Leads the response and does the hands-on work."), op),
 	)

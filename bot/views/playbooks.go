@@ -11,20 +11,12 @@ import (
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
-// The surfaces of issue 12: playbook checklists, roles beyond operator and
-// spokesperson, impact triage and drills.
+// The surfaces of issue 12: playbook checklists and roles beyond operator
+// and spokesperson (drills: drill.go; impact triage: triage.go).
 
 // ActionChecklistStep is the action_id of a checklist step's checkbox.
 // Its block_id is "step_<incident>_<n>", n the step's number from 1.
 const ActionChecklistStep = "incident_checklist_step"
-
-// Inputs of the declare form for triage.
-const (
-	InputType       = "type"
-	InputExperience = "experience"
-	InputSecurity   = "security"
-	InputLoss       = "loss"
-)
 
 // StepBlockID is the block_id of step n (from 1) of incident id.
 func StepBlockID(id int64, n int) string { return fmt.Sprintf("step_%d_%d", id, n) }
@@ -42,24 +34,6 @@ func ParseStepBlockID(s string) (id int64, n int, ok bool) {
 		return 0, 0, false
 	}
 	return id, n, true
-}
-
-// DrillPrefix starts the notification text of every message about a
-// drill.
-const DrillPrefix = "[DRILL] "
-
-// DrillBanner is the line that marks a message as a drill.
-func DrillBanner() slack.Block {
-	return contextText(":test_tube: *Drill*: a practice incident, not a real one.")
-}
-
-// MarkDrill marks a message about inc as a drill when inc is one: a banner
-// first, and DrillPrefix on the notification text.
-func MarkDrill(inc *incident.Incident, blocks []slack.Block, text string) ([]slack.Block, string) {
-	if inc == nil || !inc.Drill || strings.HasPrefix(text, DrillPrefix) {
-		return blocks, text
-	}
-	return append([]slack.Block{DrillBanner()}, blocks...), DrillPrefix + text
 }
 
 // Checklist renders the checklist of one playbook that ran on inc: a
@@ -218,36 +192,6 @@ func (e Env) cardExtras(inc *incident.Incident) []slack.Block {
 	return []slack.Block{section(strings.Join(lines, "\n"))}
 }
 
-// EstimateLine says what is estimated of the impact and the response
-// expected at the incident's severity; "" when there is nothing to say.
-func (e Env) EstimateLine(inc *incident.Incident) string {
-	var parts []string
-	est := inc.Estimate
-	if l := est.Experience.Label(); l != "" {
-		parts = append(parts, l)
-	}
-	if est.Security {
-		parts = append(parts, "security involved")
-	}
-	if est.LossPerHour > 0 {
-		parts = append(parts, fmt.Sprintf("about %s %s lost per hour", incident.FormatMoney(est.LossPerHour), Escape(e.Policy.Triage.Currency)))
-	}
-	var line string
-	if len(parts) > 0 {
-		line = "*Impact* " + strings.Join(parts, " · ")
-	}
-	if r := e.Policy.Response(inc.Severity); r != "" && inc.Status.Open() {
-		if line != "" {
-			line += "\n"
-		}
-		line += "*Expected response* " + Escape(r)
-		if l, ok := e.Policy.Propose(est); ok && l.Severity != inc.Severity {
-			line += fmt.Sprintf(" _(the impact suggests %s)_", Escape(l.Severity))
-		}
-	}
-	return line
-}
-
 // crewLine lists the roles beyond operator and spokesperson that someone
 // holds or a playbook needs, holders rendered by who.
 func (e Env) crewLine(inc *incident.Incident, who func(string) string) string {
@@ -364,142 +308,6 @@ func (e Env) PlaybookNotice(inc *incident.Incident, playbooks []string) ([]slack
 		text += " War room: <#" + inc.ChannelID + ">."
 	}
 	return MarkDrill(inc, []slack.Block{section(text)}, fmt.Sprintf("Incident #%d: %s", inc.ID, Truncate(inc.Title, 200)))
-}
-
-// DrillIntro opens a drill's war room: what a drill is and what is
-// measured.
-func (e Env) DrillIntro(inc *incident.Incident) ([]slack.Block, string) {
-	text := fmt.Sprintf(":test_tube: *Incident #%d is a drill*, declared by %s. Run it as if it were real: roles, updates and the checklist all count. The clock is running: when the drill is closed, its scorecard shows the time to an operator, to a spokesperson and to the first update, whether updates kept their promised times, the checklist steps done and the time to resolve.", inc.ID, User(inc.DeclaredBy))
-	if inc.Operator == "" {
-		text += "\nFirst, someone take the lead: `/incident role operator @me`."
-	}
-	return MarkDrill(inc, []slack.Block{section(text)}, fmt.Sprintf("Incident #%d is a drill", inc.ID))
-}
-
-// TriageGuide says what each kind of impact means, for the declare form.
-func (e Env) TriageGuide() string {
-	t := e.Policy.Triage
-	var lines []string
-	for _, x := range []struct {
-		what string
-		l    incident.TriageLevel
-	}{{incident.ExperienceBlocked.Label(), t.Blocked}, {"Degraded", t.Degraded}, {"Partly affected", t.Partial}, {"Security involved", t.Security}} {
-		if x.l.Severity == "" {
-			continue
-		}
-		line := fmt.Sprintf("• %s → *%s*", x.what, Escape(x.l.Severity))
-		if x.l.Response != "" {
-			line += ": " + Escape(x.l.Response)
-		}
-		lines = append(lines, line)
-	}
-	if len(lines) == 0 {
-		return ""
-	}
-	return "*How impact sets the severity*\n" + strings.Join(lines, "\n")
-}
-
-// TypeChoice is an incident type the declare form offers.
-type TypeChoice struct{ Name, Description string }
-
-// declareTriage are the declare form's questions for issue 12: the
-// incident type, what users experience, security, and the money lost per
-// hour.
-func (e Env) declareTriage(f DeclareForm) []slack.Block {
-	var blocks []slack.Block
-	if len(f.Types) > 0 {
-		var opts []*slack.OptionBlockObject
-		var initial *slack.OptionBlockObject
-		for _, t := range f.Types {
-			o := option(t.Name, t.Name, t.Description)
-			opts = append(opts, o)
-			if t.Name == f.Type || (f.Type == "" && initial == nil) {
-				initial = o
-			}
-		}
-		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose a type"), InputType, opts...)
-		sel.InitialOption = initial
-		blocks = append(blocks, slack.NewInputBlock(InputType, plain("Type"), plain("Decides the playbook the bot runs."), sel))
-	}
-	if !e.Policy.Triage.Enabled() {
-		return blocks
-	}
-	var exp []*slack.OptionBlockObject
-	for _, x := range incident.Experiences {
-		exp = append(exp, option(string(x), Truncate(x.Label(), MaxOptionText), ""))
-	}
-	radio := slack.NewRadioButtonsBlockElement(InputExperience, exp...)
-	expBlock := slack.NewInputBlock(InputExperience, plain("What do users experience?"), plain("With no severity chosen above, this sets it."), radio)
-	// Each choice is sent at once, so that the form shows the severity
-	// and response it calls for while the person fills it in.
-	expBlock.Optional, expBlock.DispatchAction = true, true
-	secOpt := option("security", "Security is involved", "Compromise, leaked secrets or personal data")
-	sec := slack.NewCheckboxGroupsBlockElement(InputSecurity, secOpt)
-	secBlock := slack.NewInputBlock(InputSecurity, plain("Security"), nil, sec)
-	secBlock.Optional, secBlock.DispatchAction = true, true
-	loss := textInput(InputLoss, "Money lost per hour, estimated ("+Truncate(e.Policy.Triage.Currency, 10)+")", "e.g. 5000 or 5k; leave empty if unknown", "", false, true, 20)
-	blocks = append(blocks, expBlock, secBlock)
-	if p := e.ProposalLine(f.Estimate); p != "" {
-		blocks = append(blocks, slack.NewSectionBlock(md(p), nil, nil, slack.SectionBlockOptionBlockID("triage_proposal")))
-	}
-	blocks = append(blocks, loss)
-	if g := e.TriageGuide(); g != "" {
-		blocks = append(blocks, contextText(g))
-	}
-	return blocks
-}
-
-// ProposalLine says the severity and response an impact calls for; "" when
-// the triage mapping says nothing about it.
-func (e Env) ProposalLine(est incident.Estimate) string {
-	l, ok := e.Policy.Propose(est)
-	if !ok {
-		return ""
-	}
-	line := fmt.Sprintf(":dart: Proposed severity: *%s*", Escape(l.Severity))
-	if l.Response != "" {
-		line += "; expected response: " + Escape(l.Response)
-	}
-	return line + "."
-}
-
-// Scorecard renders a drill's scorecard: each figure with what it
-// measures.
-func (e Env) Scorecard(inc *incident.Incident, c incident.Scorecard) ([]slack.Block, string) {
-	var lines []string
-	for _, f := range c.Figures() {
-		lines = append(lines, fmt.Sprintf("• *%s*: %s", f.Label, f.Value))
-	}
-	text := fmt.Sprintf(":test_tube: *Scorecard of drill #%d*: %s\n%s", c.Incident, Escape(Plain(c.Title)), strings.Join(lines, "\n"))
-	blocks := []slack.Block{section(text)}
-	if len(c.Playbooks) > 0 {
-		blocks = append(blocks, contextText("Playbooks: "+Escape(strings.Join(c.Playbooks, ", "))+". Compare drills over time to see the response get faster."))
-	}
-	return MarkDrill(inc, blocks, fmt.Sprintf("Scorecard of drill #%d", c.Incident))
-}
-
-// describeImpact renders an impact revision for the Slack timeline.
-func describeImpact(ev incident.Event, who string) string {
-	var est []string
-	if x := incident.Experience(ev.Field("experience")).Label(); x != "" {
-		est = append(est, x)
-	}
-	if ev.Field("security") == "true" {
-		est = append(est, "security involved")
-	}
-	if l := ev.Field("loss_per_hour"); l != "" && l != "0" {
-		est = append(est, l+" lost per hour")
-	}
-	if p := ev.Field("proposed"); p != "" {
-		est = append(est, "suggests "+p)
-	}
-	switch {
-	case ev.Text != "" && len(est) > 0:
-		return fmt.Sprintf(":busts_in_silhouette: %s recorded the impact: %s (estimate: %s)", who, ev.Text, strings.Join(est, "; "))
-	case len(est) > 0:
-		return fmt.Sprintf(":busts_in_silhouette: %s revised the impact estimate: %s", who, strings.Join(est, "; "))
-	}
-	return fmt.Sprintf(":busts_in_silhouette: %s recorded the impact: %s", who, ev.Text)
 }
 
 // describePlaybook renders the events of playbooks, checklists and

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
@@ -167,5 +169,45 @@ func TestChecklistReply_Long(t *testing.T) {
 	}
 	if !strings.Contains(blockJSON(t, blocks), "more steps: the checklist messages in the war room show them all") {
 		t.Error("a cut reply does not say so")
+	}
+}
+
+// TestDrillsReply: a private drill is compared without its title; a time
+// one drill never reached is left out of the trend; with more drills in
+// the window than compared, the reply says so.
+func TestDrillsReply(t *testing.T) {
+	e := testEnv()
+	nr := incident.NotReached
+	cards := []incident.Scorecard{
+		{Incident: 3, Title: "Secret rotation leak", Private: true, DeclaredAt: t0, TimeToOperator: 5 * time.Minute, TimeToSpokesperson: nr, TimeToFirstUpdate: nr, TimeToResolve: time.Hour},
+		{Incident: 9, Title: "Failover &lt;EU&gt;", DeclaredAt: t0.Add(48 * time.Hour), TimeToOperator: time.Minute, TimeToSpokesperson: 3 * time.Minute, TimeToFirstUpdate: nr, TimeToResolve: 30 * time.Minute},
+	}
+	blocks, text := e.DrillsReply(cards, 14, t0.Add(-24*time.Hour))
+	var got string
+	// The texts of the blocks, as Slack shows them.
+	for _, b := range blocks {
+		switch b := b.(type) {
+		case *slack.SectionBlock:
+			got += b.Text.Text + "\n"
+		case *slack.ContextBlock:
+			for _, el := range b.ContextElements.Elements {
+				if t, ok := el.(*slack.TextBlockObject); ok {
+					got += t.Text + "\n"
+				}
+			}
+		}
+	}
+	got = text + "\n" + got
+	for _, want := range []string{"Drills since Tue 3 Mar 2026*: 14, the latest 2 compared", "*#3* _private_ (4 Mar)", "*#9* Failover &lt;EU&gt; (6 Mar)",
+		"spokesperson not reached", "From drill #3 to drill #9: time to an operator 5m → 1m, to resolve 1h 00m → 30m."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("reply lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "Secret rotation") || strings.Contains(got, "to a spokesperson") || strings.Contains(got, "no checklist") {
+		t.Errorf("reply shows a private title or a time not reached in the trend:\n%s", got)
+	}
+	if _, text := e.DrillsReply(nil, 0, t0); !strings.Contains(text, "No drill since") {
+		t.Errorf("empty reply %q", text)
 	}
 }

@@ -116,6 +116,9 @@ func Describe(ev incident.Event) string {
 		who = "incidentbot"
 	}
 	f := ev.Field
+	if s, ok := describeIntake(ev, who); ok {
+		return s
+	}
 	switch ev.Kind {
 	case incident.EventDeclared:
 		s := fmt.Sprintf(":rotating_light: %s declared the incident (%s): %s", who, f("severity"), ev.Text)

@@ -61,6 +61,15 @@ type Options struct {
 	// store.backend etcd) in /readyz's answer.
 	Role   func() string
 	Logger *slog.Logger
+
+	// Hooks serves the alert and deploy hooks under /hooks/ (the intake
+	// handler, which authenticates each request itself); Metrics serves
+	// GET /metrics; Stats answers GET /admin/stats with the figures the
+	// query asks for (incidentbot stats while the bot runs), as JSON. Nil
+	// leaves each out.
+	Hooks   http.Handler
+	Metrics http.Handler
+	Stats   func(ctx context.Context, q url.Values) (any, error)
 }
 
 // DefaultStall is the default Options.Stall.
@@ -100,6 +109,15 @@ func Handler(o Options) http.Handler {
 				_, err := o.Backup(f)
 				return nil, err
 			})
+	}))
+	if o.Hooks != nil {
+		mux.Handle("/hooks/", o.Hooks)
+	}
+	if o.Metrics != nil {
+		mux.Handle("GET /metrics", o.Metrics)
+	}
+	mux.Handle("GET /admin/stats", admin(o, "stats", o.Stats != nil, func(w http.ResponseWriter, r *http.Request) {
+		serveStats(w, r, o)
 	}))
 	mux.Handle("GET /admin/export", admin(o, "export", o.Export != nil, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()

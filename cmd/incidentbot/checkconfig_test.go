@@ -83,7 +83,7 @@ func TestLoadConfig_ProblemNamesTheVariable(t *testing.T) {
 		{"Bool", TokenEnv("INCIDENTBOT_DIGEST_ENABLED", "maybe"), `INCIDENTBOT_DIGEST_ENABLED: expected true or false, got "maybe"`},
 		{"Duration", TokenEnv("INCIDENTBOT_SCHEDULER_TICK", "500ms"), "INCIDENTBOT_SCHEDULER_TICK: 500ms is below the minimum of 1s"},
 		{"DurationNoUnit", TokenEnv("INCIDENTBOT_SHUTDOWN_GRACE", "8"), "INCIDENTBOT_SHUTDOWN_GRACE: 8 has no unit"},
-		{"Severities", TokenEnv("INCIDENTBOT_INCIDENTS_SEVERITIES", "sev1"), "INCIDENTBOT_INCIDENTS_SEVERITIES: severities cannot be set in the environment"},
+		{"Severities", TokenEnv("INCIDENTBOT_INCIDENTS_SEVERITIES", "sev1"), "INCIDENTBOT_INCIDENTS_SEVERITIES: incidents.severities cannot be set in the environment"},
 		{"BotTokenMissing", map[string]string{"SLACK_APP_TOKEN": testAppToken}, "SLACK_BOT_TOKEN: missing (set SLACK_BOT_TOKEN to the Bot User OAuth Token"},
 		{"PrefixedToken", TokenEnv("INCIDENTBOT_SLACK_BOT_TOKEN", "xoxp-1111-SECRET"), "INCIDENTBOT_SLACK_BOT_TOKEN: is a user token (xoxp-…)"},
 		{"AppTokenIsBotToken", TokenEnv("SLACK_APP_TOKEN", testBotToken), "SLACK_APP_TOKEN: is a bot token (xoxb-…), which belongs in SLACK_BOT_TOKEN"},

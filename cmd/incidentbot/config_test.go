@@ -197,7 +197,7 @@ func TestLoadConfig_Env(t *testing.T) {
 
 	t.Run("ErrSeverities", func(t *testing.T) {
 		_, err := LoadConfig(context.Background(), path, TokenEnv("INCIDENTBOT_INCIDENTS_SEVERITIES", "sev1"))
-		if err == nil || !strings.Contains(err.Error(), "INCIDENTBOT_INCIDENTS_SEVERITIES: severities cannot be set in the environment") {
+		if err == nil || !strings.Contains(err.Error(), "INCIDENTBOT_INCIDENTS_SEVERITIES: incidents.severities cannot be set in the environment") {
 			t.Fatalf("got %v", err)
 		}
 	})

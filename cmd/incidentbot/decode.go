@@ -28,15 +28,6 @@ func (l *loaded) decode(v *viper.Viper, env map[string]string) {
 			return
 		}
 		field := rv.FieldByIndex(index)
-		if key == "incidents.severities" {
-			if from != "" {
-				l.failed[key] = true
-				l.problems = append(l.problems, fmt.Errorf("%s: severities cannot be set in the environment (unset it and edit incidents.severities in %q)", from, l.path))
-				return
-			}
-			l.decodeSeverities(field, raw)
-			return
-		}
 		if isStructList(field.Type()) {
 			l.decodeStructList(key, from, field, raw)
 			return
@@ -75,19 +66,9 @@ func lookupValue(v *viper.Viper, env map[string]string, key string) (raw any, fr
 	return nil, "", false
 }
 
-// decodeSeverities decodes incidents.severities from the file into field.
-// An entry that is not a mapping stays empty in its place, so that the
-// indexes in later messages match the file.
-func (l *loaded) decodeSeverities(field reflect.Value, raw any) {
-	const key = "incidents.severities"
-	list, ok := raw.([]any)
-	if !ok {
-		l.failed[key] = true
-		l.problems = append(l.problems, fmt.Errorf("%s: expected a list of severities, each with name, description and update_every, got %s", key, describe(raw)))
-		return
-	}
-	l.decodeEntries(key, list, field)
-}
+// lastPart returns the last part of a dotted key: "routes" of
+// "intake.routes".
+func lastPart(key string) string { return key[strings.LastIndex(key, ".")+1:] }
 
 // fieldIndex returns the index of t's field whose mapstructure tag is name.
 func fieldIndex(t reflect.Type, name string) []int {
@@ -123,7 +104,7 @@ func decodeValue(t reflect.Type, raw any) (reflect.Value, string) {
 	case t == stringListType:
 		list, msg := toList(raw)
 		return reflect.ValueOf(list), msg
-	case t.Kind() == reflect.Int:
+	case t.Kind() == reflect.Int64 || t.Kind() == reflect.Int:
 		n, msg := toInt(raw)
 		return reflect.ValueOf(n).Convert(t), msg
 	}
@@ -167,6 +148,29 @@ func toString(raw any) (string, string) {
 	return "", "expected a single value, got " + describe(raw)
 }
 
+// toInt reads a whole number, from YAML or a variable.
+func toInt(raw any) (int64, string) {
+	switch r := raw.(type) {
+	case int:
+		return int64(r), ""
+	case int64:
+		return r, ""
+	case uint64:
+		if r <= math.MaxInt64 {
+			return int64(r), ""
+		}
+	case float64:
+		if r == math.Trunc(r) && math.Abs(r) < 1<<53 {
+			return int64(r), ""
+		}
+	case string:
+		if n, err := strconv.ParseInt(strings.TrimSpace(r), 10, 64); err == nil {
+			return n, ""
+		}
+	}
+	return 0, "expected a whole number, got " + describe(raw)
+}
+
 func toBool(raw any) (bool, string) {
 	switch r := raw.(type) {
 	case bool:
@@ -184,31 +188,6 @@ func toBool(raw any) (bool, string) {
 		}
 	}
 	return false, "expected true or false, got " + describe(raw)
-}
-
-// toInt accepts a whole number, written as one or as a string.
-func toInt(raw any) (int, string) {
-	switch r := raw.(type) {
-	case int:
-		return r, ""
-	case int64:
-		if int64(int(r)) == r {
-			return int(r), ""
-		}
-	case uint64:
-		if r <= uint64(math.MaxInt) {
-			return int(r), ""
-		}
-	case float64:
-		if r == math.Trunc(r) && math.Abs(r) < 1<<53 {
-			return int(r), ""
-		}
-	case string:
-		if n, err := strconv.Atoi(strings.TrimSpace(r)); err == nil {
-			return n, ""
-		}
-	}
-	return 0, "expected a whole number, got " + describe(raw)
 }
 
 func toDuration(raw any) (time.Duration, string) {

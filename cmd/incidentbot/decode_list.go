@@ -22,13 +22,14 @@ func isStructList(t reflect.Type) bool {
 func (l *loaded) decodeStructList(key, from string, field reflect.Value, raw any) {
 	if from != "" {
 		l.failed[key] = true
-		l.problems = append(l.problems, fmt.Errorf("%s: %s cannot be set in the environment (unset it and edit %s in %q)", from, key, key, l.path))
+		l.problems = append(l.problems, fmt.Errorf("%s: %s cannot be set in the environment (unset it and edit it in %q)", from, key, l.path))
 		return
 	}
 	list, ok := raw.([]any)
 	if !ok {
 		l.failed[key] = true
-		l.problems = append(l.problems, fmt.Errorf("%s: expected a list of entries (each a \"- \" with its keys, as in config.example.yaml), got %s", key, describe(raw)))
+		first := firstKeys(field.Type().Elem())
+		l.problems = append(l.problems, fmt.Errorf("%s: expected a list of %s, each with %s, got %s", key, lastPart(key), joinAnd(first), describe(raw)))
 		return
 	}
 	l.decodeEntries(key, list, field)
@@ -39,13 +40,14 @@ func (l *loaded) decodeStructList(key, from string, field reflect.Value, raw any
 func (l *loaded) decodeEntries(key string, list []any, field reflect.Value) {
 	et := field.Type().Elem()
 	keys := structKeys(et)
+	first := firstKeys(et)
 	out := reflect.MakeSlice(field.Type(), len(list), len(list))
 	for i, item := range list {
 		prefix := fmt.Sprintf("%s[%d]", key, i)
 		m, ok := item.(map[string]any)
 		if !ok {
 			l.failed[prefix] = true
-			l.problems = append(l.problems, fmt.Errorf("%s: not a mapping (write %s under a \"- \")", prefix, strings.Join(keys, ":, ")+":"))
+			l.problems = append(l.problems, fmt.Errorf("%s: not a mapping (write %s: under a \"- \")", prefix, strings.Join(first, ":, ")))
 			continue
 		}
 		names := make([]string, 0, len(m))
@@ -74,4 +76,19 @@ func (l *loaded) decodeEntries(key string, list []any, field reflect.Value) {
 		}
 	}
 	field.Set(out)
+}
+
+// firstKeys returns the first keys (at most three) of a section, to show
+// what an entry of a list of them looks like.
+func firstKeys(t reflect.Type) []string {
+	keys := structKeys(t)
+	return keys[:min(3, len(keys))]
+}
+
+// joinAnd joins words as a sentence does: "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }

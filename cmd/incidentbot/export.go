@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/config"
@@ -35,14 +32,8 @@ func cmdExport(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(cfg.Store.Path); err != nil {
-		return fmt.Errorf("no database at %s (store.path): %w", cfg.Store.Path, errors.Unwrap(err))
-	}
-	db, err := store.Open(cfg.Store.Path, store.WithTimeout(500*time.Millisecond))
-	if errors.Is(err, store.ErrLocked) {
-		if cfg.HTTP.Listen == "" {
-			return fmt.Errorf("%w; with http.listen set, the export is taken from the running bot", err)
-		}
+	db, busy, err := openOrBusy(cfg, "the export is")
+	if busy {
 		return exportOverHTTP(ctx, cfg, opts, env)
 	}
 	if err != nil {
@@ -154,27 +145,8 @@ func serveExport(db *store.DB, options func(ctx context.Context) postmortem.Opti
 
 // exportOverHTTP asks the running bot for the export and copies it out.
 func exportOverHTTP(ctx context.Context, cfg config.Config, opts exportOptions, env *Env) error {
-	host, port, err := net.SplitHostPort(cfg.HTTP.Listen)
+	resp, err := adminGet(ctx, cfg, "/admin/export", exportQuery(opts))
 	if err != nil {
-		return fmt.Errorf("http.listen %q: %w", cfg.HTTP.Listen, err)
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	token, err := os.ReadFile(adminTokenPath(cfg.Store.Path))
-	if err != nil {
-		return fmt.Errorf("the database is in use, but the running bot's token %s is unreadable: %w", adminTokenPath(cfg.Store.Path), err)
-	}
-	u := "http://" + net.JoinHostPort(host, port) + "/admin/export?" + exportQuery(opts).Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-	resp, err := http.DefaultClient.Do(req)
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return fmt.Errorf("the database is in use, and no bot answers at http.listen %s: %w", cfg.HTTP.Listen, err)
-	} else if err != nil {
 		return err
 	}
 	defer resp.Body.Close()

@@ -90,6 +90,7 @@ func commands() []command {
 		{"backup", "--config FILE --out FILE", "write a consistent copy of the database", cmdBackup},
 		{"migrate", "--from STORE --to STORE [--config FILE] [--prefix PREFIX]", "copy the data between bbolt and etcd, checked and compared", cmdMigrate},
 		{"export", "--config FILE [--incident N] [--format md|json] [--since DATE]", "export incidents as Markdown or JSON", cmdExport},
+		{"stats", "--config FILE [--since 30d] [--service NAME] [--format text|json]", "print the response figures /incident stats shows", cmdStats},
 		{"demo", "[--keep DIR]", "play a scripted incident against a fake Slack; no tokens needed", cmdDemo},
 		{"version", "", "print the version", cmdVersion},
 		{"help", "[COMMAND]", "list the commands, or show one command's flags", cmdHelp},

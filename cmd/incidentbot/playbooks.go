@@ -7,6 +7,7 @@ import (
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/bot/config"
 	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/bot/intake"
 	"github.com/incidentbot/incidentbot/playbooks"
 )
 
@@ -37,10 +38,14 @@ func (l *loaded) checkPlaybooks() {
 	if l.failedOrInvalid("playbooks.dir", "playbooks.contacts", "roles", "types", "incidents.severities") {
 		return
 	}
-	_, err := assemblePlaybooks(l.cfg)
+	pbs, err := assemblePlaybooks(l.cfg)
 	var ps playbooks.Problems
 	switch {
 	case err == nil:
+		// Alert routes may name a playbook to run on what they declare.
+		if err := l.cfg.Intake.ValidateRefs(intake.Refs{Playbooks: playbooks.Names(pbs)}); err != nil {
+			l.problems = append(l.problems, err)
+		}
 	case errors.As(err, &ps):
 		for _, p := range ps {
 			l.problems = append(l.problems, p)

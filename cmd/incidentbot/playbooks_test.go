@@ -160,7 +160,7 @@ drill:
 		}
 	})
 	for name, c := range map[string]struct{ body, want string }{
-		"NotAList":        {"roles: scribe\n", `roles: expected a list of entries (each a "- " with its keys, as in config.example.yaml), got "scribe"`},
+		"NotAList":        {"roles: scribe\n", `roles: expected a list of roles, each with name, description and single_holder, got "scribe"`},
 		"EntryNotMap":     {"types: [general]\n", `types[0]: not a mapping (write name:, description: under a "- ")`},
 		"UnknownKey":      {"playbooks:\n  contacts:\n    - name: legal\n      user: [U0COUNSEL1]\n", `playbooks.contacts[0].user: unknown key (did you mean "playbooks.contacts[0].users"?`},
 		"WrongType":       {"roles:\n  - name: shadow\n    description: x\n    single_holder: maybe\n", `roles[0].single_holder: expected true or false, got "maybe"`},

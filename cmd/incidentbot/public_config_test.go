@@ -20,7 +20,7 @@ func TestLoadConfig_Public(t *testing.T) {
 	}{
 		{"OK", "statuspage:\n  listen: 127.0.0.1:8081\n  path: status\n  public_url: https://status.example.com\nreports:\n  listen: 127.0.0.1:8082\n" + email +
 			groups + "    - name: execs\n      tier: keep_satisfied\n      severities: [critical]\n      members: [U0123ABCD, S0123ABCD, cto@example.com]\n    - name: support\n      tier: keep_informed\n      channel: C0123ABCD\n", []string{"SMTP_PASSWORD", "s3cret", "INCIDENTBOT_EMAIL_USERNAME", "bot"}, nil},
-		{"ErrGroupsNotList", groups[:len(groups)-1] + " execs\n", nil, []string{"stakeholders.groups: expected a list of entries"}},
+		{"ErrGroupsNotList", groups[:len(groups)-1] + " execs\n", nil, []string{"stakeholders.groups: expected a list of groups, each with name, tier and members"}},
 		{"ErrGroupNotMapping", groups + "    - execs\n", nil, []string{"stakeholders.groups[0]: not a mapping"}},
 		{"ErrGroupUnknownKey", groups + "    - name: execs\n      tier: monitor\n      member: [U0123ABCD]\n", nil, []string{`stakeholders.groups[0].member: unknown key (did you mean "stakeholders.groups[0].members"?`}},
 		{"ErrGroupBad", groups + "    - name: Execs\n      tier: vip\n      members: [alice, bob@nowhere]\n      severities: [sev9]\n      channel: C0123ABCD\n", nil, []string{

@@ -56,6 +56,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	var announce []string
 	var digest, drill string
 	var public bot.PublicOptions
+	intakeCfg := cfg.Intake
 	err = retrySlack(ctx, cfg, env.Retry, log, "resolve channel names", func(ctx context.Context) error {
 		var err error
 		if announce, err = resolveChannels(ctx, api, "slack.announce_channels", cfg.Slack.AnnounceChannels); err != nil {
@@ -75,15 +76,20 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 			}
 			drill = ids[0]
 		}
-		public, err = publicOptions(ctx, api, cfg)
+		if public, err = publicOptions(ctx, api, cfg); err != nil {
+			return err
+		}
+		intakeCfg, err = resolveIntakeChannels(ctx, api, cfg.Intake)
 		return err
 	})
 	if err != nil {
 		return err
 	}
+	m := newMetrics(db, log)
 	appOpts := appOptions(cfg, api, db, announce, log, clock.Real{})
 	appOpts.Public = public
 	appOpts.Playbooks = playbookOptions(cfg, pbs, drill)
+	appOpts.Metrics = m
 	// app serves the HTTP routes and sites; on etcd each term as leader
 	// runs an App of its own (an App runs once).
 	app := bot.New(appOpts)
@@ -110,10 +116,15 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		if err := web.RemoveStale(spool); err != nil {
 			log.Warn("stale backup or export copies", "err", err)
 		}
+		hooks, err := intakeHandler(intakeCfg, app, m, log)
+		if err != nil {
+			return err
+		}
 		srv, err := web.Listen(cfg.HTTP.Listen, web.Handler(web.Options{
 			Backup: db.Backup, Export: serveExport(db, app.PostmortemOptions),
 			AdminToken: token, Spool: spool,
 			Ready: ready, Role: roleOf(el), Logger: log.With("component", "http"),
+			Hooks: hooks, Metrics: m.Handler(), Stats: serveStats(db, cfg),
 		}), log.With("component", "http"), web.Timeouts{})
 		if err != nil {
 			return err

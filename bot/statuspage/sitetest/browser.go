@@ -2,6 +2,8 @@ package sitetest
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,11 +106,15 @@ func (b *Browser) Do(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {
 // selector, trimmed.
 func (b *Browser) Text(t *testing.T, css string) string {
 	t.Helper()
-	s, err := chromedp.Run(b.Ctx, chromedp.Text(chromedp.CSS(css)))
-	if err != nil {
+	// Read in the page in one step: chromedp.Text resolves a DOM node ID
+	// first, which a page still settling after a navigation can drop in
+	// between ("No node with given id found").
+	q, _ := json.Marshal(css)
+	s, err := chromedp.Run(b.Ctx, chromedp.Evaluate[*string](fmt.Sprintf(`(() => { const e = document.querySelector(%s); return e ? e.innerText : null })()`, q)))
+	if err != nil || s == nil {
 		t.Fatalf("text of %s: %v", css, err)
 	}
-	return strings.TrimSpace(s)
+	return strings.TrimSpace(*s)
 }
 
 // Eval evaluates a JavaScript expression and returns its value.
