@@ -65,9 +65,14 @@ type Worker struct {
 	o   WorkerOptions
 	log *slog.Logger
 
-	mu      sync.Mutex
-	items   map[uint64]*item
-	lanes   map[string][]*item // by Seq
+	mu    sync.Mutex
+	items map[uint64]*item
+	lanes map[string][]*item // by Seq
+	// busy holds the lanes with a delivery in progress. It is not always
+	// the lane's head: effects are added after their commit, from the
+	// committing goroutines, so an effect can arrive after one with a
+	// higher Seq in its lane has started, and sort before it.
+	busy    map[string]bool
 	running int
 	wake    chan struct{}
 	idle    chan struct{} // closed and replaced whenever the worker goes idle
@@ -85,6 +90,10 @@ type item struct {
 	// a store write.
 	readyAt  time.Time
 	notReady int // consecutive ErrNotReady answers
+	// woken: an effect of the same incident was delivered while this one
+	// ran. If this one was not ready, what it waited for may have come
+	// meanwhile: it tries again at once instead of after its delay.
+	woken bool
 }
 
 // NewWorker returns a Worker; Run starts it.
@@ -107,7 +116,7 @@ func NewWorker(o WorkerOptions) *Worker {
 	if o.Grace <= 0 {
 		o.Grace = 8 * time.Second
 	}
-	return &Worker{o: o, log: o.Logger, items: map[uint64]*item{}, lanes: map[string][]*item{}, wake: make(chan struct{}, 1), idle: make(chan struct{})}
+	return &Worker{o: o, log: o.Logger, items: map[uint64]*item{}, lanes: map[string][]*item{}, busy: map[string]bool{}, wake: make(chan struct{}, 1), idle: make(chan struct{})}
 }
 
 // Add queues effects just committed by this process. They are known not to
@@ -246,8 +255,8 @@ func (w *Worker) dispatch(ctx context.Context, now time.Time, wg *sync.WaitGroup
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var heads []*item
-	for _, lane := range w.lanes {
-		if len(lane) > 0 && !lane[0].running {
+	for key, lane := range w.lanes {
+		if len(lane) > 0 && !w.busy[key] {
 			heads = append(heads, lane[0])
 		}
 	}
@@ -266,7 +275,8 @@ func (w *Worker) dispatch(ctx context.Context, now time.Time, wg *sync.WaitGroup
 		if w.running >= w.o.Workers {
 			break
 		}
-		it.running = true
+		it.running, it.woken = true, false
+		w.busy[it.lane] = true
 		w.running++
 		recheck := !it.fresh || it.e.Attempts > 0
 		it.wasFresh, it.fresh = it.fresh, false

@@ -86,7 +86,12 @@ func (w *Worker) done(ctx context.Context, it *item, err error) {
 	}
 	w.mu.Lock()
 	it.running, it.fresh, it.readyAt, it.notReady = false, fresh, readyAt, notReady
+	if outcome == "not_ready" && it.woken {
+		it.readyAt = time.Time{}
+	}
+	it.woken = false
 	it.e.Attempts, it.e.NotBefore = attempts, notBefore
+	delete(w.busy, it.lane)
 	w.running--
 	if finished {
 		w.removeLocked(it)
@@ -123,7 +128,11 @@ func (w *Worker) wakeIncidentLocked(id int64) {
 		return
 	}
 	for _, it := range w.items {
-		if it.e.IncidentID == id && it.notReady > 0 {
+		switch {
+		case it.e.IncidentID != id:
+		case it.running:
+			it.woken = true // it may be answering "not ready" right now
+		case it.notReady > 0:
 			it.readyAt = time.Time{}
 		}
 	}

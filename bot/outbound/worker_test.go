@@ -2,8 +2,10 @@ package outbound_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,9 +30,10 @@ type deliverer struct {
 	script    map[string][]error // Kind → errors to return, in order
 	calls     []call
 	abandoned []uint64
-	running   map[string]int // lane → deliveries in progress
-	maxLane   int            // most deliveries ever in progress in one lane
-	block     chan struct{}  // when set, deliveries wait on it
+	running   map[string]int           // lane → deliveries in progress
+	maxLane   int                      // most deliveries ever in progress in one lane
+	block     chan struct{}            // when set, deliveries wait on it
+	hold      map[string]chan struct{} // Kind → what its deliveries wait on
 }
 
 type call struct {
@@ -40,7 +43,7 @@ type call struct {
 }
 
 func newDeliverer(db *store.DB) *deliverer {
-	return &deliverer{db: db, script: map[string][]error{}, running: map[string]int{}}
+	return &deliverer{db: db, script: map[string][]error{}, running: map[string]int{}, hold: map[string]chan struct{}{}}
 }
 
 func (d *deliverer) Deliver(ctx context.Context, e incident.Effect, recheck bool) error {
@@ -53,6 +56,9 @@ func (d *deliverer) Deliver(ctx context.Context, e incident.Effect, recheck bool
 		err, d.script[e.Kind] = s[0], s[1:]
 	}
 	block := d.block
+	if h := d.hold[e.Kind]; h != nil {
+		block = h
+	}
 	d.mu.Unlock()
 	if block != nil {
 		select {
@@ -85,6 +91,13 @@ func (d *deliverer) abandonedSeqs() []uint64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return slices.Clone(d.abandoned)
+}
+
+// mostInOneLane is the most deliveries ever in progress in one lane.
+func (d *deliverer) mostInOneLane() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.maxLane
 }
 
 func (d *deliverer) calledWith() []call {
@@ -187,11 +200,8 @@ func TestWorker_LaneOrderAndFreshness(t *testing.T) {
 	if !slices.Equal(room, []string{"a", "b", "d"}) {
 		t.Errorf("room lane delivered %v, want in order", room)
 	}
-	f.d.mu.Lock()
-	maxLane := f.d.maxLane
-	f.d.mu.Unlock()
-	if maxLane != 1 {
-		t.Errorf("%d deliveries at once in one lane", maxLane)
+	if n := f.d.mostInOneLane(); n != 1 {
+		t.Errorf("%d deliveries at once in one lane", n)
 	}
 	if pending, _ := f.db.PendingEffects(context.Background(), 0); len(pending) != 0 {
 		t.Errorf("pending after delivery: %v", pending)
@@ -375,4 +385,83 @@ func TestWorker_LanesPerIncident(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	f.idle(t)
+}
+
+// TestWorker_LateLowerSeqWaitsForItsLane: effects reach the worker after
+// their commit, from the goroutines that committed them, so one can arrive
+// after an effect of its lane with a higher Seq has started. It sorts
+// first in the lane but must still wait: a lane runs one delivery at a
+// time (two postmortem commits at once fought over .git/index.lock).
+func TestWorker_LateLowerSeqWaitsForItsLane(t *testing.T) {
+	f := newFixture(t, "")
+	// Once an effect is delivered, the worker has read the outbox at
+	// start: it learns of the effects below only from Add.
+	f.enqueue(t, eff("warm", "room"))
+	f.idle(t)
+	f.d.mu.Lock()
+	f.d.block = make(chan struct{})
+	f.d.mu.Unlock()
+	ch, err := f.db.Apply(context.Background(), incident.Change{Effects: []incident.Effect{eff("first", "/git"), eff("second", "/git"), eff("other", "room")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second, other := ch.Effects[0], ch.Effects[1], ch.Effects[2]
+	f.w.Add(second)
+	f.waitCalls(t, 2)
+	// other is added last: once it is delivered, the worker has seen first.
+	f.w.Add(first)
+	f.w.Add(other)
+	f.waitCalls(t, 3)
+	for _, s := range f.w.Describe() {
+		if strings.HasPrefix(s, fmt.Sprintf("effect %d ", first.Seq)) && strings.HasSuffix(s, " running") {
+			t.Errorf("%s while effect %d of its lane is delivered", s, second.Seq)
+		}
+	}
+	close(f.d.block)
+	f.idle(t)
+	var lane []string
+	for _, c := range f.d.calledWith() {
+		if c.kind == "first" || c.kind == "second" {
+			lane = append(lane, c.kind)
+		}
+	}
+	if !slices.Equal(lane, []string{"second", "first"}) {
+		t.Errorf("lane /git delivered %v, want second then first", lane)
+	}
+	if n := f.d.mostInOneLane(); n != 1 {
+		t.Errorf("%d deliveries at once in one lane", n)
+	}
+}
+
+// TestWorker_NotReadyWokenWhileRunning: an effect answers "not ready"
+// while what it waits for, in another lane of its incident, is delivered.
+// It tries again at once: waiting for its delay would wait for a clock
+// that may not move (the tests' stands still) when nothing else of the
+// incident is left to wake it.
+func TestWorker_NotReadyWokenWhileRunning(t *testing.T) {
+	f := newFixture(t, "")
+	f.d.script["pin"] = []error{outbound.ErrNotReady}
+	f.d.mu.Lock()
+	f.d.hold["pin"] = make(chan struct{})
+	f.d.mu.Unlock()
+	pin, card := eff("pin", "aux"), eff("card", "room")
+	pin.IncidentID, card.IncidentID = 1, 1
+	f.enqueue(t, pin)
+	f.waitCalls(t, 1) // the pin runs, and will find no card
+	f.enqueue(t, card)
+	f.waitCalls(t, 2)
+	deadline := time.Now().Add(5 * time.Second)
+	for pending, _ := f.db.PendingEffects(context.Background(), 0); len(pending) > 1; pending, _ = f.db.PendingEffects(context.Background(), 0) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the card was not delivered: %v", f.w.Describe())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	f.d.mu.Lock()
+	close(f.d.hold["pin"])
+	f.d.mu.Unlock()
+	f.idle(t) // the clock never moves
+	if calls := f.d.calledWith(); len(calls) != 3 || calls[2].kind != "pin" {
+		t.Errorf("calls %v, want the pin tried again", calls)
+	}
 }

@@ -87,8 +87,7 @@ func GitCommit(ctx context.Context, dir, path, message string) error {
 // git runs git in dir with incidentbot as committer and returns its output.
 // Errors carry git's stderr and wrap *exec.ExitError.
 func git(ctx context.Context, dir string, args ...string) ([]byte, error) {
-	args = append([]string{"-C", dir, "-c", "commit.gpgsign=false"}, args...)
-	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir, "-c", "commit.gpgsign=false"}, args...)...)
 	cmd.Env = append(os.Environ(),
 		"GIT_COMMITTER_NAME=incidentbot",
 		"GIT_COMMITTER_EMAIL=incidentbot@localhost",
@@ -98,7 +97,7 @@ func git(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return out, fmt.Errorf("git %s: %w: %s", args[3], err, bytes.TrimSpace(stderr.Bytes()))
+		return out, fmt.Errorf("git %s: %w: %s", args[0], err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	return out, nil
 }

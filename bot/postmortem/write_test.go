@@ -116,6 +116,23 @@ func TestGitCommit(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+	t.Run("ErrNamesTheGitCommand", func(t *testing.T) {
+		// Another git process holds the index: the error says which of
+		// our commands failed, and git's reason.
+		lock := filepath.Join(repo, ".git", "index.lock")
+		if err := os.WriteFile(lock, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(lock)
+		path, err := postmortem.WriteFile(dir, testIncident, "# draft v3\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = postmortem.GitCommit(ctx, dir, path, "m")
+		if err == nil || !strings.Contains(err.Error(), ": git add: exit status") || !strings.Contains(err.Error(), "index.lock") {
+			t.Fatalf("err = %v, want git add's failure on index.lock", err)
+		}
+	})
 	t.Run("ErrCancelled", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(ctx, -time.Second)
 		defer cancel()
