@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -150,6 +151,23 @@ func roleOf(el *leader.Elector) func() string {
 		return nil
 	}
 	return el.Role
+}
+
+// registerRole adds incidentbot_leader to /metrics on etcd: 1 while this
+// replica leads, 0 while it stands by.
+func registerRole(reg *prometheus.Registry, el *leader.Elector) {
+	if el == nil {
+		return
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "incidentbot_leader",
+		Help: "1 while this replica is the leader (store.backend etcd), 0 while it stands by.",
+	}, func() float64 {
+		if el.Role() == leader.RoleLeader {
+			return 1
+		}
+		return 0
+	}))
 }
 
 // leadOrStandBy runs serve during each of this replica's terms as leader,

@@ -107,6 +107,17 @@ func TestMain_RunReplicas(t *testing.T) {
 	if n := fake.Connections(); n != 1 {
 		t.Fatalf("%d Socket Mode connections, want the leader's only", n)
 	}
+	for r, want := range map[*replicaProc]string{a: "incidentbot_leader 1", b: "incidentbot_leader 0"} {
+		resp, err := http.Get("http://" + r.listen + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), "\n"+want+"\n") {
+			t.Errorf("/metrics of %s has no %q", r.listen, want)
+		}
+	}
 	declare := func(text, room string) {
 		t.Helper()
 		d, err := fake.SlashCommand(alice, general, "/incident", "declare "+text)

@@ -86,6 +86,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	m := newMetrics(db, log)
+	registerRole(m.Registry(), el)
 	appOpts := appOptions(cfg, api, db, announce, log, clock.Real{})
 	appOpts.Public = public
 	appOpts.Playbooks = playbookOptions(cfg, pbs, drill)
