@@ -23,6 +23,9 @@ import (
 // gives the takeover times of 20.
 var failoverKills = flag.Int("failover.kills", 2, "leaders TestFailover kills with SIGKILL")
 
+// etcdFaults runs TestFailover_EtcdMembers, which fails today (see there).
+var etcdFaults = flag.Bool("failover.etcd-faults", false, "run TestFailover_EtcdMembers (known to fail: acks missed while etcd elects a leader)")
+
 // failoverConfig: reminders due seconds after a declaration, so that they
 // fall due while a leader is being replaced.
 const failoverConfig = `slack:
@@ -130,43 +133,14 @@ func TestFailover(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(*failoverKills+2)*30*time.Second)
 	defer cancel()
 
-	waitRole := func(r *replicaBin, want string) {
-		t.Helper()
-		for r.role() != want {
-			if ctx.Err() != nil {
-				t.Fatalf("%s: /readyz is %q, want %q", r.name, r.role(), want)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	f := &failoverWorld{t: t, ctx: ctx, w: w}
+	waitRole, declare, warRoom := f.waitRole, f.declare, f.warRoom
 	n := 0
 	leader := startReplicaBin(t, bin, w, cluster.Endpoints(), fmt.Sprintf("replica-%d", n))
 	waitRole(leader, "ready (leader)")
 	n++
 	follower := startReplicaBin(t, bin, w, cluster.Endpoints(), fmt.Sprintf("replica-%d", n))
 	waitRole(follower, "ready (follower)")
-
-	// declare declares incident number num, titled after label, and
-	// returns its war room's name.
-	declare := func(num, label int) string {
-		t.Helper()
-		d, err := w.fake.SlashCommand(w.people[0], w.general, "/incident", fmt.Sprintf("declare Failover %d", label))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := d.Wait(ctx); err != nil {
-			t.Fatalf("declaration %d not acked: %v", label, err)
-		}
-		return fmt.Sprintf("inc-%d-failover-%d", num, label)
-	}
-	warRoom := func(name string) string {
-		t.Helper()
-		var id string
-		if err := w.fake.WaitFor(ctx, func() bool { c, ok := w.fake.ChannelByName(name); id = c.ID; return ok }); err != nil {
-			t.Fatalf("no war room %s", name)
-		}
-		return id
-	}
 
 	var takeovers []time.Duration
 	for i := 1; i <= *failoverKills; i++ {
@@ -221,4 +195,105 @@ func TestFailover(t *testing.T) {
 	slices.Sort(takeovers)
 	t.Logf("takeover after SIGKILL over %d kills (lease_ttl 2s): median %s, worst %s",
 		len(takeovers), takeovers[len(takeovers)/2].Round(time.Millisecond), takeovers[len(takeovers)-1].Round(time.Millisecond))
+}
+
+// failoverWorld drives replicas of the binary through the fake Slack.
+type failoverWorld struct {
+	t   *testing.T
+	ctx context.Context
+	w   *crashWorld
+}
+
+// waitRole waits until r's /readyz says want.
+func (f *failoverWorld) waitRole(r *replicaBin, want string) {
+	f.t.Helper()
+	for r.role() != want {
+		if f.ctx.Err() != nil {
+			f.t.Fatalf("%s: /readyz is %q, want %q", r.name, r.role(), want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// declare declares incident number num, titled after label, and returns
+// its war room's name.
+func (f *failoverWorld) declare(num, label int) string {
+	f.t.Helper()
+	d, err := f.w.fake.SlashCommand(f.w.people[0], f.w.general, "/incident", fmt.Sprintf("declare Failover %d", label))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := d.Wait(f.ctx); err != nil {
+		f.t.Fatalf("declaration %d not acked: %v", label, err)
+	}
+	return fmt.Sprintf("inc-%d-failover-%d", num, label)
+}
+
+// warRoom waits for the channel called name and returns its ID.
+func (f *failoverWorld) warRoom(name string) string {
+	f.t.Helper()
+	var id string
+	if err := f.w.fake.WaitFor(f.ctx, func() bool { c, ok := f.w.fake.ChannelByName(name); id = c.ID; return ok }); err != nil {
+		f.t.Fatalf("no war room %s", name)
+	}
+	return id
+}
+
+// TestFailover_EtcdMembers: two replicas on a three-member etcd cluster
+// of processes. The Raft leader among the members is killed, then
+// restarted, then another member is frozen (SIGSTOP: its connections
+// stay open and nothing answers, like a partition): the bot serves a
+// declaration after each, and posts nothing twice.
+//
+// It fails today, so it runs only with -failover.etcd-faults: while the
+// members elect a new Raft leader (or while the member the bot's client
+// talks to is frozen), the leader's store write of a command takes longer
+// than Slack's 3 s ack deadline, and the command is not acknowledged.
+func TestFailover_EtcdMembers(t *testing.T) {
+	if !*etcdFaults {
+		t.Skip("known to fail (acks missed while etcd elects a leader); run with -failover.etcd-faults")
+	}
+	bin := buildBot(t)
+	cluster := etcdtest.StartProcesses(t, etcdtest.Options{Members: 3})
+	w := newCrashWorld(t)
+	defer w.fake.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	f := &failoverWorld{t: t, ctx: ctx, w: w}
+	a := startReplicaBin(t, bin, w, cluster.Endpoints(), "replica-a")
+	f.waitRole(a, "ready (leader)")
+	b := startReplicaBin(t, bin, w, cluster.Endpoints(), "replica-b")
+	f.waitRole(b, "ready (follower)")
+	f.warRoom(f.declare(1, 1))
+
+	raft := cluster.Leader(ctx)
+	if raft < 0 {
+		t.Fatal("no etcd member leads")
+	}
+	if err := cluster.Kill(raft); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	f.warRoom(f.declare(2, 2))
+	t.Logf("served a declaration %s after etcd's leader member was killed", time.Since(killed).Round(time.Millisecond))
+	if err := cluster.Restart(raft); err != nil {
+		t.Fatal(err)
+	}
+
+	frozen := (raft + 1) % 3
+	if err := cluster.Pause(frozen); err != nil {
+		t.Fatal(err)
+	}
+	paused := time.Now()
+	f.warRoom(f.declare(3, 3))
+	t.Logf("served a declaration %s after a member was frozen", time.Since(paused).Round(time.Millisecond))
+	if err := cluster.Resume(frozen); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range w.fake.Duplicates() {
+		t.Errorf("posted twice: %s", d)
+	}
+	if n := w.fake.Connections(); n != 1 {
+		t.Errorf("%d Socket Mode connections, want the leader's", n)
+	}
 }
