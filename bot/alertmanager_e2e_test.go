@@ -73,6 +73,7 @@ func TestAlertmanager_EndToEndBot(t *testing.T) {
 		_, ok := h.messageWith(inc.ChannelID, "Every alert of", "E2ECheckoutDown", "resolve the incident")
 		return ok
 	})
+	h.expectMessage(inc.ChannelID, "Every alert of", "E2ECheckoutDown", "resolve the incident")
 	evs := h.events(1)
 	if n := count(evs, incident.EventAlertFired); n != 2 {
 		t.Errorf("%d alert_fired events, want 2: %v", n, kinds(evs))
@@ -85,7 +86,8 @@ func TestAlertmanager_EndToEndBot(t *testing.T) {
 	}
 
 	h.click(h.bob, k.triage, triage.TS, views.ActionTriageDismiss)
-	h.expectMessage(k.triage, "E2EDiskFull", "dismissed it")
+	h.expectEphemeral(k.triage, h.bob, "Alert dismissed")
+	h.expectEdited(k.triage, "E2EDiskFull", "dismissed it")
 	h.settle()
 	if incs, _ := h.db.FindIncidents(context.Background(), incident.Filter{}); len(incs) != 1 {
 		t.Errorf("%d incidents, want 1", len(incs))

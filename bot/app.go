@@ -89,6 +89,8 @@ type Options struct {
 	// Metrics receives the bot's measurements (Slack calls, envelope acks,
 	// reminders, the outbox); nil measures nothing.
 	Metrics *metrics.Metrics
+	// Oncall configures rotations, paging and handoffs (oncall.go).
+	Oncall OncallOptions
 }
 
 // PostmortemOptions configure what happens with postmortem drafts.
@@ -122,6 +124,7 @@ type App struct {
 	members  *memberCache
 	openHead openHead  // the first page of /incident list
 	lists    listCache // its rendered replies
+	oc       *oncallRuntime
 
 	botUserID string
 	botID     string
@@ -181,6 +184,10 @@ func New(o Options) *App {
 	a.inbox = newInbox(a, o.InboxWorkers)
 	a.users = newDirectory(a.slack, o.Clock)
 	a.members = newMemberCache(a.slack, o.Clock)
+	a.oc = newOncall(o)
+	if a.opt.Playbooks.OnCall == nil && a.oc.configured() {
+		a.opt.Playbooks.OnCall = a.playbookOnCall // issue 13: a playbook's rotations
+	}
 	return a
 }
 
@@ -244,6 +251,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.botUserID, a.botID = auth.UserID, auth.BotID
 	a.log.Info("authenticated with Slack", "team", auth.Team, "bot_user_id", auth.UserID)
+	a.startOncall(ctx)
 
 	// Work outlives the shutdown signal by the grace period, to finish
 	// what it started.

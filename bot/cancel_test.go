@@ -31,6 +31,7 @@ func TestCancel(t *testing.T) {
 		}
 		return false
 	})
+	h.expectInAnnouncementThread(inc, "cancelled incident #1", "declared by mistake")
 	h.waitCard(inc, "cancelled")
 	got := h.incident(inc.ID)
 	if got.Status != incident.StatusCancelled || !got.NextUpdateDue.IsZero() {
@@ -90,6 +91,8 @@ func TestAnnouncementRefusedIsReportedOnce(t *testing.T) {
 	if e := h.waitEvent(inc.ID, incident.EventDeliveryFailed); e.Field("error") != "not_in_channel" {
 		t.Errorf("event %+v", e)
 	}
+	h.expectRoomAndThread(inc, "Update on incident #1: still down")
+	h.expectResolved(inc)
 	h.expectMessage(h.announce, "Payments down")
 }
 
@@ -121,10 +124,12 @@ func TestPostmortemCommitsAreSerialised(t *testing.T) {
 	h := newHarness(t, withOptions(func(o *bot.Options) { o.Postmortem = bot.PostmortemOptions{Dir: dir, GitCommit: true} }))
 	const n = 6
 	var rooms []string
+	var incs []*incident.Incident
 	for i := range n {
-		_, ch := h.declare(h.alice, "Broken thing "+string(rune('A'+i)))
+		inc, ch := h.declare(h.alice, "Broken thing "+string(rune('A'+i)))
 		h.slash(h.alice, ch.ID, "resolve")
 		rooms = append(rooms, ch.ID)
+		incs = append(incs, inc)
 	}
 	h.settle()
 	for _, room := range rooms {
@@ -138,6 +143,11 @@ func TestPostmortemCommitsAreSerialised(t *testing.T) {
 		out, err := exec.Command("git", "-C", repo, "log", "--oneline").CombinedOutput()
 		return err == nil && strings.Count(string(out), "Postmortem draft for incident") == n
 	})
+	for i, inc := range incs {
+		h.expectResolved(inc)
+		h.expectClosed(inc)
+		h.expectEphemeral(rooms[i], h.alice, "Closing incident")
+	}
 }
 
 // TestFormErrorsShowNamesNotIDs: a form shows plain text, so a refusal

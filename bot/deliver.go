@@ -74,6 +74,10 @@ func (a *App) Deliver(ctx context.Context, e incident.Effect, recheck bool) erro
 		return d.triage(ctx)
 	case effStatsChart:
 		return d.statsChart(ctx)
+	case effPage:
+		return d.page(ctx)
+	case effHandoff:
+		return d.handoff(ctx)
 	}
 	return fmt.Errorf("%w: unknown effect kind %q", errCorrupt, e.Kind)
 }

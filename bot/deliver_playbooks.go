@@ -190,7 +190,7 @@ func (d delivery) renderPlaybookMsg() (blocks []slack.Block, text string, ok boo
 	env, inc := d.env(), d.inc
 	switch d.p.Msg {
 	case msgRolesNeeded:
-		b, t, _ := env.RolesNeeded(inc)
+		b, t, _ := env.RolesNeeded(inc, d.p.PB.RolesAsked())
 		return b, t, true
 	case msgNotify:
 		var names []string
@@ -211,7 +211,7 @@ func (d delivery) renderPlaybookMsg() (blocks []slack.Block, text string, ok boo
 func (d delivery) nothingToSay() bool {
 	switch d.p.Msg {
 	case msgRolesNeeded:
-		_, _, ok := d.env().RolesNeeded(d.inc)
+		_, _, ok := d.env().RolesNeeded(d.inc, d.p.PB.RolesAsked())
 		return !ok
 	case msgPicker:
 		// A drill starts with no operator to choose a spokesperson.

@@ -151,6 +151,9 @@ func TestBurstUnderRateLimitsLosesNothing(t *testing.T) {
 	if n := h.incident(inc.ID).Updates; n != 5 {
 		t.Errorf("%d updates recorded", n)
 	}
+	for i := range 5 {
+		h.expectRoomAndThread(inc, fmt.Sprintf("Update on incident #1: burst %d", i))
+	}
 }
 
 func TestWarRoomSetup_TransientFailureRetried(t *testing.T) {
@@ -241,6 +244,8 @@ func TestThreadReplyJoinsTimeline(t *testing.T) {
 func TestMalformedInteractionsAreAnswered(t *testing.T) {
 	h := newHarness(t)
 	_, ch := h.declare(h.alice, "Malformed clicks")
+	// The test posts these itself, through the bot's client.
+	h.ignore("", "old message")
 	// Buttons the bot never rendered (an old message, a forged payload):
 	// posted here with the bot's own client, then clicked.
 	post := func(channel, actionID, value string) string {
@@ -291,6 +296,7 @@ func TestRoleModalAndPlainMentions(t *testing.T) {
 	}
 	h.waitFor("carol as spokesperson", func() bool { return h.incident(inc.ID).Spokesperson == h.carol })
 	h.expectDM(h.carol, "spokesperson")
+	h.expectMessage(ch.ID, "<@"+h.carol+"> is now the *spokesperson*")
 	h.settle()
 	if c, _ := h.fake.Channel(ch.ID); !slices.Contains(c.Members, h.carol) {
 		t.Error("the new spokesperson was not invited to the war room")
@@ -305,6 +311,8 @@ func TestRoleModalAndPlainMentions(t *testing.T) {
 	// A client that did not escape the mention sends a plain @name.
 	h.slash(h.alice, ch.ID, "role spokesperson @bob --force")
 	h.waitFor("bob by name", func() bool { return h.incident(inc.ID).Spokesperson == h.bob })
+	h.expectMessage(ch.ID, "<@"+h.bob+"> is now the *spokesperson*")
+	h.expectDM(h.bob, "You are the spokesperson of incident #1")
 	h.slash(h.alice, ch.ID, "role spokesperson @nobody-here --force")
 	h.expectEphemeral(ch.ID, h.alice, "no user called @nobody-here")
 	// The postmortem waits for the resolution.

@@ -27,4 +27,6 @@ func TestFaults_RequestsOfOneIncidentKeepTheirOrder(t *testing.T) {
 	if got := h.incident(inc.ID).Status; got != incident.StatusCancelled {
 		t.Errorf("status %s", got)
 	}
+	h.expectMessage(ch.ID, "cancelled incident #1", "wrong alarm")
+	h.expectMessage(h.announce, "cancelled incident #1", "wrong alarm")
 }

@@ -87,15 +87,24 @@ func (h *harness) sendSlash(user, channel, text string) *slackfake.Delivery {
 	if err != nil {
 		h.t.Fatalf("slash %q: %v", text, err)
 	}
+	h.ledger.mu.Lock()
+	h.ledger.sent[d] = [2]string{user, channel}
+	h.ledger.mu.Unlock()
 	return d
 }
 
 // acked waits for d's ack and reports whether it came.
 func (h *harness) acked(d *slackfake.Delivery) bool {
 	h.t.Helper()
-	_, err := d.Wait(h.ctx())
+	ack, err := d.Wait(h.ctx())
 	if err != nil && err != slackfake.ErrNotAcked {
 		h.t.Fatalf("wait for an ack: %v", err)
+	}
+	h.ledger.mu.Lock()
+	who, ok := h.ledger.sent[d]
+	h.ledger.mu.Unlock()
+	if err == nil && ok {
+		h.noteAck(who[0], who[1], ack)
 	}
 	return err == nil
 }
@@ -178,15 +187,16 @@ func (h *harness) auditIncident(inc *incident.Incident) {
 	}
 	once := func(what string, ms []slackfake.Message, want int, sub ...string) {
 		t.Helper()
-		n := 0
+		var seen []slackfake.Message
 		for _, m := range ms {
 			if containsAll(m.Text, sub) {
-				n++
+				seen = append(seen, m)
 			}
 		}
-		if n != want {
-			t.Errorf("%s: %d messages %s, want %d", name, n, what, want)
+		if len(seen) != want {
+			t.Errorf("%s: %d messages %s, want %d", name, len(seen), what, want)
 		}
+		h.markConsumed("audit", seen...)
 	}
 	once("card", top, 1, fmt.Sprintf("Incident #%d (", id))
 	if !slices.Contains(room.Pins, inc.CardTS) {
@@ -227,14 +237,19 @@ func (h *harness) auditIncident(inc *incident.Incident) {
 				want[fmt.Sprintf("<@%s> is now the *spokesperson*", e.Field("to"))]++
 			}
 			dm := fmt.Sprintf("You are the %s of incident #%d", e.Field("role"), id)
-			if n := len(filterText(h.fake.DMs(e.Field("to")), dm)); n != 1 {
-				t.Errorf("%s: %d DMs %q, want 1", name, n, dm)
+			dms := filterText(h.fake.DMs(e.Field("to")), dm)
+			if len(dms) != 1 {
+				t.Errorf("%s: %d DMs %q, want 1", name, len(dms), dm)
 			}
+			h.markConsumed("audit", dms...)
 		case incident.EventPostmortem:
 			title := fmt.Sprintf("Postmortem draft: incident #%d (draft %s)", id, e.Field("draft"))
 			n := 0
 			for _, m := range top {
-				n += len(slices.DeleteFunc(slices.Clone(m.Files), func(f slackfake.File) bool { return f.Title != title }))
+				if k := len(slices.DeleteFunc(slices.Clone(m.Files), func(f slackfake.File) bool { return f.Title != title })); k > 0 {
+					n += k
+					h.markConsumed("audit", m)
+				}
 			}
 			if n != 1 {
 				t.Errorf("%s: %d uploads of %q, want 1", name, n, title)
@@ -273,6 +288,7 @@ func (h *harness) auditReminders(name string, inc *incident.Incident, evs []inci
 		for _, m := range top {
 			if strings.HasPrefix(m.Text, prefix) {
 				n++
+				h.markConsumed("audit", m)
 			}
 		}
 		if n < lo || n > hi {
@@ -538,6 +554,7 @@ func TestFaults_RedeliveredEnvelopesActOnce(t *testing.T) {
 	if n := h.notes(inc.ID, "redelivered-note"); n != 1 {
 		t.Errorf("slash command: %d notes", n)
 	}
+	h.expectEphemeral(inc.ChannelID, h.alice, "Added to the timeline")
 	// A block action: the severity menu of the card.
 	d, err := h.fake.SelectInMessage(h.alice, inc.ChannelID, inc.CardTS, views.ActionSeverity, "critical")
 	if err != nil {

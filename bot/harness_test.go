@@ -1,3 +1,37 @@
+// The end-to-end harness: the real App against the fake Slack (bot/slackfake)
+// and a real bbolt file, through the sandbox the demo uses too.
+//
+// Strict messages. Every message the bot posts in a test (in a channel, a
+// thread, a DM, or as an ephemeral) must be accounted for, in the manner of
+// GoAlert's smoke-test harness:
+//
+//   - h.expectMessage, h.expectEphemeral and h.expectDM wait for and consume
+//     the first matching message not consumed yet (channel+ts), so one
+//     message cannot satisfy two expectations: expect it twice and the bot
+//     must have posted it twice. Editing a message in place (chat.update) does
+//     not make a new one: wait for its new state with h.expectEdited (or
+//     h.messageWith, h.card, h.waitCard, which consume nothing).
+//   - The reply a slash command answers in its ack is h.slash's result: it
+//     need not be expected (expect* can still consume it).
+//   - At the end of a test that has not failed, every bot message neither
+//     consumed nor ignored fails it, with the list (checkAllConsumed).
+//   - Chatter the test does not check is ignored explicitly, with a reason
+//     in a comment: h.ignore(channel, keywords...) (channel "" for every
+//     channel; ephemerals shown there too) and h.ignoreDMs(user,
+//     keywords...). No keywords ignores everything there.
+//   - A short default list covers the war-room setup nearly every test
+//     produces (ignoreWarRoomSetup in harness_consume_test.go); expect* still
+//     consumes those messages for a test that checks them.
+//   - Helpers for what most tests cause (harness_consume_test.go):
+//     h.expectRoomAndThread(inc, keywords...) (the war-room line and its copy
+//     in the announcement thread), h.expectResolved(inc), h.expectClosed(inc).
+//     A check that compares messages whole (the faults audit, the entry-path
+//     fingerprint) accounts for them with h.markConsumed or h.markChecked.
+//   - A message posted twice fails the test too (checkNoDuplicates), unless
+//     listed in h.allowRepeats.
+//
+// In a new test: write it, run it, and read the cleanup's list; expect each
+// message the test is about, ignore the rest with a reason.
 package bot_test
 
 import (
@@ -44,6 +78,8 @@ type harness struct {
 	dbPath   string
 	// allowRepeats are texts the test has the bot post twice on purpose.
 	allowRepeats []string
+	// ledger holds the consumed messages and the ignored chatter.
+	ledger ledger
 }
 
 type harnessOption func(*harnessConfig)
@@ -84,7 +120,8 @@ func newHarness(t *testing.T, hopts ...harnessOption) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, sb: sb}
+	h := &harness{t: t, sb: sb, ledger: ledger{consumed: map[string]string{}, checked: map[string]bool{}, sent: map[*slackfake.Delivery][2]string{}}}
+	h.ignoreWarRoomSetup()
 	t.Cleanup(func() {
 		if err := sb.Close(); err != nil {
 			t.Error(err)
@@ -93,6 +130,7 @@ func newHarness(t *testing.T, hopts ...harnessOption) *harness {
 	h.start()
 	t.Cleanup(h.checkNoBroadcasts)
 	t.Cleanup(h.checkNoDuplicates)
+	t.Cleanup(h.checkAllConsumed)
 	return h
 }
 
@@ -216,6 +254,7 @@ func (h *harness) slash(user, channel, text string) json.RawMessage {
 	if err != nil {
 		h.t.Fatalf("slash %q: not acked: %v", text, err)
 	}
+	h.noteAck(user, channel, ack)
 	return ack
 }
 
@@ -225,17 +264,27 @@ func (h *harness) ctx() context.Context {
 	return ctx
 }
 
+// waitTimeout bounds waitFor and the expect helpers.
+const waitTimeout = 10 * time.Second
+
 // waitFor waits until cond holds, failing with what after 10 s. It wakes
 // on every change in the fake Slack and, for conditions on the store that
 // no Slack call follows, every few milliseconds.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	h.waitWithin(10*time.Second, what, cond)
+	h.waitWithin(waitTimeout, what, cond)
 }
 
 // waitWithin is waitFor with another timeout.
 func (h *harness) waitWithin(d time.Duration, what string, cond func() bool) {
 	h.t.Helper()
+	if !h.poll(d, cond) {
+		h.t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// poll reports whether cond held within d.
+func (h *harness) poll(d time.Duration, cond func() bool) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	tick := time.NewTicker(5 * time.Millisecond)
@@ -243,11 +292,12 @@ func (h *harness) waitWithin(d time.Duration, what string, cond func() bool) {
 	for !cond() {
 		select {
 		case <-ctx.Done():
-			h.t.Fatalf("timed out waiting for %s", what)
+			return false
 		case <-h.fake.Changed():
 		case <-tick.C:
 		}
 	}
+	return true
 }
 
 // waitAdvancing waits until cond holds, moving the bot's clock by step
@@ -276,20 +326,17 @@ func (h *harness) messageWith(channel string, keywords ...string) (slackfake.Mes
 	return slackfake.Message{}, false
 }
 
+// expectMessage waits for the first message in channel (top
+// level or thread reply) not consumed yet whose text or blocks contain
+// every keyword, and consumes it.
 func (h *harness) expectMessage(channel string, keywords ...string) slackfake.Message {
 	h.t.Helper()
-	var found slackfake.Message
-	h.waitFor("a message with "+strings.Join(keywords, ", ")+" in "+channel, func() bool {
-		m, ok := h.messageWith(channel, keywords...)
-		found = m
-		return ok
-	})
-	return found
+	return h.consume("a message in "+channel, func() []slackfake.Message { return h.fake.Messages(channel) }, keywords)
 }
 
+// expectEphemeral is expectMessage for the ephemerals user sees in channel.
 func (h *harness) expectEphemeral(channel, user string, keywords ...string) slackfake.Message {
 	h.t.Helper()
-	var found slackfake.Message
 	defer func() {
 		if h.t.Failed() {
 			for _, m := range h.fake.Ephemerals(channel, user) {
@@ -297,31 +344,13 @@ func (h *harness) expectEphemeral(channel, user string, keywords ...string) slac
 			}
 		}
 	}()
-	h.waitFor("an ephemeral with "+strings.Join(keywords, ", "), func() bool {
-		for _, m := range h.fake.Ephemerals(channel, user) {
-			if containsAll(render(m), keywords) {
-				found = m
-				return true
-			}
-		}
-		return false
-	})
-	return found
+	return h.consume("an ephemeral to "+user+" in "+channel, func() []slackfake.Message { return h.fake.Ephemerals(channel, user) }, keywords)
 }
 
+// expectDM is expectMessage for the bot's DM with user.
 func (h *harness) expectDM(user string, keywords ...string) slackfake.Message {
 	h.t.Helper()
-	var found slackfake.Message
-	h.waitFor("a DM with "+strings.Join(keywords, ", "), func() bool {
-		for _, m := range h.fake.DMs(user) {
-			if containsAll(render(m), keywords) {
-				found = m
-				return true
-			}
-		}
-		return false
-	})
-	return found
+	return h.consume("a DM to "+user, func() []slackfake.Message { return h.fake.DMs(user) }, keywords)
 }
 
 // render is a message's text and blocks as one searchable string.

@@ -162,6 +162,9 @@ func TestIntake_AlertmanagerDeclare(t *testing.T) {
 	}
 	h.waitCard(inc, "Alert", "alertmanager", "Error rate above 5%", "1 firing", "Type: data-loss", "Playbooks:", "third-party")
 	room := h.expectMessage(inc.ChannelID, "Declared from an alert", "HighErrorRate", "take the *operator* role")
+	if strings.Contains(room.Text, "#0") {
+		t.Errorf("the alert message names an incident the store had not numbered yet: %q", room.Text)
+	}
 	assertShows(t, "the alert message", room, views.ActionAssignRole)
 	h.expectMessage(h.announce, "Incident #1 declared", "HighErrorRate")
 	if got := kinds(h.events(1)); len(got) < 2 || got[0] != incident.EventDeclared || got[1] != incident.EventAlertFired {
@@ -194,6 +197,8 @@ func TestIntake_AlertmanagerDeclare(t *testing.T) {
 	// Someone takes the lead: time to acknowledge ends there.
 	h.slash(h.bob, inc.ChannelID, "role operator <@"+h.bob+"|bob>")
 	h.waitFor("bob to be operator", func() bool { return h.incident(1).Operator == h.bob })
+	h.expectMessage(inc.ChannelID, "Incident #1 needs roles filled")
+	h.expectMessage(inc.ChannelID, "<@"+h.bob+"> is now the *operator*")
 	if inc := h.incident(1); inc.AcknowledgedAt.IsZero() {
 		t.Error("taking the operator role did not acknowledge the incident")
 	}
@@ -210,7 +215,7 @@ func TestIntake_Triage(t *testing.T) {
 	assertShows(t, "the triage message", msg, views.ActionTriageDeclare, views.ActionTriageLink, views.ActionTriageDismiss)
 
 	k.expect(t, "alertmanager", fixture(t, "alertmanager_group_mixed.json"), intake.OutcomeRepeat)
-	h.expectMessage(k.triage, "DiskFull", "notified 2 times")
+	h.expectEdited(k.triage, "DiskFull", "notified 2 times")
 	if n := len(h.fake.Messages(k.triage)); n != 1 {
 		t.Errorf("%d messages in the triage channel, want the one updated", n)
 	}
@@ -245,7 +250,10 @@ func TestIntake_Triage(t *testing.T) {
 	if inc.Operator != first || inc.DeclaredBy != first || inc.Alert == nil || inc.Severity != "major" {
 		t.Errorf("incident: operator %s declarer %s severity %s alert %+v", inc.Operator, inc.DeclaredBy, inc.Severity, inc.Alert)
 	}
-	h.expectMessage(k.triage, "declared incident #1")
+	h.expectEdited(k.triage, "declared incident #1")
+	h.expectEphemeral(k.triage, h.carol, "Declaring the incident")
+	h.expectEphemeral(k.triage, h.bob, "Declaring the incident")
+	h.expectMessage(inc.ChannelID, "Declared from an alert", "DiskFull")
 	// The message has no buttons left; a click on an old copy is refused.
 	if m, _ := h.messageWith(k.triage, "declared incident #1"); strings.Contains(render(m), views.ActionTriageDeclare) {
 		t.Error("the decided triage message still offers Declare")
@@ -273,12 +281,13 @@ func TestIntake_TriageDismissAndLink(t *testing.T) {
 	k.expect(t, "generic", genericAlert("one", "firing", "warning"), intake.OutcomeTriaged)
 	one := h.expectMessage(k.triage, "Health check one")
 	h.click(h.bob, k.triage, one.TS, views.ActionTriageDismiss)
-	h.expectMessage(k.triage, "Health check one", "dismissed it")
+	h.expectEdited(k.triage, "Health check one", "dismissed it")
+	h.expectEphemeral(k.triage, h.bob, "Alert dismissed")
 	k.expect(t, "generic", genericAlert("one", "firing", "warning"), intake.OutcomeIgnored)
 	// Resolved, then firing again: a new episode, triaged anew.
 	k.expect(t, "generic", genericAlert("one", "resolved", "warning"), intake.OutcomeIgnored)
 	k.expect(t, "generic", genericAlert("one", "firing", "warning"), intake.OutcomeTriaged)
-	h.waitFor("a second triage message", func() bool { return len(h.fake.Messages(k.triage)) == 2 })
+	h.expectMessage(k.triage, "Health check one", "notified once")
 
 	inc, _ := h.declare(h.alice, "--sev minor API slow")
 	k.expect(t, "generic", genericAlert("two", "firing", "warning"), intake.OutcomeTriaged)
@@ -289,7 +298,7 @@ func TestIntake_TriageDismissAndLink(t *testing.T) {
 		t.Fatalf("opened %s", v.CallbackID)
 	}
 	h.submit(h.carol, v, map[string]string{views.InputLinkIncident: views.Value(inc.ID)})
-	h.expectMessage(k.triage, "Health check two", "linked it to incident #1")
+	h.expectEdited(k.triage, "Health check two", "linked it to incident #1")
 	h.expectMessage(inc.ChannelID, "linked the alert", "Health check two")
 	h.waitEvent(inc.ID, incident.EventAlertLinked)
 	k.expect(t, "generic", genericAlert("two", "resolved", "warning"), intake.OutcomeResolved)
@@ -314,8 +323,10 @@ func TestIntake_Grafana(t *testing.T) {
 	if inc.Severity != "minor" || inc.Alert == nil || inc.Alert.Source != "grafana" {
 		t.Errorf("incident %+v alert %+v", inc, inc.Alert)
 	}
+	h.expectMessage(inc.ChannelID, "Declared from an alert", "grafana")
 	k.expect(t, "grafana", fixture(t, "grafana_resolved.SYNTHETIC.json"), intake.OutcomeResolved)
 	h.waitEvent(1, incident.EventAlertResolved)
+	h.expectMessage(inc.ChannelID, "Every alert of")
 }
 
 // TestIntake_RouteSeverityUnknown answers 422 when a route names a
@@ -368,8 +379,14 @@ func TestIntake_Fixtures(t *testing.T) {
 			t.Errorf("triage message not updated to resolved:\n%s", render(m))
 		}
 	}
-	if incs, _ := h.db.FindIncidents(context.Background(), incident.Filter{}); len(incs) != 2 {
+	h.markConsumed("the check above", msgs...)
+	incs, _ := h.db.FindIncidents(context.Background(), incident.Filter{})
+	if len(incs) != 2 {
 		t.Errorf("%d incidents, want 2", len(incs))
+	}
+	for _, inc := range incs {
+		h.expectMessage(inc.ChannelID, "Declared from an alert")
+		h.expectMessage(inc.ChannelID, "Every alert of")
 	}
 }
 
@@ -384,8 +401,9 @@ func TestIntake_LinkToPrivate(t *testing.T) {
 	h.click(h.alice, k.triage, msg.TS, views.ActionTriageLink)
 	v := h.topView(h.alice)
 	h.submit(h.alice, v, map[string]string{views.InputLinkIncident: views.Value(inc.ID)})
-	h.expectMessage(k.triage, "Health check logins", "linked it to a private incident")
+	h.expectEdited(k.triage, "Health check logins", "linked it to a private incident")
 	h.waitEvent(inc.ID, incident.EventAlertLinked)
+	h.expectMessage(inc.ChannelID, "linked the alert", "Health check logins")
 	for _, m := range h.fake.Messages(k.triage) {
 		if strings.Contains(render(m), "#1") {
 			t.Errorf("the triage channel names the private incident: %s", render(m))

@@ -82,7 +82,7 @@ func (a *App) incidentOf(ctx context.Context, value, channel string) (*incident.
 }
 
 func (a *App) onBlockAction(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction, env string, ack func(any)) {
-	if a.onTriageAction(ctx, cb, act, env, ack) {
+	if a.onTriageAction(ctx, cb, act, env, ack) || a.onOncallAction(ctx, cb, act, env, ack) {
 		return
 	}
 	channel := cb.Channel.ID
@@ -313,6 +313,8 @@ func (a *App) onViewSubmission(ctx context.Context, cb slack.InteractionCallback
 		a.onTriageLinkSubmit(ctx, cb, o, keys, ack)
 	case views.CallbackCause:
 		a.onCauseSubmit(ctx, cb, o, keys, ack)
+	case views.CallbackOncall:
+		a.onOverrideSubmission(ctx, cb, o, keys, ack, onError)
 	default:
 		ack(nil)
 	}

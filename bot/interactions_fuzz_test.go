@@ -42,6 +42,12 @@ func FuzzInteraction(f *testing.F) {
 		`{"type":"block_actions","user":{"id":"U1"},"actions":[{"action_id":"incident_triage_link","block_id":"b","value":"alertmanager:k"}]}`,
 		`{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V5","callback_id":"incident_triage_link","private_metadata":"{\"to\":\"alertmanager:k\"}","state":{"values":{"link_incident":{"link_incident":{"selected_option":{"value":"1"}}}}}}}`,
 		`{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V6","callback_id":"incident_cause","private_metadata":"{\"i\":1}","state":{"values":{"cause_category":{"cause_category":{"selected_option":{"value":"weather"}}},"cause_deploy":{"cause_deploy":{"selected_option":{"value":"deploy:x"}}}}}}}`,
+		`{"type":"block_actions","user":{"id":"U2"},"channel":{"id":"D1"},"actions":[{"action_id":"oncall_page_ack","block_id":"b","value":"1"}]}`,
+		`{"type":"block_actions","user":{"id":"U2"},"actions":[{"action_id":"oncall_page_ack","block_id":"b","value":"-7"}]}`,
+		`{"type":"block_actions","user":{"id":"U2"},"actions":[{"action_id":"oncall_handoff_confirm","block_id":"b","value":"primary@1773043200000000000"}]}`,
+		`{"type":"block_actions","user":{"id":"U2"},"actions":[{"action_id":"oncall_handoff_check","block_id":"oncall_checklist_0|primary@1","selected_options":[{"value":"oncall/test-page"}]}]}`,
+		`{"type":"block_actions","user":{"id":"U2"},"actions":[{"action_id":"oncall_handoff_check","block_id":"oncall_checklist_x"}]}`,
+		`{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V5","callback_id":"oncall_override","private_metadata":"{}","state":{"values":{"rotation":{"rotation":{"selected_option":{"value":"primary"}}},"user":{"user":{"selected_user":"U2"}},"from":{"from":{"value":"now"}},"to":{"to":{"value":"+1h"}}}}}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -28,6 +28,7 @@ func withSpokesperson(t *testing.T, h *harness) (*incident.Incident, slackfake.C
 	d.Wait(h.ctx())
 	h.waitFor("bob to be spokesperson", func() bool { return h.incident(inc.ID).Spokesperson == h.bob })
 	h.expectDM(h.bob, "spokesperson", "post status updates")
+	h.expectMessage(ch.ID, "is now the *spokesperson*")
 	h.waitCard(inc, "<@"+h.bob+">")
 	return h.incident(inc.ID), ch
 }
@@ -35,7 +36,6 @@ func withSpokesperson(t *testing.T, h *harness) (*incident.Incident, slackfake.C
 func TestRoles_PickerAndHandoff(t *testing.T) {
 	h := newHarness(t)
 	inc, ch := withSpokesperson(t, h)
-	h.expectMessage(ch.ID, "is now the *spokesperson*")
 
 	// Bob hands off to Carol: a brief, then Carol accepts.
 	h.slash(h.bob, ch.ID, "role spokesperson "+mention(h.carol))
@@ -55,6 +55,8 @@ func TestRoles_PickerAndHandoff(t *testing.T) {
 	h.click(h.carol, ch.ID, offer.TS, views.ActionAcceptHandoff)
 	h.waitFor("carol to be spokesperson", func() bool { return h.incident(inc.ID).Spokesperson == h.carol })
 	h.waitCard(inc, "<@"+h.carol+">")
+	h.expectMessage(ch.ID, "<@"+h.carol+"> is now the *spokesperson*")
+	h.expectDM(h.carol, "You are the spokesperson of incident #1")
 	var kinds []incident.EventKind
 	for _, e := range h.events(inc.ID) {
 		kinds = append(kinds, e.Kind)
@@ -73,6 +75,8 @@ func TestRoles_ForceAndRefusals(t *testing.T) {
 	// The operator may force it.
 	h.slash(h.alice, ch.ID, "role spokesperson "+mention(h.carol)+" --force")
 	h.waitFor("forced role change", func() bool { return h.incident(inc.ID).Spokesperson == h.carol })
+	h.expectMessage(ch.ID, "<@"+h.carol+"> is now the *spokesperson*")
+	h.expectDM(h.carol, "You are the spokesperson of incident #1")
 	// Nobody may take an empty role from outside the war room.
 	inc2, ch2 := h.declare(h.alice, "Second incident")
 	h.slash(h.carol, h.general, fmt.Sprintf("%d role spokesperson %s", inc2.ID, mention(h.carol)))
@@ -105,15 +109,7 @@ func TestUpdates(t *testing.T) {
 	if strings.Contains(render(m), "<!channel>") {
 		t.Errorf("update echoed a live @channel: %s", render(m))
 	}
-	ann := inc.Announcements[0]
-	h.waitFor("the update in the announcement thread", func() bool {
-		for _, r := range h.fake.Thread(ann.ChannelID, ann.TS) {
-			if strings.Contains(render(r), "Payments time out") {
-				return true
-			}
-		}
-		return false
-	})
+	h.expectInAnnouncementThread(inc, "Payments time out")
 	got := h.incident(inc.ID)
 	if want := h.clock.Now().Add(45 * time.Minute); !got.NextUpdateDue.Equal(want) || got.Updates != 1 {
 		t.Errorf("next due %v (want %v), updates %d", got.NextUpdateDue, want, got.Updates)
@@ -131,7 +127,7 @@ func TestUpdates(t *testing.T) {
 		t.Fatalf("opened %q", v.CallbackID)
 	}
 	h.submit(h.bob, v, map[string]string{views.InputStatus: "identified", views.InputKnown: "Cert expired <b>", views.InputNext: "1h0m0s"})
-	h.expectMessage(ch.ID, "Cert expired &lt;b&gt;")
+	h.expectRoomAndThread(inc, "Cert expired &lt;b&gt;")
 	h.waitFor("status identified", func() bool { return h.incident(inc.ID).Status == incident.StatusIdentified })
 }
 
@@ -144,7 +140,7 @@ func TestSeverityStatusNoteTimeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Wait(h.ctx())
-	h.expectMessage(h.announce, "from *major* to *critical*")
+	h.expectRoomAndThread(inc, "from *major* to *critical*")
 	h.waitCard(inc, ":red_circle: critical")
 	h.waitFor("the topic", func() bool { c, _ := h.fake.Channel(ch.ID); return strings.Contains(c.Topic, "CRITICAL") })
 	// Critical pulls the next update forward to 15 minutes.
@@ -154,6 +150,7 @@ func TestSeverityStatusNoteTimeline(t *testing.T) {
 	// Status from outside the war room, by number.
 	h.slash(h.alice, h.general, "1 status monitoring")
 	h.waitFor("monitoring", func() bool { return h.incident(inc.ID).Status == incident.StatusMonitoring })
+	h.expectRoomAndThread(inc, "changed the status of incident #1", "to *monitoring*")
 	if h.incident(inc.ID).MitigatedAt.IsZero() {
 		t.Error("mitigation time not recorded")
 	}
@@ -220,7 +217,7 @@ func TestResolveCloseAndPostmortem(t *testing.T) {
 	h.expectMessage(ch.ID, "monitor certificate expiry", "owner <@"+h.carol+">")
 	h.clock.Add(40 * time.Minute)
 	h.click(h.alice, ch.ID, inc.CardTS, views.ActionResolve)
-	h.expectMessage(h.announce, "resolved incident #1")
+	h.expectResolved(inc)
 	h.waitCard(inc, "Close and draft postmortem")
 	if got := h.incident(inc.ID); !got.NextUpdateDue.IsZero() || !got.WakeAt.IsZero() {
 		t.Errorf("resolve left reminders planned: due %v wake %v", got.NextUpdateDue, got.WakeAt)
@@ -242,12 +239,16 @@ func TestResolveCloseAndPostmortem(t *testing.T) {
 	if !strings.Contains(string(f.Content), "expired TLS certificate") || !slices.Contains(f.Channels, ch.ID) {
 		t.Errorf("postmortem %q in %v", f.Name, f.Channels)
 	}
-	h.expectMessage(h.announce, "postmortem draft is ready")
+	h.expectInAnnouncementThread(inc, "postmortem draft is ready")
+	h.expectMessage(ch.ID, "closed incident #1. Thank you all.")
 	// Commands on a closed incident are refused clearly.
 	h.slash(h.alice, ch.ID, "sev critical")
 	h.expectEphemeral(ch.ID, h.alice, "is closed")
 	h.slash(h.alice, ch.ID, "postmortem")
 	h.waitFor("a regenerated draft", func() bool { fs := h.fake.Files(); return len(fs) == 2 && len(fs[1].Channels) == 1 })
+	// The summary goes with each draft as its comment.
+	h.expectMessage(ch.ID, "*Incident #1: Checkout is down* is closed")
+	h.expectMessage(ch.ID, "*Incident #1: Checkout is down* is closed")
 }
 
 func TestCommandsOutsideWarRoom(t *testing.T) {

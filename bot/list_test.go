@@ -81,4 +81,6 @@ func TestList_FollowsChanges(t *testing.T) {
 	if got := string(h.slash(h.carol, h.general, "list")); !strings.Contains(got, "No open incidents") {
 		t.Errorf("after close:\n%s", got)
 	}
+	h.expectResolved(inc)
+	h.expectClosed(inc)
 }

@@ -65,6 +65,17 @@ type op struct {
 	Service  string `json:"svc,omitempty"`
 	Category string `json:"cat,omitempty"`
 	Deploy   string `json:"dep,omitempty"`
+
+	// On call (oncall_*.go): a rotation, an override's times (a swap's:
+	// a time in each turn) or a handoff's (From), an override's number,
+	// and the checklist steps of one group of checkboxes with those ticked.
+	Rotation string    `json:"rot,omitempty"`
+	From     time.Time `json:"from,omitzero"`
+	To       time.Time `json:"to,omitzero"`
+	ID       int64     `json:"id,omitempty"`
+	Email    string    `json:"email,omitempty"`
+	Steps    []string  `json:"steps,omitempty"`
+	Selected []string  `json:"sel,omitempty"`
 }
 
 // opKind names a use case.
@@ -104,6 +115,14 @@ const (
 	opTriageDismiss opKind = "triage_dismiss"
 	opService       opKind = "service"
 	opStatsChart    opKind = "stats_chart"
+
+	// On call.
+	opPageAck        opKind = "page_ack"
+	opOverride       opKind = "oncall_override"
+	opSwap           opKind = "oncall_swap"
+	opRemoveOverride opKind = "oncall_remove"
+	opHandoffConfirm opKind = "handoff_confirm"
+	opHandoffCheck   opKind = "handoff_check"
 )
 
 // via says how a person asked: it decides how the bot answers them.
@@ -215,6 +234,8 @@ func (a *App) exec(ctx context.Context, c *call) error {
 		return a.SetService(ctx, c, o.Incident, o.Service)
 	case opStatsChart:
 		return a.StatsChart(ctx, c, o.Text, o.Service)
+	case opPageAck, opOverride, opSwap, opRemoveOverride, opHandoffConfirm, opHandoffCheck:
+		return a.execOncall(ctx, c)
 	}
 	return fmt.Errorf("unknown request kind %q", o.Kind)
 }

@@ -65,6 +65,10 @@ type pbPayload struct {
 	// Bookmark.
 	Title string `json:"title,omitempty"`
 	URL   string `json:"url,omitempty"`
+	// Roles are the roles a roles-needed message asks for: those this run
+	// of playbooks added, so that a later run does not repeat an earlier
+	// one's message. None (a message stored before): all that are needed.
+	Roles []incident.Role `json:"roles,omitempty"`
 }
 
 // audience is a playbook audience with its contacts expanded.
@@ -196,6 +200,7 @@ func (a *App) runPlaybooks(inc *incident.Incident, actor string, pbs []playbooks
 	for i, pb := range pbs {
 		runs[i] = runOf(pb)
 	}
+	before := slices.Clone(inc.RolesNeeded)
 	done, evs := inc.RunPlaybooks(a.policy, actor, runs, trigger, a.now())
 	var ran []playbooks.Playbook
 	for _, r := range done {
@@ -219,7 +224,15 @@ func (a *App) runPlaybooks(inc *incident.Incident, actor string, pbs []playbooks
 			ch.Effects = append(ch.Effects, effect(effChecklist, laneRoom, payload{Name: pb.Name}))
 		}
 	}
-	ch.Effects = append(ch.Effects, roomPost(payload{Msg: msgRolesNeeded}))
+	var added []incident.Role
+	for _, r := range inc.RolesNeeded {
+		if !slices.Contains(before, r) {
+			added = append(added, r)
+		}
+	}
+	if len(added) > 0 {
+		ch.Effects = append(ch.Effects, roomPost(payload{Msg: msgRolesNeeded, PB: &pbPayload{Roles: added}}))
+	}
 	invite, notify := a.expand(eff.Invite), a.expand(eff.Notify)
 	switch {
 	case invite.empty() && notify.empty():
@@ -299,4 +312,13 @@ func plural(n int, one, many string) string {
 func (a *App) playbooksOnChange(inc *incident.Incident, before playbooks.Facts, actor, trigger string) incident.Change {
 	pbs := playbooks.Without(playbooks.NewlyMatched(a.incidentPlaybooks(), before, factsOf(inc)), inc.Playbooks)
 	return a.runPlaybooks(inc, actor, pbs, trigger)
+}
+
+// RolesAsked is the roles a roles-needed message asks for; nil (all that
+// are needed) for a message stored without them, or without a payload.
+func (p *pbPayload) RolesAsked() []incident.Role {
+	if p == nil {
+		return nil
+	}
+	return p.Roles
 }

@@ -84,7 +84,7 @@ func newPlaybookHarness(t *testing.T) *pbHarness {
 // checklist, waiting for it to show every keyword.
 func (h *harness) checklistMessage(inc *incident.Incident, title string, keywords ...string) slackfake.Message {
 	h.t.Helper()
-	return h.expectMessage(inc.ChannelID, append([]string{":clipboard: *" + title + "* checklist"}, keywords...)...)
+	return h.expectEdited(inc.ChannelID, append([]string{":clipboard: *" + title + "* checklist"}, keywords...)...)
 }
 
 // tick ticks (or unticks) step n of incident id's checklist as user, in
@@ -194,6 +194,8 @@ func TestPlaybooks_TickSteps(t *testing.T) {
 	h.slash(h.alice, inc.ChannelID, "close")
 	h.waitEvent(inc.ID, incident.EventClosed)
 	h.settle()
+	h.expectResolved(inc)
+	h.expectClosed(inc)
 	closed := h.checklistMessage(inc, "Third-party outage", "this checklist is its record")
 	if strings.Contains(string(closed.RawBlocks), views.ActionChecklistStep) {
 		t.Error("the checklist of a closed incident still has checkboxes")
@@ -230,6 +232,7 @@ func TestPlaybooks_ResolveWithRequiredStepsOpen(t *testing.T) {
 	if !strings.Contains(ev.Field("skipped_steps"), "general/confirm-impact") {
 		t.Errorf("resolved event %+v", ev)
 	}
+	h.expectResolved(inc)
 
 	t.Run("AllDone", func(t *testing.T) {
 		inc, _ := h.declare(h.alice, "--type general Second")
@@ -250,6 +253,7 @@ func TestPlaybooks_ResolveWithRequiredStepsOpen(t *testing.T) {
 		if ev.Field("skipped_steps") != "" {
 			t.Errorf("skipped %q", ev.Field("skipped_steps"))
 		}
+		h.expectResolved(inc)
 	})
 }
 
@@ -259,6 +263,7 @@ func TestPlaybooks_SeverityChangePullsInPlaybook(t *testing.T) {
 	h.settle()
 	h.slash(h.alice, inc.ChannelID, "sev critical")
 	h.settle()
+	h.expectRoomAndThread(inc, "from *major* to *critical*")
 	got := h.incident(inc.ID)
 	if !slices.Equal(got.Playbooks, []string{"general", "critical"}) || len(got.Checklist) != 17 {
 		t.Fatalf("playbooks %v, %d steps", got.Playbooks, len(got.Checklist))
@@ -279,6 +284,11 @@ func TestPlaybooks_SeverityChangePullsInPlaybook(t *testing.T) {
 	// Down and up again: the playbook ran once.
 	h.allowRepeats = append(h.allowRepeats, "changed the severity of incident #1 from *major* to *critical*")
 	h.slash(h.alice, inc.ChannelID, "sev major")
+	// A command is checked against the incident as it is when it comes:
+	// without this settle, "sev critical" can be refused as "already
+	// critical" while "sev major" still waits in the inbox (a race the
+	// strict message check revealed; see the report of branch strict).
+	h.settle()
 	h.slash(h.alice, inc.ChannelID, "sev critical")
 	h.settle()
 	if n := h.count(inc.ID, incident.EventPlaybookRun); n != 2 {
@@ -287,6 +297,8 @@ func TestPlaybooks_SeverityChangePullsInPlaybook(t *testing.T) {
 	if n := h.countMessages(inc.ChannelID, "Checklist Critical incident"); n != 1 {
 		t.Errorf("the critical checklist was posted %d times", n)
 	}
+	h.expectRoomAndThread(inc, "from *critical* to *major*")
+	h.expectRoomAndThread(inc, "from *major* to *critical*")
 }
 
 func TestRoles_ShadowAndSubjectMatterLeads(t *testing.T) {
@@ -302,6 +314,7 @@ func TestRoles_ShadowAndSubjectMatterLeads(t *testing.T) {
 		return strings.Contains(c.Topic, "shadow: <@"+h.carol+">")
 	})
 	h.expectDM(h.carol, "You are now the *shadow*", "You follow the operator to learn.")
+	h.expectMessage(ch.ID, "<@"+h.carol+"> is now the *shadow*")
 
 	// The shadow changes hands through a handoff, like the operator's.
 	h.slash(h.carol, ch.ID, "role shadow <@"+h.bob+">")
@@ -313,6 +326,12 @@ func TestRoles_ShadowAndSubjectMatterLeads(t *testing.T) {
 	h.expectDM(h.bob, "offers the shadow role")
 	h.slash(h.bob, ch.ID, "accept")
 	h.waitCard(inc, "*Roles* Shadow: <@"+h.bob+">")
+	// The room's copy of the offer is rendered when delivered, before or
+	// after Bob accepts; the DM above is the check.
+	h.ignore(ch.ID, "offers the shadow role")
+	h.ignore(ch.ID, "The handoff of incident #1 was already accepted or replaced")
+	h.expectMessage(ch.ID, "<@"+h.bob+"> is now the *shadow*")
+	h.expectDM(h.bob, "You are the shadow of incident #1")
 
 	// Several subject-matter leads at once; one leaves.
 	h.slash(h.alice, ch.ID, "role subject-matter-lead <@"+h.carol+">")
@@ -321,6 +340,11 @@ func TestRoles_ShadowAndSubjectMatterLeads(t *testing.T) {
 	h.slash(h.carol, ch.ID, "role subject-matter-lead <@"+h.carol+"> --remove")
 	h.waitEvent(inc.ID, incident.EventRoleRemoved)
 	h.waitCard(inc, "Subject-matter lead: <@"+h.admin+">")
+	for _, u := range []string{h.carol, h.admin} {
+		h.expectMessage(ch.ID, "<@"+u+"> is now the *subject-matter-lead*")
+		h.expectDM(u, "You are the subject-matter-lead of incident #1")
+	}
+	h.expectMessage(ch.ID, "<@"+h.carol+"> is no longer a *subject-matter-lead*")
 
 	// The role form offers the configured roles.
 	h.click(h.alice, ch.ID, inc.CardTS, views.ActionAssignRole)
@@ -332,6 +356,8 @@ func TestRoles_ShadowAndSubjectMatterLeads(t *testing.T) {
 	}
 	h.submit(h.alice, form, map[string]string{views.InputRole: "scribe", views.InputUser: h.carol})
 	h.waitCard(inc, "Scribe: <@"+h.carol+">")
+	h.expectMessage(ch.ID, "<@"+h.carol+"> is now the *scribe*")
+	h.expectDM(h.carol, "You are the scribe of incident #1")
 
 	// Bad input: a role that does not exist, one the person already holds.
 	ack := string(h.slash(h.alice, ch.ID, "role boss <@"+h.bob+">"))
@@ -348,6 +374,8 @@ func TestRoles_ShadowAndSubjectMatterLeads(t *testing.T) {
 	h.waitEvent(inc.ID, incident.EventResolved)
 	h.slash(h.alice, ch.ID, "close")
 	h.settle()
+	h.expectResolved(inc)
+	h.expectClosed(inc)
 	files := h.fake.Files()
 	if len(files) != 1 {
 		t.Fatalf("%d files", len(files))
@@ -385,12 +413,16 @@ func TestDrill_StartToScorecard(t *testing.T) {
 	h.clock.Add(2 * time.Minute)
 	h.slash(h.bob, ch.ID, "role operator <@"+h.bob+">")
 	h.settle()
+	h.expectMessage(ch.ID, "<@"+h.bob+"> is now the *operator*")
 	h.clock.Add(3 * time.Minute)
 	h.slash(h.bob, ch.ID, "role spokesperson <@"+h.carol+">")
 	h.settle()
+	h.expectMessage(ch.ID, "<@"+h.carol+"> is now the *spokesperson*")
+	h.expectDM(h.carol, "You are the spokesperson of incident #1")
 	h.clock.Add(4 * time.Minute)
 	h.slash(h.carol, ch.ID, "update --next 15m Provider returns 502s; failing over.")
 	h.settle()
+	h.expectRoomAndThread(inc, "Update on incident #1: Provider returns 502s")
 	inc = h.incident(inc.ID)
 	m := h.checklistMessage(inc, "Third-party outage", "0 of 9 done")
 	h.tick(h.bob, inc, m.TS, inc.StepIndex("third-party/confirm-provider")+1, true)
@@ -399,6 +431,8 @@ func TestDrill_StartToScorecard(t *testing.T) {
 	h.waitEvent(inc.ID, incident.EventResolved)
 	h.slash(h.bob, ch.ID, "close")
 	h.settle()
+	h.expectResolved(inc)
+	h.expectClosed(inc)
 
 	// Every message about the drill is marked as one.
 	for _, c := range []string{ch.ID, h.drills} {
@@ -523,6 +557,8 @@ func TestImpact_EstimateOverTime(t *testing.T) {
 	h.waitEvent(inc.ID, incident.EventResolved)
 	h.slash(h.alice, ch.ID, "close")
 	h.settle()
+	h.expectResolved(inc)
+	h.expectClosed(inc)
 	pm := string(h.fake.Files()[0].Content)
 	for _, want := range []string{"Estimated impact over time:", "09:00, at declaration by Alice Archer: Users are degraded",
 		"09:12, revised by Bob Baker: Users cannot complete a key journey; 12,000 USD lost per hour; suggests critical",
@@ -785,9 +821,11 @@ func TestDrill_StatsCompares(t *testing.T) {
 		h.clock.Add(toOperator)
 		h.slash(h.bob, inc.ChannelID, "role operator <@"+h.bob+">")
 		h.settle()
+		h.expectMessage(inc.ChannelID, "<@"+h.bob+"> is now the *operator*")
 		h.clock.Add(toResolve - toOperator)
 		h.slash(h.bob, inc.ChannelID, "resolve --anyway done")
 		h.waitEvent(inc.ID, incident.EventResolved)
+		h.expectResolved(inc)
 		return inc
 	}
 	first := drill("Drill: database failover", 6*time.Minute, 50*time.Minute)
@@ -797,6 +835,7 @@ func TestDrill_StatsCompares(t *testing.T) {
 	cancelled := h.incidentByTitle("Drill: cancelled one")
 	h.slash(h.admin, cancelled.ChannelID, "cancel declared by mistake")
 	h.waitEvent(cancelled.ID, incident.EventCancelled)
+	h.expectRoomAndThread(cancelled, "cancelled incident #", "declared by mistake")
 	second := drill("Drill: cache stampede", 2*time.Minute, 20*time.Minute)
 
 	ack := string(h.slash(h.alice, h.general, "stats --drills"))

@@ -35,6 +35,8 @@ func TestPostmortemInGitAndArchive(t *testing.T) {
 	h.slash(h.alice, ch.ID, "resolve")
 	h.waitFor("resolved", func() bool { return h.incident(inc.ID).Status == incident.StatusResolved })
 	h.slash(h.alice, ch.ID, "close")
+	h.expectResolved(inc)
+	h.expectClosed(inc)
 	want := filepath.Join(dir, "2026-03-04-inc-1-checkout-is-down.md")
 	h.waitFor("the postmortem file", func() bool { _, err := os.Stat(want); return err == nil })
 	body, _ := os.ReadFile(want)
@@ -72,6 +74,8 @@ func TestPrivatePostmortemStaysInWarRoom(t *testing.T) {
 	h.waitFor("resolved", func() bool { return h.incident(inc.ID).Status == incident.StatusResolved })
 	h.slash(h.alice, ch.ID, "close")
 	h.waitFor("the upload", func() bool { fs := h.fake.Files(); return len(fs) == 1 && len(fs[0].Channels) == 1 })
+	h.expectResolved(inc)
+	h.expectClosed(inc)
 	if f := h.fake.Files()[0]; f.Channels[0] != ch.ID {
 		t.Errorf("private postmortem shared to %v", f.Channels)
 	}

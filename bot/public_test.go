@@ -115,6 +115,10 @@ func TestPublic_PublishChoice(t *testing.T) {
 	if page := get(t, h.statusPage(), "/api/v1/incidents"); strings.Contains(page, "Leaked") || strings.Contains(page, "rotated") {
 		t.Error("the private incident reached the status page")
 	}
+	for _, u := range []string{"Carol suspects the gateway", "Payments with EU cards fail", "We found the cause.", "Rolling back deploy 4411"} {
+		h.expectRoomAndThread(inc, "Update on incident #1: "+u)
+	}
+	h.expectMessage(priv.ChannelID, "Update on incident #2: Keys rotated")
 }
 
 // TestPublic_SummaryAndReportLink: the spokesperson writes the customer
@@ -140,6 +144,10 @@ func TestPublic_SummaryAndReportLink(t *testing.T) {
 		views.InputApology: "We are sorry.", views.InputChanges: "Rebuilds run in the background."})
 	h.waitEvent(inc.ID, incident.EventSummaryWritten)
 	h.settle()
+	h.expectResolved(inc)
+	h.expectMessage(room.ID, "closed incident #1. Thank you all.")
+	h.expectMessage(room.ID, "*Incident #1: Search is slow* is closed")
+	h.expectMessage(room.ID, "wrote the customer summary")
 	var doc struct {
 		Incidents []struct {
 			ID      int64 `json:"id"`
@@ -205,7 +213,13 @@ func TestStakeholders_Notify(t *testing.T) {
 	}
 	h.slash(h.alice, room.ID, "resolve DNS fixed")
 	h.expectDM(h.carol, "Incident #1 is resolved", "DNS fixed")
+	h.expectDM(h.admin, "Incident #1 is resolved")
+	h.expectDM(h.bob, "Incident #1 is resolved")
+	h.expectMessage(h.general, "Incident #1 is resolved")
 	h.settle()
+	h.expectRoomAndThread(inc, "Update on incident #1: DNS is being fixed")
+	h.expectRoomAndThread(inc, "changed the status of incident #1", "to *identified*")
+	h.expectResolved(inc)
 
 	// Unsubscribing stops it; unsubscribing again is refused, changing nothing.
 	if ack := h.slash(h.bob, room.ID, "unsubscribe"); !strings.Contains(string(ack), "You no longer follow incident #1") {

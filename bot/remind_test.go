@@ -88,6 +88,7 @@ func TestReminders_HeadsUpDueEscalation(t *testing.T) {
 	// After the snooze the next stage is the nudge at the new due time.
 	h.tickAt(got.NextUpdateDue)
 	h.waitFor("a second nudge", func() bool { return h.count(inc.ID, incident.EventReminderDue) == 2 })
+	h.expectMessage(ch.ID, "is due now", "promised for 10:40")
 	// An update resets the cycle; a late one is counted.
 	h.clock.Add(time.Minute)
 	h.slash(h.bob, ch.ID, "update still rotating the certificate")
@@ -96,6 +97,7 @@ func TestReminders_HeadsUpDueEscalation(t *testing.T) {
 	if got.Reminder.Stage != incident.StageWaiting || !got.NextUpdateDue.Equal(h.clock.Now().Add(30*time.Minute)) {
 		t.Errorf("update did not restart the cycle: %+v due %v", got.Reminder, got.NextUpdateDue)
 	}
+	h.expectRoomAndThread(inc, "Update on incident #1: still rotating the certificate")
 }
 
 func TestReminders_SeverityReplanAndResolveCancels(t *testing.T) {
@@ -106,10 +108,12 @@ func TestReminders_SeverityReplanAndResolveCancels(t *testing.T) {
 	h.waitFor("the re-plan", func() bool {
 		return h.incident(inc.ID).NextUpdateDue.Equal(time.Date(2026, 3, 4, 9, 20, 0, 0, time.UTC))
 	})
+	h.expectRoomAndThread(inc, "from *major* to *critical*")
 	h.tickAt(time.Date(2026, 3, 4, 9, 15, 0, 0, time.UTC))
 	h.expectMessage(ch.ID, "heads-up", "due at 09:20")
 	h.slash(h.alice, ch.ID, "resolve")
 	h.waitFor("resolved", func() bool { return h.incident(inc.ID).Status == incident.StatusResolved })
+	h.expectResolved(inc)
 	res := h.tickAt(time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC))
 	if res.Effects != 0 || h.count(inc.ID, incident.EventReminderDue) != 0 {
 		t.Errorf("a resolved incident was nudged: %+v", res)
@@ -150,6 +154,10 @@ func TestReminders_RestartInEachState(t *testing.T) {
 	if n := h.countMessages(ch.ID, "Escalation"); n != 1 {
 		t.Errorf("%d escalation messages", n)
 	}
+	h.expectMessage(ch.ID, "heads-up")
+	h.expectMessage(ch.ID, "is due now")
+	h.expectMessage(ch.ID, "Escalation")
+	h.expectInAnnouncementThread(inc, "is late")
 }
 
 func TestReminders_FellDueWhileDown(t *testing.T) {
@@ -163,6 +171,7 @@ func TestReminders_FellDueWhileDown(t *testing.T) {
 	h.tickAt(h.clock.Now())
 	h.tickAt(h.clock.Now().Add(time.Minute))
 	h.expectMessage(ch.ID, "Escalation")
+	h.expectInAnnouncementThread(inc, "is late")
 	if a, b, c := h.count(inc.ID, incident.EventReminderHeadsUp), h.count(inc.ID, incident.EventReminderDue), h.count(inc.ID, incident.EventEscalated); a+b != 0 || c != 1 {
 		t.Errorf("heads-up %d, due %d, escalation %d; want only one escalation", a, b, c)
 	}
@@ -190,6 +199,7 @@ func TestReminders_TwoTicksRace(t *testing.T) {
 	if n := h.countMessages(inc.ChannelID, "is due now"); n != 1 {
 		t.Errorf("the nudge was posted %d times", n)
 	}
+	h.expectMessage(inc.ChannelID, "is due now")
 }
 
 func TestReminders_SlackRateLimitDelaysNotLoses(t *testing.T) {

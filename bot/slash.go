@@ -28,7 +28,7 @@ func (a *App) onSlash(ctx context.Context, sc slack.SlashCommand, env string, ac
 	switch cmd.Kind {
 	case command.KindHelp:
 		if cmd.Help != "" && cmd.Help != command.KindHelp {
-			ack(ackText(command.Usage(cmd.Help) + "\nRun `/incident help` for every command."))
+			ack(ackText(command.Detail(cmd.Help) + "\nRun `/incident help` for every command."))
 			return
 		}
 		ack(a.helpAck)
@@ -38,6 +38,9 @@ func (a *App) onSlash(ctx context.Context, sc slack.SlashCommand, env string, ac
 		return
 	case command.KindStats:
 		a.statsReply(ctx, sc, cmd, keys, ack)
+		return
+	case command.KindOncall:
+		a.onOncallCommand(ctx, sc, cmd, keys, ack)
 		return
 	case command.KindDeclare:
 		if cmd.Title == "" {

@@ -82,7 +82,7 @@ func (a *App) Wake(inc *incident.Incident, now time.Time) incident.Change {
 	if inc.TakeArchive(a.policy, now) && inc.ChannelID != "" {
 		ch.Effects = append(ch.Effects, effect(effArchive, laneRoom, payload{}))
 	}
-	return ch
+	return ch.With(a.wakePage(inc, now))
 }
 
 // Enqueued hands the effects a scheduler tick stored to the outbox. It

@@ -87,6 +87,7 @@ func TestUseCases_EntryPathsBehaveTheSame(t *testing.T) {
 			{"button", func(h *harness, inc *incident.Incident) {
 				m := h.expectMessage(inc.ChannelID, "add a dashboard", views.ActionTaskDone)
 				h.click(h.bob, inc.ChannelID, m.TS, views.ActionTaskDone)
+				h.expectEphemeral(inc.ChannelID, h.bob, "Action item 1 of incident #1 is done")
 			}},
 		}},
 		{"Pin", func(h *harness, inc *incident.Incident) {
@@ -102,6 +103,7 @@ func TestUseCases_EntryPathsBehaveTheSame(t *testing.T) {
 			}},
 			{"shortcut", func(h *harness, inc *incident.Incident) {
 				h.wait(h.fake.MessageShortcut(h.alice, inc.ChannelID, h.userMessage(inc.ChannelID, "p99 doubled"), "add_to_timeline"))
+				h.expectEphemeral(inc.ChannelID, h.alice, "Added to the timeline of incident #1")
 			}},
 		}},
 		{"AcceptHandoff", func(h *harness, inc *incident.Incident) {
@@ -197,6 +199,8 @@ type fingerprint struct {
 	messages map[string][]string // "war room", "#incidents", "DM alice"… → texts
 }
 
+// fingerprint accounts for the messages it lists (markChecked): the tests
+// compare them all from one entry path to the next.
 func (h *harness) fingerprint(id int64) fingerprint {
 	h.t.Helper()
 	f := fingerprint{messages: map[string][]string{}}
@@ -221,9 +225,11 @@ func (h *harness) fingerprint(id int64) fingerprint {
 				continue
 			}
 			f.messages[name] = append(f.messages[name], norm(m.Text))
+			h.markChecked(m)
 			for _, r := range h.fake.Thread(ch, m.TS) {
 				if r.TS != m.TS && r.BotID != "" {
 					f.messages[name] = append(f.messages[name], "↳ "+norm(r.Text))
+					h.markChecked(r)
 				}
 			}
 		}

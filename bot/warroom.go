@@ -2,9 +2,11 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/bot/views"
 	"github.com/incidentbot/incidentbot/playbooks"
 )
 
@@ -15,7 +17,8 @@ import (
 // it lands and the outbox resumes what a crash or a Slack outage left,
 // whatever the incident's status by then.
 func (a *App) Declare(ctx context.Context, c *call, req incident.DeclareRequest) error {
-	if req.Operator != "" && req.Operator != req.DeclaredBy {
+	onCall := a.defaultOperator(ctx, c, &req)
+	if req.Operator != "" && req.Operator != req.DeclaredBy && !onCall {
 		if err := a.checkPerson(ctx, c, req.Operator); err != nil {
 			return err
 		}
@@ -26,6 +29,9 @@ func (a *App) Declare(ctx context.Context, c *call, req incident.DeclareRequest)
 	}
 	if c.dry {
 		c.ack = a.declaringAck(inc)
+		if onCall {
+			c.ack += fmt.Sprintf(" %s is on call in *%s*: they lead it and are being paged.", views.User(req.Operator), a.oc.opt.OperatorRotation)
+		}
 		return nil
 	}
 	change := a.declaration(inc, evs, pbs, func() []incident.Effect { return a.setup(inc, c) })
@@ -43,10 +49,14 @@ func (a *App) Declare(ctx context.Context, c *call, req incident.DeclareRequest)
 // declaration runs pbs on the new incident inc and returns the change that
 // records it: its declaration events evs, the effects that build its war
 // room (listed by effs once the playbooks ran, so that what they render
-// includes them), a drill's introduction and the stakeholders' notices.
+// includes them), the page of an on-call operator, a drill's introduction
+// and the stakeholders' notices.
 func (a *App) declaration(inc *incident.Incident, evs []incident.Event, pbs []playbooks.Playbook, effs func() []incident.Effect) incident.Change {
+	// Issue 13: the operator is paged; first, so that the setup knows not
+	// to send a paged operator the role DM as well.
+	page := a.startPage(inc, inc.DeclaredAt)
 	ran := a.runPlaybooks(inc, inc.DeclaredBy, pbs, incident.TriggerDeclare)
-	change := incident.Change{Events: evs, Effects: effs()}.With(a.declareNotes(inc)).With(ran)
+	change := incident.Change{Events: evs, Effects: effs()}.With(a.declareNotes(inc)).With(ran).With(page)
 	return a.stakeholderChange(inc, change)
 }
 
@@ -72,7 +82,8 @@ func (a *App) setup(inc *incident.Incident, c *call) []incident.Effect {
 		effect(effCard, laneRoom, payload{}),
 		roomPost(payload{Msg: msgPicker}),
 	}
-	if inc.Operator != "" && inc.Operator != a.botUserID {
+	if inc.Operator != "" && inc.Operator != a.botUserID && !inc.Page.Paged(inc.Operator) {
+		// A paged operator's page says it all, with its Acknowledge button.
 		effs = append(effs, dm(inc.Operator, payload{Msg: msgRoleDM, Role: string(incident.RoleOperator)}))
 	}
 	for _, ann := range inc.Announcements {

@@ -512,6 +512,7 @@ func checkRecords(r reader, version int, p *problems) error {
 	}
 
 	checkSubscriptions(r, p)
+	checkOncall(r, p) // issue 13 (store/oncall.go)
 
 	// seen and seen_time: the same keys at the same times.
 	n = 0

@@ -201,6 +201,9 @@ func (db *DB) runGroup(group []*op) {
 // number of ops before it. Otherwise err is the commit's outcome.
 func (db *DB) runTx(ops []*op) (failed *op, fit int, err error) {
 	db.groups.Add(1)
+	// Version is odd while the transaction runs (see Version): a reader
+	// may see the commit before the bump after it.
+	db.writes.Add(1)
 	err = db.kv.update(func(t kvTx) error {
 		failed, fit = nil, 0
 		now := db.now().UTC()

@@ -62,12 +62,14 @@ var (
 	// acknowledged to Slack and not yet processed.
 	bucketInbox = []byte("inbox")
 
-	allBuckets = [][]byte{bucketMeta, bucketIncidents, bucketTimeline, bucketOpen,
+	allBuckets = slices.Concat([][]byte{bucketMeta, bucketIncidents, bucketTimeline, bucketOpen,
 		bucketDue, bucketByChannel, bucketSeen, bucketSeenTime, bucketOutbox, bucketInbox,
 		bucketSubscriptions,
 		// Alerts, deploys and the statistics index (alerts.go, deploys.go,
 		// facts.go).
-		bucketAlertGroups, bucketDeploys, bucketDeploysByService, bucketDeploysByTime, bucketFacts}
+		bucketAlertGroups, bucketDeploys, bucketDeploysByService, bucketDeploysByTime, bucketFacts},
+		oncallBuckets, // issue 13 (store/oncall.go)
+	)
 
 	keySchemaVersion = []byte("schema_version")
 	keyApp           = []byte("app")
@@ -428,8 +430,10 @@ func (db *DB) Close() error {
 func (db *DB) WriteTransactions() int64 { return db.groups.Load() }
 
 // Version changes whenever a write may have changed the database: a
-// result read after Version returned v is still current while Version
-// returns v.
+// result read after Version returned an even v is still current while
+// Version returns v. It is odd while a write transaction runs, whose
+// commit a reader may already see: a result read then may be stale
+// before Version moves on, so cache nothing under an odd Version.
 func (db *DB) Version() uint64 { return db.writes.Load() }
 
 // Backend returns "bbolt" or "etcd".

@@ -162,7 +162,7 @@ func TestKV_SameAsBolt(t *testing.T) {
 					t.Fatal(err)
 				}
 				for i := range max(len(want), len(got)) {
-					w, g := at(want, i), at(got, i)
+					w, g := nth(want, i), nth(got, i)
 					if w != g && !strings.HasPrefix(g, "put: the transaction is full") && !strings.HasPrefix(g, "delete: the transaction is full") {
 						t.Fatalf("transaction %d, answer %d:\nbbolt %s\netcd  %s\nafter:\n%s", txn, i, w, g, strings.Join(want[max(0, i-6):i], "\n"))
 					}
@@ -185,7 +185,7 @@ func errText(err error) string {
 	return s
 }
 
-func at(s []string, i int) string {
+func nth(s []string, i int) string {
 	if i < len(s) {
 		return s[i]
 	}

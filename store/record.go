@@ -65,6 +65,8 @@ var incidentRecord = newRecordType("incident",
 	intField(110, "estimate_loss_per_hour", func(x *incident.Incident) *int64 { return &x.Estimate.LossPerHour }),
 	timeField(111, "estimate_at", func(x *incident.Incident) *time.Time { return &x.Estimate.At }),
 	strField(112, "estimate_by", func(x *incident.Incident) *string { return &x.Estimate.By }),
+	// Issue 13 (on call): tags 120–139.
+	ptrField(120, "page", func(x *incident.Incident) **incident.Page { return &x.Page }, pageRecord),
 	// Issue 14 (tags 140-159): alerts, deploys and numbers.
 	strField(140, "service", func(x *incident.Incident) *string { return &x.Service }),
 	strField(144, "cause_category", func(x *incident.Incident) *string { return &x.CauseCategory }),

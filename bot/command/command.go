@@ -50,6 +50,8 @@ const (
 	KindChecklist Kind = "checklist"
 	KindStepDone  Kind = "step_done"
 	KindStepUndo  Kind = "step_undo"
+	// On call (oncall.go).
+	KindOncall Kind = "oncall"
 )
 
 // Command is a parsed /incident command. Only the fields that its Kind uses
@@ -123,6 +125,8 @@ type Command struct {
 	Since  string
 	Chart  bool
 	Drills bool
+	// Oncall holds the arguments of /incident oncall.
+	Oncall OncallArgs
 }
 
 // kinds lists every Kind in the order help shows them, with its aliases.
@@ -160,6 +164,7 @@ var kinds = []struct {
 	{KindStepUndo, nil}, // only "checklist undo N"
 	{KindService, []string{"service", "svc"}},
 	{KindStats, []string{"stats", "metrics", "statistics"}},
+	{KindOncall, []string{"oncall", "on-call", "oc"}},
 	{KindHelp, []string{"help", "h", "?", "-h", "--help"}},
 }
 
@@ -217,7 +222,7 @@ func (p *parser) parse() (Command, error) {
 	}
 	cmd.Kind = kind
 	args := toks[1:]
-	if cmd.Incident != 0 && (kind == KindDeclare || kind == KindList || kind == KindHelp || kind == KindDrill || kind == KindStats) {
+	if cmd.Incident != 0 && (kind == KindDeclare || kind == KindList || kind == KindHelp || kind == KindDrill || kind == KindStats || kind == KindOncall) {
 		return Command{}, invalid("`/incident %s` does not take an incident number. Usage: %s", aliasOf(kind), Usage(kind))
 	}
 
@@ -264,6 +269,8 @@ func (p *parser) parse() (Command, error) {
 		err = p.help(&cmd, args)
 	case KindSubscribe, KindUnsubscribe:
 		err = p.subscribe(&cmd, args)
+	case KindOncall:
+		err = p.oncall(&cmd, args)
 	default: // accept, close, postmortem, snooze
 		err = noArgs(kind, args)
 	}

@@ -39,6 +39,12 @@ func FuzzParse(f *testing.F) {
 		"help checklist done", "role shadow <@U1> --remove", "role subject-matter-lead @bob",
 		"service payments", "svc", "cause --category change --deploy v1.2 bad plan", "cause -c", "cause --deploy=<x>",
 		"declare --service checkout Checkout down", "stats", "stats --since 12w --service payments", "stats --since 99999d", "stats --drills", "stats --drills --chart",
+		"oncall", "oc primary", "oncall override", "oncall override primary <@U1|a> now +8h",
+		"oncall override primary @bob 2026-03-09 09:00 2026-03-10 09:00", "oncall swap primary <@U2>",
+		"oncall swap primary <@U2> +7d", "oncall remove #3", "oncall remove 0", "oncall overrides primary",
+		"oncall primary extra", "42 oncall", "oncall override <@U1> primary now +1h",
+		"oncall swap primary <mailto:Erin@Example.com|Erin@Example.com>", "oncall override primary a@b.co now +1h",
+		"oncall swap primary a@b@c.d", "oncall swap primary <mailto:a@b.c", "oncall swap primary <mailto:x|a@b.c>",
 	} {
 		f.Add(s)
 	}
@@ -81,6 +87,14 @@ func FuzzParse(f *testing.F) {
 		}
 		if cmd.User != "" && cmd.UserName != "" {
 			t.Fatalf("Parse(%q) has both User and UserName", in)
+		}
+		if e := cmd.Oncall.Email; e != "" {
+			act := cmd.Oncall.Action
+			if cmd.Kind != command.KindOncall || act != command.OncallOverride && act != command.OncallSwap ||
+				cmd.User != "" || cmd.UserName != "" || e != strings.ToLower(e) || strings.Count(e, "@") != 1 ||
+				strings.ContainsAny(e, " <>|&\n") {
+				t.Fatalf("Parse(%q) email %q on %q %q (user %q/%q)", in, e, cmd.Kind, act, cmd.User, cmd.UserName)
+			}
 		}
 		if (cmd.Role != "") != (cmd.Kind == command.KindRole) {
 			t.Fatalf("Parse(%q) role %q on %q", in, cmd.Role, cmd.Kind)

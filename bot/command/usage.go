@@ -26,7 +26,7 @@ var usages = map[Kind]string{
 	KindSnooze:     "`/incident snooze` — postpone an overdue update reminder, e.g. `/incident snooze`",
 	KindCancel:     "`/incident cancel [REASON]` — end an incident declared by mistake (operator or admin); it is left out of metrics and reports, e.g. `/incident cancel test of the bot`",
 	KindDrill:      "`/incident drill [--playbook NAME] [TITLE]` — declare a practice incident, scored when it closes, e.g. `/incident drill --playbook third-party Payments provider down`",
-	KindChecklist:  "`/incident checklist` — show the playbook checklist and its progress, e.g. `/incident checklist`",
+	KindChecklist:  "`/incident checklist [done|undo N]` — show the playbook checklist and its progress, or tick or untick step N, e.g. `/incident checklist`",
 	KindStepDone:   "`/incident checklist done N` — tick step N of the checklist, e.g. `/incident checklist done 3`",
 	KindStepUndo:   "`/incident checklist undo N` — untick step N of the checklist, e.g. `/incident checklist undo 3`",
 	KindService:    "`/incident service NAME` — record the service the incident affects, e.g. `/incident service payments`",
@@ -36,6 +36,8 @@ var usages = map[Kind]string{
 	KindSummary:     "`/incident summary` — write the customer-facing summary for the status page (a form opens), e.g. `/incident 42 summary`",
 	KindSubscribe:   "`/incident subscribe [#N|all] [--tier closely|satisfied|informed|monitor]` — follow an incident (or all) by direct message, e.g. `/incident subscribe all --tier satisfied`",
 	KindUnsubscribe: "`/incident unsubscribe [#N|all]` — stop following, e.g. `/incident unsubscribe #42`",
+	// On call (oncall.go).
+	KindOncall: "`/incident oncall [ROTATION]` — who is on call now and next; overrides and swaps: `/incident help oncall`, e.g. `/incident oncall`",
 }
 
 // Usage returns the one-line usage of k with an example, in Slack mrkdwn.
@@ -53,6 +55,9 @@ func HelpText() string {
 	var b strings.Builder
 	b.WriteString("*`/incident` subcommands* (put an incident number first to act on another incident, e.g. `/incident 42 sev major`; `/incident help COMMAND` shows a command's flags and an example)\n")
 	for _, k := range kinds {
+		if k.kind == KindStepDone || k.kind == KindStepUndo {
+			continue // in checklist's line: the help must fit one section
+		}
 		b.WriteString("• ")
 		b.WriteString(overview(k.kind))
 		if len(k.aliases) > 1 && k.kind != KindHelp {
@@ -94,4 +99,24 @@ func short(k Kind) string {
 		return u[:i]
 	}
 	return u
+}
+
+// Detail is the help for one subcommand: its usage, and for oncall and
+// checklist the usage of each of their actions.
+func Detail(k Kind) string {
+	var subs []string
+	switch k {
+	case KindOncall:
+		for _, a := range []OncallAction{OncallOverride, OncallSwap, OncallOverrides, OncallRemove} {
+			subs = append(subs, oncallUsage(a))
+		}
+	case KindChecklist:
+		subs = []string{Usage(KindStepDone), Usage(KindStepUndo)}
+	}
+	var b strings.Builder
+	b.WriteString(Usage(k))
+	for _, s := range subs {
+		b.WriteString("\n• " + s)
+	}
+	return b.String()
 }

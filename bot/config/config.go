@@ -53,6 +53,8 @@ type Config struct {
 	Drill     DrillConfig     `mapstructure:"drill" yaml:"drill"`
 	// Intake: the alert and deploy hooks, and the routes of alerts.
 	Intake intake.Config `mapstructure:"intake" yaml:"intake"`
+	// Oncall: rotations, paging and handoffs (see oncall.go).
+	Oncall OncallConfig `mapstructure:"oncall" yaml:"oncall"`
 	// ShutdownGrace is how long work in flight may go on after SIGTERM
 	// before its Slack calls are cancelled. docker stop sends SIGKILL 10 s
 	// after SIGTERM and Kubernetes 30 s after, so the default leaves
@@ -301,6 +303,7 @@ func Default() Config {
 		Reports:       ReportsConfig{Path: "/"},
 		Email:         EmailConfig{Port: "587", Security: "starttls"},
 		Intake:        intake.Default(),
+		Oncall:        defaultOncall(),
 	}
 	defaultPlaybooks(&c)
 	return c
@@ -344,6 +347,7 @@ func (c Config) Normalized() Config {
 	c.Log.Format = strings.ToLower(strings.TrimSpace(c.Log.Format))
 	normalizePlaybooks(&c)
 	c.Intake = normalizedIntake(c.Intake)
+	c.Oncall = c.Oncall.normalized() // issue 13
 	return c.normalizedPublic()
 }
 

@@ -9,10 +9,12 @@ import (
 // Tokens never reach a log, an error or a printed config.
 
 // Redacted returns a copy of c safe to print or log: each non-empty token is
-// replaced by its prefix and "…(redacted)", e.g. "xoxb-…(redacted)".
+// replaced by its prefix and "…(redacted)", e.g. "xoxb-…(redacted)"; so are
+// the calendar feed's token, the SMTP password and the hooks' secrets.
 func (c Config) Redacted() Config {
 	c.Slack.BotToken = RedactToken(c.Slack.BotToken)
 	c.Slack.AppToken = RedactToken(c.Slack.AppToken)
+	c.Oncall.FeedToken = RedactToken(c.Oncall.FeedToken)
 	if c.Email.Password != "" {
 		c.Email.Password = "…(redacted)"
 	}

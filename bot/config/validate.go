@@ -195,6 +195,7 @@ func (c Config) validateSettings(p *problems) {
 	c.validateDigest(p)
 	c.validatePublic(p)
 	c.validatePlaybooks(p)
+	c.validateOncall(p)
 
 	if c.Postmortem.ArchiveAfter < 0 {
 		p.add("postmortem.archive_after", "must not be negative (use 0 to never archive, or e.g. 72h)")
@@ -331,11 +332,17 @@ func (c Config) validateReminders(p *problems) {
 	if r.Snooze <= 0 {
 		p.add("reminders.snooze", "must be greater than 0 (how long the Snooze button delays a reminder, e.g. 10m)")
 	}
-	if g := r.EscalateTo.Usergroup; g != "" && !usergroupRe.MatchString(g) {
-		p.add("reminders.escalate_to.usergroup", `%q is not a user group ID (use the ID starting with S, e.g. "S0123ABCD", from the group's profile > Copy group ID)`, g)
+	r.EscalateTo.validate(p, "reminders.escalate_to")
+}
+
+// validate checks an escalate_to section at key: a user group ID and user
+// IDs.
+func (e EscalateTo) validate(p *problems, key string) {
+	if g := e.Usergroup; g != "" && !usergroupRe.MatchString(g) {
+		p.add(key+".usergroup", `%q is not a user group ID (use the ID starting with S, e.g. "S0123ABCD", from the group's profile > Copy group ID)`, g)
 	}
-	for i, u := range r.EscalateTo.Users {
-		checkUser(p, fmt.Sprintf("reminders.escalate_to.users[%d]", i), u)
+	for i, u := range e.Users {
+		checkUser(p, fmt.Sprintf("%s.users[%d]", key, i), u)
 	}
 }
 

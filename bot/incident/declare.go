@@ -91,6 +91,12 @@ func Declare(p Policy, r DeclareRequest, now time.Time) (*Incident, []Event, err
 		Type:          r.Type,
 		Drill:         r.Drill,
 	}
+	// A declarer who leads is there: acknowledged at once. An operator
+	// named by someone else acknowledges when they answer (see
+	// AcknowledgePage), so that time to acknowledge measures something.
+	if op == r.DeclaredBy {
+		inc.AcknowledgedAt = now
+	}
 	kv := []string{"severity", sev.Name, "private", strconv.FormatBool(r.Private), "impact", inc.Impact,
 		"next_update", formatTime(inc.NextUpdateDue), "type", r.Type, "drill", boolField(r.Drill), "service", inc.Service}
 	if !r.Estimate.Empty() {
@@ -101,7 +107,6 @@ func Declare(p Policy, r DeclareRequest, now time.Time) (*Incident, []Event, err
 	inc.Replan(p)
 	evs := []Event{newEvent(EventDeclared, r.DeclaredBy, now, inc.Title, kv...)}
 	if op != "" {
-		inc.AcknowledgedAt = now
 		evs = append(evs, newEvent(EventRoleAssigned, r.DeclaredBy, now, "", "role", string(RoleOperator), "to", op))
 	}
 	return inc, evs, nil

@@ -44,6 +44,13 @@ const (
 	EventStepDone    EventKind = "step_done"
 	EventStepUndone  EventKind = "step_undone"
 	EventRoleRemoved EventKind = "role_removed"
+
+	// Paging (issue 13): a level paged, a level that paged nobody, paging
+	// given up, and the acknowledgement (its actor clicked Acknowledge).
+	EventPaged            EventKind = "paged"
+	EventPageSkipped      EventKind = "page_skipped"
+	EventPageExhausted    EventKind = "page_exhausted"
+	EventPageAcknowledged EventKind = "page_acknowledged"
 )
 
 // Event is one immutable entry of an incident's timeline.

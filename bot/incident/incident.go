@@ -118,8 +118,12 @@ type Incident struct {
 	// refused for good (the workspace forbids it, say); "" otherwise.
 	WarRoomError string
 
-	DeclaredAt     time.Time
-	AcknowledgedAt time.Time // first operator assigned
+	DeclaredAt time.Time
+	// AcknowledgedAt is when the operator acknowledged: the real time of
+	// the page's Acknowledge click, or when they took the role themselves
+	// (declaring, assigning themselves, accepting a handoff). Zero while
+	// an operator named by someone else has not answered.
+	AcknowledgedAt time.Time
 	MitigatedAt    time.Time // first time monitoring
 	ResolvedAt     time.Time
 	ClosedAt       time.Time // closed, or cancelled
@@ -200,6 +204,10 @@ type Incident struct {
 	// Alert is the alert group the incident came from or was first linked
 	// to, as last notified; nil for none.
 	Alert *AlertRef
+
+	// Page is the paging of the operator and the escalation levels after
+	// them (issue 13); nil when nobody was paged.
+	Page *Page
 }
 
 // Announcement is a message announcing the incident in an announcement
@@ -327,5 +335,6 @@ func (inc *Incident) Clone() *Incident {
 		a := *inc.Alert
 		c.Alert = &a
 	}
+	c.Page = inc.Page.clone()
 	return &c
 }

@@ -116,6 +116,7 @@ func (inc *Incident) Resolve(p Policy, actor, text string, now time.Time) ([]Eve
 	}
 	inc.NextUpdateDue = time.Time{}
 	inc.Reminder = ReminderState{}
+	inc.stopPage(now)
 	inc.touch(p, now)
 	return []Event{newEvent(EventResolved, actor, now, text, "from", string(from))}, nil
 }
@@ -170,6 +171,7 @@ func (inc *Incident) Cancel(p Policy, actor, reason string, now time.Time) ([]Ev
 	inc.NextUpdateDue = time.Time{}
 	inc.Reminder = ReminderState{}
 	inc.Handoff = nil
+	inc.stopPage(now)
 	if p.ArchiveAfter > 0 && inc.ChannelID != "" {
 		inc.ArchiveAt = now.Add(p.ArchiveAfter)
 	}

@@ -42,6 +42,11 @@ func (inc *Incident) Replan(p Policy) {
 				inc.WakeAt = r.NextAttempt
 			}
 		}
+		// A page waiting for its acknowledgement wakes the incident when
+		// the level's time is up, to page the next one.
+		if pg := inc.Page; pg.Paging() && !pg.EscalateAt.IsZero() && (inc.WakeAt.IsZero() || pg.EscalateAt.Before(inc.WakeAt)) {
+			inc.WakeAt = pg.EscalateAt
+		}
 	}()
 	if inc.Status.Ended() && !inc.ArchiveAt.IsZero() {
 		inc.WakeAt = inc.ArchiveAt

@@ -31,8 +31,15 @@ func (inc *Incident) AssignRole(p Policy, actor string, role Role, user string, 
 func (inc *Incident) assign(p Policy, actor string, role Role, user string, now time.Time, kind EventKind) []Event {
 	from := p.Incumbent(inc, role)
 	inc.putHolder(p, role, user, now)
-	if role == RoleOperator && inc.AcknowledgedAt.IsZero() {
-		inc.AcknowledgedAt = now
+	if role == RoleOperator && user == actor {
+		// Taking the operator role oneself is answering: it acknowledges
+		// the incident and any page still waiting.
+		if inc.AcknowledgedAt.IsZero() {
+			inc.AcknowledgedAt = now
+		}
+		if inc.Page.Paging() {
+			_ = inc.Page.Acknowledge(inc.ID, user, now) // cannot fail while paging
+		}
 	}
 	var evs []Event
 	if inc.Handoff != nil && inc.Handoff.Role == role {

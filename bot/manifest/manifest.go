@@ -43,10 +43,11 @@ var botScopes = []string{
 	"reactions:read",    // reaction_added events (the timeline emoji)
 	"reactions:write",   // react to acknowledge
 	"users:read",        // names and time zones of people
+	"users:read.email",  // on-call rotations may name people by email (users.lookupByEmail)
 	"files:write",       // upload the postmortem draft
 	"bookmarks:write",   // playbooks bookmark their links in the war room
 	"bookmarks:read",    // look for a bookmark whose answer was lost before adding it again
-	"usergroups:read",   // playbooks invite and notify the members of user groups
+	"usergroups:read",   // playbooks invite and notify the members of user groups; paging a user group reaches each member
 }
 
 // botEvents are the bot events incidentbot subscribes to.

@@ -21,7 +21,7 @@ func TestManifest_Default(t *testing.T) {
 	wantScopes := []string{
 		"commands", "chat:write", "chat:write.public", "channels:manage", "groups:write", "channels:join", "channels:read",
 		"groups:read", "channels:history", "groups:history", "im:write", "im:history", "pins:read", "pins:write",
-		"reactions:read", "reactions:write", "users:read", "files:write",
+		"reactions:read", "reactions:write", "users:read", "users:read.email", "files:write",
 		"bookmarks:write", "bookmarks:read", "usergroups:read",
 	}
 	if got := m.OAuthConfig.Scopes.Bot; !slices.Equal(got, wantScopes) {

@@ -27,6 +27,13 @@ type Planner interface {
 	Enqueued(effs []incident.Effect)
 }
 
+// Sweeper is what a Planner may also do on every tick, after the
+// incidents: work due at now that belongs to no incident (on-call
+// handoffs). Sweep returns the number of effects it stored.
+type Sweeper interface {
+	Sweep(ctx context.Context, now time.Time) (int, error)
+}
+
 // Scheduler finds incidents whose wake time has come and wakes them.
 type Scheduler struct {
 	Store   incident.Store
@@ -51,12 +58,26 @@ type TickResult struct {
 // changed at once, in one transaction of the store's (each incident's
 // change standing or failing alone), whatever the number due.
 func (s *Scheduler) Tick(ctx context.Context) (TickResult, error) {
-	var res TickResult
 	if !s.mu.TryLock() {
-		return res, nil
+		return TickResult{}, nil
 	}
 	defer s.mu.Unlock()
 	now := s.now()
+	res, err := s.wake(ctx, now)
+	if sw, ok := s.Planner.(Sweeper); ok && ctx.Err() == nil {
+		n, serr := sw.Sweep(ctx, now)
+		res.Effects += n
+		if serr != nil {
+			res.Failed++
+			s.log().Error("sweep", "err", serr)
+		}
+	}
+	return res, err
+}
+
+// wake wakes the incidents due at now.
+func (s *Scheduler) wake(ctx context.Context, now time.Time) (TickResult, error) {
+	var res TickResult
 	batch := s.Batch
 	if batch <= 0 {
 		batch = 500

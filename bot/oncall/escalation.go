@@ -3,6 +3,7 @@ package oncall
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
@@ -65,7 +66,7 @@ func (p Policy) Validate(rotations []string) []Problem {
 			f.add(key+"rotation", "the level pages nobody (name a rotation, users or a usergroup)")
 		}
 		if l.Rotation != "" && !slices.Contains(rotations, l.Rotation) {
-			f.add(key+"rotation", "%q is not a rotation (use one of: %v)", l.Rotation, rotations)
+			f.add(key+"rotation", "%q is not a rotation (use one of: %s)", l.Rotation, strings.Join(rotations, ", "))
 		}
 		for j, u := range l.Users {
 			if !userIDRe.MatchString(u) {
@@ -82,19 +83,9 @@ func (p Policy) Validate(rotations []string) []Problem {
 	return f
 }
 
-// Target is who one level pages, resolved at the time of paging.
-type Target struct {
-	// Users to page directly (direct message with an Acknowledge button),
-	// without duplicates.
-	Users []string
-	// UserGroup to mention, if any.
-	UserGroup string
-	// Rotation the on-call person came from, if any, for the message.
-	Rotation string
-}
-
-// Empty reports whether the target pages nobody.
-func (t Target) Empty() bool { return len(t.Users) == 0 && t.UserGroup == "" }
+// Target is who one level pages, resolved at the time of paging. It is the
+// domain's incident.PageTarget: the incident stores the page.
+type Target = incident.PageTarget
 
 // resolve works out who a level pages at now.
 func (l Level) resolve(r Roster, now time.Time) Target {
@@ -115,39 +106,23 @@ func (l Level) resolve(r Roster, now time.Time) Target {
 }
 
 // PageState is where a page stands.
-type PageState string
+type PageState = incident.PageState
 
 // Page states.
 const (
-	Paging       PageState = "paging"       // waiting for an acknowledgement
-	Acknowledged PageState = "acknowledged" // someone acknowledged
-	Exhausted    PageState = "exhausted"    // every level timed out
-	Stopped      PageState = "stopped"      // the incident ended first
+	Paging       = incident.PagePaging       // waiting for an acknowledgement
+	Acknowledged = incident.PageAcknowledged // someone acknowledged
+	Exhausted    = incident.PageExhausted    // every level timed out
+	Stopped      = incident.PageStopped      // the incident ended first
 )
 
 // Page is the paging of one incident under one policy: a pure state machine
 // that the scheduler drives with Tick and the Acknowledge button with
-// Acknowledge. Store it; Due says when to look at it again.
-type Page struct {
-	IncidentID int64
-	Policy     string
-	// Level is the level paged last, from 1; Pass counts the repeats of
-	// the whole policy, from 0.
-	Level int
-	Pass  int
-	// Target is who Level paged.
-	Target Target
-	// StartedAt is when the first level was paged; PagedAt when the
-	// current level was.
-	StartedAt time.Time
-	PagedAt   time.Time
-	// AckedAt is the real time of the acknowledgement, by AckedBy.
-	AckedAt time.Time
-	AckedBy string
-	// EndedAt is when paging stopped or was exhausted.
-	EndedAt time.Time
-	State   PageState
-}
+// Acknowledge. It is the incident's own record (incident.Page) seen with
+// the methods that need the policy and the roster: convert with
+// Page(*inc.Page) and back with incident.Page(pg). Due says when to look
+// at it again; EscalateAt holds the same time for the store's due index.
+type Page incident.Page
 
 // NoticeKind says what a Notice asks the Slack surface to do.
 type NoticeKind string
@@ -171,10 +146,21 @@ type Notice struct {
 	Target Target
 }
 
+// Event is the timeline event that records the notice at now.
+func (n Notice) Event(now time.Time) incident.Event {
+	switch n.Kind {
+	case NoticePage:
+		return incident.PagedEvent(now, n.Level, n.Pass, n.Target)
+	case NoticeSkipped:
+		return incident.PageSkippedEvent(now, n.Level, n.Pass, n.Target.Rotation)
+	}
+	return incident.PageExhaustedEvent(now, n.Level)
+}
+
 // StartPage pages the first level of p for an incident at now. Levels that
 // page nobody at now are skipped at once, with a notice.
-func (p Policy) StartPage(incidentID int64, r Roster, now time.Time) (Page, []Notice) {
-	pg := Page{IncidentID: incidentID, Policy: p.Name, State: Paging, StartedAt: now}
+func (p Policy) StartPage(r Roster, now time.Time) (Page, []Notice) {
+	pg := Page{Policy: p.Name, State: Paging, StartedAt: now}
 	return pg.advance(p, r, now)
 }
 
@@ -223,33 +209,28 @@ func (pg Page) advance(p Policy, r Roster, now time.Time) (Page, []Notice) {
 			continue
 		}
 		pg.Target, pg.PagedAt = t, now
+		pg.EscalateAt = now.Add(p.Levels[pg.Level-1].AckTimeout)
 		return pg, append(out, Notice{Kind: NoticePage, Level: pg.Level, Pass: pg.Pass, Target: t})
 	}
-	pg.State, pg.EndedAt, pg.Level = Exhausted, now, min(pg.Level, len(p.Levels))
+	pg.State, pg.EndedAt, pg.Level, pg.EscalateAt = Exhausted, now, min(pg.Level, len(p.Levels)), time.Time{}
 	return pg, append(out, Notice{Kind: NoticeExhausted, Level: pg.Level, Pass: pg.Pass})
 }
 
 // Acknowledge records that by acknowledged the page at now: paging stops.
 // Anyone may acknowledge, paged or not; an exhausted page can still be
 // acknowledged, since someone has finally taken it.
-func (pg Page) Acknowledge(by string, now time.Time) (Page, error) {
-	switch pg.State {
-	case Acknowledged:
-		return pg, incident.Errorf(incident.ECONFLICT, "%s already acknowledged the page for incident #%d.", mention(pg.AckedBy), pg.IncidentID)
-	case Stopped:
-		return pg, incident.Errorf(incident.ECONFLICT, "Paging for incident #%d has stopped; the incident is over.", pg.IncidentID)
-	}
-	pg.State, pg.AckedAt, pg.AckedBy = Acknowledged, now, by
-	return pg, nil
+func (pg Page) Acknowledge(incidentID int64, by string, now time.Time) (Page, error) {
+	ip := incident.Page(pg)
+	err := ip.Acknowledge(incidentID, by, now)
+	return Page(ip), err
 }
 
 // Stop ends paging without an acknowledgement, e.g. when the incident is
 // resolved first. Stopping an acknowledged or ended page changes nothing.
 func (pg Page) Stop(now time.Time) Page {
-	if pg.State == Paging {
-		pg.State, pg.EndedAt = Stopped, now
-	}
-	return pg
+	ip := incident.Page(pg)
+	ip.Stop(now)
+	return Page(ip)
 }
 
 // TimeToAcknowledge is from the first page to the acknowledgement; false

@@ -42,7 +42,7 @@ func fmtNotice(t0, at time.Time, n Notice) string {
 func drive(tb testing.TB, pol Policy, r Roster, clk *clock.Fake, until time.Duration, ack func(Page, time.Time) (Page, bool)) (Page, []string) {
 	tb.Helper()
 	t0 := clk.Now()
-	pg, ns := pol.StartPage(42, r, t0)
+	pg, ns := pol.StartPage(r, t0)
 	var log []string
 	for _, n := range ns {
 		log = append(log, fmtNotice(t0, t0, n))
@@ -84,7 +84,7 @@ func TestPage_EscalatesWithoutAcknowledgement(t *testing.T) {
 		t.Error("an unacknowledged page has a time to acknowledge")
 	}
 	// Someone finally takes it: recorded with the real time.
-	pg, err := pg.Acknowledge(erin, t0.Add(47*time.Minute))
+	pg, err := pg.Acknowledge(1, erin, t0.Add(47*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestPage_AcknowledgedStopsPaging(t *testing.T) {
 			if now.Sub(t0) != after {
 				return pg, false
 			}
-			pg, err := pg.Acknowledge(by, now)
+			pg, err := pg.Acknowledge(1, by, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +121,7 @@ func TestPage_AcknowledgedStopsPaging(t *testing.T) {
 	if pg.Level != 2 || pg.AckedBy != dan {
 		t.Errorf("acknowledged at level %d by %s, want level 2 by dan", pg.Level, pg.AckedBy)
 	}
-	_, err := pg.Acknowledge(alice, t0.Add(8*time.Minute))
+	_, err := pg.Acknowledge(42, alice, t0.Add(8*time.Minute))
 	MustErrorMessage(t, err, incident.ECONFLICT, "<@UDAN> already acknowledged", "#42")
 	if pg.Stop(t0.Add(time.Hour)).State != Acknowledged {
 		t.Error("Stop changed an acknowledged page")
@@ -161,13 +161,13 @@ func TestPage_SkipsLevelsThatPageNobody(t *testing.T) {
 	// A policy whose every level pages nobody is exhausted at once, even
 	// with repeats.
 	pol := Policy{Name: "empty", Repeat: 3, Levels: []Level{{Rotation: "primary", AckTimeout: time.Minute}}}
-	pg, ns := pol.StartPage(1, r, t0)
+	pg, ns := pol.StartPage(r, t0)
 	if pg.State != Exhausted || len(ns) != 3 || ns[2].Kind != NoticeExhausted {
 		t.Errorf("all-empty policy: %s %+v", pg.State, ns)
 	}
 	// A rotation the roster does not have pages nobody.
 	pol.Levels[0].Rotation = "gone"
-	if pg, _ := pol.StartPage(1, r, MustTime(t, r[0].Rotation.Location, "2026-03-04 10:00")); pg.State != Exhausted {
+	if pg, _ := pol.StartPage(r, MustTime(t, r[0].Rotation.Location, "2026-03-04 10:00")); pg.State != Exhausted {
 		t.Errorf("unknown rotation: %s", pg.State)
 	}
 }
@@ -175,7 +175,7 @@ func TestPage_SkipsLevelsThatPageNobody(t *testing.T) {
 func TestPage_LevelUnion(t *testing.T) {
 	r := pagingRoster(t)
 	pol := Policy{Name: "p", Levels: []Level{{Rotation: "primary", Users: []string{alice, bob}, UserGroup: "S0ONCALL", AckTimeout: time.Minute}}}
-	pg, ns := pol.StartPage(1, r, MustTime(t, r[0].Rotation.Location, "2026-03-04 10:00"))
+	pg, ns := pol.StartPage(r, MustTime(t, r[0].Rotation.Location, "2026-03-04 10:00"))
 	if got := fmt.Sprintln(pg.Target.Users, pg.Target.UserGroup, pg.Target.Rotation); got != "[UALICE UBOB] S0ONCALL primary\n" {
 		t.Errorf("target = %s, want alice once, bob, the group, from primary", got)
 	}
@@ -187,7 +187,7 @@ func TestPage_LevelUnion(t *testing.T) {
 func TestPage_OverrideIsPaged(t *testing.T) {
 	r := pagingRoster(t)
 	r[0].Overrides = []Override{cover(t, 1, xavi, "2026-03-04 09:00", "2026-03-04 18:00")}
-	pg, _ := threeLevels().StartPage(1, r, MustTime(t, r[0].Rotation.Location, "2026-03-04 10:00"))
+	pg, _ := threeLevels().StartPage(r, MustTime(t, r[0].Rotation.Location, "2026-03-04 10:00"))
 	if len(pg.Target.Users) != 1 || pg.Target.Users[0] != xavi {
 		t.Errorf("paged %v, want xavi who covers", pg.Target.Users)
 	}
@@ -197,7 +197,7 @@ func TestPage_Stop(t *testing.T) {
 	r := pagingRoster(t)
 	t0 := MustTime(t, r[0].Rotation.Location, "2026-03-04 10:00")
 	pol := threeLevels()
-	pg, _ := pol.StartPage(7, r, t0)
+	pg, _ := pol.StartPage(r, t0)
 	pg = pg.Stop(t0.Add(2 * time.Minute))
 	if pg.State != Stopped {
 		t.Fatalf("state %s, want stopped", pg.State)
@@ -208,7 +208,7 @@ func TestPage_Stop(t *testing.T) {
 	if _, ns := pg.Tick(pol, r, t0.Add(time.Hour)); len(ns) != 0 {
 		t.Errorf("a stopped page paged: %+v", ns)
 	}
-	_, err := pg.Acknowledge(alice, t0.Add(3*time.Minute))
+	_, err := pg.Acknowledge(7, alice, t0.Add(3*time.Minute))
 	MustErrorMessage(t, err, incident.ECONFLICT, "#7 has stopped")
 }
 
@@ -217,7 +217,7 @@ func TestPage_PolicyShrank(t *testing.T) {
 	// here ends) at the next tick instead of waiting on a level that is gone.
 	r := pagingRoster(t)
 	t0 := MustTime(t, r[0].Rotation.Location, "2026-03-04 10:00")
-	pg := Page{IncidentID: 1, Policy: "default", Level: 3, State: Paging, StartedAt: t0, PagedAt: t0}
+	pg := Page{Policy: "default", Level: 3, State: Paging, StartedAt: t0, PagedAt: t0}
 	pol := threeLevels()
 	pol.Levels = pol.Levels[:1]
 	if due, ok := pg.Due(pol); !ok || !due.Equal(t0) {

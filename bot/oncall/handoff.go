@@ -115,6 +115,20 @@ type HandoffCheck struct {
 	ConfirmedAt time.Time
 	ConfirmedBy string
 	EscalatedAt time.Time
+	// Checked lists the checklist steps (playbook step IDs) the incoming
+	// person ticked, in the order of the checklist.
+	Checked []string
+}
+
+// RotationState is what is kept per rotation between runs: its layout
+// (see Reconcile) and how far its handoffs were handled, so that each
+// handoff's messages go out once, and a restart resumes where the last run
+// stopped.
+type RotationState struct {
+	Layout Layout
+	// HandledThrough is the instant up to which (inclusive) handoffs were
+	// handled; zero before the first look.
+	HandledThrough time.Time
 }
 
 // NewHandoffCheck starts following h; the incoming person has within to

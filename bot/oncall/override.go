@@ -33,6 +33,43 @@ type Override struct {
 	// Swap is shared by the two overrides of a swap (see PlanSwap), so that
 	// listing and removing treat them as one; empty otherwise.
 	Swap string
+	// RemovedBy and RemovedAt audit who withdrew the override and when
+	// (see Remove); zero while it stands.
+	RemovedBy string
+	RemovedAt time.Time
+}
+
+// Removed reports whether the override was withdrawn.
+func (o Override) Removed() bool { return !o.RemovedAt.IsZero() }
+
+// Remove withdraws o at now on behalf of by, keeping the record for the
+// audit: one in progress is cut short at now (its past stays in the
+// schedule), one that has not started no longer counts (see Effective),
+// one that has ended cannot be removed.
+func (o Override) Remove(by string, now time.Time) (Override, error) {
+	if o.Removed() {
+		return o, incident.Errorf(incident.ECONFLICT, "Override #%d was already removed by %s.", o.ID, mention(o.RemovedBy))
+	}
+	rest, _, err := o.Withdraw(now)
+	if err != nil {
+		return o, err
+	}
+	rest.RemovedBy, rest.RemovedAt = by, now
+	return rest, nil
+}
+
+// Effective returns the overrides that count in a schedule: all but those
+// removed before they started. Stored overrides keep removed ones for the
+// audit; build a Schedule from Effective(stored).
+func Effective(os []Override) []Override {
+	out := make([]Override, 0, len(os))
+	for _, o := range os {
+		if o.Removed() && !o.RemovedAt.After(o.From) {
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 // CheckOverride validates o against the schedule's rotation and its

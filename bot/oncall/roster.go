@@ -1,6 +1,7 @@
 package oncall
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -72,4 +73,45 @@ func (r Roster) Status(now time.Time) []Status {
 		out[i] = st
 	}
 	return out
+}
+
+// BuildRoster assembles every rotation's schedule at now from what is
+// configured (rotations, in config order), what is stored per rotation
+// (states by name; a missing one is a rotation never seen before) and the
+// stored overrides (removed ones are left out as Effective says). A stored
+// layout is brought in line with the configuration first (see Reconcile),
+// so that a change of members or shifts shows before it is stored.
+func BuildRoster(rotations []Rotation, states map[string]RotationState, overrides []Override, now time.Time) Roster {
+	eff := Effective(overrides)
+	out := make(Roster, 0, len(rotations))
+	for _, r := range rotations {
+		layout, _ := Reconcile(r, states[r.Name].Layout, now)
+		var own []Override
+		for _, o := range eff {
+			if o.Rotation == r.Name {
+				own = append(own, o)
+			}
+		}
+		out = append(out, Schedule{Rotation: r, Layout: layout, Overrides: own})
+	}
+	return out
+}
+
+// OnCall returns who is on call at now in each of the named rotations
+// (user IDs, each once, in the order of names), for the Slack surface to
+// invite or notify; a playbook's invite.rotations is read this way. A
+// rotation nobody is on call in (not started yet, or its person's email
+// not resolved) adds nobody; an unknown name is an error naming it.
+func (r Roster) OnCall(names []string, now time.Time) ([]string, error) {
+	var out []string
+	for _, n := range names {
+		s, err := r.Find(n)
+		if err != nil {
+			return nil, err
+		}
+		if m, ok := s.WhoIsOn(now); ok && m.UserID != "" && !slices.Contains(out, m.UserID) {
+			out = append(out, m.UserID)
+		}
+	}
+	return out, nil
 }

@@ -176,3 +176,15 @@ func (c *Client) AuthTest(ctx context.Context) (*slack.AuthTestResponse, error) 
 	})
 	return r, err
 }
+
+// UserByEmail finds the user with this email (users.lookupByEmail,
+// scope users:read.email): how rotations name people by email.
+func (c *Client) UserByEmail(ctx context.Context, email string) (*slack.User, error) {
+	var u *slack.User
+	err := c.call(ctx, "users.lookupByEmail", "", func(ctx context.Context) error {
+		var err error
+		u, err = c.api.GetUserByEmailContext(ctx, email)
+		return err
+	})
+	return u, err
+}

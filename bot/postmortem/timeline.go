@@ -3,6 +3,7 @@ package postmortem
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -225,8 +226,39 @@ func (r *renderer) describe(b *strings.Builder, e incident.Entry) {
 		w("archived the war-room channel")
 	case incident.EventPlaybookRun, incident.EventStepDone, incident.EventStepUndone, incident.EventRoleRemoved:
 		r.playbookEvent(b, e.Event)
+	case incident.EventPaged, incident.EventPageSkipped, incident.EventPageExhausted, incident.EventPageAcknowledged:
+		r.page(b, e)
 	default:
 		r.generic(b, e.Event)
+	}
+}
+
+// page writes a step of paging (issue 13).
+func (r *renderer) page(b *strings.Builder, e incident.Entry) {
+	f := e.Field
+	switch e.Kind {
+	case incident.EventPaged:
+		var who []string
+		for u := range strings.FieldsSeq(f("users")) {
+			who = append(who, r.name(u))
+		}
+		if g := f("usergroup"); g != "" {
+			who = append(who, "user group "+inline(g))
+		}
+		b.WriteString("paged " + strings.Join(who, ", "))
+		if rot := f("rotation"); rot != "" {
+			b.WriteString(" (on call in " + inline(rot) + ")")
+		}
+		b.WriteString(", level " + inline(f("level")))
+	case incident.EventPageSkipped:
+		b.WriteString("skipped level " + inline(f("level")) + ": nobody on call in " + inline(f("rotation")))
+	case incident.EventPageExhausted:
+		b.WriteString("stopped paging: nobody acknowledged")
+	case incident.EventPageAcknowledged:
+		b.WriteString("acknowledged the page")
+		if s, err := strconv.Atoi(f("after")); err == nil {
+			b.WriteString(" after " + incident.FormatDuration(time.Duration(s)*time.Second))
+		}
 	}
 }
 

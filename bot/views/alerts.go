@@ -165,7 +165,9 @@ func (e Env) alertSection(inc *incident.Incident) []slack.Block {
 
 // AlertDeclared is posted in the war room of an incident declared from an
 // alert: what fires, and a call to take the operator role, which nobody
-// holds yet when incidentbot declared it.
+// holds yet when incidentbot declared it. It is rendered before the store
+// numbers the incident, so it names no incident number: the war room it
+// is posted in says which incident it is.
 func (e Env) AlertDeclared(inc *incident.Incident, g *incident.AlertGroup) ([]slack.Block, string) {
 	head := fmt.Sprintf(":rotating_light: Declared from an alert (%s, route %s): *%s*", g.Source, g.Route.Name, g.Title)
 	if g.Summary != "" {
@@ -181,9 +183,9 @@ func (e Env) AlertDeclared(inc *incident.Incident, g *incident.AlertGroup) ([]sl
 	if inc.Operator == "" {
 		blocks = append(blocks,
 			section("Nobody leads this incident yet. Whoever takes it on: take the *operator* role."),
-			slack.NewActionBlock("alert_roles_"+Value(inc.ID), button(ActionAssignRole, Value(inc.ID), "Assign role", slack.StylePrimary)))
+			slack.NewActionBlock("alert_roles", button(ActionAssignRole, Value(inc.ID), "Assign role", slack.StylePrimary)))
 	}
-	return blocks, fmt.Sprintf("Incident #%d declared from an alert: %s", inc.ID, Plain(g.Title))
+	return blocks, "Declared from an alert: " + Plain(g.Title)
 }
 
 // AlertsResolved suggests resolving an incident whose alerts all

@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -275,9 +276,12 @@ func (e Env) roleOptions() []*slack.OptionBlockObject {
 
 // RolesNeeded asks the war room to fill the roles the playbooks need and
 // nobody holds; false when every one is held.
-func (e Env) RolesNeeded(inc *incident.Incident) ([]slack.Block, string, bool) {
+func (e Env) RolesNeeded(inc *incident.Incident, asked []incident.Role) ([]slack.Block, string, bool) {
 	var lines []string
 	for _, r := range inc.RolesNeeded {
+		if asked != nil && !slices.Contains(asked, r) {
+			continue // another message asked for it
+		}
 		if r == incident.RoleOperator || r == incident.RoleSpokesperson || len(inc.Holders(r)) > 0 {
 			continue
 		}

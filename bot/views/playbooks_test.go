@@ -108,12 +108,12 @@ func TestScorecard(t *testing.T) {
 func TestRolesNeededAndNotices(t *testing.T) {
 	e := playbookEnv()
 	inc := playbookIncident()
-	blocks, _, ok := e.RolesNeeded(inc)
+	blocks, _, ok := e.RolesNeeded(inc, nil)
 	if got := blockJSON(t, blocks); !ok || !strings.Contains(got, "*Scribe*: Keeps the log.") || strings.Contains(got, "Shadow") || strings.Contains(got, "Operator") {
 		t.Errorf("roles needed (%v): %s", ok, got)
 	}
 	inc.Crew = append(inc.Crew, incident.CrewMember{Role: "scribe", User: "U7"})
-	if _, _, ok := e.RolesNeeded(inc); ok {
+	if _, _, ok := e.RolesNeeded(inc, nil); ok {
 		t.Error("asks for roles that are all held")
 	}
 	inc.Private = true

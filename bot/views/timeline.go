@@ -188,6 +188,21 @@ func Describe(ev incident.Event) string {
 		return fmt.Sprintf(":wastebasket: %s cancelled the incident (declared by mistake)", who)
 	case incident.EventDeliveryFailed:
 		return fmt.Sprintf(":warning: incidentbot could not %s (%s)", ev.Text, f("error"))
+	case incident.EventPaged:
+		var who []string
+		for _, u := range strings.Fields(f("users")) {
+			who = append(who, User(u))
+		}
+		if g := f("usergroup"); g != "" {
+			who = append(who, "<!subteam^"+g+">")
+		}
+		return fmt.Sprintf(":pager: paged %s (level %s)", strings.Join(who, ", "), f("level"))
+	case incident.EventPageSkipped:
+		return fmt.Sprintf(":fast_forward: level %s skipped: nobody on call in %s", f("level"), f("rotation"))
+	case incident.EventPageExhausted:
+		return ":warning: nobody acknowledged the page; paging stopped"
+	case incident.EventPageAcknowledged:
+		return fmt.Sprintf(":white_check_mark: %s acknowledged the page", who)
 	}
 	return fmt.Sprintf("%s: %s %s", ev.Kind, who, ev.Text)
 }

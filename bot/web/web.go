@@ -70,6 +70,12 @@ type Options struct {
 	Hooks   http.Handler
 	Metrics http.Handler
 	Stats   func(ctx context.Context, q url.Values) (any, error)
+
+	// OncallFeed serves the on-call calendar at GET /oncall/calendar.ics
+	// to anyone with its token (it checks the token itself: calendar apps
+	// cannot send headers); OncallAdmin serves it at /admin/oncall.ics
+	// behind the admin guard. Nil disables each.
+	OncallFeed, OncallAdmin http.Handler
 }
 
 // DefaultStall is the default Options.Stall.
@@ -129,6 +135,12 @@ func Handler(o Options) http.Handler {
 			n, err := o.Export(r.Context(), f, q)
 			return http.Header{"X-Incidentbot-Count": {strconv.Itoa(n)}}, err
 		})
+	}))
+	if o.OncallFeed != nil {
+		mux.Handle("GET /oncall/calendar.ics", o.OncallFeed)
+	}
+	mux.Handle("GET /admin/oncall.ics", admin(o, "oncall export", o.OncallAdmin != nil, func(w http.ResponseWriter, r *http.Request) {
+		o.OncallAdmin.ServeHTTP(w, r)
 	}))
 	return mux
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -60,4 +61,27 @@ func openOrBusy(cfg config.Config, what string) (db *store.DB, busy bool, err er
 		return nil, true, nil
 	}
 	return db, false, err
+}
+
+// adminRead asks the running bot for path with query q and returns the
+// answer's body for the caller to read and close. what names the output in
+// errors ("export", "calendar"). An answer the bot refused for the
+// request's own reasons (400, or a 404 other than notFound, the bot's word
+// for an endpoint it does not serve) becomes an error in the bot's words:
+// the same words the command gives when it reads the file itself.
+func adminRead(ctx context.Context, cfg config.Config, path string, q url.Values, what, notFound string) (*http.Response, error) {
+	resp, err := adminGet(ctx, cfg, path, q)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusOK {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	msg := strings.TrimSpace(string(body))
+	if resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusNotFound && msg != notFound {
+		return nil, errors.New(msg)
+	}
+	return nil, fmt.Errorf("%s from the running bot at %s: HTTP %s: %s", what, cfg.HTTP.Listen, resp.Status, msg)
 }

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/config"
@@ -145,19 +143,11 @@ func serveExport(db *store.DB, options func(ctx context.Context) postmortem.Opti
 
 // exportOverHTTP asks the running bot for the export and copies it out.
 func exportOverHTTP(ctx context.Context, cfg config.Config, opts exportOptions, env *Env) error {
-	resp, err := adminGet(ctx, cfg, "/admin/export", exportQuery(opts))
+	resp, err := adminRead(ctx, cfg, "/admin/export", exportQuery(opts), "export", "export is not available")
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		msg := strings.TrimSpace(string(body))
-		if resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusNotFound && msg != "export is not available" {
-			return errors.New(msg) // the same words as an export of the file
-		}
-		return fmt.Errorf("export from the running bot at %s: HTTP %s: %s", cfg.HTTP.Listen, resp.Status, msg)
-	}
 	if _, err := io.Copy(env.Stdout, resp.Body); err != nil {
 		return fmt.Errorf("export from the running bot: %w", err)
 	}

@@ -91,6 +91,7 @@ func commands() []command {
 		{"migrate", "--from STORE --to STORE [--config FILE] [--prefix PREFIX]", "copy the data between bbolt and etcd, checked and compared", cmdMigrate},
 		{"export", "--config FILE [--incident N] [--format md|json] [--since DATE]", "export incidents as Markdown or JSON", cmdExport},
 		{"stats", "--config FILE [--since 30d] [--service NAME] [--format text|json]", "print the response figures /incident stats shows", cmdStats},
+		{"oncall", "export --ical [--rotation NAME] [--days N] --config FILE", "write the on-call schedule as iCalendar", cmdOncall},
 		{"demo", "[--keep DIR]", "play a scripted incident against a fake Slack; no tokens needed", cmdDemo},
 		{"version", "", "print the version", cmdVersion},
 		{"help", "[COMMAND]", "list the commands, or show one command's flags", cmdHelp},
@@ -281,6 +282,9 @@ func cmdCheckConfig(ctx context.Context, env *Env, args []string) error {
 	}
 	var out strings.Builder
 	fmt.Fprintf(&out, "# %s is valid. Resolved settings (defaults, file, environment); tokens redacted:\n", *path)
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(&out, "# warning: %s\n", w)
+	}
 	enc := yaml.NewEncoder(&out)
 	enc.SetIndent(2)
 	if err := enc.Encode(cfg.Redacted()); err != nil {

@@ -19,6 +19,7 @@ func playbookKnown(cfg config.Config) playbooks.Known {
 		Severities: cfg.SeverityNames(),
 		Types:      cfg.TypeNames(),
 		Contacts:   cfg.ContactNames(),
+		Rotations:  cfg.RotationNames(), // issue 13
 
 		BuiltinSeverities: builtinSeverities(cfg),
 	}
@@ -35,7 +36,7 @@ func assemblePlaybooks(cfg config.Config) ([]playbooks.Playbook, error) {
 // the check when a setting the playbooks are checked against is itself
 // wrong: the playbooks' problems would only echo it.
 func (l *loaded) checkPlaybooks() {
-	if l.failedOrInvalid("playbooks.dir", "playbooks.contacts", "roles", "types", "incidents.severities") {
+	if l.failedOrInvalid("playbooks.dir", "playbooks.contacts", "roles", "types", "incidents.severities", "oncall.rotations") {
 		return
 	}
 	pbs, err := assemblePlaybooks(l.cfg)

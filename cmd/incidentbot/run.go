@@ -37,6 +37,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	log := NewLogger(cfg.Log, env.Stderr)
+	logConfigWarnings(cfg, log)
 	// On etcd, only the leader's term lets Slack calls through.
 	gate := &leaseGate{}
 	api := slackClient(cfg, log, gate.wrap)
@@ -91,6 +92,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	appOpts.Public = public
 	appOpts.Playbooks = playbookOptions(cfg, pbs, drill)
 	appOpts.Metrics = m
+	appOpts.Oncall.Checklists = pbs // issue 13: handoff checklists, playbooks.dir included
 	// app serves the HTTP routes and sites; on etcd each term as leader
 	// runs an App of its own (an App runs once).
 	app := bot.New(appOpts)
@@ -126,6 +128,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 			AdminToken: token, Spool: spool,
 			Ready: ready, Role: roleOf(el), Logger: log.With("component", "http"),
 			Hooks: hooks, Metrics: m.Handler(), Stats: serveStats(db, cfg),
+			OncallFeed: app.CalendarFeed(cfg.Oncall.FeedToken), OncallAdmin: app.CalendarAdmin(),
 		}), log.With("component", "http"), web.Timeouts{})
 		if err != nil {
 			return err

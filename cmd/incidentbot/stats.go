@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -122,15 +121,11 @@ func serveStats(db *store.DB, cfg config.Config) func(ctx context.Context, q url
 
 // statsOverHTTP asks the running bot for the figures.
 func statsOverHTTP(ctx context.Context, cfg config.Config, opts statsOptions) (incident.Stats, error) {
-	resp, err := adminGet(ctx, cfg, "/admin/stats", url.Values{"since": {opts.Since}, "service": {opts.Service}})
+	resp, err := adminRead(ctx, cfg, "/admin/stats", url.Values{"since": {opts.Since}, "service": {opts.Service}}, "figures", "")
 	if err != nil {
 		return incident.Stats{}, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return incident.Stats{}, fmt.Errorf("figures from the running bot at %s: HTTP %s: %s", cfg.HTTP.Listen, resp.Status, strings.TrimSpace(string(body)))
-	}
 	var j statsDoc
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&j); err != nil {
 		return incident.Stats{}, fmt.Errorf("figures from the running bot: %w", err)

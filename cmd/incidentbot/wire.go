@@ -128,6 +128,7 @@ func appOptions(cfg config.Config, api *slack.Client, db *store.DB, announce []s
 		ShutdownGrace:    cfg.ShutdownGrace,
 		ConnectTimeout:   cfg.Slack.ConnectTimeout,
 		CallTimeout:      cfg.Slack.CallTimeout,
+		Oncall:           oncallOptions(cfg),
 	}
 }
 
