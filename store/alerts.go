@@ -165,7 +165,7 @@ func (db *DB) UpdateAlertGroup(ctx context.Context, key string, incidentID int64
 				return nil, err
 			}
 		}
-		return func(tx *bolt.Tx) error {
+		return func(tx *wtx) error {
 			out = incident.AlertWrite{}
 			switch {
 			case w.Declare != nil:
@@ -219,13 +219,12 @@ func (db *DB) UpdateAlertGroup(ctx context.Context, key string, incidentID int64
 // checkAlertGroups checks every alert group record and that the incident
 // it names exists.
 func checkAlertGroups(r reader, p *problems) {
-	incs := r.tx.Bucket(bucketIncidents)
-	_ = r.tx.Bucket(bucketAlertGroups).ForEach(func(k, v []byte) error {
+	_ = r.forEach(bucketAlertGroups, func(k, v []byte) error {
 		g, err := decode(alertGroupRecord, v, "alert group %q", k)
 		switch {
 		case err != nil:
 			p.key(bucketAlertGroups, k, "%v", err)
-		case g.IncidentID != 0 && incs.Get(itob(uint64(g.IncidentID))) == nil:
+		case g.IncidentID != 0 && r.get(bucketIncidents, itob(uint64(g.IncidentID))) == nil:
 			p.key(bucketAlertGroups, k, "incident %d does not exist", g.IncidentID)
 		}
 		return nil

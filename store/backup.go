@@ -15,16 +15,25 @@ import (
 
 // Backup writes a consistent copy of the database to w and returns the
 // number of bytes written. It runs in a read transaction, so writes go on
-// meanwhile; the copy is the state at its start.
+// meanwhile; the copy is the state at its start. An etcd store is written
+// as a bbolt database file holding the same records (see Copy), which
+// Open reads and `incidentbot migrate` copies back.
 func (db *DB) Backup(w io.Writer) (int64, error) {
+	if db.etcd != nil {
+		n, err := db.backupEtcd(w)
+		if err != nil {
+			return n, fmt.Errorf("backup store %s: %w", db.name, err)
+		}
+		return n, nil
+	}
 	var n int64
 	err := db.view(func(r reader) error {
 		var err error
-		n, err = r.tx.WriteTo(w)
+		n, err = r.bolt().WriteTo(w)
 		return err
 	})
 	if err != nil {
-		return n, fmt.Errorf("backup store %q: %w", db.path, err)
+		return n, fmt.Errorf("backup store %s: %w", db.name, err)
 	}
 	return n, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
@@ -35,33 +36,37 @@ func (db *DB) Check() error {
 	if db.closed.Load() {
 		return ErrClosed
 	}
-	p := &problems{}
+	p := &problems{etcd: db.etcd != nil}
 	err := db.view(func(r reader) error {
-		m, err := db.txMeta(r.tx)
-		if err != nil {
+		if tx := r.bolt(); tx != nil {
+			m, err := db.txMeta(tx)
+			if err != nil {
+				return err
+			}
+			f, err := os.Open(db.path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			sc := &structure{f: f, m: m, p: p, used: make([]bool, m.pgid), free: make([]bool, m.pgid)}
+			sc.check()
+			if p.n > 0 {
+				// Reading records through bbolt is only safe on a sound
+				// structure.
+				return nil
+			}
+		}
+		if err := checkRecords(r, db.version, p); err != nil {
 			return err
 		}
-		f, err := os.Open(db.path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		sc := &structure{f: f, m: m, p: p, used: make([]bool, m.pgid), free: make([]bool, m.pgid)}
-		sc.check()
-		if p.n > 0 {
-			// Reading records through bbolt is only safe on a sound
-			// structure.
-			return nil
-		}
-		checkRecords(r, db.version, p)
-		releaseMapped(r.tx)
+		r.release()
 		return nil
 	})
 	if err == nil {
 		err = p.err()
 	}
 	if err != nil {
-		return fmt.Errorf("check store %q: %w", db.path, err)
+		return fmt.Errorf("check store %s: %w", db.name, err)
 	}
 	return nil
 }
@@ -95,6 +100,8 @@ const maxProblems = 50
 type problems struct {
 	list []string
 	n    int
+	// etcd says the store is not a file.
+	etcd bool
 }
 
 func (p *problems) add(format string, args ...any) {
@@ -116,6 +123,9 @@ func (p *problems) err() error {
 	msg := strings.Join(p.list, "\n")
 	if p.n > len(p.list) {
 		msg += fmt.Sprintf("\n… and %d more", p.n-len(p.list))
+	}
+	if p.etcd {
+		return fmt.Errorf("%w: %d problems:\n%s", errCorruptStore, p.n, msg)
 	}
 	return fmt.Errorf("%w: %d problems:\n%s", errCorruptFile, p.n, msg)
 }
@@ -314,31 +324,33 @@ func (s *structure) elements(data []byte, flags uint16, count int, bucket, where
 	}
 }
 
-// checkRecords checks every record and index of the snapshot r.
-func checkRecords(r reader, version int, p *problems) {
-	tx := r.tx
-	for _, name := range allBuckets {
-		if tx.Bucket(name) == nil {
-			p.add("bucket %s is missing", name)
-		}
+// checkRecords checks every record and index of the snapshot r. Its
+// error is a failure to read (etcd unreachable), not a problem found.
+func checkRecords(r reader, version int, p *problems) error {
+	names, err := r.t.buckets()
+	if err != nil {
+		return err
 	}
-	_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
-		for _, n := range allBuckets {
-			if bytes.Equal(n, name) {
-				return nil
+	if r.bolt() != nil {
+		// bbolt lists every bucket created; etcd only those holding keys.
+		for _, name := range allBuckets {
+			if !slices.ContainsFunc(names, func(n []byte) bool { return bytes.Equal(n, name) }) {
+				p.add("bucket %s is missing", name)
 			}
 		}
-		p.add("bucket %s is not part of schema %d", showKey(name), version)
-		return nil
-	})
-	if p.n > 0 {
-		return
 	}
-	meta := tx.Bucket(bucketMeta)
-	if app := meta.Get(keyApp); !bytes.Equal(app, appMarker) {
+	for _, name := range names {
+		if !slices.ContainsFunc(allBuckets, func(n []byte) bool { return bytes.Equal(n, name) }) {
+			p.add("bucket %s is not part of schema %d", showKey(name), version)
+		}
+	}
+	if p.n > 0 {
+		return nil
+	}
+	if app := r.get(bucketMeta, keyApp); !bytes.Equal(app, appMarker) {
 		p.key(bucketMeta, keyApp, "app is %q", app)
 	}
-	if v := meta.Get(keySchemaVersion); len(v) != 8 || btoi(v) != uint64(version) {
+	if v := r.get(bucketMeta, keySchemaVersion); len(v) != 8 || btoi(v) != uint64(version) {
 		p.key(bucketMeta, keySchemaVersion, "schema version %x, want %d", v, version)
 	}
 
@@ -350,10 +362,9 @@ func checkRecords(r reader, version int, p *problems) {
 		events  uint64 // the last seq seen in the timeline
 	}
 	incs := map[uint64]*want{}
-	b := tx.Bucket(bucketIncidents)
-	last := b.Sequence()
+	last := r.sequence(bucketIncidents)
 	var open, due, channels int
-	_ = b.ForEach(func(k, v []byte) error {
+	err = r.forEach(bucketIncidents, func(k, v []byte) error {
 		if len(k) != 8 {
 			p.key(bucketIncidents, k, "not an incident ID")
 			return nil
@@ -381,10 +392,13 @@ func checkRecords(r reader, version int, p *problems) {
 		incs[id] = w
 		return nil
 	})
+	if err != nil {
+		return err
+	}
 
 	// open: exactly the open incidents, and their count.
 	n := 0
-	_ = tx.Bucket(bucketOpen).ForEach(func(k, v []byte) error {
+	_ = r.forEach(bucketOpen, func(k, v []byte) error {
 		n++
 		w := incs[btoiSafe(k)]
 		switch {
@@ -400,13 +414,13 @@ func checkRecords(r reader, version int, p *problems) {
 	if n != open {
 		p.add("bucket open: %d entries for %d open incidents", n, open)
 	}
-	if c := tx.Bucket(bucketOpen).Sequence(); c != uint64(n) {
+	if c := r.sequence(bucketOpen); c != uint64(n) {
 		p.add("bucket open: its count (sequence) is %d, but it holds %d entries", c, n)
 	}
 
 	// due: one entry per incident with a WakeAt, keyed by it.
 	n = 0
-	_ = tx.Bucket(bucketDue).ForEach(func(k, v []byte) error {
+	_ = r.forEach(bucketDue, func(k, v []byte) error {
 		n++
 		if len(k) != 16 || len(v) != 0 {
 			p.key(bucketDue, k, "malformed entry")
@@ -429,7 +443,7 @@ func checkRecords(r reader, version int, p *problems) {
 
 	// by_channel: every war room, nothing else.
 	n = 0
-	_ = tx.Bucket(bucketByChannel).ForEach(func(k, v []byte) error {
+	_ = r.forEach(bucketByChannel, func(k, v []byte) error {
 		n++
 		if len(v) != 8 {
 			p.key(bucketByChannel, k, "malformed entry")
@@ -449,9 +463,9 @@ func checkRecords(r reader, version int, p *problems) {
 
 	// timeline: events of existing incidents, numbered 1, 2, 3…
 	read := 0
-	_ = tx.Bucket(bucketTimeline).ForEach(func(k, v []byte) error {
+	_ = r.forEach(bucketTimeline, func(k, v []byte) error {
 		if read++; read%(30*releaseEvery) == 0 {
-			releaseMapped(tx)
+			r.release()
 		}
 		if len(k) != 16 {
 			p.key(bucketTimeline, k, "not incident|seq")
@@ -481,13 +495,13 @@ func checkRecords(r reader, version int, p *problems) {
 		{bucketOutbox, func(seq uint64, v []byte) error { return wrapDecode(effectRecord.validate(v), "effect", seq) }},
 		{bucketInbox, func(seq uint64, v []byte) error { return wrapDecode(requestRecord.validate(v), "request", seq) }},
 	} {
-		b := tx.Bucket(q.name)
-		_ = b.ForEach(func(k, v []byte) error {
+		last := r.sequence(q.name)
+		_ = r.forEach(q.name, func(k, v []byte) error {
 			switch {
 			case len(k) != 8:
 				p.key(q.name, k, "not a sequence number")
-			case btoi(k) == 0 || btoi(k) > b.Sequence():
-				p.key(q.name, k, "beyond the last number handed out (%d)", b.Sequence())
+			case btoi(k) == 0 || btoi(k) > last:
+				p.key(q.name, k, "beyond the last number handed out (%d)", last)
 			default:
 				if err := q.decode(btoi(k), v); err != nil {
 					p.key(q.name, k, "%v", err)
@@ -497,25 +511,24 @@ func checkRecords(r reader, version int, p *problems) {
 		})
 	}
 
-	checkSubscriptions(tx, p)
-	checkOncall(tx, p) // issue 13 (store/oncall.go)
+	checkSubscriptions(r, p)
+	checkOncall(r, p) // issue 13 (store/oncall.go)
 
 	// seen and seen_time: the same keys at the same times.
-	seen := tx.Bucket(bucketSeen)
 	n = 0
-	_ = tx.Bucket(bucketSeenTime).ForEach(func(k, v []byte) error {
+	_ = r.forEach(bucketSeenTime, func(k, v []byte) error {
 		n++
 		if len(k) <= 8 || len(v) != 0 {
 			p.key(bucketSeenTime, k, "malformed entry")
 			return nil
 		}
-		if t := seen.Get(k[8:]); !bytes.Equal(t, k[:8]) {
+		if t := r.get(bucketSeen, k[8:]); !bytes.Equal(t, k[:8]) {
 			p.key(bucketSeenTime, k, "key %q is seen at another time in bucket seen", k[8:])
 		}
 		return nil
 	})
 	m := 0
-	_ = seen.ForEach(func(k, v []byte) error {
+	_ = r.forEach(bucketSeen, func(k, v []byte) error {
 		m++
 		if len(v) != 8 {
 			p.key(bucketSeen, k, "value %x is not a time", v)
@@ -530,6 +543,7 @@ func checkRecords(r reader, version int, p *problems) {
 	checkAlertGroups(r, p)
 	checkDeploys(r, p)
 	checkFacts(r, p)
+	return nil
 }
 
 // btoiSafe is btoi for a key that may be malformed (0 then).

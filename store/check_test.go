@@ -14,10 +14,10 @@ import (
 // checkFixture makes a store with an open incident (war room C1, a wake
 // time), a closed one (war room C2), an open one with neither, events, an
 // effect, a request and deduplication keys.
-func checkFixture(t *testing.T) *DB {
+func checkFixture(t *testing.T, b testBackend) *DB {
 	t.Helper()
 	ctx := context.Background()
-	db := MustOpenDB(t)
+	db := b.open(t)
 	note := incident.Event{Kind: incident.EventNote, Text: "n"}
 	MustCreateIncident(t, db, &incident.Incident{Title: "a", Status: incident.StatusInvestigating, ChannelID: "C1", WakeAt: epoch}, note, note)
 	MustCreateIncident(t, db, &incident.Incident{Title: "b", Status: incident.StatusClosed, ChannelID: "C2"}, note)
@@ -35,21 +35,54 @@ func checkFixture(t *testing.T) *DB {
 }
 
 func TestDB_Check(t *testing.T) {
-	put := func(bucket []byte, k, v []byte) func(tx *bolt.Tx) error {
-		return func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put(k, v) }
+	eachBackend(t, testCheck)
+	t.Run("bbolt/AtOpen", func(t *testing.T) {
+		db := checkFixture(t, backends[0])
+		if err := db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketOpen).Delete(itob(1)) }); err != nil {
+			t.Fatal(err)
+		}
+		path := db.Path()
+		db.Close()
+		_, err := Open(path, testOptions(WithCheckAtOpen(true))...)
+		if err == nil || !strings.HasPrefix(err.Error(), `open store "`+path+`": check store "`+path+`": the database file is corrupt: 2 problems:`) {
+			t.Fatalf("err = %v", err)
+		}
+		if _, err := os.Stat(path); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// damage writes to db's records directly, past the store's rules.
+func damage(tb testing.TB, db *DB, fn func(t kvTx) error) {
+	tb.Helper()
+	if err := db.kv.update(fn); err != nil {
+		tb.Fatal(err)
 	}
-	del := func(bucket []byte, k []byte) func(tx *bolt.Tx) error {
-		return func(tx *bolt.Tx) error { return tx.Bucket(bucket).Delete(k) }
+}
+
+// testCheck: Check finds every damage to records and indexes, on either
+// backend, naming the bucket and key.
+func testCheck(t *testing.T, b testBackend) {
+	put := func(bucket []byte, k, v []byte) func(t kvTx) error {
+		return func(t kvTx) error { return t.put(bucket, k, v) }
 	}
-	badRecord := func(bucket, k []byte) func(tx *bolt.Tx) error {
-		return func(tx *bolt.Tx) error {
-			v := append([]byte(nil), tx.Bucket(bucket).Get(k)...)
+	del := func(bucket []byte, k []byte) func(t kvTx) error {
+		return func(t kvTx) error { return t.delete(bucket, k) }
+	}
+	badRecord := func(bucket, k []byte) func(t kvTx) error {
+		return func(t kvTx) error {
+			v := append([]byte(nil), t.get(bucket, k)...)
 			v[len(v)/2] ^= 0x20
-			return tx.Bucket(bucket).Put(k, v)
+			return t.put(bucket, k, v)
 		}
 	}
+	corrupt := "the database file is corrupt: "
+	if b.name == "etcd" {
+		corrupt = "the store is corrupt: "
+	}
 	for name, tt := range map[string]struct {
-		damage func(tx *bolt.Tx) error
+		damage func(t kvTx) error
 		want   []string
 	}{
 		"OpenMissing": {del(bucketOpen, itob(1)), []string{
@@ -58,15 +91,15 @@ func TestDB_Check(t *testing.T) {
 			"bucket open, key 0000000000000002: incident 2 is not open"}},
 		"OpenDangling": {put(bucketOpen, itob(9), nil), []string{
 			"bucket open, key 0000000000000009: incident 9 does not exist"}},
-		"OpenCount": {func(tx *bolt.Tx) error { return tx.Bucket(bucketOpen).SetSequence(7) }, []string{
+		"OpenCount": {func(t kvTx) error { return t.setSequence(bucketOpen, 7) }, []string{
 			"bucket open: its count (sequence) is 7, but it holds 2 entries"}},
 		"DueMissing": {del(bucketDue, key2(dueTime(epoch), 1)), []string{
 			"bucket due: 0 entries for 1 incidents with a WakeAt"}},
-		"DueWrongTime": {func(tx *bolt.Tx) error {
-			if err := tx.Bucket(bucketDue).Delete(key2(dueTime(epoch), 1)); err != nil {
+		"DueWrongTime": {func(t kvTx) error {
+			if err := t.delete(bucketDue, key2(dueTime(epoch), 1)); err != nil {
 				return err
 			}
-			return tx.Bucket(bucketDue).Put(key2(dueTime(epoch)+1, 1), nil)
+			return t.put(bucketDue, key2(dueTime(epoch)+1, 1), nil)
 		}, []string{"bucket due, key " + hexKey(key2(dueTime(epoch)+1, 1)) + ": incident 1 wakes at another time"}},
 		"DueNoWake": {put(bucketDue, key2(dueTime(epoch), 3), nil), []string{
 			"bucket due, key " + hexKey(key2(dueTime(epoch), 3)) + ": incident 3 has no WakeAt"}},
@@ -94,16 +127,20 @@ func TestDB_Check(t *testing.T) {
 			"bucket seen_time: 2 entries for 3 keys in bucket seen"}},
 		"SeenTimeDangling": {put(bucketSeenTime, seenTimeKey(itob(5), []byte("env:3")), nil), []string{
 			`key "env:3" is seen at another time in bucket seen`}},
-		"UnknownBucket": {func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("rotations")); return err }, []string{
+		"UnknownBucket": {func(t kvTx) error {
+			if tx := t.bolt(); tx != nil {
+				_, err := tx.CreateBucket([]byte("rotations"))
+				return err
+			}
+			return t.put([]byte("rotations"), []byte("r1"), nil)
+		}, []string{
 			`bucket "rotations" is not part of schema 3`}},
 		"Schema": {put(bucketMeta, keySchemaVersion, itob(2)), []string{
 			`bucket meta, key "schema_version": schema version 0000000000000002, want 3`}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			db := checkFixture(t)
-			if err := db.bolt.Update(tt.damage); err != nil {
-				t.Fatal(err)
-			}
+			db := checkFixture(t, b)
+			damage(t, db, tt.damage)
 			err := db.Check()
 			if err == nil {
 				t.Fatal("Check passed")
@@ -113,7 +150,7 @@ func TestDB_Check(t *testing.T) {
 					t.Errorf("Check error lacks %q:\n%v", w, err)
 				}
 			}
-			if !strings.HasPrefix(err.Error(), `check store "`+db.Path()+`": the database file is corrupt: `) {
+			if !strings.HasPrefix(err.Error(), "check store "+db.name+": "+corrupt) {
 				t.Errorf("err = %v", err)
 			}
 			db.Close() // before cleanup's Check
@@ -121,19 +158,16 @@ func TestDB_Check(t *testing.T) {
 	}
 
 	t.Run("Many", func(t *testing.T) {
-		db := checkFixture(t)
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
+		db := checkFixture(t, b)
+		damage(t, db, func(t kvTx) error {
 			for i := range 70 {
-				if err := tx.Bucket(bucketOpen).Put(itob(uint64(100+i)), nil); err != nil {
+				if err := t.put(bucketOpen, itob(uint64(100+i)), nil); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = db.Check()
+		err := db.Check()
 		if err == nil || !strings.Contains(err.Error(), ": 72 problems:") || !strings.HasSuffix(err.Error(), "\n… and 22 more") {
 			t.Fatalf("err = %v", err)
 		}
@@ -143,7 +177,7 @@ func TestDB_Check(t *testing.T) {
 	t.Run("WhileWriting", func(t *testing.T) {
 		// Check reads a snapshot: writes go on meanwhile.
 		ctx := context.Background()
-		db := checkFixture(t)
+		db := checkFixture(t, b)
 		stop := make(chan struct{})
 		done := make(chan error)
 		go func() {
@@ -171,21 +205,6 @@ func TestDB_Check(t *testing.T) {
 		}
 	})
 
-	t.Run("AtOpen", func(t *testing.T) {
-		db := checkFixture(t)
-		if err := db.bolt.Update(del(bucketOpen, itob(1))); err != nil {
-			t.Fatal(err)
-		}
-		path := db.Path()
-		db.Close()
-		_, err := Open(path, testOptions(WithCheckAtOpen(true))...)
-		if err == nil || !strings.HasPrefix(err.Error(), `open store "`+path+`": check store "`+path+`": the database file is corrupt: 2 problems:`) {
-			t.Fatalf("err = %v", err)
-		}
-		if _, err := os.Stat(path); err != nil {
-			t.Fatal(err)
-		}
-	})
 }
 
 func hexKey(k []byte) string { return showKey(k) }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Group commit.
@@ -40,7 +38,7 @@ import (
 type txFunc func(r reader, now time.Time) (apply applyFunc, err error)
 
 // applyFunc is one op's write phase.
-type applyFunc func(tx *bolt.Tx) error
+type applyFunc func(tx *wtx) error
 
 type op struct {
 	fn  txFunc
@@ -62,6 +60,9 @@ const maxGroup = 1000
 // re-raised here, in the caller's goroutine.
 func (db *DB) write(ctx context.Context, fn txFunc) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := db.checkFence(); err != nil {
 		return err
 	}
 	o := &op{fn: fn, sig: make(chan bool, 1)}
@@ -155,55 +156,84 @@ func (db *DB) lead() {
 }
 
 // errRetry aborts a transaction so that the group runs again without the
-// op whose apply failed.
+// op whose apply failed, or without the ops that did not fit.
 var errRetry = errors.New("retry group")
 
-// runGroup commits the ops of group, setting each op's outcome.
+// runGroup commits the ops of group, setting each op's outcome. They share
+// one transaction unless the backend cannot hold them all (etcd's limit on
+// the operations of one commit): then the ops that fit are committed and
+// the rest go on in the next transaction.
 func (db *DB) runGroup(group []*op) {
 	// A fault reading a corrupt page becomes a panic (then an error), not
 	// a crash of the process.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	pending := group
 	for len(pending) > 0 {
-		db.groups.Add(1)
-		// Version is odd while the transaction runs (see Version): a
-		// reader may see the commit before the bump after it.
-		db.writes.Add(1)
-		var failed *op // an op whose apply failed
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
-			now := db.now().UTC()
-			for _, o := range pending {
-				o.err, o.panicked, o.pval = nil, false, nil
-				apply := o.check(reader{tx}, now)
-				if apply == nil {
-					continue
-				}
-				if !o.apply(apply, tx) {
-					failed = o
-					return errRetry
+		n := len(pending) // pending[:n] share the transaction
+		for n > 0 {
+			failed, fit, err := db.runTx(pending[:n])
+			if failed != nil {
+				// The transaction was rolled back; run the others again.
+				pending = without(pending, failed)
+				n--
+				continue
+			}
+			if fit > 0 {
+				n = fit
+				continue
+			}
+			if err != nil {
+				for _, o := range pending[:n] {
+					if o.err == nil && !o.panicked {
+						o.err = fmt.Errorf("commit: %w", err)
+					}
 				}
 			}
-			return nil
-		})
-		// Readers that cache what they read key it by Version: bump it
-		// after every group, committed or not (a failed commit may still
-		// have changed what a reader would see of nothing, but costs only
-		// a re-read).
-		db.writes.Add(1)
-		if failed != nil {
-			// The transaction was rolled back; run the others again.
-			pending = without(pending, failed)
-			continue
+			break
 		}
-		if err != nil {
-			for _, o := range pending {
-				if o.err == nil && !o.panicked {
-					o.err = fmt.Errorf("commit: %w", err)
-				}
-			}
-		}
-		return
+		pending = pending[n:]
 	}
+}
+
+// runTx runs ops in one write transaction and commits it. If an op's apply
+// fails the transaction is rolled back and that op returned as failed; if
+// an op does not fit in the transaction it is rolled back and fit is the
+// number of ops before it. Otherwise err is the commit's outcome.
+func (db *DB) runTx(ops []*op) (failed *op, fit int, err error) {
+	db.groups.Add(1)
+	// Version is odd while the transaction runs (see Version): a reader
+	// may see the commit before the bump after it.
+	db.writes.Add(1)
+	err = db.kv.update(func(t kvTx) error {
+		failed, fit = nil, 0
+		now := db.now().UTC()
+		r, w := reader{t}, &wtx{t}
+		for i, o := range ops {
+			o.err, o.panicked, o.pval = nil, false, nil
+			apply := o.check(r, now)
+			if apply == nil {
+				continue
+			}
+			if !o.apply(apply, w) {
+				if i > 0 && errors.Is(o.err, errTxnFull) {
+					o.err, fit = nil, i
+				} else {
+					failed = o
+				}
+				return errRetry
+			}
+		}
+		return nil
+	})
+	// Readers that cache what they read key it by Version: bump it after
+	// every transaction, committed or not (a failed commit may still have
+	// changed what a reader would see of nothing, but costs only a
+	// re-read).
+	db.writes.Add(1)
+	if failed != nil || fit > 0 {
+		return failed, fit, nil
+	}
+	return nil, 0, err
 }
 
 // check runs the op's check phase and returns its apply, or nil when the
@@ -218,7 +248,7 @@ func (o *op) check(r reader, now time.Time) (apply applyFunc) {
 }
 
 // apply runs the op's writes and reports whether they succeeded.
-func (o *op) apply(apply applyFunc, tx *bolt.Tx) (ok bool) {
+func (o *op) apply(apply applyFunc, tx *wtx) (ok bool) {
 	defer o.recover()
 	o.err = apply(tx)
 	return o.err == nil

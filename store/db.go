@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -72,7 +73,11 @@ var (
 
 	keySchemaVersion = []byte("schema_version")
 	keyApp           = []byte("app")
-	appMarker        = []byte("incidentbot")
+	// keyMigrating is set in the meta bucket of a store that
+	// `incidentbot migrate` is filling, and removed when it is done: Open
+	// refuses a store where it is left.
+	keyMigrating = []byte("migrating")
+	appMarker    = []byte("incidentbot")
 )
 
 // appendFill is the FillPercent of buckets whose keys only grow (new
@@ -83,22 +88,29 @@ var (
 // older incident) splits one page, which later appends fill again.
 const appendFill = 1.0
 
-// bucket returns bucket name of tx, ready for writing: append-only
-// buckets fill their pages. FillPercent lives on the bucket handle of one
-// transaction, so every write transaction sets it this way.
-func bucket(tx *bolt.Tx, name []byte) *bolt.Bucket {
-	b := tx.Bucket(name)
+// appendOnly reports whether bucket name only grows at its end, so that
+// bbolt fills its pages (appendFill). Add a new bucket here when its keys
+// only grow.
+func appendOnly(name []byte) bool {
 	switch string(name) {
 	case "incidents", "timeline", "outbox", "inbox", "seen_time":
-		b.FillPercent = appendFill
+		return true
 	}
-	return b
+	return false
 }
 
-// DB is the bbolt-backed incident store. It is safe for concurrent use.
+// DB is the incident store, on a bbolt file (Open) or on etcd (OpenEtcd).
+// It is safe for concurrent use.
 type DB struct {
-	bolt   *bolt.DB
-	path   string
+	// kv runs the transactions of either backend; bolt is the file of the
+	// bbolt backend (nil on etcd), etcd the etcd backend (nil on bbolt).
+	kv   backend
+	bolt *bolt.DB
+	etcd *etcdKV
+	path string
+	// name says which store this is in errors: the quoted path, or etcd's
+	// endpoints and prefix.
+	name   string
 	now    func() time.Time
 	logger *slog.Logger
 	// version is the schema of the file once open.
@@ -113,6 +125,10 @@ type DB struct {
 	// writes changes after every write transaction: see Version.
 	writes atomic.Uint64
 	closed atomic.Bool
+	// fencing makes writes wait for a fence (etcd; see SetFence).
+	fencing bool
+	// stopWatch stops the watch of other processes' writes (etcd).
+	stopWatch func()
 }
 
 // ErrClosed is returned by Check on a closed store.
@@ -134,6 +150,10 @@ type options struct {
 	noSync      bool
 	checkAtOpen bool
 	migrations  []migration
+	// etcd only: see etcd.go.
+	maxTxnOps      int
+	requestTimeout time.Duration
+	fencing        bool
 }
 
 // WithNow sets the clock. The store reads it once per write transaction
@@ -230,7 +250,8 @@ func Open(path string, opts ...Option) (*DB, error) {
 		return nil, wrap("%w", err)
 	}
 
-	db := &DB{bolt: bdb, path: path, now: o.now, logger: o.logger.With("component", "store")}
+	db := &DB{bolt: bdb, path: path, name: strconv.Quote(path), now: o.now, logger: o.logger.With("component", "store")}
+	db.kv = boltKV{db}
 	if len(damaged) > 0 {
 		db.logger.Warn("a meta page of the database is damaged; bbolt uses the other one, which may lack the last transaction",
 			"path", path, "damage", joinReasons(damaged))
@@ -308,16 +329,16 @@ func (db *DB) init(ms []migration) error {
 	var from int
 	fresh := false
 	err := db.view(func(r reader) error {
-		meta := r.tx.Bucket(bucketMeta)
+		meta := r.bolt().Bucket(bucketMeta)
 		if meta == nil {
 			var names []string
-			_ = r.tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			_ = r.bolt().ForEach(func(name []byte, _ *bolt.Bucket) error {
 				names = append(names, fmt.Sprintf("%q", name))
 				return nil
 			})
 			ours := 0
 			for _, name := range allBuckets {
-				if r.tx.Bucket(name) != nil {
+				if r.bolt().Bucket(name) != nil {
 					ours++
 				}
 			}
@@ -333,6 +354,9 @@ func (db *DB) init(ms []migration) error {
 			}
 			fresh = true
 			return nil
+		}
+		if err := checkMeta(r); err != nil {
+			return err
 		}
 		if app := meta.Get(keyApp); string(app) != string(appMarker) {
 			return errForeign{fmt.Sprintf("its meta bucket names app %q", app)}
@@ -362,7 +386,7 @@ func (db *DB) init(ms []migration) error {
 	db.version = to
 	return db.view(func(r reader) error {
 		for _, name := range allBuckets {
-			if r.tx.Bucket(name) == nil {
+			if r.bolt().Bucket(name) == nil {
 				return fmt.Errorf("%w: bucket %s is missing; restore a backup", errCorruptFile, name)
 			}
 		}
@@ -392,8 +416,11 @@ func setSchema(tx *bolt.Tx, version int) error {
 // Close waits for running transactions and closes the file.
 func (db *DB) Close() error {
 	db.closed.Store(true)
-	if err := db.bolt.Close(); err != nil {
-		return fmt.Errorf("close store %q: %w", db.path, err)
+	if db.stopWatch != nil {
+		db.stopWatch()
+	}
+	if err := db.kv.close(); err != nil {
+		return fmt.Errorf("close store %s: %w", db.name, err)
 	}
 	return nil
 }
@@ -409,7 +436,33 @@ func (db *DB) WriteTransactions() int64 { return db.groups.Load() }
 // before Version moves on, so cache nothing under an odd Version.
 func (db *DB) Version() uint64 { return db.writes.Load() }
 
-// Path returns the file the store was opened on.
+// Backend returns "bbolt" or "etcd".
+func (db *DB) Backend() string {
+	if db.etcd != nil {
+		return "etcd"
+	}
+	return "bbolt"
+}
+
+// maxWrites is the most keys one op may write, 0 when the backend sets
+// no limit (bbolt). An op that writes a list of unbounded length (a bulk
+// import, a pruning) splits it into ops of at most this many writes.
+func (db *DB) maxWrites() int {
+	if db.etcd != nil {
+		return db.etcd.maxOps - 1 // P rev is written too
+	}
+	return 0
+}
+
+// chunks splits s into slices of at most n elements; n <= 0 gives s whole.
+func chunks[T any](s []T, n int) iter.Seq[[]T] {
+	if n <= 0 {
+		return func(yield func([]T) bool) { yield(s) }
+	}
+	return slices.Chunk(s, n)
+}
+
+// Path returns the file the store was opened on, "" on etcd.
 func (db *DB) Path() string { return db.path }
 
 // itob encodes v as 8 big-endian bytes.

@@ -65,7 +65,7 @@ func (db *DB) RecordDeploy(ctx context.Context, d incident.Deploy) (bool, error)
 		if r.get(bucketDeploys, []byte(d.Key)) != nil {
 			return nil, nil
 		}
-		return func(tx *bolt.Tx) error {
+		return func(tx *wtx) error {
 			if err := bucket(tx, bucketDeploys).Put([]byte(d.Key), deployRecord.marshal(&d)); err != nil {
 				return err
 			}
@@ -180,7 +180,7 @@ func (db *DB) EachDeploy(ctx context.Context, since, until time.Time, fn func(in
 // exactly its entries.
 func checkDeploys(r reader, p *problems) {
 	want := map[string]bool{}
-	_ = r.tx.Bucket(bucketDeploys).ForEach(func(k, v []byte) error {
+	_ = r.forEach(bucketDeploys, func(k, v []byte) error {
 		d, err := decode(deployRecord, v, "deploy %q", k)
 		if err != nil {
 			p.key(bucketDeploys, k, "%v", err)
@@ -195,7 +195,7 @@ func checkDeploys(r reader, p *problems) {
 		name []byte
 		tag  string
 	}{{bucketDeploysByService, "s"}, {bucketDeploysByTime, "t"}} {
-		_ = r.tx.Bucket(idx.name).ForEach(func(k, v []byte) error {
+		_ = r.forEach(idx.name, func(k, v []byte) error {
 			if !want[idx.tag+string(k)] || len(v) != 0 {
 				p.key(idx.name, k, "no deploy has this entry")
 			}

@@ -40,7 +40,7 @@ type ExportFilter struct {
 func (db *DB) ForEachIncident(ctx context.Context, f ExportFilter, fn func(inc *incident.Incident, events []incident.Event) error) error {
 	var fnErr error
 	err := db.view(func(r reader) error {
-		defer releaseMapped(r.tx)
+		defer r.release()
 		read := 0
 		c := r.cursor(bucketIncidents)
 		for k, v := c.first(); k != nil; k, v = c.next() {
@@ -48,7 +48,7 @@ func (db *DB) ForEachIncident(ctx context.Context, f ExportFilter, fn func(inc *
 				return err
 			}
 			if read++; read%releaseEvery == 0 {
-				releaseMapped(r.tx)
+				r.release()
 			}
 			if len(k) != 8 {
 				return fmt.Errorf("bucket incidents: key %x is not an incident ID", k)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
@@ -43,7 +41,7 @@ func factsEntry(inc *incident.Incident) (key, value []byte) {
 // putFacts brings inc's statistics entry up to date; old (nil for a new
 // incident) gives the DeclaredAt it was keyed on. An unchanged entry is
 // not written again.
-func putFacts(tx *bolt.Tx, old, inc *incident.Incident) error {
+func putFacts(tx *wtx, old, inc *incident.Incident) error {
 	b := bucket(tx, bucketFacts)
 	key, value := factsEntry(inc)
 	if old != nil && !old.DeclaredAt.Equal(inc.DeclaredAt) {
@@ -65,7 +63,7 @@ func (db *DB) EachFacts(ctx context.Context, since, until time.Time, fn func(inc
 	var fnErr error
 	read := 0
 	err := db.view(func(r reader) error {
-		defer releaseMapped(r.tx)
+		defer r.release()
 		c := r.cursor(bucketFacts)
 		var start []byte
 		if !since.IsZero() {
@@ -80,7 +78,7 @@ func (db *DB) EachFacts(ctx context.Context, since, until time.Time, fn func(inc
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				releaseMapped(r.tx)
+				r.release()
 			}
 			if len(k) != 16 {
 				return fmt.Errorf("bucket %s: key %x is not time|id", bucketFacts, k)
@@ -128,9 +126,8 @@ func walkError(fnErr, err error, what string) error {
 // checkFacts checks that the statistics index holds exactly one current
 // entry per incident.
 func checkFacts(r reader, p *problems) {
-	facts := r.tx.Bucket(bucketFacts)
 	n := 0
-	_ = r.tx.Bucket(bucketIncidents).ForEach(func(k, v []byte) error {
+	_ = r.forEach(bucketIncidents, func(k, v []byte) error {
 		if len(k) != 8 {
 			return nil // reported with the incidents
 		}
@@ -140,12 +137,14 @@ func checkFacts(r reader, p *problems) {
 		}
 		n++
 		key, want := factsEntry(inc)
-		if got := facts.Get(key); !bytes.Equal(got, want) {
+		if got := r.get(bucketFacts, key); !bytes.Equal(got, want) {
 			p.key(bucketFacts, key, "the entry of incident %d is missing or stale", inc.ID)
 		}
 		return nil
 	})
-	if m := facts.Stats().KeyN; m != n {
+	m := 0
+	_ = r.forEach(bucketFacts, func(_, _ []byte) error { m++; return nil })
+	if m != n {
 		p.add("bucket %s: %d entries for %d incidents", bucketFacts, m, n)
 	}
 }

@@ -27,51 +27,53 @@ func eachFacts(t *testing.T, db *DB, since, until time.Time) []incident.Facts {
 // TestDB_Facts checks that the statistics index follows every write of an
 // incident, in declaration order, and that a window reads only itself.
 func TestDB_Facts(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpenDB(t)
-	// Declared out of ID order, as an import may do.
-	for i, h := range []int{5, 1, 3} {
-		MustCreateIncident(t, db, &incident.Incident{Title: "x", Severity: "major", Status: incident.StatusInvestigating,
-			Service: "Payments", DeclaredAt: epoch.Add(time.Duration(h) * time.Hour), Drafts: i})
-	}
-	got := eachFacts(t, db, time.Time{}, time.Time{})
-	var ids []int64
-	for _, f := range got {
-		ids = append(ids, f.ID)
-	}
-	if !slices.Equal(ids, []int64{2, 3, 1}) || got[0].Service != "payments" || got[0].Severity != "major" {
-		t.Fatalf("facts %+v", got)
-	}
-	if w := eachFacts(t, db, epoch.Add(2*time.Hour), epoch.Add(5*time.Hour)); len(w) != 1 || w[0].ID != 3 {
-		t.Errorf("window: %+v", w)
-	}
-	_, _, err := db.UpdateIncident(ctx, 3, func(inc *incident.Incident) (incident.Change, error) {
-		inc.Status, inc.ResolvedAt, inc.Updates, inc.LateUpdates = incident.StatusResolved, epoch.Add(4*time.Hour), 3, 1
-		inc.CauseCategory, inc.CauseDeploy = incident.CauseChange, "deploy:1"
-		return incident.Change{}, nil
+	eachBackend(t, func(t *testing.T, b testBackend) {
+		ctx := context.Background()
+		db := b.open(t)
+		// Declared out of ID order, as an import may do.
+		for i, h := range []int{5, 1, 3} {
+			MustCreateIncident(t, db, &incident.Incident{Title: "x", Severity: "major", Status: incident.StatusInvestigating,
+				Service: "Payments", DeclaredAt: epoch.Add(time.Duration(h) * time.Hour), Drafts: i})
+		}
+		got := eachFacts(t, db, time.Time{}, time.Time{})
+		var ids []int64
+		for _, f := range got {
+			ids = append(ids, f.ID)
+		}
+		if !slices.Equal(ids, []int64{2, 3, 1}) || got[0].Service != "payments" || got[0].Severity != "major" {
+			t.Fatalf("facts %+v", got)
+		}
+		if w := eachFacts(t, db, epoch.Add(2*time.Hour), epoch.Add(5*time.Hour)); len(w) != 1 || w[0].ID != 3 {
+			t.Errorf("window: %+v", w)
+		}
+		_, _, err := db.UpdateIncident(ctx, 3, func(inc *incident.Incident) (incident.Change, error) {
+			inc.Status, inc.ResolvedAt, inc.Updates, inc.LateUpdates = incident.StatusResolved, epoch.Add(4*time.Hour), 3, 1
+			inc.CauseCategory, inc.CauseDeploy = incident.CauseChange, "deploy:1"
+			return incident.Change{}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := eachFacts(t, db, epoch.Add(3*time.Hour), epoch.Add(4*time.Hour))
+		if len(f) != 1 || f[0].Status != incident.StatusResolved || f[0].Updates != 3 || f[0].CauseDeploy != "deploy:1" {
+			t.Errorf("after the update: %+v", f)
+		}
+		// A declaration time that moves (an import fixing its data) moves
+		// the entry.
+		_, _, err = db.UpdateIncident(ctx, 1, func(inc *incident.Incident) (incident.Change, error) {
+			inc.DeclaredAt = epoch.Add(-time.Hour)
+			return incident.Change{}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if all := eachFacts(t, db, time.Time{}, time.Time{}); len(all) != 3 || all[0].ID != 1 {
+			t.Errorf("after moving incident 1: %+v", all)
+		}
+		if err := db.Check(); err != nil {
+			t.Fatal(err)
+		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := eachFacts(t, db, epoch.Add(3*time.Hour), epoch.Add(4*time.Hour))
-	if len(f) != 1 || f[0].Status != incident.StatusResolved || f[0].Updates != 3 || f[0].CauseDeploy != "deploy:1" {
-		t.Errorf("after the update: %+v", f)
-	}
-	// A declaration time that moves (an import fixing its data) moves
-	// the entry.
-	_, _, err = db.UpdateIncident(ctx, 1, func(inc *incident.Incident) (incident.Change, error) {
-		inc.DeclaredAt = epoch.Add(-time.Hour)
-		return incident.Change{}, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if all := eachFacts(t, db, time.Time{}, time.Time{}); len(all) != 3 || all[0].ID != 1 {
-		t.Errorf("after moving incident 1: %+v", all)
-	}
-	if err := db.Check(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestDB_CheckFacts(t *testing.T) {

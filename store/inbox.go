@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
@@ -25,7 +23,7 @@ func (db *DB) Receive(ctx context.Context, r incident.Request, keys []string) (u
 		if dup = seenAny(rd, keys); dup {
 			return nil, nil
 		}
-		return func(tx *bolt.Tx) error {
+		return func(tx *wtx) error {
 			if err := markSeen(tx, keys, now); err != nil {
 				return err
 			}
@@ -84,7 +82,7 @@ func (db *DB) RetryRequest(ctx context.Context, seq uint64) error {
 			return nil, err
 		}
 		r.Attempts++
-		return func(tx *bolt.Tx) error { return bucket(tx, bucketInbox).Put(itob(seq), marshalRequest(&r)) }, nil
+		return func(tx *wtx) error { return bucket(tx, bucketInbox).Put(itob(seq), marshalRequest(&r)) }, nil
 	})
 	if err != nil {
 		return fmt.Errorf("retry request %d: %w", seq, err)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
@@ -60,7 +58,7 @@ func (db *DB) CreateIncidents(ctx context.Context, incs []*incident.Incident, ch
 			}
 			rooms[inc.ChannelID] = true
 		}
-		return func(tx *bolt.Tx) error {
+		return func(tx *wtx) error {
 			for i, inc := range incs {
 				seq, err := bucket(tx, bucketIncidents).NextSequence()
 				if err != nil {
@@ -154,7 +152,7 @@ func (u *update) tx(r reader, now time.Time) (applyFunc, error) {
 			return nil, err
 		}
 	}
-	return func(tx *bolt.Tx) error {
+	return func(tx *wtx) error {
 		var err error
 		if u.Incident, err = putIncident(tx, old, inc); err != nil {
 			return err
@@ -191,7 +189,7 @@ func (db *DB) Apply(ctx context.Context, ch incident.Change) (incident.Change, e
 	}
 	var out incident.Change
 	err := db.write(ctx, func(_ reader, now time.Time) (applyFunc, error) {
-		return func(tx *bolt.Tx) error {
+		return func(tx *wtx) error {
 			var err error
 			out, err = applyChange(tx, now, 0, ch)
 			return err
@@ -205,7 +203,7 @@ func (db *DB) Apply(ctx context.Context, ch incident.Change) (incident.Change, e
 
 // applyChange writes ch inside tx for incident id (0: none) and returns it
 // as stored.
-func applyChange(tx *bolt.Tx, now time.Time, id int64, ch incident.Change) (incident.Change, error) {
+func applyChange(tx *wtx, now time.Time, id int64, ch incident.Change) (incident.Change, error) {
 	var out incident.Change
 	var err error
 	if len(ch.Events) > 0 {
@@ -411,7 +409,7 @@ func checkChannelFree(r reader, channelID string, id int64) error {
 // new incident) to inc; only old's Status, WakeAt, ChannelID and
 // DeclaredAt are read.
 // It returns the incident as stored.
-func putIncident(tx *bolt.Tx, old, inc *incident.Incident) (*incident.Incident, error) {
+func putIncident(tx *wtx, old, inc *incident.Incident) (*incident.Incident, error) {
 	id := uint64(inc.ID)
 	key := itob(id)
 	data := marshalIncident(inc)

@@ -196,7 +196,7 @@ func findOverride(r reader, id int64) (oncall.Override, error) {
 
 // putOverride stores o and moves its end-index entry from old (nil for a
 // new override).
-func putOverride(tx *bolt.Tx, old *oncall.Override, o oncall.Override) error {
+func putOverride(tx *wtx, old *oncall.Override, o oncall.Override) error {
 	ends := bucket(tx, bucketOncallOverrideEnds)
 	if old != nil && !old.To.Equal(o.To) {
 		if err := ends.Delete(overrideEndKey(old.To, old.ID)); err != nil {
@@ -231,7 +231,7 @@ func (db *DB) AddOncallOverrides(ctx context.Context, since time.Time, fn func(c
 		if len(ch.Events) > 0 {
 			return nil, incident.Errorf(incident.EINVALID, "Timeline events need an incident.")
 		}
-		return func(tx *bolt.Tx) error {
+		return func(tx *wtx) error {
 			added = added[:0]
 			b := bucket(tx, bucketOncallOverrides)
 			for _, o := range adds {
@@ -279,7 +279,7 @@ func (db *DB) UpdateOncallOverrides(ctx context.Context, ids []int64, fn func(os
 		if len(upd) != len(old) || len(ch.Events) > 0 {
 			return nil, fmt.Errorf("update overrides: fn returned %d overrides for %d, and %d events", len(upd), len(old), len(ch.Events))
 		}
-		return func(tx *bolt.Tx) error {
+		return func(tx *wtx) error {
 			out = out[:0]
 			for i, o := range upd {
 				o.ID = old[i].ID
@@ -362,7 +362,7 @@ func (db *DB) UpdateOncallRotation(ctx context.Context, rotation string, fn func
 			}
 		}
 		st.HandledThrough = utc(st.HandledThrough)
-		return func(tx *bolt.Tx) error {
+		return func(tx *wtx) error {
 			if err := bucket(tx, bucketOncallRotations).Put([]byte(rotation), rotationStateRecord.marshal(&st)); err != nil {
 				return err
 			}
@@ -384,7 +384,7 @@ func (db *DB) UpdateOncallRotation(ctx context.Context, rotation string, fn func
 
 // putHandoffCheck stores c and moves its due-index entry from old (nil for
 // a new check).
-func putHandoffCheck(tx *bolt.Tx, old *oncall.HandoffCheck, c oncall.HandoffCheck) error {
+func putHandoffCheck(tx *wtx, old *oncall.HandoffCheck, c oncall.HandoffCheck) error {
 	c.At, c.Deadline, c.ConfirmedAt, c.EscalatedAt = utc(c.At), utc(c.Deadline), utc(c.ConfirmedAt), utc(c.EscalatedAt)
 	key := handoffKey(c.Rotation, c.At)
 	due := bucket(tx, bucketOncallHandoffsDue)
@@ -478,7 +478,7 @@ func (db *DB) UpdateHandoffCheck(ctx context.Context, rotation string, at time.T
 			return nil, incident.Errorf(incident.EINVALID, "Timeline events need an incident.")
 		}
 		c.Rotation, c.At = old.Rotation, old.At
-		return func(tx *bolt.Tx) error {
+		return func(tx *wtx) error {
 			if err := putHandoffCheck(tx, &old, c); err != nil {
 				return err
 			}
@@ -497,18 +497,18 @@ func (db *DB) UpdateHandoffCheck(ctx context.Context, rotation string, at time.T
 // checkOncall checks the on-call buckets: records decode, the end index
 // holds one entry per override at its end, the due index one entry per
 // check waiting for its deadline.
-func checkOncall(tx *bolt.Tx, p *problems) {
-	_ = tx.Bucket(bucketOncallRotations).ForEach(func(k, v []byte) error {
+func checkOncall(r reader, p *problems) {
+	_ = r.forEach(bucketOncallRotations, func(k, v []byte) error {
 		if err := rotationStateRecord.validate(v); err != nil {
 			p.key(bucketOncallRotations, k, "decode rotation state: %v", err)
 		}
 		return nil
 	})
-	b := tx.Bucket(bucketOncallOverrides)
+	last := r.sequence(bucketOncallOverrides)
 	ends := map[string]bool{}
-	_ = b.ForEach(func(k, v []byte) error {
-		if len(k) != 8 || btoi(k) == 0 || btoi(k) > b.Sequence() {
-			p.key(bucketOncallOverrides, k, "not an override ID handed out (last %d)", b.Sequence())
+	_ = r.forEach(bucketOncallOverrides, func(k, v []byte) error {
+		if len(k) != 8 || btoi(k) == 0 || btoi(k) > last {
+			p.key(bucketOncallOverrides, k, "not an override ID handed out (last %d)", last)
 			return nil
 		}
 		o, err := decode(overrideRecord, v, "override %d", btoi(k))
@@ -519,9 +519,9 @@ func checkOncall(tx *bolt.Tx, p *problems) {
 		ends[string(overrideEndKey(o.To, int64(btoi(k))))] = true
 		return nil
 	})
-	checkIndex(tx, p, bucketOncallOverrideEnds, ends, "no override ends here", "overrides")
+	checkIndex(r, p, bucketOncallOverrideEnds, ends, "no override ends here", "overrides")
 	due := map[string]bool{}
-	_ = tx.Bucket(bucketOncallHandoffs).ForEach(func(k, v []byte) error {
+	_ = r.forEach(bucketOncallHandoffs, func(k, v []byte) error {
 		c, err := decode(handoffCheckRecord, v, "handoff %x", k)
 		switch {
 		case err != nil:
@@ -535,15 +535,15 @@ func checkOncall(tx *bolt.Tx, p *problems) {
 		}
 		return nil
 	})
-	checkIndex(tx, p, bucketOncallHandoffsDue, due, "no handoff waits for this deadline", "handoffs waiting")
+	checkIndex(r, p, bucketOncallHandoffsDue, due, "no handoff waits for this deadline", "handoffs waiting")
 }
 
 // checkIndex checks that index holds exactly the keys of want, each with
 // an empty value; stray says what an entry not wanted lacks, and what
 // counts the records the index is for.
-func checkIndex(tx *bolt.Tx, p *problems, index []byte, want map[string]bool, stray, what string) {
+func checkIndex(r reader, p *problems, index []byte, want map[string]bool, stray, what string) {
 	n := 0
-	_ = tx.Bucket(index).ForEach(func(k, v []byte) error {
+	_ = r.forEach(index, func(k, v []byte) error {
 		n++
 		if !want[string(k)] || len(v) != 0 {
 			p.key(index, k, "%s", stray)

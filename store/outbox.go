@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
 // enqueueEffects stores effs in the outbox and returns them as stored:
 // Seq assigned, CreatedAt defaulted to now, IncidentID defaulted to id.
-func enqueueEffects(tx *bolt.Tx, now time.Time, id int64, effs []incident.Effect) ([]incident.Effect, error) {
+func enqueueEffects(tx *wtx, now time.Time, id int64, effs []incident.Effect) ([]incident.Effect, error) {
 	if len(effs) == 0 {
 		return nil, nil
 	}
@@ -78,7 +76,7 @@ func (db *DB) RetryEffect(ctx context.Context, seq uint64, attempts int, notBefo
 			return nil, err
 		}
 		e.Attempts, e.NotBefore = attempts, notBefore
-		return func(tx *bolt.Tx) error { return bucket(tx, bucketOutbox).Put(itob(seq), marshalEffect(&e)) }, nil
+		return func(tx *wtx) error { return bucket(tx, bucketOutbox).Put(itob(seq), marshalEffect(&e)) }, nil
 	})
 	switch {
 	case incident.ErrorCode(err) == incident.ENOTFOUND:

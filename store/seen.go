@@ -38,7 +38,7 @@ func seenTimeKey(t, key []byte) []byte {
 
 // markSeen records keys as seen at now. A key seen before moves to the
 // new time.
-func markSeen(tx *bolt.Tx, keys []string, now time.Time) error {
+func markSeen(tx *wtx, keys []string, now time.Time) error {
 	seen, byTime := bucket(tx, bucketSeen), bucket(tx, bucketSeenTime)
 	t := itob(uint64(now.UnixNano()))
 	for _, k := range keys {
@@ -72,17 +72,20 @@ func (db *DB) Seen(ctx context.Context, keys []string) (bool, error) {
 }
 
 // RememberKeys records deduplication keys as seen at at, without a
-// request: for tools and tests that fill a store. Returns EINVALID for a
+// request: for tools and tests that fill a store. On etcd a long list is
+// recorded in several transactions (see maxWrites). Returns EINVALID for a
 // key Receive would refuse.
 func (db *DB) RememberKeys(ctx context.Context, at time.Time, keys []string) error {
 	if err := checkKeys(keys); err != nil {
 		return err
 	}
-	err := db.write(ctx, func(reader, time.Time) (applyFunc, error) {
-		return func(tx *bolt.Tx) error { return markSeen(tx, keys, at) }, nil
-	})
-	if err != nil {
-		return fmt.Errorf("remember %d keys: %w", len(keys), err)
+	for chunk := range chunks(keys, db.maxWrites()/2) {
+		err := db.write(ctx, func(reader, time.Time) (applyFunc, error) {
+			return func(tx *wtx) error { return markSeen(tx, chunk, at) }, nil
+		})
+		if err != nil {
+			return fmt.Errorf("remember %d keys: %w", len(keys), err)
+		}
 	}
 	return nil
 }
@@ -94,9 +97,14 @@ var pruneBatch = 10_000
 // PruneSeen forgets deduplication keys recorded before olderThan and
 // returns how many it removed. It reads the seen_time index from its
 // oldest entry, so its cost follows what it removes, not what is kept; it
-// removes at most pruneBatch keys per transaction. Errors are internal.
+// removes at most pruneBatch keys per transaction (fewer on etcd, see
+// maxWrites). Errors are internal.
 func (db *DB) PruneSeen(ctx context.Context, olderThan time.Time) (int, error) {
 	limit := uint64(olderThan.UnixNano())
+	batch := pruneBatch
+	if mw := db.maxWrites(); mw > 0 {
+		batch = min(batch, mw/2)
+	}
 	total := 0
 	for {
 		var n int
@@ -104,7 +112,7 @@ func (db *DB) PruneSeen(ctx context.Context, olderThan time.Time) (int, error) {
 			n = 0
 			var old [][]byte
 			c := r.cursor(bucketSeenTime)
-			for k, _ := c.first(); k != nil && len(old) < pruneBatch; k, _ = c.next() {
+			for k, _ := c.first(); k != nil && len(old) < batch; k, _ = c.next() {
 				if len(k) < 8 || btoi(k[:8]) >= limit {
 					break
 				}
@@ -113,7 +121,7 @@ func (db *DB) PruneSeen(ctx context.Context, olderThan time.Time) (int, error) {
 			if len(old) == 0 {
 				return nil, nil
 			}
-			return func(tx *bolt.Tx) error {
+			return func(tx *wtx) error {
 				seen, byTime := bucket(tx, bucketSeen), bucket(tx, bucketSeenTime)
 				for _, k := range old {
 					if err := byTime.Delete(k); err != nil {
@@ -131,7 +139,7 @@ func (db *DB) PruneSeen(ctx context.Context, olderThan time.Time) (int, error) {
 		if err != nil {
 			return total, fmt.Errorf("prune seen: %w", err)
 		}
-		if n < pruneBatch {
+		if n < batch {
 			return total, nil
 		}
 	}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
@@ -35,7 +33,7 @@ func (db *DB) Subscribe(ctx context.Context, s incident.Subscription, ch inciden
 	}
 	var out incident.Change
 	err := db.write(ctx, func(_ reader, now time.Time) (applyFunc, error) {
-		return func(tx *bolt.Tx) error {
+		return func(tx *wtx) error {
 			x := s
 			if x.CreatedAt.IsZero() {
 				x.CreatedAt = now
@@ -63,7 +61,7 @@ func (db *DB) Unsubscribe(ctx context.Context, user string, scope int64, ch inci
 	err := db.write(ctx, func(r reader, now time.Time) (applyFunc, error) {
 		key := subscriptionKey(scope, user)
 		found = r.get(bucketSubscriptions, key) != nil
-		return func(tx *bolt.Tx) error {
+		return func(tx *wtx) error {
 			if found {
 				if err := tx.Bucket(bucketSubscriptions).Delete(key); err != nil {
 					return err
@@ -109,8 +107,8 @@ func (db *DB) Subscribers(ctx context.Context, id int64) ([]incident.Subscriptio
 }
 
 // checkSubscriptions checks every subscription record (Check).
-func checkSubscriptions(tx *bolt.Tx, p *problems) {
-	_ = tx.Bucket(bucketSubscriptions).ForEach(func(k, v []byte) error {
+func checkSubscriptions(r reader, p *problems) {
+	_ = r.forEach(bucketSubscriptions, func(k, v []byte) error {
 		if len(k) <= 8 {
 			p.key(bucketSubscriptions, k, "not scope|user")
 			return nil

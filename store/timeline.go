@@ -1,12 +1,9 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
 )
@@ -21,7 +18,7 @@ func (db *DB) AppendEvents(ctx context.Context, id int64, events ...incident.Eve
 		if r.get(bucketIncidents, itob(uint64(id))) == nil {
 			return nil, incident.Errorf(incident.ENOTFOUND, "Incident #%d does not exist.", id)
 		}
-		return func(tx *bolt.Tx) error {
+		return func(tx *wtx) error {
 			var err error
 			out, err = appendEvents(tx, id, now, events)
 			return err
@@ -57,12 +54,10 @@ func (db *DB) Events(ctx context.Context, id int64) ([]incident.Event, error) {
 	return evs, nil
 }
 
-// readEvents appends incident id's timeline to evs: a Seek and a prefix
-// scan.
+// readEvents appends incident id's timeline to evs: a prefix scan.
 func readEvents(r reader, id int64, evs []incident.Event) ([]incident.Event, error) {
-	prefix := itob(uint64(id))
-	c := r.cursor(bucketTimeline)
-	for k, v := c.seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.next() {
+	c := r.cursorIn(bucketTimeline, itob(uint64(id)))
+	for k, v := c.first(); k != nil; k, v = c.next() {
 		if len(k) != 16 {
 			return nil, fmt.Errorf("bucket timeline: key %x is not incident|seq", k)
 		}
@@ -79,12 +74,12 @@ func readEvents(r reader, id int64, evs []incident.Event) ([]incident.Event, err
 // them as stored. Sequence numbers continue from the timeline's last key
 // for id (a Seek, not a scan), which is exact because writes are
 // serialised.
-func appendEvents(tx *bolt.Tx, id int64, now time.Time, events []incident.Event) ([]incident.Event, error) {
+func appendEvents(tx *wtx, id int64, now time.Time, events []incident.Event) ([]incident.Event, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
 	b := bucket(tx, bucketTimeline)
-	seq := lastSeq(b.Cursor(), id)
+	seq := lastSeq(b.CursorIn(itob(uint64(id))), id)
 	out := make([]incident.Event, len(events))
 	for i, e := range events {
 		seq++
@@ -101,15 +96,10 @@ func appendEvents(tx *bolt.Tx, id int64, now time.Time, events []incident.Event)
 	return out, nil
 }
 
-// lastSeq returns the highest event seq of incident id, or 0.
-func lastSeq(c *bolt.Cursor, id int64) uint64 {
-	k, _ := c.Seek(itob(uint64(id) + 1))
-	if k == nil {
-		k, _ = c.Last()
-	} else {
-		k, _ = c.Prev()
-	}
-	if len(k) == 16 && btoi(k[:8]) == uint64(id) {
+// lastSeq returns the highest event seq of incident id, or 0; c is a
+// cursor on id's events.
+func lastSeq(c cursor, id int64) uint64 {
+	if k, _ := c.last(); len(k) == 16 && btoi(k[:8]) == uint64(id) {
 		return btoi(k[8:])
 	}
 	return 0

@@ -18,7 +18,7 @@ import (
 type Config struct {
 	// Slack: tokens, API endpoint and workspace-level settings.
 	Slack SlackConfig `mapstructure:"slack" yaml:"slack"`
-	// Store: where the bbolt database lives.
+	// Store: where the data lives: a bbolt file, or etcd.
 	Store StoreConfig `mapstructure:"store" yaml:"store"`
 	// HTTP: the admin HTTP server (health, readiness, backup).
 	HTTP HTTPConfig `mapstructure:"http" yaml:"http"`
@@ -102,8 +102,56 @@ type SlackConfig struct {
 // StoreConfig is the "store" section.
 type StoreConfig struct {
 	// Path is the bbolt database file. Key: store.path.
-	// Default "data/incidentbot.db".
+	// Default "data/incidentbot.db". With backend etcd the data is in
+	// etcd, and this path only places the admin token and the temporary
+	// copies of backups and exports, next to it.
 	Path string `mapstructure:"path" yaml:"path"`
+	// Backend is "bbolt" (one process, one file) or "etcd" (any number of
+	// replicas on an etcd cluster, one of them the leader).
+	// Key: store.backend. Default "bbolt".
+	Backend string `mapstructure:"backend" yaml:"backend"`
+	// Etcd configures the etcd backend.
+	Etcd EtcdConfig `mapstructure:"etcd" yaml:"etcd"`
+}
+
+// EtcdConfig is the "store.etcd" section (see etcd.go).
+type EtcdConfig struct {
+	// Endpoints are the etcd members' client URLs, e.g.
+	// "https://etcd-0.etcd:2379". Key: store.etcd.endpoints.
+	Endpoints []string `mapstructure:"endpoints" yaml:"endpoints"`
+	// Prefix starts every key the bot writes; several bots may share a
+	// cluster under different prefixes. Key: store.etcd.prefix.
+	// Default "/incidentbot/".
+	Prefix string `mapstructure:"prefix" yaml:"prefix"`
+	// TLS: client certificates and the CA of the cluster.
+	TLS EtcdTLS `mapstructure:"tls" yaml:"tls"`
+	// LeaseTTL is the leader's lease: a replica that stops renewing it
+	// (killed, cut off) is replaced this long after its last renewal. Key:
+	// store.etcd.lease_ttl. Default 5s; whole seconds, 2s to 60s.
+	LeaseTTL time.Duration `mapstructure:"lease_ttl" yaml:"lease_ttl"`
+	// DialTimeout bounds connecting to etcd at start-up.
+	// Key: store.etcd.dial_timeout. Default 5s.
+	DialTimeout time.Duration `mapstructure:"dial_timeout" yaml:"dial_timeout"`
+	// RequestTimeout bounds each request to etcd.
+	// Key: store.etcd.request_timeout. Default 5s.
+	RequestTimeout time.Duration `mapstructure:"request_timeout" yaml:"request_timeout"`
+	// MaxTxnOps is the cluster's --max-txn-ops: the most keys the bot
+	// writes in one transaction. Raise both together.
+	// Key: store.etcd.max_txn_ops. Default 128 (etcd's default).
+	MaxTxnOps int `mapstructure:"max_txn_ops" yaml:"max_txn_ops"`
+}
+
+// EtcdTLS is the "store.etcd.tls" section. Empty keys leave TLS to the
+// endpoints' scheme: https verifies the server against the system's CAs.
+type EtcdTLS struct {
+	// CAFile is a PEM file of the CA that signed the members'
+	// certificates. Key: store.etcd.tls.ca_file.
+	CAFile string `mapstructure:"ca_file" yaml:"ca_file"`
+	// CertFile and KeyFile are this client's certificate and key (PEM),
+	// for a cluster that requires client certificates.
+	// Keys: store.etcd.tls.cert_file, store.etcd.tls.key_file.
+	CertFile string `mapstructure:"cert_file" yaml:"cert_file"`
+	KeyFile  string `mapstructure:"key_file" yaml:"key_file"`
 }
 
 // HTTPConfig is the "http" section.
@@ -228,7 +276,10 @@ func Default() Config {
 			ConnectTimeout:   DefaultConnectTimeout,
 			CallTimeout:      DefaultCallTimeout,
 		},
-		Store:    StoreConfig{Path: "data/incidentbot.db"},
+		Store: StoreConfig{Path: "data/incidentbot.db", Backend: BackendBbolt, Etcd: EtcdConfig{
+			Prefix: DefaultEtcdPrefix, LeaseTTL: DefaultLeaseTTL, DialTimeout: 5 * time.Second,
+			RequestTimeout: 5 * time.Second, MaxTxnOps: DefaultMaxTxnOps,
+		}},
 		HTTP:     HTTPConfig{Listen: "127.0.0.1:8080"},
 		Timezone: "UTC",
 		Incidents: IncidentsConfig{
@@ -274,6 +325,7 @@ func (c Config) Normalized() Config {
 	c.Slack.TimelineReaction = strings.Trim(strings.TrimSpace(c.Slack.TimelineReaction), ":")
 	c.Slack.ChannelPrefix = strings.TrimSpace(c.Slack.ChannelPrefix)
 	c.Store.Path = strings.TrimSpace(c.Store.Path)
+	c.Store = c.Store.normalized()
 	c.HTTP.Listen = strings.TrimSpace(c.HTTP.Listen)
 	c.Timezone = strings.TrimSpace(c.Timezone)
 	if len(c.Incidents.Severities) > 0 {

@@ -168,9 +168,7 @@ func (c Config) validateSettings(p *problems) {
 		p.add("shutdown_grace", "must be greater than 0 (how long work in flight may finish after SIGTERM; keep it under your supervisor's kill delay, e.g. 8s for docker stop)")
 	}
 
-	if c.Store.Path == "" {
-		p.add("store.path", `missing (set the bbolt database file, e.g. "data/incidentbot.db")`)
-	}
+	c.validateStore(p)
 
 	if c.HTTP.Listen != "" {
 		if msg := checkHostPort(c.HTTP.Listen); msg != "" {

@@ -56,7 +56,10 @@ type Options struct {
 	Stall time.Duration
 	// Ready reports whether the bot is connected to Slack; /readyz answers
 	// 503 whenever it is false. Nil counts as ready.
-	Ready  func() bool
+	Ready func() bool
+	// Role, when set, names this replica's role ("leader" or "follower",
+	// store.backend etcd) in /readyz's answer.
+	Role   func() string
 	Logger *slog.Logger
 
 	// Hooks serves the alert and deploy hooks under /hooks/ (the intake
@@ -90,12 +93,21 @@ func Handler(o Options) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		role := ""
+		if o.Role != nil {
+			role = " (" + o.Role() + ")"
+		}
 		if o.Ready != nil && !o.Ready() {
 			w.WriteHeader(http.StatusServiceUnavailable)
+			if role != "" {
+				// A follower is ready while it stands by to take over.
+				io.WriteString(w, "not ready"+role+"\n")
+				return
+			}
 			io.WriteString(w, "not connected to Slack\n")
 			return
 		}
-		io.WriteString(w, "ready\n")
+		io.WriteString(w, "ready"+role+"\n")
 	})
 	mux.Handle("GET /admin/backup", admin(o, "backup", o.Backup != nil, func(w http.ResponseWriter, r *http.Request) {
 		spool(w, r, o, download{name: "incidentbot.db", contentType: "application/octet-stream", what: "backup"},

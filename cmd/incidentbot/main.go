@@ -88,6 +88,7 @@ func commands() []command {
 		{"check-config", "--config FILE", "validate the config and print the resolved settings, tokens redacted", cmdCheckConfig},
 		{"manifest", "", "print the Slack app manifest to create the app from", cmdManifest},
 		{"backup", "--config FILE --out FILE", "write a consistent copy of the database", cmdBackup},
+		{"migrate", "--from STORE --to STORE [--config FILE] [--prefix PREFIX]", "copy the data between bbolt and etcd, checked and compared", cmdMigrate},
 		{"export", "--config FILE [--incident N] [--format md|json] [--since DATE]", "export incidents as Markdown or JSON", cmdExport},
 		{"stats", "--config FILE [--since 30d] [--service NAME] [--format text|json]", "print the response figures /incident stats shows", cmdStats},
 		{"oncall", "export --ical [--rotation NAME] [--days N] --config FILE", "write the on-call schedule as iCalendar", cmdOncall},

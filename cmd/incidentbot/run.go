@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/bot/clock"
+	"github.com/incidentbot/incidentbot/bot/config"
 	"github.com/incidentbot/incidentbot/bot/nudge"
 	"github.com/incidentbot/incidentbot/bot/web"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/leader"
 )
 
 // cmdRun checks the configuration and the Slack tokens, opens the
@@ -20,7 +24,9 @@ import (
 // shutdown_grace), stops the scheduler and closes the store. It returns an
 // error (exit status 1) when a token is refused, when Slack stays
 // unreachable for slack.connect_timeout, at start-up or later, and when
-// the bot stops on its own.
+// the bot stops on its own. With store.backend etcd, any number of
+// replicas run: each stands by until elected leader, and only the leader
+// connects to Slack and runs the scheduler and the outbox.
 func cmdRun(ctx context.Context, env *Env, args []string) error {
 	opts, err := parseRunFlags(env, args)
 	if err != nil {
@@ -32,16 +38,18 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	}
 	log := NewLogger(cfg.Log, env.Stderr)
 	logConfigWarnings(cfg, log)
-	api := slackClient(cfg, log)
+	// On etcd, only the leader's term lets Slack calls through.
+	gate := &leaseGate{}
+	api := slackClient(cfg, log, gate.wrap)
 	// A wrong token must end the process before anything else happens.
 	if err := checkTokens(ctx, api, cfg, env.Retry, log); err != nil {
 		return err
 	}
-	db, err := store.Open(cfg.Store.Path, store.WithLogger(log.With("component", "store")))
+	db, el, closeStore, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeStore()
 	pbs, err := assemblePlaybooks(cfg) // LoadConfig checked them
 	if err != nil {
 		return err
@@ -79,13 +87,23 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	m := newMetrics(db, log)
+	registerRole(m.Registry(), el)
 	appOpts := appOptions(cfg, api, db, announce, log, clock.Real{})
 	appOpts.Public = public
 	appOpts.Playbooks = playbookOptions(cfg, pbs, drill)
 	appOpts.Metrics = m
 	appOpts.Oncall.Checklists = pbs // issue 13: handoff checklists, playbooks.dir included
+	// app serves the HTTP routes and sites; on etcd each term as leader
+	// runs an App of its own (an App runs once).
 	app := bot.New(appOpts)
-	sched := &nudge.Scheduler{Store: db, Planner: app, Logger: log.With("component", "nudge")}
+	var current atomic.Pointer[bot.App]
+	current.Store(app)
+	ready := func() bool {
+		if el != nil && el.Role() != leader.RoleLeader {
+			return el.Standby()
+		}
+		return current.Load().Ready()
+	}
 
 	// runCtx ends the bot: on a signal, or when the connection to Slack
 	// cannot be (re)established.
@@ -108,7 +126,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		srv, err := web.Listen(cfg.HTTP.Listen, web.Handler(web.Options{
 			Backup: db.Backup, Export: serveExport(db, app.PostmortemOptions),
 			AdminToken: token, Spool: spool,
-			Ready: app.Ready, Logger: log.With("component", "http"),
+			Ready: ready, Role: roleOf(el), Logger: log.With("component", "http"),
 			Hooks: hooks, Metrics: m.Handler(), Stats: serveStats(db, cfg),
 			OncallFeed: app.CalendarFeed(cfg.Oncall.FeedToken), OncallAdmin: app.CalendarAdmin(),
 		}), log.With("component", "http"), web.Timeouts{})
@@ -132,6 +150,33 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer stopSites()
+	serve := func(ctx context.Context, app *bot.App) error {
+		return serveSlack(ctx, cfg, app, db, digest, log)
+	}
+	if el == nil {
+		err = serve(runCtx, app)
+	} else {
+		err = leadOrStandBy(runCtx, el, db, gate, log, func(ctx context.Context) error {
+			app := bot.New(appOpts)
+			current.Store(app)
+			return serve(ctx, app)
+		})
+	}
+	stopRun()
+	if err != nil {
+		return err
+	}
+	log.Info("stopped cleanly")
+	return nil
+}
+
+// serveSlack runs app and the scheduler until ctx ends or the connection
+// to Slack cannot be (re)established; it then stops the scheduler and
+// waits for a tick in progress.
+func serveSlack(ctx context.Context, cfg config.Config, app *bot.App, db *store.DB, digest string, log *slog.Logger) error {
+	sched := &nudge.Scheduler{Store: db, Planner: app, Logger: log.With("component", "nudge")}
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
 	c, err := schedule(runCtx, cfg, app, db, sched, digest, log)
 	if err != nil {
 		return err
@@ -161,6 +206,5 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	case runErr != nil:
 		return fmt.Errorf("slack: %s", oneLine(runErr.Error()))
 	}
-	log.Info("stopped cleanly")
 	return nil
 }

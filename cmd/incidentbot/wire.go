@@ -44,11 +44,17 @@ func policy(cfg config.Config) incident.Policy {
 // done its work in Slack (a channel created, a message posted), and only
 // the outbound client, which can check what Slack already has, may try
 // again.
-func slackClient(cfg config.Config, log *slog.Logger) *slack.Client {
+//
+// fence, when given, wraps the HTTP transport (see leaseGate).
+func slackClient(cfg config.Config, log *slog.Logger, fence ...func(http.RoundTripper) http.RoundTripper) *slack.Client {
+	hc := slackHTTPClient(cfg.Slack.CallTimeout)
+	for _, f := range fence {
+		hc.Transport = f(hc.Transport)
+	}
 	return slack.New(cfg.Slack.BotToken,
 		slack.OptionAPIURL(cfg.Slack.APIURL),
 		slack.OptionAppLevelToken(cfg.Slack.AppToken),
-		slack.OptionHTTPClient(slackHTTPClient(cfg.Slack.CallTimeout)),
+		slack.OptionHTTPClient(hc),
 		slack.OptionLog(slog.NewLogLogger(log.With("component", "slack").Handler(), slog.LevelDebug)),
 	)
 }

@@ -56,10 +56,15 @@ func (o GenOptions) withDefaults() GenOptions {
 
 // Generate fills db with n realistic incidents and their timelines (see
 // Incidents) and o.SeenKeys deduplication keys (see SeenKeys), through
-// the store's bulk methods, o.Batch incidents per transaction. The store
+// the store's bulk methods, o.Batch incidents per transaction (one on
+// etcd, whose transactions are small). The store
 // numbers the incidents after those it already holds.
 func Generate(ctx context.Context, db *store.DB, n int, o GenOptions) error {
 	o = o.withDefaults()
+	if db.Backend() == "etcd" {
+		// One etcd transaction holds one incident and its timeline.
+		o.Batch = 1
+	}
 	var incs []*incident.Incident
 	var chs []incident.Change
 	flush := func() error {

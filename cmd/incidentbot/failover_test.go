@@ -1,0 +1,299 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/incidentbot/incidentbot/store/etcdtest"
+)
+
+// failoverKills is how many leaders TestFailover kills; BENCHMARKS.md
+// gives the takeover times of 20.
+var failoverKills = flag.Int("failover.kills", 2, "leaders TestFailover kills with SIGKILL")
+
+// etcdFaults runs TestFailover_EtcdMembers, which fails today (see there).
+var etcdFaults = flag.Bool("failover.etcd-faults", false, "run TestFailover_EtcdMembers (known to fail: acks missed while etcd elects a leader)")
+
+// failoverConfig: reminders due seconds after a declaration, so that they
+// fall due while a leader is being replaced.
+const failoverConfig = `slack:
+  api_url: %q
+  announce_channels: [%q]
+  connect_timeout: 30s
+  call_timeout: 5s
+store:
+  path: %q
+  backend: etcd
+  etcd:
+    endpoints: [%s]
+    prefix: "/failover/"
+    lease_ttl: 2s
+http:
+  listen: %q
+incidents:
+  severities:
+    - name: critical
+      description: "Down"
+      update_every: 6s
+  default_severity: critical
+reminders:
+  remind_before: 3s
+  escalate_after: 3s
+  snooze: 30s
+scheduler:
+  tick: 1s
+shutdown_grace: 3s
+`
+
+// replicaBin is one process of the real binary on etcd.
+type replicaBin struct {
+	name, listen, log string
+	cmd               *exec.Cmd
+	done              chan error
+}
+
+func startReplicaBin(t *testing.T, bin string, w *crashWorld, endpoints []string, name string) *replicaBin {
+	t.Helper()
+	dir := t.TempDir()
+	r := &replicaBin{name: name, listen: freePort(t), log: filepath.Join(dir, "bot.log"), done: make(chan error, 1)}
+	cfgPath := filepath.Join(dir, "config.yaml")
+	cfg := fmt.Sprintf(failoverConfig, w.fake.APIURL(), w.announce, filepath.Join(dir, "bot.db"), strings.Join(endpoints, ", "), r.listen)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.Create(r.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.cmd = exec.Command(bin, "run", "--config", cfgPath)
+	r.cmd.Env = []string{"SLACK_BOT_TOKEN=" + w.fake.BotToken(), "SLACK_APP_TOKEN=" + w.fake.AppToken(), "PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	r.cmd.Stdout, r.cmd.Stderr = logf, logf
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { r.done <- r.cmd.Wait(); logf.Close() }()
+	t.Cleanup(func() {
+		r.cmd.Process.Kill()
+		<-r.done
+		r.done <- nil
+		if t.Failed() {
+			b, _ := os.ReadFile(r.log)
+			t.Logf("log of %s:\n%s", r.name, b)
+		}
+	})
+	return r
+}
+
+// role returns what /readyz says, "" when it does not answer.
+func (r *replicaBin) role() string {
+	resp, err := http.Get("http://" + r.listen + "/readyz")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(b))
+}
+
+func (r *replicaBin) kill(t *testing.T) {
+	t.Helper()
+	if err := r.cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		t.Fatal(err)
+	}
+}
+
+// TestFailover: two replicas of the real binary on one etcd and one fake
+// Slack. Each round declares an incident through the leader and kills the
+// leader with SIGKILL a moment later, while the declaration's posts are in
+// the outbox and its reminders about to fall due. The follower must take
+// over (lease_ttl 2s), finish the posts, post the reminders, and serve the
+// next command; nothing may be posted twice. A new follower replaces the
+// killed leader. The takeover time (kill to the next declaration's war
+// room) is logged; -failover.kills=20 gives BENCHMARKS.md's figures.
+func TestFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBot(t)
+	cluster := etcdtest.Start(t, etcdtest.Options{})
+	w := newCrashWorld(t)
+	defer w.fake.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(*failoverKills+2)*30*time.Second)
+	defer cancel()
+
+	f := &failoverWorld{t: t, ctx: ctx, w: w}
+	waitRole, declare, warRoom := f.waitRole, f.declare, f.warRoom
+	n := 0
+	leader := startReplicaBin(t, bin, w, cluster.Endpoints(), fmt.Sprintf("replica-%d", n))
+	waitRole(leader, "ready (leader)")
+	n++
+	follower := startReplicaBin(t, bin, w, cluster.Endpoints(), fmt.Sprintf("replica-%d", n))
+	waitRole(follower, "ready (follower)")
+
+	var takeovers []time.Duration
+	for i := 1; i <= *failoverKills; i++ {
+		room := declare(2*i-1, i)
+		// The declaration is stored and acked: kill the leader before
+		// its reminders fall due, its posts perhaps not all made.
+		time.Sleep(500 * time.Millisecond)
+		leader.kill(t)
+		killed := time.Now()
+		// Slack refuses commands while no app is connected (users see
+		// dispatch_failed and try again): wait for the new leader's
+		// connection, then declare.
+		for w.fake.Connections() != 0 && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+		waitRole(follower, "ready (leader)")
+		for w.fake.Connections() == 0 && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+		warRoom(declare(2*i, 100+i))
+		took := time.Since(killed)
+		takeovers = append(takeovers, took)
+		t.Logf("kill %d: the new leader served a declaration %s after the kill", i, took.Round(time.Millisecond))
+
+		// Nothing lost: the killed leader's incident has its war room
+		// and the reminders that fell due meanwhile.
+		id := warRoom(room)
+		if err := w.fake.WaitFor(ctx, func() bool {
+			for _, m := range w.fake.Messages(id) {
+				// A heads-up (due 3s after the declaration, so from
+				// the new leader) or a later reminder.
+				if strings.Contains(m.Text, ":alarm_clock:") || strings.Contains(m.Text, ":bell:") {
+					return true
+				}
+			}
+			return false
+		}); err != nil {
+			t.Fatalf("round %d: no reminder in %s after the takeover", i, room)
+		}
+		leader, follower = follower, startReplicaBin(t, bin, w, cluster.Endpoints(), fmt.Sprintf("replica-%d", n+1))
+		n++
+		waitRole(leader, "ready (leader)")
+		waitRole(follower, "ready (follower)")
+	}
+	// Nothing doubled, across every takeover.
+	for _, d := range w.fake.Duplicates() {
+		t.Errorf("posted twice: %s", d)
+	}
+	if w.fake.Connections() != 1 {
+		t.Errorf("%d Socket Mode connections, want the leader's", w.fake.Connections())
+	}
+	slices.Sort(takeovers)
+	t.Logf("takeover after SIGKILL over %d kills (lease_ttl 2s): median %s, worst %s",
+		len(takeovers), takeovers[len(takeovers)/2].Round(time.Millisecond), takeovers[len(takeovers)-1].Round(time.Millisecond))
+}
+
+// failoverWorld drives replicas of the binary through the fake Slack.
+type failoverWorld struct {
+	t   *testing.T
+	ctx context.Context
+	w   *crashWorld
+}
+
+// waitRole waits until r's /readyz says want.
+func (f *failoverWorld) waitRole(r *replicaBin, want string) {
+	f.t.Helper()
+	for r.role() != want {
+		if f.ctx.Err() != nil {
+			f.t.Fatalf("%s: /readyz is %q, want %q", r.name, r.role(), want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// declare declares incident number num, titled after label, and returns
+// its war room's name.
+func (f *failoverWorld) declare(num, label int) string {
+	f.t.Helper()
+	d, err := f.w.fake.SlashCommand(f.w.people[0], f.w.general, "/incident", fmt.Sprintf("declare Failover %d", label))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := d.Wait(f.ctx); err != nil {
+		f.t.Fatalf("declaration %d not acked: %v", label, err)
+	}
+	return fmt.Sprintf("inc-%d-failover-%d", num, label)
+}
+
+// warRoom waits for the channel called name and returns its ID.
+func (f *failoverWorld) warRoom(name string) string {
+	f.t.Helper()
+	var id string
+	if err := f.w.fake.WaitFor(f.ctx, func() bool { c, ok := f.w.fake.ChannelByName(name); id = c.ID; return ok }); err != nil {
+		f.t.Fatalf("no war room %s", name)
+	}
+	return id
+}
+
+// TestFailover_EtcdMembers: two replicas on a three-member etcd cluster
+// of processes. The Raft leader among the members is killed, then
+// restarted, then another member is frozen (SIGSTOP: its connections
+// stay open and nothing answers, like a partition): the bot serves a
+// declaration after each, and posts nothing twice.
+//
+// It fails today, so it runs only with -failover.etcd-faults: while the
+// members elect a new Raft leader (or while the member the bot's client
+// talks to is frozen), the leader's store write of a command takes longer
+// than Slack's 3 s ack deadline, and the command is not acknowledged.
+func TestFailover_EtcdMembers(t *testing.T) {
+	if !*etcdFaults {
+		t.Skip("known to fail (acks missed while etcd elects a leader); run with -failover.etcd-faults")
+	}
+	bin := buildBot(t)
+	cluster := etcdtest.StartProcesses(t, etcdtest.Options{Members: 3})
+	w := newCrashWorld(t)
+	defer w.fake.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	f := &failoverWorld{t: t, ctx: ctx, w: w}
+	a := startReplicaBin(t, bin, w, cluster.Endpoints(), "replica-a")
+	f.waitRole(a, "ready (leader)")
+	b := startReplicaBin(t, bin, w, cluster.Endpoints(), "replica-b")
+	f.waitRole(b, "ready (follower)")
+	f.warRoom(f.declare(1, 1))
+
+	raft := cluster.Leader(ctx)
+	if raft < 0 {
+		t.Fatal("no etcd member leads")
+	}
+	if err := cluster.Kill(raft); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	f.warRoom(f.declare(2, 2))
+	t.Logf("served a declaration %s after etcd's leader member was killed", time.Since(killed).Round(time.Millisecond))
+	if err := cluster.Restart(raft); err != nil {
+		t.Fatal(err)
+	}
+
+	frozen := (raft + 1) % 3
+	if err := cluster.Pause(frozen); err != nil {
+		t.Fatal(err)
+	}
+	paused := time.Now()
+	f.warRoom(f.declare(3, 3))
+	t.Logf("served a declaration %s after a member was frozen", time.Since(paused).Round(time.Millisecond))
+	if err := cluster.Resume(frozen); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range w.fake.Duplicates() {
+		t.Errorf("posted twice: %s", d)
+	}
+	if n := w.fake.Connections(); n != 1 {
+		t.Errorf("%d Socket Mode connections, want the leader's", n)
+	}
+}
