@@ -106,6 +106,7 @@ func fillStore(tb testing.TB, db *store.DB) {
 		update(ago(24*24*time.Hour-10*time.Minute), "The site does not answer; we are on it.", true).
 		resolve(ago(24*24*time.Hour-90*time.Minute), "DNS fixed").close(ago(23 * 24 * time.Hour)).store(db)
 	slow := newStory(tb, "Slow search results", "minor", ago(26*time.Hour))
+	slow.inc.Service = "search"
 	slow.do(slow.inc.SetImpact(policy, "UALICE", "Searches took up to 10 seconds for every customer.", ago(25*time.Hour+30*time.Minute)))
 	slow.update(ago(25*time.Hour), "Searches take up to 10 seconds. We are rebuilding an index.", true)
 	slow.do(slow.inc.SetCause(policy, "UALICE", "A bulk import of 2 million products fragmented the search index.", ago(24*time.Hour+30*time.Minute)))

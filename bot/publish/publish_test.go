@@ -153,6 +153,10 @@ func TestReportSource_FindReports(t *testing.T) {
 	if body := MustGet(t, site, "/?severity=critical", http.StatusOK); strings.Contains(body, "Slow search") {
 		t.Error("filtered by critical, the index shows a minor incident")
 	}
+	// The service the incident recorded (/incident service) is searchable.
+	if body := MustGet(t, site, "/?service=Search", http.StatusOK); !strings.Contains(body, "Slow search") || strings.Contains(body, "Site unreachable") {
+		t.Error("filtered by the service search, the index does not show just the search incident")
+	}
 	MustGet(t, site, "/incidents/3", http.StatusNotFound) // private
 	MustGet(t, site, "/incidents/5", http.StatusNotFound) // still open
 	MustGet(t, site, "/incidents/99", http.StatusNotFound)

@@ -114,7 +114,7 @@ func (s *ReportSource) index(ctx context.Context) ([]reports.Summary, error) {
 
 func summary(inc *incident.Incident, evs []incident.Event) reports.Summary {
 	return reports.Summary{
-		ID: inc.ID, Title: PlainText(inc.Title), Severity: inc.Severity,
+		ID: inc.ID, Title: PlainText(inc.Title), Service: PlainText(inc.Service), Severity: inc.Severity,
 		DeclaredAt: inc.DeclaredAt, ResolvedAt: inc.ResolvedAt,
 		Metrics: reports.MetricsFrom(postmortem.ComputeMetrics(inc, evs)),
 	}
