@@ -251,8 +251,11 @@ func TestIntake_Triage(t *testing.T) {
 		t.Errorf("incident: operator %s declarer %s severity %s alert %+v", inc.Operator, inc.DeclaredBy, inc.Severity, inc.Alert)
 	}
 	h.expectEdited(k.triage, "declared incident #1")
-	h.expectEphemeral(k.triage, h.carol, "Declaring the incident")
-	h.expectEphemeral(k.triage, h.bob, "Declaring the incident")
+	h.expectEphemeral(k.triage, first, "Declaring the incident")
+	// The second click is told "Declaring…" only when its check ran before
+	// the first declaration was stored; either way it then hears that the
+	// alert is already incident #1 (expected above).
+	h.ignore(k.triage, "Declaring the incident")
 	h.expectMessage(inc.ChannelID, "Declared from an alert", "DiskFull")
 	// The message has no buttons left; a click on an old copy is refused.
 	if m, _ := h.messageWith(k.triage, "declared incident #1"); strings.Contains(render(m), views.ActionTriageDeclare) {
