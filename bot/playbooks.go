@@ -111,10 +111,17 @@ func (a *App) declareWithPlaybooks(c *call, req incident.DeclareRequest) (*incid
 }
 
 // declareAlert is declareWithPlaybooks for an incident declared from alert
-// group g: the route's type and playbook apply.
+// group g: the route's type and playbook apply, and one declared by
+// incidentbot itself is led by whoever is on call.
 func (a *App) declareAlert(req incident.DeclareRequest, g *incident.AlertGroup) (*incident.Incident, []incident.Event, []playbooks.Playbook, error) {
 	if req.Type == "" {
 		req.Type = g.Route.Type
+	}
+	if req.DeclaredBy == "" && req.Operator == "" {
+		// Declared by incidentbot: whoever is on call leads, and is paged
+		// (declaration), as when a person declares. The roster was checked
+		// when it was loaded; nobody on call leaves the role to be taken.
+		req.Operator = a.onCallOperator()
 	}
 	return a.declarePlaybooks(req, g.Route.Playbook, func(req incident.DeclareRequest) (*incident.Incident, []incident.Event, error) {
 		return incident.DeclareFromAlert(a.policy, req, g, a.now())

@@ -306,8 +306,9 @@ func (inc *Incident) LinkAlerts(p Policy, actor string, g *AlertGroup, now time.
 // DeclareFromAlert declares an incident for alert group g, as route
 // declare does (declarer "", incidentbot itself) or as a person does from
 // the triage message (r.DeclaredBy set). Declared by incidentbot, the
-// incident has no operator until someone takes the role: time to
-// acknowledge runs until then. The declaration event names the group, and
+// incident is led by r.Operator (whoever is on call, paged) or by nobody
+// until someone takes the role; either way time to acknowledge runs until
+// a person answers. The declaration event names the group, and
 // the group's firing alerts follow it on the timeline.
 func DeclareFromAlert(p Policy, r DeclareRequest, g *AlertGroup, now time.Time) (*Incident, []Event, error) {
 	if r.Type == "" {
@@ -315,7 +316,12 @@ func DeclareFromAlert(p Policy, r DeclareRequest, g *AlertGroup, now time.Time) 
 	}
 	byBot := r.DeclaredBy == ""
 	if byBot {
-		r.DeclaredBy, r.Operator = alertDeclarer, ""
+		// r.Operator, when set, is whoever is on call: they lead, and
+		// acknowledge when they answer the page.
+		r.DeclaredBy = alertDeclarer
+		if r.Operator == "" {
+			r.Operator = alertDeclarer
+		}
 	}
 	inc, evs, err := Declare(p, r, now)
 	if err != nil {
@@ -323,8 +329,11 @@ func DeclareFromAlert(p Policy, r DeclareRequest, g *AlertGroup, now time.Time) 
 	}
 	inc.Alert = g.Ref()
 	if byBot {
-		inc.DeclaredBy, inc.Operator, inc.AcknowledgedAt = "", "", time.Time{}
-		evs = slices.DeleteFunc(evs, func(e Event) bool { return e.Kind == EventRoleAssigned && e.Field("to") == alertDeclarer })
+		inc.DeclaredBy, inc.AcknowledgedAt = "", time.Time{}
+		if inc.Operator == alertDeclarer {
+			inc.Operator = ""
+			evs = slices.DeleteFunc(evs, func(e Event) bool { return e.Kind == EventRoleAssigned && e.Field("to") == alertDeclarer })
+		}
 	}
 	for i := range evs {
 		if evs[i].Actor == alertDeclarer {

@@ -163,6 +163,18 @@ func TestDeclareFromAlert(t *testing.T) {
 			t.Errorf("declared fields %v", f)
 		}
 	})
+	t.Run("ByIncidentbotWithOnCall", func(t *testing.T) {
+		inc, evs, err := incident.DeclareFromAlert(p, incident.DeclareRequest{Title: g.Title, Operator: "UONCALL"}, g, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inc.DeclaredBy != "" || inc.Operator != "UONCALL" || !inc.AcknowledgedAt.IsZero() {
+			t.Errorf("declared by %q, operator %q, acknowledged %v: the on-call person leads, acknowledged when they answer", inc.DeclaredBy, inc.Operator, inc.AcknowledgedAt)
+		}
+		if evs[1].Kind != incident.EventRoleAssigned || evs[1].Field("to") != "UONCALL" || evs[1].Actor != "" {
+			t.Errorf("events %+v", evs)
+		}
+	})
 	t.Run("ByPerson", func(t *testing.T) {
 		inc, evs, err := incident.DeclareFromAlert(p, incident.DeclareRequest{Title: g.Title, DeclaredBy: "U1", Operator: "U1"}, g, t0)
 		if err != nil {
