@@ -426,6 +426,8 @@ func TestOncall_Override(t *testing.T) {
 	if o.RemovedBy != h.carol || !o.To.Equal(h.clock.Now()) {
 		t.Errorf("removed override = %+v", o)
 	}
+	// Bob, on call again at once, is told; Carol removed it herself.
+	h.expectDM(h.bob, "<@"+h.carol+"> removed override #1: you are on call in *primary* again from Wed 4 Mar 19:30 CET to Thu 5 Mar 00:00 CET")
 	s = ackText(t, h.slash(h.alice, h.general, "oncall primary"))
 	if !strings.Contains(s, "Now: <@"+h.bob+">") {
 		t.Errorf("after the removal:\n%s", s)
@@ -502,8 +504,10 @@ func TestOncall_Swap(t *testing.T) {
 		os := h.overrides()
 		return os[0].Removed() && os[1].Removed()
 	})
-	// Bob, who covered Erin's week, is told; Erin removed it herself.
+	// Bob, who covered Erin's week, is told, and that the rest of his own
+	// week is his again; Erin removed it herself.
 	h.expectDM(h.bob, "<@"+h.erin+"> removed override #2: you no longer cover *primary* from Mon 9 Mar 09:00 CET to Mon 16 Mar 09:00 CET")
+	h.expectDM(h.bob, "<@"+h.erin+"> removed override #1: you are on call in *primary* again from Wed 4 Mar 10:00 CET to Mon 9 Mar 09:00 CET")
 }
 
 func TestOncall_Handoff(t *testing.T) {
