@@ -418,16 +418,40 @@ func (a *App) RemoveOverride(ctx context.Context, c *call, id int64) error {
 			return nil, incident.Change{}, err
 		}
 		var effs []incident.Effect
-		for _, x := range os {
+		loc := s.Rotation.Loc()
+		// Who is on call once the removal counts: they are told, as they
+		// were told when the override took their time.
+		after := s
+		after.Overrides = oncall.Effective(withOverrides(s.Overrides, out))
+		for i, x := range os {
 			if x.User != c.Actor {
-				loc := s.Rotation.Loc()
 				effs = append(effs, oncallDM(x.User, fmt.Sprintf(":wastebasket: %s removed override #%d: you no longer cover *%s* from %s to %s.",
 					views.User(c.Actor), x.ID, x.Rotation, views.OncallTime(x.From, now, loc), views.OncallTime(x.To, now, loc))))
+			}
+			if !out[i].Removed() || !x.To.After(now) {
+				continue // a swap's half that is over stays as it was
+			}
+			from := maxT(x.From, now)
+			for _, u := range displaced(after, from, x.To, c.Actor, x.User) {
+				effs = append(effs, oncallDM(u, fmt.Sprintf(":arrows_counterclockwise: %s removed override #%d: you are on call in *%s* again from %s to %s.",
+					views.User(c.Actor), x.ID, x.Rotation, views.OncallTime(from, now, loc), views.OncallTime(x.To, now, loc))))
 			}
 		}
 		return out, incident.Change{Effects: effs, Request: c.seq}, nil
 	})
 	return a.oncallWritten(ctx, c, ch, err, "override removed", "override", id)
+}
+
+// withOverrides returns os with each override of changed (by ID) in place
+// of its old version.
+func withOverrides(os, changed []oncall.Override) []oncall.Override {
+	out := slices.Clone(os)
+	for i, o := range out {
+		if j := slices.IndexFunc(changed, func(c oncall.Override) bool { return c.ID == o.ID }); j >= 0 {
+			out[i] = changed[j]
+		}
+	}
+	return out
 }
 
 // openOverrideForm opens the override modal.

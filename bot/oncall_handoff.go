@@ -22,7 +22,8 @@ import (
 // stores how far its handoffs were handled, and the DMs are queued in the
 // same transaction that moves it on, so each goes out once, after a crash
 // or a restart too. A handoff not confirmed within ConfirmWithin is
-// escalated once, to the outgoing person and the escalation contacts.
+// escalated once, to the outgoing person and the escalation contacts,
+// unless the incoming person's turn is over by then (a late tick).
 
 // effHandoff sends a handoff DM, rendered when it is delivered (so the
 // incidents it lists are current).
@@ -148,7 +149,7 @@ func (a *App) handoffs(ctx context.Context, s oncall.Schedule, st oncall.Rotatio
 }
 
 // escalateHandoffs escalates, once, each handoff not confirmed by its
-// deadline.
+// deadline, unless the incoming person's turn is over already.
 func (a *App) escalateHandoffs(ctx context.Context, now time.Time) (int, error) {
 	due, err := a.oc.store.DueHandoffChecks(ctx, now, dueChecksBatch)
 	if err != nil {
@@ -156,7 +157,14 @@ func (a *App) escalateHandoffs(ctx context.Context, now time.Time) (int, error) 
 	}
 	n := 0
 	for _, d := range due {
+		end, known := a.handoffEnd(d)
 		_, ch, err := a.oc.store.UpdateHandoffCheck(ctx, d.Rotation, d.At, func(c *oncall.HandoffCheck) (incident.Change, error) {
+			if known {
+				if lapsed, ok := c.Lapse(end, now); ok {
+					*c = lapsed
+					return incident.Change{}, nil
+				}
+			}
 			next, escalate := c.Tick(now)
 			*c = next
 			if !escalate {
@@ -174,6 +182,22 @@ func (a *App) escalateHandoffs(ctx context.Context, now time.Time) (int, error) 
 		n += len(ch.Effects)
 	}
 	return n, nil
+}
+
+// handoffEnd returns when the incoming person's stretch of c's handoff
+// ends, read from the roster as it is now; false when the roster no
+// longer has that handoff.
+func (a *App) handoffEnd(c oncall.HandoffCheck) (time.Time, bool) {
+	s, err := a.oc.roster().Find(c.Rotation)
+	if err != nil {
+		return time.Time{}, false
+	}
+	for _, h := range s.Handoffs(c.At, c.At.Add(time.Nanosecond)) {
+		if h.At.Equal(c.At) && h.Incoming.Member.UserID == c.Incoming {
+			return h.Incoming.End, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // handoffNotices tells the outgoing person and the escalation contacts

@@ -97,6 +97,15 @@ func (h *oncallH) dmWith(user string, keywords ...string) slackfake.Message {
 	return found
 }
 
+// ignoreLateUpdates ignores the late-update reminder (in the announcement
+// thread) and its escalation (in the war room): they fire because the test
+// moves the clock past the first update's due time, and remind_test.go
+// checks them.
+func (h *oncallH) ignoreLateUpdates() {
+	h.ignore("", "The update on incident #", " is late (it was due ")
+	h.ignore("", "Escalation: the update on incident #", " late (due ")
+}
+
 // countDMs counts the DMs to user containing text.
 func (h *oncallH) countDMs(user, text string) int {
 	n := 0
@@ -159,6 +168,7 @@ func TestOncall_DeclarePagesTheOnCallOperator(t *testing.T) {
 	h.click(h.bob, page.Channel, page.TS, views.ActionPageAck)
 	h.waitEvent(inc.ID, incident.EventPageAcknowledged)
 	h.expectMessage(inc.ChannelID, "<@"+h.bob+"> acknowledged the page after 3m")
+	h.expectDMOrEphemeral(h.bob, page.Channel, "You acknowledged the page for incident #1.")
 	got := h.incident(inc.ID)
 	if !got.AcknowledgedAt.Equal(declared.Add(3*time.Minute)) || got.Page.AckedBy != h.bob || got.Page.State != incident.PageAcknowledged {
 		t.Fatalf("after the click: acknowledged at %v, page %+v", got.AcknowledgedAt, got.Page)
@@ -167,6 +177,7 @@ func TestOncall_DeclarePagesTheOnCallOperator(t *testing.T) {
 		t.Errorf("time to acknowledge = %v, want 3m", m.TimeToAcknowledge)
 	}
 	// Nothing escalates after the acknowledgement.
+	h.ignoreLateUpdates()
 	h.tickAt(declared.Add(time.Hour))
 	h.settle()
 	if n := h.countDMs(h.carol, "You are paged"); n != 0 {
@@ -187,18 +198,12 @@ func TestOncall_DeclarePagesTheOnCallOperator(t *testing.T) {
 }
 
 // expectDMOrEphemeral waits for a reply to user with keywords, in a DM or
-// as an ephemeral in channel.
+// as an ephemeral in channel, and consumes it.
 func (h *oncallH) expectDMOrEphemeral(user, channel string, keywords ...string) {
 	h.t.Helper()
-	h.waitFor("a reply with "+strings.Join(keywords, ", "), func() bool {
-		msgs := append(h.fake.DMs(user), h.fake.Ephemerals(channel, user)...)
-		for _, m := range msgs {
-			if containsAll(render(m), keywords) {
-				return true
-			}
-		}
-		return false
-	})
+	h.consume("a reply to "+user, func() []slackfake.Message {
+		return append(h.fake.DMs(user), h.fake.Ephemerals(channel, user)...)
+	}, keywords)
 }
 
 func TestOncall_DeclarerOnCallIsNotPaged(t *testing.T) {
@@ -208,6 +213,7 @@ func TestOncall_DeclarerOnCallIsNotPaged(t *testing.T) {
 	if inc.Operator != h.bob || inc.Page != nil || !inc.AcknowledgedAt.Equal(inc.DeclaredAt) {
 		t.Fatalf("operator %s, page %+v, acknowledged %v", inc.Operator, inc.Page, inc.AcknowledgedAt)
 	}
+	h.ignoreLateUpdates()
 	h.tickAt(h.clock.Now().Add(time.Hour))
 	h.settle()
 	if n := h.countDMs(h.carol, "You are paged"); n != 0 {
@@ -245,12 +251,14 @@ func TestOncall_EscalatesWithoutAck(t *testing.T) {
 	h.tickAt(start.Add(10 * time.Minute))
 	h.dmWith(h.admin, "You are paged", "as a member of <!subteam^"+h.sre+">")
 	h.dmWith(h.erin, "You are paged", "as a member of <!subteam^"+h.sre+">")
+	h.expectMessage(inc.ChannelID, "Nobody acknowledged in time: paging <!subteam^"+h.sre+"> (level 3)")
 	if h.fake.CallCount("usergroups.users.list") == 0 {
 		t.Error("the user group's members were not looked up")
 	}
 	// Then nobody is left: the war room is told, once.
 	h.tickAt(start.Add(20 * time.Minute))
 	h.expectMessage(inc.ChannelID, "Nobody acknowledged the page", "paging stopped after level 3")
+	h.ignoreLateUpdates()
 	h.tickAt(start.Add(40 * time.Minute))
 	h.settle()
 	if n := h.countMessages(inc.ChannelID, "paging stopped"); n != 1 {
@@ -273,6 +281,7 @@ func TestOncall_EscalatesWithoutAck(t *testing.T) {
 	h.clock.Set(start.Add(47 * time.Minute))
 	h.click(h.erin, page.Channel, page.TS, views.ActionPageAck)
 	h.expectMessage(inc.ChannelID, "<@"+h.erin+"> acknowledged the page after 47m and is now the *operator*")
+	h.expectDMOrEphemeral(h.erin, page.Channel, "You acknowledged the page for incident #1. You are now its operator.")
 	got := h.incident(inc.ID)
 	if got.Operator != h.erin || !got.AcknowledgedAt.Equal(start.Add(47*time.Minute)) {
 		t.Fatalf("operator %s, acknowledged at %v", got.Operator, got.AcknowledgedAt)
@@ -290,6 +299,7 @@ func TestOncall_ResolvingStopsPaging(t *testing.T) {
 	inc, _ := h.declare(h.alice, "")
 	h.slash(h.admin, inc.ChannelID, "resolve false alarm")
 	h.waitEvent(inc.ID, incident.EventResolved)
+	h.expectResolved(inc)
 	h.tickAt(start.Add(time.Hour))
 	h.settle()
 	if n := h.countDMs(h.carol, "You are paged"); n != 0 {
@@ -352,7 +362,7 @@ func TestOncall_Override(t *testing.T) {
 	if o.User != h.carol || o.CreatedBy != h.bob || !o.From.Equal(time.Date(2026, 3, 4, 17, 0, 0, 0, time.UTC)) || !o.To.Equal(time.Date(2026, 3, 4, 23, 0, 0, 0, time.UTC)) {
 		t.Fatalf("override = %+v", o)
 	}
-	h.dmWith(h.carol, "<@"+h.bob+"> put you on call in *primary* from Wed 4 Mar 18:00 CET to Thu 5 Mar 00:00 CET")
+	h.expectDM(h.carol, "<@"+h.bob+"> put you on call in *primary* from Wed 4 Mar 18:00 CET to Thu 5 Mar 00:00 CET")
 	s = ackText(t, h.slash(h.alice, h.general, "oncall overrides"))
 	if !strings.Contains(s, "*#1* primary: <@"+h.carol+"> covers Wed 4 Mar 18:00 CET → Thu 5 Mar 00:00 CET (set by <@"+h.bob+">") {
 		t.Errorf("list:\n%s", s)
@@ -416,6 +426,8 @@ func TestOncall_Override(t *testing.T) {
 	if o.RemovedBy != h.carol || !o.To.Equal(h.clock.Now()) {
 		t.Errorf("removed override = %+v", o)
 	}
+	// Bob, on call again at once, is told; Carol removed it herself.
+	h.expectDM(h.bob, "<@"+h.carol+"> removed override #1: you are on call in *primary* again from Wed 4 Mar 19:30 CET to Thu 5 Mar 00:00 CET")
 	s = ackText(t, h.slash(h.alice, h.general, "oncall primary"))
 	if !strings.Contains(s, "Now: <@"+h.bob+">") {
 		t.Errorf("after the removal:\n%s", s)
@@ -457,7 +469,7 @@ func TestOncall_OverrideModal(t *testing.T) {
 		t.Errorf("override = %+v", o)
 	}
 	// Bob's turn is covered: he is told.
-	h.dmWith(h.bob, "<@"+h.carol+"> set <@"+h.carol+"> to cover your on-call time in *primary*")
+	h.expectDM(h.bob, "<@"+h.carol+"> set <@"+h.carol+"> to cover your on-call time in *primary*", "from Fri 6 Mar 09:00 CET to Sat 7 Mar 09:00 CET")
 }
 
 func TestOncall_Swap(t *testing.T) {
@@ -473,7 +485,7 @@ func TestOncall_Swap(t *testing.T) {
 	if os[0].Swap == "" || os[0].Swap != os[1].Swap || os[0].User != h.erin || os[1].User != h.bob {
 		t.Fatalf("swap = %+v", os)
 	}
-	h.dmWith(h.erin, "<@"+h.bob+"> swapped on-call turns with you in *primary*")
+	h.expectDM(h.erin, "<@"+h.bob+"> swapped on-call turns with you in *primary*", "you cover Wed 4 Mar 10:00 CET → Mon 9 Mar 09:00 CET")
 	s = ackText(t, h.slash(h.alice, h.general, "oncall primary"))
 	if !strings.Contains(s, "Now: <@"+h.erin+"> _(override #1)_") || !strings.Contains(s, "Next: <@"+h.bob+">, until Mon 16 Mar 09:00 CET _(override #2)_") {
 		t.Errorf("status after the swap:\n%s", s)
@@ -492,6 +504,10 @@ func TestOncall_Swap(t *testing.T) {
 		os := h.overrides()
 		return os[0].Removed() && os[1].Removed()
 	})
+	// Bob, who covered Erin's week, is told, and that the rest of his own
+	// week is his again; Erin removed it herself.
+	h.expectDM(h.bob, "<@"+h.erin+"> removed override #2: you no longer cover *primary* from Mon 9 Mar 09:00 CET to Mon 16 Mar 09:00 CET")
+	h.expectDM(h.bob, "<@"+h.erin+"> removed override #1: you are on call in *primary* again from Wed 4 Mar 10:00 CET to Mon 9 Mar 09:00 CET")
 }
 
 func TestOncall_Handoff(t *testing.T) {
@@ -499,8 +515,16 @@ func TestOncall_Handoff(t *testing.T) {
 	start := h.clock.Now()
 	h.slash(h.alice, h.general, "declare Replication lag")
 	inc, _ := h.declare(h.alice, "")
+	// Bob, paged as the operator, acknowledges: the page does not
+	// escalate, and the only escalation below is the handoff's.
+	page := h.dmWith(h.bob, "You are paged")
+	h.click(h.bob, page.Channel, page.TS, views.ActionPageAck)
+	h.expectMessage(inc.ChannelID, "<@"+h.bob+"> acknowledged the page after 0m")
+	h.expectDMOrEphemeral(h.bob, page.Channel, "You acknowledged the page for incident #1.")
 	h.slash(h.alice, inc.ChannelID, "task Alert on replication lag <@"+h.carol+">")
 	h.waitFor("the action item", func() bool { return len(h.incident(inc.ID).ActionItems) == 1 })
+	h.expectMessage(inc.ChannelID, "Action item: Alert on replication lag")
+	h.ignoreLateUpdates()
 	h.tickAt(start.Add(time.Hour))
 	h.settle()
 	if n := h.countDMs(h.erin, "You are on call"); n != 0 {
@@ -510,11 +534,12 @@ func TestOncall_Handoff(t *testing.T) {
 	h.restart()
 
 	h.tickAt(mondayShift)
-	in := h.dmWith(h.erin, "*You are on call in primary* from Mon 9 Mar 09:00 CET until Mon 16 Mar 09:00 CET, taking over from <@"+h.bob+">",
+	in := h.expectDM(h.erin, "*You are on call in primary* from Mon 9 Mar 09:00 CET until Mon 16 Mar 09:00 CET, taking over from <@"+h.bob+">",
 		"*Open incidents*", "#1 Replication lag", "*Overdue action items*", "#1.1 Alert on replication lag", "owner <@"+h.carol+">",
 		"*Checklist*", "Send yourself a test page", "I have taken over", "Please confirm by Mon 9 Mar 09:30 CET")
-	h.dmWith(h.bob, "*Your on-call shift in primary ends* at Mon 9 Mar 09:00 CET; <@"+h.erin+"> takes over", "#1 Replication lag")
-	h.dmWith(h.admin, "*You are on call in secondary*", "taking over from <@"+h.carol+">")
+	h.expectDM(h.bob, "*Your on-call shift in primary ends* at Mon 9 Mar 09:00 CET; <@"+h.erin+"> takes over", "#1 Replication lag")
+	h.expectDM(h.admin, "*You are on call in secondary*", "taking over from <@"+h.carol+">")
+	h.expectDM(h.carol, "*Your on-call shift in secondary ends* at Mon 9 Mar 09:00 CET; <@"+h.admin+"> takes over")
 	// The same tick again, and a later one, send nothing more.
 	h.tickAt(mondayShift)
 	h.tickAt(mondayShift.Add(time.Minute))
@@ -541,7 +566,8 @@ func TestOncall_Handoff(t *testing.T) {
 	h.expectDMOrEphemeral(h.bob, in.Channel, "This handoff is for <@"+h.erin+">; only they can confirm it.")
 	h.clock.Set(mondayShift.Add(10 * time.Minute))
 	h.click(h.erin, in.Channel, in.TS, views.ActionHandoffConfirm)
-	h.dmWith(h.bob, "<@"+h.erin+"> confirmed taking over on-call in *primary*")
+	h.expectDMOrEphemeral(h.erin, in.Channel, "Handoff confirmed: you are on call in *primary*")
+	h.expectDM(h.bob, "<@"+h.erin+"> confirmed taking over on-call in *primary*")
 	c, err := h.db.FindHandoffCheck(context.Background(), "primary", mondayShift)
 	if err != nil || c.ConfirmedBy != h.erin || !c.ConfirmedAt.Equal(mondayShift.Add(10*time.Minute)) {
 		t.Fatalf("check = %+v, %v", c, err)
@@ -555,7 +581,7 @@ func TestOncall_Handoff(t *testing.T) {
 		t.Fatal("escalated before the deadline")
 	}
 	h.tickAt(mondayShift.Add(30 * time.Minute))
-	h.dmWith(h.carol, "<@"+h.admin+"> has not confirmed taking over on-call in *secondary*")
+	h.expectDM(h.carol, "<@"+h.admin+"> has not confirmed taking over on-call in *secondary*")
 	h.tickAt(mondayShift.Add(time.Hour))
 	h.settle()
 	if n := h.countDMs(h.carol, "has not confirmed"); n != 1 {
@@ -567,7 +593,8 @@ func TestOncall_Handoff(t *testing.T) {
 	// Confirming late closes the gap for those who were told.
 	sec := h.dmWith(h.admin, "*You are on call in secondary*")
 	h.click(h.admin, sec.Channel, sec.TS, views.ActionHandoffConfirm)
-	h.dmWith(h.carol, "<@"+h.admin+"> confirmed taking over on-call in *secondary*", "The gap is closed.")
+	h.expectDMOrEphemeral(h.admin, sec.Channel, "Handoff confirmed: you are on call in *secondary*")
+	h.expectDM(h.carol, "<@"+h.admin+"> confirmed taking over on-call in *secondary*", "The gap is closed.")
 }
 
 func TestOncall_HandoffAfterOverride(t *testing.T) {
@@ -575,11 +602,23 @@ func TestOncall_HandoffAfterOverride(t *testing.T) {
 	// Carol covers two hours of Bob's Thursday: two handoffs, each way.
 	h.slash(h.bob, h.general, "oncall override primary <@"+h.carol+"> 2026-03-05T10:00 2026-03-05T12:00")
 	h.waitFor("the override", func() bool { return len(h.overrides()) == 1 })
+	h.expectDM(h.carol, "<@"+h.bob+"> put you on call in *primary* from Thu 5 Mar 10:00 CET to Thu 5 Mar 12:00 CET")
 	from := time.Date(2026, 3, 5, 9, 0, 0, 0, time.UTC)
 	h.tickAt(from)
-	h.dmWith(h.carol, "*You are on call in primary* from Thu 5 Mar 10:00 CET until Thu 5 Mar 12:00 CET, taking over from <@"+h.bob+">")
+	h.expectDM(h.carol, "*You are on call in primary* from Thu 5 Mar 10:00 CET until Thu 5 Mar 12:00 CET, taking over from <@"+h.bob+">")
+	h.expectDM(h.bob, "*Your on-call shift in primary ends* at Thu 5 Mar 10:00 CET; <@"+h.carol+"> takes over")
+	// Carol does not confirm, and the next tick is when her turn is over:
+	// the unconfirmed handoff is not escalated then, as there is no gap
+	// left to close.
 	h.tickAt(from.Add(2 * time.Hour))
-	h.dmWith(h.bob, "*You are on call in primary* from Thu 5 Mar 12:00 CET until Mon 9 Mar 09:00 CET, taking over from <@"+h.carol+">")
+	h.expectDM(h.bob, "*You are on call in primary* from Thu 5 Mar 12:00 CET until Mon 9 Mar 09:00 CET, taking over from <@"+h.carol+">")
+	h.expectDM(h.carol, "*Your on-call shift in primary ends* at Thu 5 Mar 12:00 CET; <@"+h.bob+"> takes over")
+	h.settle()
+	for _, u := range []string{h.bob, h.admin} {
+		if n := h.countDMs(u, "has not confirmed"); n != 0 {
+			t.Errorf("%s was told of a handoff whose turn is over", u)
+		}
+	}
 }
 
 func TestOncall_OnCallNow(t *testing.T) {
@@ -597,6 +636,7 @@ func TestOncall_CalendarFeed(t *testing.T) {
 	h := newOncallHarness(t)
 	h.slash(h.bob, h.general, "oncall override primary <@"+h.carol+"> 2026-03-05T10:00 2026-03-05T12:00")
 	h.waitFor("the override", func() bool { return len(h.overrides()) == 1 })
+	h.expectDM(h.carol, "<@"+h.bob+"> put you on call in *primary* from Thu 5 Mar 10:00 CET to Thu 5 Mar 12:00 CET")
 	const token = "feed-token-0123456789abcdef"
 	srv := httptest.NewServer(web.Handler(web.Options{OncallFeed: h.app.CalendarFeed(token), OncallAdmin: h.app.CalendarAdmin(), AdminToken: "admin-token"}))
 	defer srv.Close()
@@ -724,6 +764,7 @@ func TestOncall_PlaybookInvitesTheRotation(t *testing.T) {
 	if !strings.Contains(s, "<@"+h.erin+">") {
 		t.Fatalf("override ack:\n%s", s)
 	}
+	h.expectDM(h.erin, "<@"+h.carol+"> put you on call in *secondary* from Wed 4 Mar 10:00 CET to Wed 4 Mar 12:00 CET")
 	h.settle()
 	_, ch2 := h.declare(h.alice, "Invoices are late")
 	h.waitFor("erin, covering secondary, invited", invited(ch2.ID, h.erin))
@@ -752,6 +793,7 @@ func TestOncall_DrillPagesNobody(t *testing.T) {
 	if inc.Operator == h.bob || inc.Page != nil {
 		t.Fatalf("a drill made the on-call person operator (%s) or paged (%+v)", inc.Operator, inc.Page)
 	}
+	h.ignoreLateUpdates()
 	h.tickAt(h.clock.Now().Add(time.Hour))
 	h.settle()
 	for _, u := range []string{h.bob, h.carol, h.admin, h.erin} {

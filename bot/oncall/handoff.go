@@ -102,8 +102,9 @@ func (s *Schedule) stretchBack(sh Shift) Shift {
 // HandoffCheck follows one handoff until the incoming person confirms it.
 // When they have not confirmed by Deadline, the handoff is escalated once
 // (to the outgoing person, who is still around, and whoever the config
-// names); the schedule does not change: the incoming person is on call
-// whether or not they confirmed.
+// names), unless their turn is over by then (see Lapse); the schedule
+// does not change: the incoming person is on call whether or not they
+// confirmed.
 type HandoffCheck struct {
 	Rotation string
 	At       time.Time
@@ -167,6 +168,20 @@ func (c HandoffCheck) Tick(now time.Time) (HandoffCheck, bool) {
 		return c, false
 	}
 	c.EscalatedAt = now
+	return c, true
+}
+
+// Lapse returns the check with no deadline, and true, when it still waits
+// for its deadline and the incoming person's stretch ended at end, at or
+// before now: their turn is over, so there is no gap left to close, and an
+// escalation (a tick that comes late, after the bot was down) would only
+// be noise, as a handoff brief is skipped then too. The check can still be
+// confirmed.
+func (c HandoffCheck) Lapse(end, now time.Time) (HandoffCheck, bool) {
+	if _, ok := c.Due(); !ok || now.Before(end) {
+		return c, false
+	}
+	c.Deadline = time.Time{}
 	return c, true
 }
 

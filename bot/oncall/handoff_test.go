@@ -2,6 +2,7 @@ package oncall
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -170,6 +171,48 @@ func TestHandoffCheck(t *testing.T) {
 	t.Run("ErrNotIncoming", func(t *testing.T) {
 		_, err := c.Confirm(alice, h.At.Add(time.Minute))
 		MustErrorMessage(t, err, incident.EUNAUTHORIZED, "for <@UBOB>", "only they")
+	})
+	t.Run("lapses once the incoming turn is over", func(t *testing.T) {
+		end := h.Incoming.End
+		confirmed, err := c.Confirm(bob, h.At.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		escalated, _ := c.Tick(due)
+		for _, tt := range []struct {
+			name  string
+			c     HandoffCheck
+			now   time.Time
+			lapse bool
+		}{
+			{"during the turn", c, due.Add(time.Minute), false},
+			{"at its end", c, end, true},
+			{"after its end", c, end.Add(time.Hour), true},
+			{"confirmed", confirmed, end, false},
+			{"escalated already", escalated, end, false},
+			{"no window", NewHandoffCheck(h, 0), end, false},
+		} {
+			got, ok := tt.c.Lapse(end, tt.now)
+			if ok != tt.lapse {
+				t.Errorf("%s: Lapse = %v, want %v", tt.name, ok, tt.lapse)
+				continue
+			}
+			if !ok {
+				if !reflect.DeepEqual(got, tt.c) {
+					t.Errorf("%s: a check that did not lapse changed: %+v", tt.name, got)
+				}
+				continue
+			}
+			if _, due := got.Due(); due {
+				t.Errorf("%s: a lapsed check is still due", tt.name)
+			}
+			if _, esc := got.Tick(tt.now); esc {
+				t.Errorf("%s: a lapsed check escalated", tt.name)
+			}
+			if c, err := got.Confirm(bob, tt.now); err != nil || c.ConfirmedBy != bob {
+				t.Errorf("%s: confirming a lapsed check = %+v, %v", tt.name, c, err)
+			}
+		}
 	})
 	t.Run("no window, no escalation", func(t *testing.T) {
 		c := NewHandoffCheck(h, 0)
