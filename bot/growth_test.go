@@ -66,9 +66,8 @@ func TestGrowth_TenThousandCommands(t *testing.T) {
 	t.Cleanup(func() { runtime.MemProfileRate = old })
 
 	// Acks may take up to 10 s here (the harness allows 2): this test is
-	// about growth, run with the race detector on a loaded machine, and
-	// one slow ack among 10,000 is not its subject (BenchmarkAckBurst's
-	// is).
+	// about growth, and one slow ack among 10,000 on a loaded machine is
+	// not its subject (BenchmarkAckBurst's is).
 	h := newHarness(t, withFake(slackfake.WithAckTimeout(10*time.Second)))
 	h.relax() // what the bot says is checked elsewhere; here, what it keeps
 	inc, ch := h.declare(h.alice, "Checkout slows down")

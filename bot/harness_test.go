@@ -102,7 +102,12 @@ func withOptions(f func(*bot.Options)) harnessOption {
 // race detector, on two cores busy with other packages' tests, a declare's
 // ack (stored before it is sent) has been seen to take longer: the ack
 // latency itself is measured by the benchmarks, not here.
-var harnessAckTimeout = map[bool]time.Duration{false: 2 * time.Second, true: 8 * time.Second}[raceEnabled]
+func harnessAckTimeout() time.Duration {
+	if raceEnabled {
+		return 8 * time.Second
+	}
+	return 2 * time.Second
+}
 
 func newHarness(t *testing.T, hopts ...harnessOption) *harness {
 	t.Helper()
@@ -112,7 +117,7 @@ func newHarness(t *testing.T, hopts ...harnessOption) *harness {
 	}
 	o := sandbox.Options{
 		Dir:  t.TempDir(),
-		Fake: append([]slackfake.Option{slackfake.WithAckTimeout(harnessAckTimeout)}, hc.fakeOpts...),
+		Fake: append([]slackfake.Option{slackfake.WithAckTimeout(harnessAckTimeout())}, hc.fakeOpts...),
 		Configure: func(bo *bot.Options) {
 			bo.ShutdownGrace = 2 * time.Second
 			if hc.opts != nil {

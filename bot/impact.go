@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -124,8 +125,10 @@ func (a *App) proposeInForm(ctx context.Context, cb slack.InteractionCallback) {
 }
 
 // declareForm is the declare form for user, with the configured types.
+// The operator it proposes is whoever is on call, as a one-line declare
+// would make them, else the declarer.
 func (a *App) declareForm(meta, user, typ string) views.DeclareForm {
-	f := views.DeclareForm{Operator: user, Metadata: meta, Type: typ}
+	f := views.DeclareForm{Operator: cmp.Or(a.onCallOperator(), user), Metadata: meta, Type: typ}
 	for _, t := range a.opt.Playbooks.Types {
 		f.Types = append(f.Types, views.TypeChoice{Name: t.Name, Description: t.Description})
 	}

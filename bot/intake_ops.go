@@ -126,15 +126,15 @@ func (a *App) startAlertGroup(g *incident.AlertGroup, now time.Time, res *intake
 
 // alertSetup lists the effects that build the war room of an incident
 // declared from alert group g: the usual ones (see setup), then the alerts
-// in the war room. Declared by incidentbot, there is nobody to answer and
-// no operator to ask for a spokesperson: the alert message asks someone to
-// take the operator role instead.
+// in the war room. Declared by incidentbot, there is nobody to answer; an
+// operator (whoever is on call) is asked for a spokesperson as usual, and
+// without one the alert message asks someone to take the operator role.
 func (a *App) alertSetup(inc *incident.Incident, g *incident.AlertGroup, c *call) []incident.Effect {
 	effs := a.setup(inc, c)
 	if c.Actor == "" {
 		effs = slices.DeleteFunc(effs, func(e incident.Effect) bool {
 			var p payload
-			return e.Kind == effReply || (e.Kind == effPost && json.Unmarshal(e.Payload, &p) == nil && p.Msg == msgPicker)
+			return e.Kind == effReply || (inc.Operator == "" && e.Kind == effPost && json.Unmarshal(e.Payload, &p) == nil && p.Msg == msgPicker)
 		})
 	}
 	blocks, text := a.env().AlertDeclared(inc, g)

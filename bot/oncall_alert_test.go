@@ -38,6 +38,8 @@ func TestOncall_AlertPagesTheOnCallOperator(t *testing.T) {
 	if strings.Contains(render(room), "Nobody leads this incident yet") {
 		t.Errorf("the alert message asks for an operator the incident has: %s", render(room))
 	}
+	// Bob leads, so he is asked for a spokesperson as any operator is.
+	h.expectMessage(inc.ChannelID, "<@"+h.bob+">, please choose a *spokesperson*")
 	if n := h.countDMs(h.bob, "You are the operator"); n != 0 {
 		t.Errorf("bob got the role DM as well as the page")
 	}
@@ -56,4 +58,22 @@ func TestOncall_AlertPagesTheOnCallOperator(t *testing.T) {
 	// The announcement of the alert's incident and the alert lines are
 	// what TestIntake_AlertmanagerDeclare checks.
 	h.ignore("", "HighErrorRate")
+}
+
+// TestOncall_DeclareFormProposesTheOnCallOperator: the declare form
+// proposes whoever is on call as operator, as a one-line declare makes
+// them; submitted as proposed, they lead and are paged.
+func TestOncall_DeclareFormProposesTheOnCallOperator(t *testing.T) {
+	h := newOncallHarness(t)
+	h.slash(h.alice, h.general, "declare")
+	v := h.topView(h.alice)
+	if raw := string(v.Raw); !strings.Contains(raw, `"initial_user":"`+h.bob+`"`) {
+		t.Fatalf("the form does not propose bob, on call in primary: %s", raw)
+	}
+	h.submit(h.alice, v, map[string]string{views.InputTitle: "Search is down", views.InputOperator: h.bob})
+	inc, _ := h.declare(h.alice, "")
+	if inc.Operator != h.bob || !inc.AcknowledgedAt.IsZero() {
+		t.Fatalf("operator %q acknowledged %v: want bob, paged, not yet acknowledged", inc.Operator, inc.AcknowledgedAt)
+	}
+	h.expectDM(h.bob, "You are paged", "Search is down", "Acknowledge")
 }

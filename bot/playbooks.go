@@ -119,9 +119,14 @@ func (a *App) declareAlert(req incident.DeclareRequest, g *incident.AlertGroup) 
 	}
 	if req.DeclaredBy == "" && req.Operator == "" {
 		// Declared by incidentbot: whoever is on call leads, and is paged
-		// (declaration), as when a person declares. The roster was checked
-		// when it was loaded; nobody on call leaves the role to be taken.
-		req.Operator = a.onCallOperator()
+		// (declaration), as when a person declares. This runs inside the
+		// store's transaction, so the check that they can lead asks only
+		// the directory's cache, never Slack; someone it knows to be
+		// deactivated or a bot is passed over, leaving the role to be
+		// taken, and the page's escalation levels still apply.
+		if op := a.onCallOperator(); op != "" && a.checkPerson(context.Background(), &call{dry: true}, op) == nil {
+			req.Operator = op
+		}
 	}
 	return a.declarePlaybooks(req, g.Route.Playbook, func(req incident.DeclareRequest) (*incident.Incident, []incident.Event, error) {
 		return incident.DeclareFromAlert(a.policy, req, g, a.now())

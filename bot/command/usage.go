@@ -30,7 +30,7 @@ var usages = map[Kind]string{
 	KindStepDone:   "`/incident checklist done N` — tick step N of the checklist, e.g. `/incident checklist done 3`",
 	KindStepUndo:   "`/incident checklist undo N` — untick step N of the checklist, e.g. `/incident checklist undo 3`",
 	KindService:    "`/incident service NAME` — record the service the incident affects, e.g. `/incident service payments`",
-	KindStats:      "`/incident stats [--since 30d] [--service NAME] [--chart|--drills]` — response figures: incidents by severity, MTTA, MTTR, updates on time, change failure rate; --chart also sends you a chart of incidents per week; --drills compares the scorecards of drills, e.g. `/incident stats --since 12w --service payments`",
+	KindStats:      "`/incident stats [--since 30d] [--service NAME] [--chart|--drills]` — response figures: incidents by severity, MTTA, MTTR, updates on time, change failure rate; --chart also sends you a chart of incidents per week; --drills compares the scorecards of drills (over 52 weeks unless --since says otherwise), e.g. `/incident stats --since 12w --service payments`",
 	KindHelp:       "`/incident help [SUBCOMMAND]` — show help, e.g. `/incident help update`",
 	// Public communication (public.go).
 	KindSummary:     "`/incident summary` — write the customer-facing summary for the status page (a form opens), e.g. `/incident 42 summary`",

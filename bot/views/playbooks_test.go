@@ -112,6 +112,16 @@ func TestRolesNeededAndNotices(t *testing.T) {
 	if got := blockJSON(t, blocks); !ok || !strings.Contains(got, "*Scribe*: Keeps the log.") || strings.Contains(got, "Shadow") || strings.Contains(got, "Operator") {
 		t.Errorf("roles needed (%v): %s", ok, got)
 	}
+	// A message asks only for the roles its run of playbooks added, so
+	// that a later run does not repeat an earlier one's.
+	open := playbookIncident()
+	open.Crew = nil // scribe and shadow both unheld
+	if blocks, _, ok := e.RolesNeeded(open, []incident.Role{"scribe"}); !ok || !strings.Contains(blockJSON(t, blocks), "Scribe") || strings.Contains(blockJSON(t, blocks), "Shadow") {
+		t.Errorf("asked for the scribe (%v): %s", ok, blockJSON(t, blocks))
+	}
+	if _, _, ok := e.RolesNeeded(open, []incident.Role{"subject-matter-lead"}); ok {
+		t.Error("asks for a role no playbook needs")
+	}
 	inc.Crew = append(inc.Crew, incident.CrewMember{Role: "scribe", User: "U7"})
 	if _, _, ok := e.RolesNeeded(inc, nil); ok {
 		t.Error("asks for roles that are all held")

@@ -80,7 +80,7 @@ func adminRead(ctx context.Context, cfg config.Config, path string, q url.Values
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	msg := strings.TrimSpace(string(body))
-	if resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusNotFound && msg != notFound {
+	if msg != "" && (resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusNotFound && msg != notFound) {
 		return nil, errors.New(msg)
 	}
 	return nil, fmt.Errorf("%s from the running bot at %s: HTTP %s: %s", what, cfg.HTTP.Listen, resp.Status, msg)

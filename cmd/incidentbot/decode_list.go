@@ -15,18 +15,17 @@ func isStructList(t reflect.Type) bool {
 	return t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct
 }
 
-// listShape describes a list of sections for its messages: what its
-// entries are called, the list with what each entry needs, and the keys
-// to write in an entry.
-type listShape struct{ what, list, keys string }
+// listShape describes a list of sections for its messages: the list with
+// what each entry needs, and the keys to write in an entry.
+type listShape struct{ list, keys string }
 
 // listShapes names the lists whose messages say more than the generic
 // ones (see shapeOf).
 var listShapes = map[string]listShape{
-	"incidents.severities": {"severities", "severities, each with name, description and update_every", "name:, description:, update_every:"},
+	"incidents.severities": {"severities, each with name, description and update_every", "name:, description:, update_every:"},
 	// Issue 13 (on call).
-	"oncall.rotations":  {"rotations", "rotations, each with name, members, start and handoff_time", "name:, members:, start:, handoff_time:"},
-	"oncall.escalation": {"escalation levels", "escalation levels, each with a rotation, users or a usergroup", "rotation:, ack_timeout:"},
+	"oncall.rotations":  {"rotations, each with name, members, start and handoff_time", "name:, members:, start:, handoff_time:"},
+	"oncall.escalation": {"escalation levels, each with a rotation, users or a usergroup", "rotation:, ack_timeout:"},
 }
 
 // shapeOf returns the shape of the list at key, generic when listShapes
@@ -36,7 +35,7 @@ func shapeOf(key string, elem reflect.Type) listShape {
 		return s
 	}
 	first := firstKeys(elem)
-	return listShape{lastPart(key), lastPart(key) + ", each with " + joinAnd(first), strings.Join(first, ":, ") + ":"}
+	return listShape{lastPart(key) + ", each with " + joinAnd(first), strings.Join(first, ":, ") + ":"}
 }
 
 // decodeStructList decodes a list of sections from the file into field:

@@ -136,7 +136,7 @@ func oncallOverHTTP(ctx context.Context, cfg config.Config, opts oncallExportOpt
 	if opts.Rotation != "" {
 		q.Set("rotation", opts.Rotation)
 	}
-	resp, err := adminRead(ctx, cfg, "/admin/oncall.ics", q, "calendar", "")
+	resp, err := adminRead(ctx, cfg, "/admin/oncall.ics", q, "calendar", "oncall export is not available")
 	if err != nil {
 		return err
 	}

@@ -121,7 +121,7 @@ func serveStats(db *store.DB, cfg config.Config) func(ctx context.Context, q url
 
 // statsOverHTTP asks the running bot for the figures.
 func statsOverHTTP(ctx context.Context, cfg config.Config, opts statsOptions) (incident.Stats, error) {
-	resp, err := adminRead(ctx, cfg, "/admin/stats", url.Values{"since": {opts.Since}, "service": {opts.Service}}, "figures", "")
+	resp, err := adminRead(ctx, cfg, "/admin/stats", url.Values{"since": {opts.Since}, "service": {opts.Service}}, "figures", "stats is not available")
 	if err != nil {
 		return incident.Stats{}, err
 	}
