@@ -9,6 +9,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/bot/testtool"
 	"github.com/incidentbot/incidentbot/bot/views"
 )
 
@@ -117,8 +118,9 @@ func TestFailedReminderEscalates(t *testing.T) {
 // git commits on: each draft is committed, none lost to .git/index.lock.
 func TestPostmortemCommitsAreSerialised(t *testing.T) {
 	repo := t.TempDir()
-	if out, err := exec.Command("git", "init", "-q", repo).CombinedOutput(); err != nil {
-		t.Skipf("git init: %v %s", err, out)
+	git := testtool.LookPath(t, "git", "apt-get install git")
+	if out, err := exec.Command(git, "init", "-q", repo).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v %s", err, out)
 	}
 	dir := filepath.Join(repo, "postmortems")
 	h := newHarness(t, withOptions(func(o *bot.Options) { o.Postmortem = bot.PostmortemOptions{Dir: dir, GitCommit: true} }))

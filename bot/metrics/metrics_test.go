@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strings"
 	"sync/atomic"
@@ -22,6 +21,7 @@ import (
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/intake"
 	"github.com/incidentbot/incidentbot/bot/metrics"
+	"github.com/incidentbot/incidentbot/bot/testtool"
 	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/store/storetest"
 )
@@ -212,7 +212,7 @@ func TestMetrics_Privacy(t *testing.T) {
 
 // TestMetrics_Promtool runs Prometheus's own linter on the real output.
 func TestMetrics_Promtool(t *testing.T) {
-	promtool := requireTool(t, "promtool")
+	promtool := testtool.LookPath(t, "promtool", "bash .ci/install.d/prometheus.sh")
 	m, _ := exercised(t)
 	body := scrape(t, m)
 	cmd := exec.Command(promtool, "check", "metrics")
@@ -283,20 +283,4 @@ func TestMetrics_Nil(t *testing.T) {
 	m.Intake(intake.Observation{})
 	m.Reminder("due")
 	m.SetOutboxDepth(func() int { return 1 })
-}
-
-// requireTool returns the path of a program a test needs; without it the
-// test is skipped, or fails when INCIDENTBOT_REQUIRE_TOOLS=1 (as in CI).
-func requireTool(tb testing.TB, name string) string {
-	tb.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	msg := name + " is not installed; bash .ci/install.d/prometheus.sh installs it"
-	if os.Getenv("INCIDENTBOT_REQUIRE_TOOLS") == "1" {
-		tb.Fatal(msg)
-	}
-	tb.Skip(msg)
-	return ""
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/postmortem"
+	"github.com/incidentbot/incidentbot/bot/testtool"
 )
 
 var testIncident = &incident.Incident{ID: 42, Title: "Checkout fails", DeclaredAt: start}
@@ -48,9 +49,7 @@ func TestWriteFile(t *testing.T) {
 // MustGitRepo makes a git repository with no identity configured anywhere.
 func MustGitRepo(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
+	testtool.LookPath(t, "git", "apt-get install git")
 	t.Setenv("HOME", t.TempDir())
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")

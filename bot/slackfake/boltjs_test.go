@@ -13,20 +13,8 @@ import (
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/slackfake"
+	"github.com/incidentbot/incidentbot/bot/testtool"
 )
-
-// requireTool skips the test when a tool is missing, unless CI asks for
-// every tool (INCIDENTBOT_REQUIRE_TOOLS=1), where it fails.
-func requireTool(t *testing.T, ok bool, why string) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("INCIDENTBOT_REQUIRE_TOOLS") == "1" {
-		t.Fatalf("%s (INCIDENTBOT_REQUIRE_TOOLS=1)", why)
-	}
-	t.Skip(why)
-}
 
 // boltReport is one line the Bolt app prints.
 type boltReport struct {
@@ -92,11 +80,11 @@ func kind(k string) func(boltReport) bool { return func(r boltReport) bool { ret
 // view_submission and an events_api envelope, and calls every Web API
 // method the bot uses. Where Bolt and the fake disagree, the fake is wrong.
 func TestBoltJS(t *testing.T) {
-	node, err := exec.LookPath("node")
-	requireTool(t, err == nil, "node is not installed (see .ci/install.d/boltjs.sh)")
+	node := testtool.LookPath(t, "node", "bash .ci/install.d/boltjs.sh")
 	dir, _ := filepath.Abs("boltjs")
-	_, err = os.Stat(filepath.Join(dir, "node_modules", "@slack", "bolt", "package.json"))
-	requireTool(t, err == nil, "Bolt is not installed: run npm ci in bot/slackfake/boltjs (.ci/install.d/boltjs.sh)")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@slack", "bolt", "package.json")); err != nil {
+		testtool.Missing(t, "Bolt is not installed: run npm ci in bot/slackfake/boltjs (.ci/install.d/boltjs.sh)")
+	}
 
 	f := mustFixture(t, slackfake.WithAckTimeout(3*time.Second))
 	s := f.s

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/incidentbot/incidentbot/bot/testtool"
 )
 
 // problemLines returns the problems of a *ConfigError as their lines.
@@ -215,20 +217,8 @@ func TestLoadConfig_Severities(t *testing.T) {
 	assertOneLineError(t, r, 1, "incidents.severities[0].name: is 76 characters, more than the 75 a Slack menu option shows")
 }
 
-// requireTool skips the test when name is not on the PATH, unless CI
-// requires every tool.
-func requireTool(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("INCIDENTBOT_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s is not installed (apt-get install %s)", name, name)
-		}
-		t.Skipf("%s is not installed; skipping (apt-get install %s)", name, name)
-	}
-}
-
 func TestLoadConfig_GitWorkTree(t *testing.T) {
-	requireTool(t, "git")
+	testtool.LookPath(t, "git", "apt-get install git")
 	repo := t.TempDir()
 	if out, err := exec.Command("git", "init", "-q", repo).CombinedOutput(); err != nil {
 		t.Fatalf("git init: %v %s", err, out)

@@ -15,22 +15,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/incidentbot/incidentbot/bot/testtool"
 )
 
-// RequireTool returns the path of a program a test needs. Without it the
-// test is skipped, or fails when INCIDENTBOT_REQUIRE_TOOLS=1 (as in CI).
+// RequireTool returns the path of a program a test needs (amtool,
+// alertmanager), or skips the test (fails it in CI) saying how to
+// install it.
 func RequireTool(tb testing.TB, name string) string {
 	tb.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	msg := fmt.Sprintf("%s is not installed; bash .ci/install.d/alertmanager.sh installs it", name)
-	if os.Getenv("INCIDENTBOT_REQUIRE_TOOLS") == "1" {
-		tb.Fatal(msg)
-	}
-	tb.Skip(msg)
-	return ""
+	return testtool.LookPath(tb, name, "bash .ci/install.d/alertmanager.sh")
 }
 
 // Alertmanager is a running Alertmanager on 127.0.0.1, with one route:

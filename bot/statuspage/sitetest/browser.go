@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/incidentbot/incidentbot/bot/testtool"
 )
 
 // ChromiumPath is where Debian's chromium package puts the browser
@@ -36,10 +37,7 @@ type Browser struct {
 func NewBrowser(t *testing.T, screenshots string) *Browser {
 	t.Helper()
 	if _, err := os.Stat(ChromiumPath); err != nil {
-		if os.Getenv("INCIDENTBOT_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("this test needs Chromium at %s: %v; install it with: bash .ci/install.d/chromium.sh", ChromiumPath, err)
-		}
-		t.Skipf("Chromium is not installed at %s; install it with: bash .ci/install.d/chromium.sh", ChromiumPath)
+		testtool.Missing(t, fmt.Sprintf("this test needs Chromium at %s (%v); install it with: bash .ci/install.d/chromium.sh", ChromiumPath, err))
 	}
 	artifacts := os.Getenv("INCIDENTBOT_ARTIFACTS")
 	if artifacts == "" {
