@@ -85,7 +85,8 @@ func TestBlockKit_DriveSharedActionID(t *testing.T) {
 		if evt.Request == nil || evt.Request.EnvelopeID == "" {
 			return
 		}
-		_ = c.Ack(*evt.Request)
+		// Record, then ack: the test reads what was recorded once the ack
+		// arrives.
 		if cb, ok := evt.Data.(slack.InteractionCallback); ok {
 			mu.Lock()
 			got = append(got, cb.ActionCallback.BlockActions...)
@@ -94,6 +95,7 @@ func TestBlockKit_DriveSharedActionID(t *testing.T) {
 			}
 			mu.Unlock()
 		}
+		_ = c.Ack(*evt.Request)
 	})
 	_, ts, err := f.api.PostMessageContext(f.ctx, f.general, slack.MsgOptionText("two incidents", false), slack.MsgOptionBlocks(
 		slack.NewActionBlock("inc-1", button("ack", "1", "Ack #1")), slack.NewActionBlock("inc-2", button("ack", "2", "Ack #2"))))

@@ -22,7 +22,9 @@ func TestChooseInView(t *testing.T) {
 		if evt.Request == nil || evt.Request.EnvelopeID == "" {
 			return
 		}
-		_ = c.Ack(*evt.Request)
+		// Ack once recorded: the test reads what was recorded when the
+		// ack arrives.
+		defer func() { _ = c.Ack(*evt.Request) }()
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok {
 			return
