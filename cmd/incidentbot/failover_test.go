@@ -10,12 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/incidentbot/incidentbot/bot/slackfake"
 	"github.com/incidentbot/incidentbot/store/etcdtest"
 )
 
@@ -150,11 +152,15 @@ func TestFailover(t *testing.T) {
 	var takeovers []time.Duration
 	for i := 1; i <= *failoverKills; i++ {
 		room := declare(2*i-1, i)
-		// The declaration is stored and acked: kill the leader before
-		// its reminders fall due, its posts perhaps not all made.
+		// The declaration is stored and acked. Slack now answers late:
+		// the leader dies before its reminders fall due, with calls made
+		// whose answers it never read (the war room, perhaps its first
+		// posts) and the rest of the declaration's posts in its outbox.
+		w.fake.Inject("", slackfake.Fault{Kind: slackfake.FaultSlowAfterWork, Delay: time.Second, Calls: 3})
 		time.Sleep(500 * time.Millisecond)
 		leader.kill(t)
 		killed := time.Now()
+		w.fake.ClearFaults()
 		// Slack refuses commands while no app is connected (users see
 		// dispatch_failed and try again): wait for the new leader's
 		// connection, then declare.
@@ -184,6 +190,13 @@ func TestFailover(t *testing.T) {
 			return false
 		}); err != nil {
 			t.Fatalf("round %d: no reminder in %s after the takeover", i, room)
+		}
+		// And its announcement, once (Duplicates checks the once).
+		title := regexp.MustCompile(fmt.Sprintf(`\bFailover %d\b`, i))
+		if err := w.fake.WaitFor(ctx, func() bool {
+			return slices.ContainsFunc(w.fake.Messages(w.announce), func(m slackfake.Message) bool { return title.MatchString(m.Text) })
+		}); err != nil {
+			t.Fatalf("round %d: incident \"Failover %d\" was never announced", i, i)
 		}
 		leader, follower = follower, startReplicaBin(t, bin, w, cluster.Endpoints(), fmt.Sprintf("replica-%d", n+1))
 		n++

@@ -93,7 +93,9 @@ func TestReadme_ComposeExample(t *testing.T) {
 	for _, name := range bots {
 		env := map[string]string{}
 		for k, v := range file.Services[name].Environment {
-			env[k] = os.Expand(v, func(k string) string { return map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test"}[k] })
+			env[k] = os.Expand(v, func(k string) string {
+				return map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test"}[k]
+			})
 		}
 		cfg, err := LoadConfig(context.Background(), cfgPath, env)
 		if err != nil {
