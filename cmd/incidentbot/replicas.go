@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -132,15 +133,24 @@ func (g *leaseGate) wrap(next http.RoundTripper) http.RoundTripper {
 // hold opens the gate for term, or closes it (nil).
 func (g *leaseGate) hold(term *leader.Term) { g.state.Store(&gateState{term}) }
 
+// readOnly lists the Web API methods a replica may call outside a term:
+// they change nothing in Slack, so no split brain can come of them, and
+// they let a follower name people and channels (an export or the reports
+// site served by a follower).
+var readOnly = map[string]bool{
+	"auth.test": true, "users.info": true, "users.list": true, "users.lookupByEmail": true,
+	"conversations.info": true, "usergroups.users.list": true,
+}
+
 // RoundTrip sends req if the gate is open or the term holds, with the
-// term's end as its deadline.
+// term's end as its deadline, and a read-only call at any time.
 func (g *leaseGate) RoundTrip(req *http.Request) (*http.Response, error) {
 	s := g.state.Load()
-	if s == nil {
+	if s == nil || readOnly[path.Base(req.URL.Path)] {
 		return g.next.RoundTrip(req)
 	}
 	if s.term == nil {
-		return nil, errNotLeader
+		return nil, fmt.Errorf("%w (%s)", errNotLeader, path.Base(req.URL.Path))
 	}
 	until, ok := s.term.Valid()
 	if !ok {
