@@ -153,7 +153,7 @@ type options struct {
 	// etcd only: see etcd.go.
 	maxTxnOps                      int
 	requestTimeout, attemptTimeout time.Duration
-	stall                          func()
+	stall                          func(sent time.Time)
 	fencing                        bool
 }
 

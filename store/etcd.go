@@ -36,10 +36,10 @@ func WithMaxTxnOps(n int) Option { return func(o *options) { o.maxTxnOps = n } }
 func WithRequestTimeout(d time.Duration) Option { return func(o *options) { o.requestTimeout = d } }
 
 // WithStall gives an etcd store a function to call when an attempt at a
-// request gets no answer in time: the etcd client's member may be frozen
-// or cut off (see package etcdhealth, whose Watcher.Stall moves the
-// client to another member).
-func WithStall(f func()) Option { return func(o *options) { o.stall = f } }
+// request sent at sent gets no answer in time: the etcd client's member
+// may be frozen or cut off (see package etcdhealth, whose Watcher.Stall
+// moves the client to another member).
+func WithStall(f func(sent time.Time)) Option { return func(o *options) { o.stall = f } }
 
 // DefaultAttemptTimeout bounds one attempt at a request to etcd.
 const DefaultAttemptTimeout = time.Second

@@ -29,7 +29,7 @@ func TestEtcd_FrozenMember(t *testing.T) {
 	on := 0
 	cli.SetEndpoints(eps[on])
 	stalls := 0
-	stall := func() {
+	stall := func(time.Time) {
 		mu.Lock()
 		defer mu.Unlock()
 		stalls++

@@ -74,7 +74,7 @@ type etcdKV struct {
 	// bounds each attempt (see read).
 	timeout, attempt time.Duration
 	// stall, if set, is called when an attempt gets no answer in time.
-	stall func()
+	stall func(sent time.Time)
 	// maxOps and maxBytes bound one commit: etcd's --max-txn-ops (128 by
 	// default) and --max-request-bytes (1.5 MiB), less what a commit adds.
 	maxOps   int
@@ -146,10 +146,11 @@ const retryPause = 50 * time.Millisecond
 func (kv *etcdKV) read(call func(ctx context.Context) error) error {
 	deadline := time.Now().Add(kv.timeout)
 	for {
+		sent := time.Now()
 		ctx, cancel := kv.attemptCtx(deadline)
 		err := call(ctx)
 		cancel()
-		kv.stalled(err)
+		kv.stalled(err, sent)
 		if err == nil || !transient(err) || !time.Now().Add(retryPause).Before(deadline) {
 			return err
 		}
@@ -157,10 +158,11 @@ func (kv *etcdKV) read(call func(ctx context.Context) error) error {
 	}
 }
 
-// stalled calls kv.stall when err says an attempt got no answer in time.
-func (kv *etcdKV) stalled(err error) {
+// stalled calls kv.stall when err says an attempt sent at sent got no
+// answer in time.
+func (kv *etcdKV) stalled(err error, sent time.Time) {
 	if kv.stall != nil && err != nil && (errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded) {
-		kv.stall()
+		kv.stall(sent)
 	}
 }
 
@@ -459,10 +461,11 @@ func (t *etcdTx) commit() error {
 
 	// One attempt: a Txn that gets no answer may have been applied, and
 	// is settled below instead of being sent again.
-	ctx, cancel := kv.attemptCtx(time.Now().Add(kv.timeout))
+	sent := time.Now()
+	ctx, cancel := kv.attemptCtx(sent.Add(kv.timeout))
 	resp, err := kv.c.Txn(ctx).If(cmps...).Then(ops...).Else(elseOps...).Commit()
 	cancel()
-	kv.stalled(err)
+	kv.stalled(err, sent)
 	if err == nil && resp.Succeeded {
 		kv.cache.committed(t.base, resp.Header.Revision, t.writes)
 		return nil
@@ -524,6 +527,7 @@ func (kv *etcdKV) settle(base, rev int64, id []byte) (committed bool, err error)
 			}
 			return false, err
 		}
+		sent := time.Now()
 		ctx, cancel := kv.attemptCtx(deadline)
 		// If P rev is still at base, writing it makes the lost Txn fail
 		// for ever.
@@ -544,7 +548,7 @@ func (kv *etcdKV) settle(base, rev int64, id []byte) (committed bool, err error)
 			}
 		}
 		cancel()
-		kv.stalled(err)
+		kv.stalled(err, sent)
 		time.Sleep(retryPause)
 	}
 }

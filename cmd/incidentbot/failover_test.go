@@ -301,7 +301,17 @@ func TestFailover_EtcdMembers(t *testing.T) {
 	if err := cluster.Restart(raft); err != nil {
 		t.Fatal(err)
 	}
+	if err := cluster.WaitHealthy(ctx); err != nil {
+		t.Fatal(err)
+	}
 
+	// Freeze a member that does not lead the Raft group: it is cut off
+	// from a cluster that goes on (freezing the leader would be the kill
+	// above again, an election).
+	raft = cluster.Leader(ctx)
+	if raft < 0 {
+		t.Fatal("no etcd member leads after the restart")
+	}
 	frozen := (raft + 1) % 3
 	if err := cluster.Pause(frozen); err != nil {
 		t.Fatal(err)

@@ -65,7 +65,7 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (db *st
 		return nil, nil, nil, fmt.Errorf("%w (store.etcd.endpoints: is the etcd cluster reachable?)", err)
 	}
 	el = leader.New(leader.Options{Client: cli, Prefix: electionPrefix(cfg.Store.Etcd.Prefix), TTL: cfg.Store.Etcd.LeaseTTL,
-		Name: replicaName(), Logger: log.With("component", "election")})
+		Name: replicaName(), Logger: log.With("component", "election"), Stall: health.Stall})
 	return db, el, func() { db.Close(); health.Stop(); cli.Close() }, nil
 }
 

@@ -75,7 +75,7 @@ func TestWatch_LeavesAFrozenMember(t *testing.T) {
 	// A stall moves the client to the next member that answers: not back
 	// to the frozen one.
 	before := w.Current()
-	w.Stall()
+	w.Stall(time.Now())
 	if now := w.Current(); now == before || now == eps[0] {
 		t.Errorf("after a stall on %s the client is on %s, want the other member that answers", before, now)
 	}
@@ -98,7 +98,7 @@ func TestWatch_OneEndpoint(t *testing.T) {
 		t.Error("a single endpoint was probed")
 		return nil, nil
 	}})
-	w.Stall()
+	w.Stall(time.Now())
 	w.Stop()
 	if w.Current() != "" {
 		t.Errorf("Current = %q with nothing watched", w.Current())

@@ -1,40 +1,54 @@
 package etcdhealth
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestTracker(t *testing.T) {
+	// Step i happens at second i. A stall's request was sent at second
+	// sent (a step number).
 	type step struct {
 		probe  string // endpoint probed; "" for a stall
 		ok     bool
+		sent   int
 		wantTo string // the switch, "" for none
 	}
+	stall := func(sent int, to string) step { return step{sent: sent, wantTo: to} }
 	for _, tt := range []struct {
 		name  string
 		steps []step
 		want  string // current at the end
 	}{
 		{"StartsOnTheFirst", nil, "a"},
-		{"StaysWhileItAnswers", []step{{"a", true, ""}, {"b", true, ""}, {"a", true, ""}}, "a"},
-		{"OthersFailingMoveNothing", []step{{"b", false, ""}, {"c", false, ""}, {"b", false, ""}}, "a"},
-		{"LeavesASilentOneForOneThatAnswered", []step{{"b", true, ""}, {"c", true, ""}, {"a", false, "b"}}, "b"},
-		{"SkipsOnesNotProbedYet", []step{{"c", true, ""}, {"a", false, "c"}}, "c"},
-		{"SkipsOnesThatDidNotAnswer", []step{{"b", false, ""}, {"c", true, ""}, {"a", false, "c"}}, "c"},
+		{"StaysWhileItAnswers", []step{{"a", true, 0, ""}, {"b", true, 0, ""}, {"a", true, 0, ""}}, "a"},
+		{"OthersFailingMoveNothing", []step{{"b", false, 0, ""}, {"c", false, 0, ""}, {"b", false, 0, ""}}, "a"},
+		{"LeavesASilentOneForOneThatAnswered", []step{{"b", true, 0, ""}, {"c", false, 0, ""}, {"a", false, 0, "b"}}, "b"},
+		{"SkipsOnesNotProbedYet", []step{{"c", true, 0, ""}, {"a", false, 0, "c"}}, "c"},
+		{"SkipsOnesWhoseLastProbeFailed", []step{{"b", true, 0, ""}, {"b", false, 0, ""}, {"c", true, 0, ""}, {"a", false, 0, "c"}}, "c"},
+		// A member frozen a moment ago has not missed a probe yet, but
+		// the others answered since.
+		{"PrefersTheLatestAnswer", []step{{"b", true, 0, ""}, {"c", true, 0, ""}, {"a", false, 0, "c"}}, "c"},
 		// While etcd elects a Raft leader no member answers: the client
 		// stays rather than going round in circles.
-		{"StaysWhenNoneAnswers", []step{{"b", false, ""}, {"c", false, ""}, {"a", false, ""}, {"a", false, ""}}, "a"},
-		{"WrapsAround", []step{{"a", true, ""}, {"b", true, ""}, {"a", false, "b"}, {"c", false, ""}, {"b", false, ""}, {"a", true, ""}, {"b", false, "a"}}, "a"},
-		{"StallMovesToOneThatAnswered", []step{{"b", true, ""}, {"", false, "b"}}, "b"},
-		{"StallWithNoneAnsweringStays", []step{{"b", false, ""}, {"c", false, ""}, {"", false, ""}}, "a"},
-		{"StallsGoRound", []step{{"a", true, ""}, {"b", true, ""}, {"c", true, ""}, {"", false, "b"}, {"", false, "c"}, {"", false, "a"}}, "a"},
+		{"StaysWhenNoneAnswers", []step{{"b", false, 0, ""}, {"c", false, 0, ""}, {"a", false, 0, ""}, {"a", false, 0, ""}}, "a"},
+		{"GoesBack", []step{{"a", true, 0, ""}, {"b", true, 0, ""}, {"a", false, 0, "b"}, {"a", true, 0, ""}, {"b", false, 0, "a"}}, "a"},
+		{"StallMovesToOneThatAnswered", []step{{"b", true, 0, ""}, stall(1, "b")}, "b"},
+		{"StallWithNoneAnsweringStays", []step{{"b", false, 0, ""}, {"c", false, 0, ""}, stall(2, "")}, "a"},
+		// A request sent before the client moved may have gone to the
+		// member it left: the one it is on now is not to blame.
+		{"StallOfARequestSentBeforeTheMoveIsIgnored", []step{{"b", true, 0, ""}, {"c", true, 0, ""}, {"a", false, 0, "c"}, stall(1, ""), stall(3, "b")}, "b"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			base := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+			at := func(i int) time.Time { return base.Add(time.Duration(i) * time.Second) }
 			tr := newTracker([]string{"a", "b", "c"})
 			for i, s := range tt.steps {
 				var to string
 				if s.probe == "" {
-					to = tr.stall()
+					to = tr.stall(at(s.sent), at(i))
 				} else {
-					to = tr.observe(s.probe, s.ok)
+					to = tr.observe(s.probe, s.ok, at(i))
 				}
 				if to != s.wantTo {
 					t.Fatalf("step %d (%+v): switched to %q, want %q", i, s, to, s.wantTo)

@@ -263,6 +263,35 @@ func (c *Cluster) Leader(ctx context.Context) int {
 	return -1
 }
 
+// WaitHealthy waits until every running member, paused ones aside,
+// answers a linearizable read: it is in touch with a Raft leader and has
+// caught up (a restarted member, say).
+func (c *Cluster) WaitHealthy(ctx context.Context) error {
+	for i, m := range c.members {
+		if m.etcd == nil && m.cmd == nil || m.paused {
+			continue
+		}
+		cli, err := NewClient([]string{m.cfg.ClientURL})
+		if err != nil {
+			return err
+		}
+		for {
+			rctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), time.Second)
+			_, err = cli.Get(rctx, "health")
+			cancel()
+			if err == nil || ctx.Err() != nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		cli.Close()
+		if err != nil {
+			return fmt.Errorf("etcd member %d does not answer: %w", i, err)
+		}
+	}
+	return nil
+}
+
 // Kill stops member i at once: SIGKILL for a process, a hard stop in
 // process. A stopped member is left alone.
 func (c *Cluster) Kill(i int) error {

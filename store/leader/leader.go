@@ -49,6 +49,10 @@ type Options struct {
 	// Now reads the clock that times the lease; default time.Now. It must
 	// be the real clock: etcd times the lease with its own.
 	Now func() time.Time
+	// Stall, if set, is called when a renewal sent at sent got no answer
+	// in time: the client's etcd member may be frozen or cut off (see
+	// package etcdhealth).
+	Stall func(sent time.Time)
 }
 
 // Elector runs the election for one replica.
@@ -277,13 +281,21 @@ func (e *Elector) revoke(ctx context.Context, id clientv3.LeaseID) {
 // renewal in term, and calls lost when etcd says the lease is gone. The
 // session keeps the lease alive too; these renewals are the ones whose
 // sending time this replica knows.
+//
+// A renewal that fails is tried again soon, not a third of the TTL later:
+// while etcd elects a Raft leader, or while the client moves off a frozen
+// member, every renewal missed brings the end of the term closer. Each
+// attempt is bounded by a second, as the store's are, so that a silent
+// member costs no more than that.
 func (e *Elector) keepAlive(ctx context.Context, id clientv3.LeaseID, term *Term, lost func()) {
 	every := max(e.o.TTL/3, 100*time.Millisecond)
+	attempt := min(every, time.Second)
 	for {
 		sent := e.o.Now()
-		rctx, cancel := context.WithTimeout(ctx, every)
+		rctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), attempt)
 		resp, err := e.o.Client.KeepAliveOnce(rctx, id)
 		cancel()
+		next := every
 		switch {
 		case err == nil:
 			term.renewed(sent, time.Duration(resp.TTL)*time.Second)
@@ -292,14 +304,21 @@ func (e *Elector) keepAlive(ctx context.Context, id clientv3.LeaseID, term *Term
 			return
 		case ctx.Err() == nil:
 			e.log.Debug("election: renew the lease", "err", err)
+			if errors.Is(err, context.DeadlineExceeded) && e.o.Stall != nil {
+				e.o.Stall(sent)
+			}
+			next = renewRetry
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(max(0, every-e.o.Now().Sub(sent))):
+		case <-time.After(max(0, next-e.o.Now().Sub(sent))):
 		}
 	}
 }
+
+// renewRetry is how soon a failed renewal is tried again.
+const renewRetry = 100 * time.Millisecond
 
 // watchTerm ends the term when its lease is about to be out of reach, or
 // gone, or the election key was deleted.
