@@ -129,6 +129,9 @@ type DB struct {
 	fencing bool
 	// stopWatch stops the watch of other processes' writes (etcd).
 	stopWatch func()
+	// movedFn returns a channel closed when the etcd client moves to
+	// another member (WithMoved), or is nil.
+	movedFn func() <-chan struct{}
 }
 
 // ErrClosed is returned by Check on a closed store.
@@ -154,6 +157,7 @@ type options struct {
 	maxTxnOps                      int
 	requestTimeout, attemptTimeout time.Duration
 	stall                          func(sent time.Time)
+	moved                          func() <-chan struct{}
 	fencing                        bool
 }
 

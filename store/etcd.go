@@ -10,6 +10,8 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/incidentbot/incidentbot/store/etcdhealth"
 )
 
 // errCorruptStore marks an etcd store whose records or indexes are
@@ -40,6 +42,11 @@ func WithRequestTimeout(d time.Duration) Option { return func(o *options) { o.re
 // may be frozen or cut off (see package etcdhealth, whose Watcher.Stall
 // moves the client to another member).
 func WithStall(f func(sent time.Time)) Option { return func(o *options) { o.stall = f } }
+
+// WithMoved gives an etcd store a function returning a channel that
+// closes when its client moves to another member (etcdhealth's
+// Watcher.Moved): the store's watch opens again there.
+func WithMoved(f func() <-chan struct{}) Option { return func(o *options) { o.moved = f } }
 
 // DefaultAttemptTimeout bounds one attempt at a request to etcd.
 const DefaultAttemptTimeout = time.Second
@@ -82,7 +89,7 @@ func OpenEtcd(ctx context.Context, client *clientv3.Client, prefix string, opts 
 		return nil, fmt.Errorf("open store %s: at least 16 operations per etcd transaction are needed, not %d", name, o.maxTxnOps)
 	}
 	kv := &etcdKV{c: client, prefix: prefix, timeout: o.requestTimeout, attempt: min(o.attemptTimeout, o.requestTimeout), stall: o.stall, maxOps: o.maxTxnOps, maxBytes: maxTxnBytes}
-	db := &DB{kv: kv, etcd: kv, name: name, now: o.now, logger: o.logger.With("component", "store"), fencing: o.fencing}
+	db := &DB{kv: kv, etcd: kv, movedFn: o.moved, name: name, now: o.now, logger: o.logger.With("component", "store"), fencing: o.fencing}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", name, err)
 	}
@@ -219,17 +226,34 @@ func (db *DB) watchWrites() {
 	revKey := db.etcd.key(etcdRevKey)
 	wg.Go(func() {
 		for ctx.Err() == nil {
-			for wr := range db.etcd.c.Watch(clientv3.WithRequireLeader(ctx), revKey) {
+			moved := db.moved()
+			wctx, stop := etcdhealth.UntilMoved(ctx, moved)
+			for wr := range db.etcd.c.Watch(clientv3.WithRequireLeader(wctx), revKey) {
 				if err := wr.Err(); err != nil && !errors.Is(err, context.Canceled) {
 					db.logger.Debug("watch the store's writes", "err", err)
 				}
 				// By two: Version stays even (see Version).
 				db.writes.Add(2)
 			}
+			stop()
+			// A write may have come between two watches.
+			db.writes.Add(2)
 			select {
 			case <-ctx.Done():
+			case <-moved:
+				// The client moved off a member (a frozen one, perhaps,
+				// on which this watch would hear nothing): watch again
+				// on the new one at once.
 			case <-time.After(time.Second):
 			}
 		}
 	})
+}
+
+// moved returns the channel of the store's WithMoved, or nil.
+func (db *DB) moved() <-chan struct{} {
+	if db.movedFn == nil {
+		return nil
+	}
+	return db.movedFn()
 }

@@ -58,14 +58,14 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (db *st
 	// fence (SetFence), which etcd checks in every write.
 	db, err = store.OpenEtcd(ctx, cli, cfg.Store.Etcd.Prefix, store.WithLogger(slog), store.WithFencing(),
 		store.WithMaxTxnOps(cfg.Store.Etcd.MaxTxnOps), store.WithRequestTimeout(cfg.Store.Etcd.RequestTimeout),
-		store.WithAttemptTimeout(cfg.Store.Etcd.AttemptTimeout), store.WithStall(health.Stall))
+		store.WithAttemptTimeout(cfg.Store.Etcd.AttemptTimeout), store.WithStall(health.Stall), store.WithMoved(health.Moved))
 	if err != nil {
 		health.Stop()
 		cli.Close()
 		return nil, nil, nil, fmt.Errorf("%w (store.etcd.endpoints: is the etcd cluster reachable?)", err)
 	}
 	el = leader.New(leader.Options{Client: cli, Prefix: electionPrefix(cfg.Store.Etcd.Prefix), TTL: cfg.Store.Etcd.LeaseTTL,
-		Name: replicaName(), Logger: log.With("component", "election"), Stall: health.Stall})
+		Name: replicaName(), Logger: log.With("component", "election"), Stall: health.Stall, Moved: health.Moved})
 	return db, el, func() { db.Close(); health.Stop(); cli.Close() }, nil
 }
 

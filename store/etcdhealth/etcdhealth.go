@@ -55,6 +55,7 @@ type Watcher struct {
 	o      Options
 	mu     sync.Mutex
 	t      *tracker
+	moved  chan struct{} // closed, and replaced, when the client moves
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -77,7 +78,7 @@ func Watch(cli *clientv3.Client, o Options) *Watcher {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &Watcher{cli: cli, o: o, t: newTracker(endpoints), cancel: cancel}
+	w := &Watcher{cli: cli, o: o, t: newTracker(endpoints), moved: make(chan struct{}), cancel: cancel}
 	cli.SetEndpoints(w.t.current)
 	for _, ep := range endpoints {
 		w.wg.Go(func() { w.probe(ctx, ep) })
@@ -107,8 +108,28 @@ func (w *Watcher) Stall(sent time.Time) {
 	from := w.t.current
 	if to := w.t.stall(sent, time.Now()); to != "" {
 		w.o.Logger.Warn("an etcd member did not answer a request in time: requests go to another", "endpoint", from, "now", to)
-		w.cli.SetEndpoints(to)
+		w.moveLocked(to)
 	}
+}
+
+// Moved returns a channel closed when the client next moves to another
+// member. A watch stream stays on the member it was opened on, frozen or
+// not, so long-lived watches open again when it closes. On a nil Watcher
+// it is nil: it never closes.
+func (w *Watcher) Moved() <-chan struct{} {
+	if w == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.moved
+}
+
+// moveLocked points the client at to.
+func (w *Watcher) moveLocked(to string) {
+	w.cli.SetEndpoints(to)
+	close(w.moved)
+	w.moved = make(chan struct{})
 }
 
 // Current returns the endpoint the client is on.
@@ -158,7 +179,7 @@ func (w *Watcher) observe(ep string, err error) {
 	defer w.mu.Unlock()
 	if to := w.t.observe(ep, answered(err), time.Now()); to != "" {
 		w.o.Logger.Warn("an etcd member does not answer: requests go to another", "endpoint", ep, "err", err, "now", to)
-		w.cli.SetEndpoints(to)
+		w.moveLocked(to)
 	}
 }
 
@@ -177,4 +198,22 @@ func answered(err error) bool {
 		return false
 	}
 	return true
+}
+
+// UntilMoved returns a context that ends with ctx or when moved closes
+// (a Watcher's Moved): the context of a watch that must open again on the
+// member the client moved to. A nil moved never closes.
+func UntilMoved(ctx context.Context, moved <-chan struct{}) (context.Context, context.CancelFunc) {
+	wctx, cancel := context.WithCancel(ctx)
+	if moved == nil {
+		return wctx, cancel
+	}
+	go func() {
+		select {
+		case <-moved:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	return wctx, cancel
 }

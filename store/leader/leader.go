@@ -27,6 +27,8 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
+
+	"github.com/incidentbot/incidentbot/store/etcdhealth"
 )
 
 // Roles a replica reports.
@@ -53,6 +55,10 @@ type Options struct {
 	// in time: the client's etcd member may be frozen or cut off (see
 	// package etcdhealth).
 	Stall func(sent time.Time)
+	// Moved, if set, returns a channel closed when the client moves to
+	// another etcd member (etcdhealth's Watcher.Moved): the election's
+	// watches, which stay on the member they were opened on, open again.
+	Moved func() <-chan struct{}
 }
 
 // Elector runs the election for one replica.
@@ -166,6 +172,9 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context, t *Ter
 		switch {
 		case errors.As(err, &leadErr):
 			return leadErr.err
+		case errors.Is(err, errMoved):
+			e.log.Debug("election: the client moved to another etcd member; campaigning there")
+			backoff = 100 * time.Millisecond
 		case err != nil && ctx.Err() == nil:
 			e.log.Warn("election: campaign failed; trying again", "err", err, "retry_in", backoff)
 			select {
@@ -180,6 +189,18 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context, t *Ter
 	return ctx.Err()
 }
 
+// errMoved ends a campaign whose client moved to another member: its
+// wait for the leader's key to go was watching the member left behind.
+var errMoved = errors.New("the etcd client moved to another member")
+
+// moved returns the channel of Options.Moved, or nil.
+func (e *Elector) moved() <-chan struct{} {
+	if e.o.Moved == nil {
+		return nil
+	}
+	return e.o.Moved()
+}
+
 // leadError carries an error of the lead function out of campaign.
 type leadError struct{ err error }
 
@@ -189,7 +210,9 @@ func (l leadError) Error() string { return l.err.Error() }
 func (e *Elector) campaign(ctx context.Context, lead func(ctx context.Context, t *Term) error) error {
 	ttl := int64(max(e.o.TTL/time.Second, 1))
 	granted := e.o.Now()
-	lease, err := e.o.Client.Grant(ctx, ttl)
+	gctx, cancel := context.WithTimeout(ctx, time.Second)
+	lease, err := e.o.Client.Grant(gctx, ttl)
+	cancel()
 	if err != nil {
 		return fmt.Errorf("grant a lease: %w", err)
 	}
@@ -221,10 +244,13 @@ func (e *Elector) campaign(ctx context.Context, lead func(ctx context.Context, t
 	el := concurrency.NewElection(sess, e.o.Prefix)
 	e.standby.Store(true)
 	cctx, stopCampaign := context.WithCancel(sctx)
+	moved, wasMoved := e.moved(), atomic.Bool{}
 	go func() {
 		select {
 		case <-lost:
 		case <-sess.Done():
+		case <-moved:
+			wasMoved.Store(true)
 		case <-cctx.Done():
 		}
 		stopCampaign()
@@ -233,6 +259,9 @@ func (e *Elector) campaign(ctx context.Context, lead func(ctx context.Context, t
 	stopCampaign()
 	e.standby.Store(false)
 	if err != nil {
+		if wasMoved.Load() && ctx.Err() == nil {
+			return errMoved
+		}
 		return fmt.Errorf("campaign: %w", err)
 	}
 	select {
@@ -333,18 +362,27 @@ func (e *Elector) watchTerm(ctx context.Context, term *Term, lost <-chan struct{
 	gone := make(chan struct{})
 	go func() {
 		defer close(gone)
-		for wr := range e.o.Client.Watch(clientv3.WithRequireLeader(wctx), term.key, clientv3.WithRev(term.rev+1)) {
-			for _, ev := range wr.Events {
-				if ev.Type == clientv3.EventTypeDelete {
+		rev := term.rev + 1
+		for wctx.Err() == nil {
+			mctx, stop := etcdhealth.UntilMoved(wctx, e.moved())
+			for wr := range e.o.Client.Watch(clientv3.WithRequireLeader(mctx), term.key, clientv3.WithRev(rev)) {
+				for _, ev := range wr.Events {
+					if ev.Type == clientv3.EventTypeDelete {
+						stop()
+						return
+					}
+				}
+				rev = max(rev, wr.Header.Revision+1)
+				if wr.Canceled && mctx.Err() == nil {
+					// A watch cut off from etcd's leader: the lease
+					// check decides.
+					stop()
+					<-wctx.Done()
 					return
 				}
 			}
-			if wr.Canceled {
-				// A watch cut off from etcd's leader: the lease check
-				// decides.
-				<-wctx.Done()
-				return
-			}
+			// Ended by a move to another member: watch again there.
+			stop()
 		}
 	}()
 	tick := max(margin(e.o.TTL)/4, 20*time.Millisecond)
@@ -372,7 +410,9 @@ func (e *Elector) watchTerm(ctx context.Context, term *Term, lost <-chan struct{
 // observe keeps Leader up to date.
 func (e *Elector) observe(ctx context.Context) {
 	for ctx.Err() == nil {
-		resp, err := e.o.Client.Get(ctx, e.o.Prefix, clientv3.WithFirstCreate()...)
+		gctx, cancel := context.WithTimeout(ctx, time.Second)
+		resp, err := e.o.Client.Get(gctx, e.o.Prefix, clientv3.WithFirstCreate()...)
+		cancel()
 		if err != nil {
 			e.setLeader("")
 			select {
@@ -386,7 +426,8 @@ func (e *Elector) observe(ctx context.Context) {
 		} else {
 			e.setLeader(string(resp.Kvs[0].Value))
 		}
-		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+		mctx, cancel := etcdhealth.UntilMoved(ctx, e.moved())
+		wctx := clientv3.WithRequireLeader(mctx)
 		for wr := range e.o.Client.Watch(wctx, e.o.Prefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1)) {
 			if len(wr.Events) > 0 || wr.Err() != nil {
 				break

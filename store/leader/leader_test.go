@@ -25,6 +25,8 @@ type replica struct {
 	// leadFor, when set, makes lead return after it with this error.
 	leadFor time.Duration
 	leadErr error
+	// opts, when set, changes the Elector's options.
+	opts func(*leader.Options)
 }
 
 func start(t *testing.T, cli *clientv3.Client, name string, ttl time.Duration, r *replica) *replica {
@@ -32,7 +34,11 @@ func start(t *testing.T, cli *clientv3.Client, name string, ttl time.Duration, r
 	if r == nil {
 		r = &replica{}
 	}
-	r.e = leader.New(leader.Options{Client: cli, Prefix: "/election/", TTL: ttl, Name: name})
+	o := leader.Options{Client: cli, Prefix: "/election/", TTL: ttl, Name: name}
+	if r.opts != nil {
+		r.opts(&o)
+	}
+	r.e = leader.New(o)
 	r.terms, r.ended, r.done = make(chan *leader.Term, 10), make(chan error, 10), make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stop = cancel
