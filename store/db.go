@@ -151,9 +151,10 @@ type options struct {
 	checkAtOpen bool
 	migrations  []migration
 	// etcd only: see etcd.go.
-	maxTxnOps      int
-	requestTimeout time.Duration
-	fencing        bool
+	maxTxnOps                      int
+	requestTimeout, attemptTimeout time.Duration
+	stall                          func()
+	fencing                        bool
 }
 
 // WithNow sets the clock. The store reads it once per write transaction

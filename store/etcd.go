@@ -31,8 +31,24 @@ const DefaultRequestTimeout = 5 * time.Second
 // transaction: etcd's --max-txn-ops (default 128). Raise both together.
 func WithMaxTxnOps(n int) Option { return func(o *options) { o.maxTxnOps = n } }
 
-// WithRequestTimeout bounds each request to etcd (default 5 s).
+// WithRequestTimeout bounds each request to etcd, its attempts included
+// (default 5 s).
 func WithRequestTimeout(d time.Duration) Option { return func(o *options) { o.requestTimeout = d } }
+
+// WithStall gives an etcd store a function to call when an attempt at a
+// request gets no answer in time: the etcd client's member may be frozen
+// or cut off (see package etcdhealth, whose Watcher.Stall moves the
+// client to another member).
+func WithStall(f func()) Option { return func(o *options) { o.stall = f } }
+
+// DefaultAttemptTimeout bounds one attempt at a request to etcd.
+const DefaultAttemptTimeout = time.Second
+
+// WithAttemptTimeout bounds each attempt at a request to etcd (default
+// 1 s): a member that does not answer within it is given up for another.
+// It should be well under Slack's 3 s ack deadline, and well over the
+// cluster's usual commit latency.
+func WithAttemptTimeout(d time.Duration) Option { return func(o *options) { o.attemptTimeout = d } }
 
 // WithFencing makes every write of an etcd store wait for a fence
 // (SetFence): until one is set, and after it is cleared, writes fail with
@@ -51,7 +67,7 @@ func WithFencing() Option { return func(o *options) { o.fencing = true } }
 // runs one writer, the leader, whose writes are fenced (WithFencing,
 // SetFence).
 func OpenEtcd(ctx context.Context, client *clientv3.Client, prefix string, opts ...Option) (*DB, error) {
-	o := options{now: time.Now, migrations: migrations, maxTxnOps: DefaultMaxTxnOps, requestTimeout: DefaultRequestTimeout}
+	o := options{now: time.Now, migrations: migrations, maxTxnOps: DefaultMaxTxnOps, requestTimeout: DefaultRequestTimeout, attemptTimeout: DefaultAttemptTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -65,7 +81,7 @@ func OpenEtcd(ctx context.Context, client *clientv3.Client, prefix string, opts 
 	if o.maxTxnOps < 16 {
 		return nil, fmt.Errorf("open store %s: at least 16 operations per etcd transaction are needed, not %d", name, o.maxTxnOps)
 	}
-	kv := &etcdKV{c: client, prefix: prefix, timeout: o.requestTimeout, maxOps: o.maxTxnOps, maxBytes: maxTxnBytes}
+	kv := &etcdKV{c: client, prefix: prefix, timeout: o.requestTimeout, attempt: min(o.attemptTimeout, o.requestTimeout), stall: o.stall, maxOps: o.maxTxnOps, maxBytes: maxTxnBytes}
 	db := &DB{kv: kv, etcd: kv, name: name, now: o.now, logger: o.logger.With("component", "store"), fencing: o.fencing}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", name, err)

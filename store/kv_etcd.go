@@ -16,6 +16,8 @@ import (
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // The etcd backend.
@@ -68,8 +70,11 @@ import (
 type etcdKV struct {
 	c      *clientv3.Client
 	prefix string
-	// timeout bounds one request to etcd.
-	timeout time.Duration
+	// timeout bounds one request to etcd, its attempts included; attempt
+	// bounds each attempt (see read).
+	timeout, attempt time.Duration
+	// stall, if set, is called when an attempt gets no answer in time.
+	stall func()
 	// maxOps and maxBytes bound one commit: etcd's --max-txn-ops (128 by
 	// default) and --max-request-bytes (1.5 MiB), less what a commit adds.
 	maxOps   int
@@ -117,9 +122,66 @@ var (
 // bucketStart returns the first key of bucket: P b/<bucket>/.
 func (kv *etcdKV) bucketStart(bucket []byte) string { return kv.key(etcdBuckets, bucket, slash) }
 
-// ctx returns a context for one request.
-func (kv *etcdKV) ctx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), kv.timeout)
+// attemptCtx returns the context of one attempt at a request that must
+// end by deadline. Every attempt requires a Raft leader, so that a member
+// cut off from the others fails it at once rather than at its timeout.
+func (kv *etcdKV) attemptCtx(deadline time.Time) (context.Context, context.CancelFunc) {
+	if d := time.Now().Add(kv.attempt); d.Before(deadline) {
+		deadline = d
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	return clientv3.WithRequireLeader(ctx), cancel
+}
+
+// retryPause is the wait between two attempts at a request.
+const retryPause = 50 * time.Millisecond
+
+// read runs call, a request that changes nothing, until it succeeds,
+// fails for good, or kv.timeout passes. Each attempt gets kv.attempt: a
+// member that does not answer (its process frozen, the network to it cut)
+// costs one attempt, and the client sends the next to another member (its
+// round robin, and the health watch, package etcdhealth, which takes the
+// silent member out). Without attempts, one silent member would hold a
+// command past Slack's 3 s ack deadline.
+func (kv *etcdKV) read(call func(ctx context.Context) error) error {
+	deadline := time.Now().Add(kv.timeout)
+	for {
+		ctx, cancel := kv.attemptCtx(deadline)
+		err := call(ctx)
+		cancel()
+		kv.stalled(err)
+		if err == nil || !transient(err) || !time.Now().Add(retryPause).Before(deadline) {
+			return err
+		}
+		time.Sleep(retryPause)
+	}
+}
+
+// stalled calls kv.stall when err says an attempt got no answer in time.
+func (kv *etcdKV) stalled(err error) {
+	if kv.stall != nil && err != nil && (errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded) {
+		kv.stall()
+	}
+}
+
+// transient reports whether err may go away on another attempt: no
+// answer in time, no connection, no Raft leader for the moment.
+func transient(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	for _, e := range []error{rpctypes.ErrNoLeader, rpctypes.ErrLeaderChanged, rpctypes.ErrTimeout,
+		rpctypes.ErrTimeoutDueToLeaderFail, rpctypes.ErrTimeoutDueToConnectionLost, rpctypes.ErrTimeoutWaitAppliedIndex,
+		rpctypes.ErrNotCapable, rpctypes.ErrStopped, rpctypes.ErrTooManyRequests} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return true
+	}
+	return false
 }
 
 func (kv *etcdKV) view(fn func(t kvTx) error) error {
@@ -204,9 +266,11 @@ func (t *etcdTx) fail(err error) {
 
 // begin fixes the snapshot of a write transaction: P rev's revision.
 func (t *etcdTx) begin() error {
-	ctx, cancel := t.kv.ctx()
-	defer cancel()
-	resp, err := t.kv.c.Get(ctx, t.kv.key(etcdRevKey))
+	var resp *clientv3.GetResponse
+	err := t.kv.read(func(ctx context.Context) (err error) {
+		resp, err = t.kv.c.Get(ctx, t.kv.key(etcdRevKey))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("begin a transaction on etcd (prefix %q): %w", t.kv.prefix, err)
 	}
@@ -225,10 +289,12 @@ func (t *etcdTx) range_(key string, opts ...clientv3.OpOption) *clientv3.GetResp
 	if t.err != nil {
 		return nil
 	}
-	ctx, cancel := t.kv.ctx()
-	defer cancel()
 	if t.rev == 0 {
-		resp, err := t.kv.c.Get(ctx, key, opts...)
+		var resp *clientv3.GetResponse
+		err := t.kv.read(func(ctx context.Context) (err error) {
+			resp, err = t.kv.c.Get(ctx, key, opts...)
+			return err
+		})
 		if err != nil {
 			t.fail(err)
 			return nil
@@ -237,10 +303,14 @@ func (t *etcdTx) range_(key string, opts ...clientv3.OpOption) *clientv3.GetResp
 		return resp
 	}
 	opts = append(opts, clientv3.WithRev(t.rev))
-	resp, err := t.kv.c.Get(ctx, key, append(opts, clientv3.WithSerializable())...)
-	if errors.Is(err, rpctypes.ErrFutureRev) {
-		resp, err = t.kv.c.Get(ctx, key, opts...)
-	}
+	var resp *clientv3.GetResponse
+	err := t.kv.read(func(ctx context.Context) (err error) {
+		resp, err = t.kv.c.Get(ctx, key, append(opts, clientv3.WithSerializable())...)
+		if errors.Is(err, rpctypes.ErrFutureRev) {
+			resp, err = t.kv.c.Get(ctx, key, opts...)
+		}
+		return err
+	})
 	if err != nil {
 		if errors.Is(err, rpctypes.ErrCompacted) {
 			err = fmt.Errorf("%w (the transaction's snapshot, revision %d, was compacted away while it ran; try again)", err, t.rev)
@@ -387,9 +457,12 @@ func (t *etcdTx) commit() error {
 	}
 	ops = append(ops, clientv3.OpPut(revKey, string(id)))
 
-	ctx, cancel := kv.ctx()
+	// One attempt: a Txn that gets no answer may have been applied, and
+	// is settled below instead of being sent again.
+	ctx, cancel := kv.attemptCtx(time.Now().Add(kv.timeout))
 	resp, err := kv.c.Txn(ctx).If(cmps...).Then(ops...).Else(elseOps...).Commit()
 	cancel()
+	kv.stalled(err)
 	if err == nil && resp.Succeeded {
 		kv.cache.committed(t.base, resp.Header.Revision, t.writes)
 		return nil
@@ -451,7 +524,7 @@ func (kv *etcdKV) settle(base, rev int64, id []byte) (committed bool, err error)
 			}
 			return false, err
 		}
-		ctx, cancel := kv.ctx()
+		ctx, cancel := kv.attemptCtx(deadline)
 		// If P rev is still at base, writing it makes the lost Txn fail
 		// for ever.
 		var resp *clientv3.TxnResponse
@@ -471,7 +544,8 @@ func (kv *etcdKV) settle(base, rev int64, id []byte) (committed bool, err error)
 			}
 		}
 		cancel()
-		time.Sleep(100 * time.Millisecond)
+		kv.stalled(err)
+		time.Sleep(retryPause)
 	}
 }
 
@@ -496,9 +570,11 @@ func (kv *etcdKV) firstWriteAfter(ctx context.Context, key string, rev int64) ([
 
 // holds reports whether fence f still holds, as far as etcd answers.
 func (kv *etcdKV) holds(f *fence) bool {
-	ctx, cancel := kv.ctx()
-	defer cancel()
-	resp, err := kv.c.Get(ctx, f.key)
+	var resp *clientv3.GetResponse
+	err := kv.read(func(ctx context.Context) (err error) {
+		resp, err = kv.c.Get(ctx, f.key)
+		return err
+	})
 	return err == nil && len(resp.Kvs) > 0 && resp.Kvs[0].CreateRevision == f.rev
 }
 

@@ -132,9 +132,13 @@ type EtcdConfig struct {
 	// DialTimeout bounds connecting to etcd at start-up.
 	// Key: store.etcd.dial_timeout. Default 5s.
 	DialTimeout time.Duration `mapstructure:"dial_timeout" yaml:"dial_timeout"`
-	// RequestTimeout bounds each request to etcd.
+	// RequestTimeout bounds each request to etcd, its attempts included.
 	// Key: store.etcd.request_timeout. Default 5s.
 	RequestTimeout time.Duration `mapstructure:"request_timeout" yaml:"request_timeout"`
+	// AttemptTimeout bounds one attempt at a request: a member silent
+	// that long is given up for another. Key: store.etcd.attempt_timeout.
+	// Default 1s; at most request_timeout.
+	AttemptTimeout time.Duration `mapstructure:"attempt_timeout" yaml:"attempt_timeout"`
 	// MaxTxnOps is the cluster's --max-txn-ops: the most keys the bot
 	// writes in one transaction. Raise both together.
 	// Key: store.etcd.max_txn_ops. Default 128 (etcd's default).
@@ -278,7 +282,7 @@ func Default() Config {
 		},
 		Store: StoreConfig{Path: "data/incidentbot.db", Backend: BackendBbolt, Etcd: EtcdConfig{
 			Prefix: DefaultEtcdPrefix, LeaseTTL: DefaultLeaseTTL, DialTimeout: 5 * time.Second,
-			RequestTimeout: 5 * time.Second, MaxTxnOps: DefaultMaxTxnOps,
+			RequestTimeout: 5 * time.Second, AttemptTimeout: DefaultAttemptTimeout, MaxTxnOps: DefaultMaxTxnOps,
 		}},
 		HTTP:     HTTPConfig{Listen: "127.0.0.1:8080"},
 		Timezone: "UTC",

@@ -24,6 +24,11 @@ const (
 	DefaultLeaseTTL = 5 * time.Second
 	// DefaultMaxTxnOps is etcd's default --max-txn-ops.
 	DefaultMaxTxnOps = 128
+	// DefaultAttemptTimeout is the default store.etcd.attempt_timeout:
+	// well under Slack's 3 s ack deadline, so that a command whose first
+	// attempt met a silent member is still acknowledged in time, and well
+	// over etcd's usual commit time.
+	DefaultAttemptTimeout = time.Second
 )
 
 // Bounds of store.etcd settings. etcd itself refuses leases much shorter
@@ -113,6 +118,12 @@ func (c Config) validateStore(p *problems) {
 	}
 	if e.RequestTimeout < minRequestTimeout {
 		p.add("store.etcd.request_timeout", "%s is below the minimum of %s (e.g. 5s)", fmtDuration(e.RequestTimeout), fmtDuration(minRequestTimeout))
+	}
+	switch {
+	case e.AttemptTimeout < minRequestTimeout:
+		p.add("store.etcd.attempt_timeout", "%s is below the minimum of %s (e.g. 1s)", fmtDuration(e.AttemptTimeout), fmtDuration(minRequestTimeout))
+	case e.AttemptTimeout > e.RequestTimeout && e.RequestTimeout >= minRequestTimeout:
+		p.add("store.etcd.attempt_timeout", "%s is longer than store.etcd.request_timeout (%s), which bounds every attempt together (e.g. 1s)", fmtDuration(e.AttemptTimeout), fmtDuration(e.RequestTimeout))
 	}
 	if e.MaxTxnOps < minMaxTxnOps {
 		p.add("store.etcd.max_txn_ops", "%d is below the minimum of %d (etcd's --max-txn-ops, 128 unless the cluster was started with another)", e.MaxTxnOps, minMaxTxnOps)

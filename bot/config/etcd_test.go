@@ -80,6 +80,8 @@ func TestConfig_Validate_Etcd(t *testing.T) {
 		{"ErrLeaseShort", func(c *config.Config) { c.Store.Etcd.LeaseTTL = time.Second }, "store.etcd.lease_ttl: 1s is outside 2s to 1m"},
 		{"ErrLeaseFraction", func(c *config.Config) { c.Store.Etcd.LeaseTTL = 2500 * time.Millisecond }, "store.etcd.lease_ttl: 2.5s is not a whole number of seconds"},
 		{"ErrRequestTimeout", func(c *config.Config) { c.Store.Etcd.RequestTimeout = 0 }, "store.etcd.request_timeout: 0s is below the minimum of 100ms"},
+		{"ErrAttemptTimeout", func(c *config.Config) { c.Store.Etcd.AttemptTimeout = 0 }, "store.etcd.attempt_timeout: 0s is below the minimum of 100ms"},
+		{"ErrAttemptOverRequest", func(c *config.Config) { c.Store.Etcd.AttemptTimeout = 6 * time.Second }, "store.etcd.attempt_timeout: 6s is longer than store.etcd.request_timeout (5s)"},
 		{"ErrDialTimeout", func(c *config.Config) { c.Store.Etcd.DialTimeout = time.Millisecond }, "store.etcd.dial_timeout: 1ms is below the minimum of 100ms"},
 		{"ErrMaxTxnOps", func(c *config.Config) { c.Store.Etcd.MaxTxnOps = 4 }, "store.etcd.max_txn_ops: 4 is below the minimum of 16"},
 		{"ErrPathMissing", func(c *config.Config) { c.Store.Path = "" }, "store.path: missing (with backend etcd it places the admin token"},

@@ -10,21 +10,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/incidentbot/incidentbot/bot/slackfake"
 	"github.com/incidentbot/incidentbot/store/etcdtest"
 )
 
 // failoverKills is how many leaders TestFailover kills; BENCHMARKS.md
 // gives the takeover times of 20.
 var failoverKills = flag.Int("failover.kills", 2, "leaders TestFailover kills with SIGKILL")
-
-// etcdFaults runs TestFailover_EtcdMembers, which fails today (see there).
-var etcdFaults = flag.Bool("failover.etcd-faults", false, "run TestFailover_EtcdMembers (known to fail: acks missed while etcd elects a leader)")
 
 // failoverConfig: reminders due seconds after a declaration, so that they
 // fall due while a leader is being replaced.
@@ -39,7 +38,7 @@ store:
   etcd:
     endpoints: [%s]
     prefix: "/failover/"
-    lease_ttl: 2s
+    lease_ttl: %s
 http:
   listen: %q
 incidents:
@@ -64,12 +63,20 @@ type replicaBin struct {
 	done              chan error
 }
 
+// startReplicaBin starts a replica with a lease of 2 s: failover as
+// fast as etcd allows.
 func startReplicaBin(t *testing.T, bin string, w *crashWorld, endpoints []string, name string) *replicaBin {
+	t.Helper()
+	return startReplicaTTL(t, bin, w, endpoints, name, "2s")
+}
+
+// startReplicaTTL starts a replica with a lease of leaseTTL.
+func startReplicaTTL(t *testing.T, bin string, w *crashWorld, endpoints []string, name, leaseTTL string) *replicaBin {
 	t.Helper()
 	dir := t.TempDir()
 	r := &replicaBin{name: name, listen: freePort(t), log: filepath.Join(dir, "bot.log"), done: make(chan error, 1)}
 	cfgPath := filepath.Join(dir, "config.yaml")
-	cfg := fmt.Sprintf(failoverConfig, w.fake.APIURL(), w.announce, filepath.Join(dir, "bot.db"), strings.Join(endpoints, ", "), r.listen)
+	cfg := fmt.Sprintf(failoverConfig, w.fake.APIURL(), w.announce, filepath.Join(dir, "bot.db"), strings.Join(endpoints, ", "), leaseTTL, r.listen)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -114,8 +121,8 @@ func (r *replicaBin) kill(t *testing.T) {
 	}
 }
 
-// TestFailover: two replicas of the real binary on one etcd and one fake
-// Slack. Each round declares an incident through the leader and kills the
+// TestFailover: two replicas of the real binary on a three-member etcd
+// cluster and one fake Slack. Each round declares an incident through the leader and kills the
 // leader with SIGKILL a moment later, while the declaration's posts are in
 // the outbox and its reminders about to fall due. The follower must take
 // over (lease_ttl 2s), finish the posts, post the reminders, and serve the
@@ -127,7 +134,7 @@ func TestFailover(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildBot(t)
-	cluster := etcdtest.Start(t, etcdtest.Options{})
+	cluster := etcdtest.Start(t, etcdtest.Options{Members: 3})
 	w := newCrashWorld(t)
 	defer w.fake.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(*failoverKills+2)*30*time.Second)
@@ -145,11 +152,15 @@ func TestFailover(t *testing.T) {
 	var takeovers []time.Duration
 	for i := 1; i <= *failoverKills; i++ {
 		room := declare(2*i-1, i)
-		// The declaration is stored and acked: kill the leader before
-		// its reminders fall due, its posts perhaps not all made.
+		// The declaration is stored and acked. Slack now answers late:
+		// the leader dies before its reminders fall due, with calls made
+		// whose answers it never read (the war room, perhaps its first
+		// posts) and the rest of the declaration's posts in its outbox.
+		w.fake.Inject("", slackfake.Fault{Kind: slackfake.FaultSlowAfterWork, Delay: time.Second, Calls: 3})
 		time.Sleep(500 * time.Millisecond)
 		leader.kill(t)
 		killed := time.Now()
+		w.fake.ClearFaults()
 		// Slack refuses commands while no app is connected (users see
 		// dispatch_failed and try again): wait for the new leader's
 		// connection, then declare.
@@ -179,6 +190,13 @@ func TestFailover(t *testing.T) {
 			return false
 		}); err != nil {
 			t.Fatalf("round %d: no reminder in %s after the takeover", i, room)
+		}
+		// And its announcement, once (Duplicates checks the once).
+		title := regexp.MustCompile(fmt.Sprintf(`\bFailover %d\b`, i))
+		if err := w.fake.WaitFor(ctx, func() bool {
+			return slices.ContainsFunc(w.fake.Messages(w.announce), func(m slackfake.Message) bool { return title.MatchString(m.Text) })
+		}); err != nil {
+			t.Fatalf("round %d: incident \"Failover %d\" was never announced", i, i)
 		}
 		leader, follower = follower, startReplicaBin(t, bin, w, cluster.Endpoints(), fmt.Sprintf("replica-%d", n+1))
 		n++
@@ -245,13 +263,14 @@ func (f *failoverWorld) warRoom(name string) string {
 // stay open and nothing answers, like a partition): the bot serves a
 // declaration after each, and posts nothing twice.
 //
-// It fails today, so it runs only with -failover.etcd-faults: while the
-// members elect a new Raft leader (or while the member the bot's client
-// talks to is frozen), the leader's store write of a command takes longer
-// than Slack's 3 s ack deadline, and the command is not acknowledged.
+// Each declaration must be acknowledged within Slack's 3 s. While etcd
+// elects a new Raft leader (1 to 2 s with its default timeouts), the
+// store's requests fail fast (they require a leader) and are tried again;
+// a frozen member costs at most one attempt (store.etcd.attempt_timeout,
+// 1 s), after which the client moves to another (package etcdhealth).
 func TestFailover_EtcdMembers(t *testing.T) {
-	if !*etcdFaults {
-		t.Skip("known to fail (acks missed while etcd elects a leader); run with -failover.etcd-faults")
+	if testing.Short() {
+		t.Skip("builds and runs the binary and three etcd members")
 	}
 	bin := buildBot(t)
 	cluster := etcdtest.StartProcesses(t, etcdtest.Options{Members: 3})
@@ -260,9 +279,12 @@ func TestFailover_EtcdMembers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	f := &failoverWorld{t: t, ctx: ctx, w: w}
-	a := startReplicaBin(t, bin, w, cluster.Endpoints(), "replica-a")
+	// The default lease (5 s): a lease must outlast etcd's election of a
+	// Raft leader (1 to 2 s), or the bot's leader gives up its term
+	// whenever etcd's leader changes.
+	a := startReplicaTTL(t, bin, w, cluster.Endpoints(), "replica-a", "5s")
 	f.waitRole(a, "ready (leader)")
-	b := startReplicaBin(t, bin, w, cluster.Endpoints(), "replica-b")
+	b := startReplicaTTL(t, bin, w, cluster.Endpoints(), "replica-b", "5s")
 	f.waitRole(b, "ready (follower)")
 	f.warRoom(f.declare(1, 1))
 

@@ -118,7 +118,11 @@ func openSpec(ctx context.Context, spec, flag, prefix string, loadCfg func() (co
 		} else {
 			e.Endpoints, e.Prefix = strings.Split(arg, ","), prefix
 		}
-		cli, err := etcdClient(e)
+		cc, err := etcdClientConfig(e)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", flag, err)
+		}
+		cli, err := etcdClient(cc)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", flag, err)
 		}

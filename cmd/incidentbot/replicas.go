@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot/config"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/etcdhealth"
 	"github.com/incidentbot/incidentbot/store/leader"
 )
 
@@ -34,21 +36,37 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (db *st
 		}
 		return db, nil, func() { db.Close() }, nil
 	}
-	cli, err := etcdClient(cfg.Store.Etcd)
+	cc, err := etcdClientConfig(cfg.Store.Etcd)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	cli, err := etcdClient(cc)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// Keep the client on a member that answers: a frozen or cut off
+	// member would otherwise hold requests for their whole attempts.
+	health := etcdhealth.Watch(cli, etcdhealth.Options{
+		Dial: func(ep string) (*clientv3.Client, error) {
+			one := cc
+			one.Endpoints = []string{ep}
+			return clientv3.New(one)
+		},
+		Logger: slog,
+	})
 	// Only the leader writes: a replica's writes wait for its term's
 	// fence (SetFence), which etcd checks in every write.
 	db, err = store.OpenEtcd(ctx, cli, cfg.Store.Etcd.Prefix, store.WithLogger(slog), store.WithFencing(),
-		store.WithMaxTxnOps(cfg.Store.Etcd.MaxTxnOps), store.WithRequestTimeout(cfg.Store.Etcd.RequestTimeout))
+		store.WithMaxTxnOps(cfg.Store.Etcd.MaxTxnOps), store.WithRequestTimeout(cfg.Store.Etcd.RequestTimeout),
+		store.WithAttemptTimeout(cfg.Store.Etcd.AttemptTimeout), store.WithStall(health.Stall))
 	if err != nil {
+		health.Stop()
 		cli.Close()
 		return nil, nil, nil, fmt.Errorf("%w (store.etcd.endpoints: is the etcd cluster reachable?)", err)
 	}
 	el = leader.New(leader.Options{Client: cli, Prefix: electionPrefix(cfg.Store.Etcd.Prefix), TTL: cfg.Store.Etcd.LeaseTTL,
 		Name: replicaName(), Logger: log.With("component", "election")})
-	return db, el, func() { db.Close(); cli.Close() }, nil
+	return db, el, func() { db.Close(); health.Stop(); cli.Close() }, nil
 }
 
 // electionPrefix keeps the election's keys beside the store's, not in it:
@@ -66,19 +84,25 @@ func replicaName() string {
 	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }
 
-// etcdClient connects to the endpoints of e, with its TLS files.
-func etcdClient(e config.EtcdConfig) (*clientv3.Client, error) {
+// etcdClientConfig is the client configuration of e: its endpoints and
+// TLS files.
+func etcdClientConfig(e config.EtcdConfig) (clientv3.Config, error) {
 	cc := clientv3.Config{Endpoints: e.Endpoints, DialTimeout: e.DialTimeout, Logger: zap.NewNop()}
 	if e.TLS.CAFile != "" || e.TLS.CertFile != "" || strings.HasPrefix(e.Endpoints[0], "https://") {
 		tlsCfg, err := (transport.TLSInfo{CertFile: e.TLS.CertFile, KeyFile: e.TLS.KeyFile, TrustedCAFile: e.TLS.CAFile}).ClientConfig()
 		if err != nil {
-			return nil, fmt.Errorf("store.etcd.tls: %w (check the PEM files)", err)
+			return cc, fmt.Errorf("store.etcd.tls: %w (check the PEM files)", err)
 		}
 		cc.TLS = tlsCfg
 	}
+	return cc, nil
+}
+
+// etcdClient connects with cc.
+func etcdClient(cc clientv3.Config) (*clientv3.Client, error) {
 	cli, err := clientv3.New(cc)
 	if err != nil {
-		return nil, fmt.Errorf("store.etcd.endpoints: connect to %s: %w", strings.Join(e.Endpoints, ", "), err)
+		return nil, fmt.Errorf("store.etcd.endpoints: connect to %s: %w", strings.Join(cc.Endpoints, ", "), err)
 	}
 	return cli, nil
 }
@@ -109,15 +133,24 @@ func (g *leaseGate) wrap(next http.RoundTripper) http.RoundTripper {
 // hold opens the gate for term, or closes it (nil).
 func (g *leaseGate) hold(term *leader.Term) { g.state.Store(&gateState{term}) }
 
+// readOnly lists the Web API methods a replica may call outside a term:
+// they change nothing in Slack, so no split brain can come of them, and
+// they let a follower name people and channels (an export or the reports
+// site served by a follower).
+var readOnly = map[string]bool{
+	"auth.test": true, "users.info": true, "users.list": true, "users.lookupByEmail": true,
+	"conversations.info": true, "usergroups.users.list": true,
+}
+
 // RoundTrip sends req if the gate is open or the term holds, with the
-// term's end as its deadline.
+// term's end as its deadline, and a read-only call at any time.
 func (g *leaseGate) RoundTrip(req *http.Request) (*http.Response, error) {
 	s := g.state.Load()
-	if s == nil {
+	if s == nil || readOnly[path.Base(req.URL.Path)] {
 		return g.next.RoundTrip(req)
 	}
 	if s.term == nil {
-		return nil, errNotLeader
+		return nil, fmt.Errorf("%w (%s)", errNotLeader, path.Base(req.URL.Path))
 	}
 	until, ok := s.term.Valid()
 	if !ok {

@@ -240,7 +240,7 @@ func (e *Elector) campaign(ctx context.Context, lead func(ctx context.Context, t
 
 	// Lead until the term ends.
 	tctx, endTerm := context.WithCancelCause(ctx)
-	wg.Go(func() { e.watchTerm(tctx, term, sess, lost, endTerm) })
+	wg.Go(func() { e.watchTerm(tctx, term, lost, endTerm) })
 	e.role.Store(RoleLeader)
 	e.log.Info("elected leader", "name", e.o.Name, "key", term.key, "until", term.Until().Format(time.RFC3339Nano))
 	err = lead(tctx, term)
@@ -303,7 +303,12 @@ func (e *Elector) keepAlive(ctx context.Context, id clientv3.LeaseID, term *Term
 
 // watchTerm ends the term when its lease is about to be out of reach, or
 // gone, or the election key was deleted.
-func (e *Elector) watchTerm(ctx context.Context, term *Term, sess *concurrency.Session, lost <-chan struct{}, end context.CancelCauseFunc) {
+//
+// It does not end the term when the session's own keep-alive gives up
+// (sess.Done): that stream is tied to one etcd member, and gives up when
+// that member alone goes silent, while keepAlive's renewals, each sent
+// afresh, reach the others. The renewals decide (term.Valid).
+func (e *Elector) watchTerm(ctx context.Context, term *Term, lost <-chan struct{}, end context.CancelCauseFunc) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	gone := make(chan struct{})
@@ -333,9 +338,6 @@ func (e *Elector) watchTerm(ctx context.Context, term *Term, sess *concurrency.S
 		case <-ctx.Done():
 			return
 		case <-lost:
-			end(errLost)
-			return
-		case <-sess.Done():
 			end(errLost)
 			return
 		case <-gone:
