@@ -162,7 +162,7 @@ func runCrashLoop(t *testing.T, b crashBackend) {
 	<-wlDone
 	for attempt := 1; ; attempt++ {
 		drainStart := time.Now()
-		if err := p.drain(20 * time.Second); err != nil {
+		if err := p.drain(20*time.Second, 5*time.Minute); err != nil {
 			// What it is stuck on: every goroutine's stack, in its log.
 			t.Errorf("the bot did not settle: %v", err)
 			p.quit(t)
@@ -436,14 +436,29 @@ func (p *botProc) quit(t *testing.T) {
 
 // drain waits until the fake has no envelope waiting for an ack and the
 // running bot's store holds neither a request to process nor an effect to
-// deliver. The backlog may
-// be long (the announcement channel takes about one message a second):
-// drain gives up when it stops shrinking for stall.
-func (p *botProc) drain(stall time.Duration) error {
-	deadline := time.Now().Add(stall)
-	least := -1
+// deliver. After a long run the backlog is long, and grows while it is
+// worked off: the announcement channel takes about one message a second,
+// each process looks in Slack for every effect it inherits before posting
+// it (conversations.history, 50 calls a minute), and the reminders of the
+// incidents left open keep falling due. drain gives up when nothing is
+// processed or delivered for stall, or the backlog is still there after
+// limit.
+func (p *botProc) drain(stall, limit time.Duration) error {
+	type item struct {
+		request bool
+		seq     uint64
+	}
+	start := time.Now()
+	moved := start
+	var pending map[item]bool // what the last look found
 	var last string
-	for time.Now().Before(deadline) {
+	for {
+		switch now := time.Now(); {
+		case now.Sub(moved) > stall:
+			return fmt.Errorf("nothing processed or delivered for %s: %s", stall, last)
+		case now.Sub(start) > limit:
+			return fmt.Errorf("still busy after %s: %s", limit, last)
+		}
 		time.Sleep(250 * time.Millisecond)
 		if n := p.w.fake.Pending(); n > 0 {
 			last = fmt.Sprintf("%d envelopes unacked", n)
@@ -457,9 +472,20 @@ func (p *botProc) drain(stall time.Duration) error {
 		if len(reqs)+len(effs) == 0 {
 			return nil
 		}
-		if n := len(reqs) + len(effs); least < 0 || n < least {
-			least, deadline = n, time.Now().Add(stall)
+		seen := make(map[item]bool, len(reqs)+len(effs))
+		for _, r := range reqs {
+			seen[item{true, r.Seq}] = true
 		}
+		for _, e := range effs {
+			seen[item{false, e.Seq}] = true
+		}
+		for it := range pending {
+			if !seen[it] {
+				moved = time.Now()
+				break
+			}
+		}
+		pending = seen
 		var b strings.Builder
 		fmt.Fprintf(&b, "%d requests and %d effects pending", len(reqs), len(effs))
 		for _, e := range effs[:min(len(effs), 10)] {
@@ -467,7 +493,6 @@ func (p *botProc) drain(stall time.Duration) error {
 		}
 		last = b.String()
 	}
-	return fmt.Errorf("no progress for %s: %s", stall, last)
 }
 
 // backlog reads the requests and effects pending in the store. While a
