@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,16 +19,18 @@ import (
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/slackfake"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/etcdtest"
 )
 
 // The crash test runs the real incidentbot binary against the fake Slack,
 // kills it with SIGKILL at random moments while people use it, restarts it
-// on the same database, and at the end checks that nothing acknowledged was
-// lost and nothing was done twice. -crash.cycles and -crash.seed run it
-// longer or differently; INCIDENTBOT_CRASH_REPORT names a file for the
-// counts.
+// on the same store, and at the end checks that nothing acknowledged was
+// lost and nothing was done twice. TestCrashLoop keeps the store in a bbolt
+// file, TestCrashLoop_Etcd on a three-member etcd cluster. -crash.cycles
+// and -crash.seed run them longer or differently; INCIDENTBOT_CRASH_REPORT
+// names a file for the counts.
 var (
-	crashCycles = flag.Int("crash.cycles", 20, "crash test: how many times the bot is killed and restarted")
+	crashCycles = flag.Int("crash.cycles", 0, "crash test: how many times the bot is killed and restarted (0: 20 on bbolt, 10 on etcd)")
 	crashSeed   = flag.Uint64("crash.seed", 1, "crash test: seed of the workload and of the kill times")
 	crashKeep   = flag.String("crash.keep", "", "crash test: keep the database and the bot's logs (at debug level) in this directory")
 )
@@ -35,15 +39,84 @@ var (
 const crashReportEnv = "INCIDENTBOT_CRASH_REPORT"
 
 func TestCrashLoop(t *testing.T) {
+	skipCrashShort(t)
+	runCrashLoop(t, crashBackend{name: "bbolt", cycles: 20})
+}
+
+// TestCrashLoop_Etcd runs the same loop on etcd: each new process stands
+// by until the killed one's election lease (lease_ttl 2s) runs out, then
+// leads. The members are processes of their own, not instrumented by the
+// race detector that may run this test.
+func TestCrashLoop_Etcd(t *testing.T) {
+	skipCrashShort(t)
+	cluster := etcdtest.StartProcesses(t, etcdtest.Options{Members: 3})
+	runCrashLoop(t, crashBackend{name: "etcd (3 members)", cycles: 10, endpoints: cluster.Endpoints()})
+}
+
+func skipCrashShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the incidentbot binary through SIGKILL and restarts; skipped in -short")
 	}
+}
+
+// crashBackend is where the bot under test keeps its store.
+type crashBackend struct {
+	name   string
+	cycles int // kills when -crash.cycles is not given
+	// endpoints are the etcd cluster's client URLs; none: a bbolt file.
+	endpoints []string
+}
+
+// crashEtcdPrefix is the store's prefix on etcd.
+const crashEtcdPrefix = "/crash/"
+
+// storeConfig is the store: section of the bot's configuration. A short
+// lease makes a restarted process take over soon after a kill.
+func (b crashBackend) storeConfig(path string) string {
+	cfg := fmt.Sprintf("store:\n  path: %q\n", path)
+	if b.endpoints == nil {
+		return cfg
+	}
+	quoted := make([]string, len(b.endpoints))
+	for i, e := range b.endpoints {
+		quoted[i] = strconv.Quote(e)
+	}
+	return cfg + fmt.Sprintf("  backend: etcd\n  etcd:\n    endpoints: [%s]\n    prefix: %q\n    lease_ttl: 2s\n",
+		strings.Join(quoted, ", "), crashEtcdPrefix)
+}
+
+// open opens the store for the test to read: the bbolt file at path,
+// which no process may hold, or the store on etcd, which the bot may be
+// using (every read is a snapshot of its own).
+func (b crashBackend) open(path string) (db *store.DB, closeDB func(), err error) {
+	if b.endpoints == nil {
+		db, err := store.Open(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		return db, func() { db.Close() }, nil
+	}
+	cli, err := etcdtest.NewClient(b.endpoints)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if db, err = store.OpenEtcd(ctx, cli, crashEtcdPrefix); err != nil {
+		cli.Close()
+		return nil, nil, err
+	}
+	return db, func() { db.Close(); cli.Close() }, nil
+}
+
+// runCrashLoop runs the workload, the kills and the final checks on b.
+func runCrashLoop(t *testing.T, b crashBackend) {
 	bin := buildBot(t)
 	seed := *crashSeed
 	rng := rand.New(rand.NewPCG(seed, 0xC0FFEE))
 	w := newCrashWorld(t)
 	defer w.fake.Close()
-	p := newBotProc(t, bin, w)
+	p := newBotProc(t, bin, w, b)
 
 	wl := newWorkload(w, seed)
 	ctx, stopWorkload := context.WithCancel(context.Background())
@@ -55,7 +128,10 @@ func TestCrashLoop(t *testing.T) {
 		wl.run(ctx)
 	}()
 
-	cycles := *crashCycles
+	cycles := b.cycles
+	if *crashCycles > 0 {
+		cycles = *crashCycles
+	}
 	for i := range cycles {
 		// Most kills land while people are busy; some come right after
 		// start-up, during the replay of what the last process left.
@@ -86,7 +162,7 @@ func TestCrashLoop(t *testing.T) {
 	<-wlDone
 	for attempt := 1; ; attempt++ {
 		drainStart := time.Now()
-		if err := p.drain(20 * time.Second); err != nil {
+		if err := p.drain(20*time.Second, 5*time.Minute); err != nil {
 			// What it is stuck on: every goroutine's stack, in its log.
 			t.Errorf("the bot did not settle: %v", err)
 			p.quit(t)
@@ -96,7 +172,7 @@ func TestCrashLoop(t *testing.T) {
 		}
 		// A reminder may fall due between the last look and the stop: it
 		// is stored, and the next start delivers it.
-		reqs, effs, err := backlogOf(p.dbPath)
+		reqs, effs, err := p.backlog(false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,15 +183,15 @@ func TestCrashLoop(t *testing.T) {
 		p.start(t)
 	}
 
-	db, err := store.Open(p.dbPath)
+	db, closeDB, err := b.open(p.dbPath)
 	if err != nil {
 		t.Fatalf("open the store after the run: %v", err)
 	}
-	defer db.Close()
+	defer closeDB()
 	c := newCrashChecker(t, w, wl, db)
 	c.check()
 	r := &c.report
-	r.Cycles, r.Seed = cycles, seed
+	r.Backend, r.Cycles, r.Seed, r.Takeovers = b.name, cycles, seed, p.takeovers
 	out := r.String()
 	t.Log(out)
 	if path := os.Getenv(crashReportEnv); path != "" {
@@ -184,9 +260,7 @@ const crashConfig = `slack:
   announce_channels: [%q]
   connect_timeout: 30s
   call_timeout: 5s
-store:
-  path: %q
-http:
+%shttp:
   listen: %q
 incidents:
   severities:
@@ -211,10 +285,11 @@ log:
 shutdown_grace: 3s
 `
 
-// botProc runs the binary, one process at a time, on one database.
+// botProc runs the binary, one process at a time, on one store.
 type botProc struct {
 	bin     string
 	w       *crashWorld
+	backend crashBackend
 	dir     string
 	cfgPath string
 	dbPath  string
@@ -225,9 +300,12 @@ type botProc struct {
 	cmd  *exec.Cmd
 	done chan error
 	logs []string
+	// takeovers are how long each process took, on etcd, from its start
+	// to leading (the killed one's lease running out meanwhile).
+	takeovers []time.Duration
 }
 
-func newBotProc(t *testing.T, bin string, w *crashWorld) *botProc {
+func newBotProc(t *testing.T, bin string, w *crashWorld, b crashBackend) *botProc {
 	dir, level := t.TempDir(), "info"
 	if *crashKeep != "" {
 		dir, level = *crashKeep, "debug"
@@ -235,9 +313,9 @@ func newBotProc(t *testing.T, bin string, w *crashWorld) *botProc {
 			t.Fatal(err)
 		}
 	}
-	p := &botProc{bin: bin, w: w, dir: dir, dbPath: filepath.Join(dir, "incidentbot.db"), listen: freePort(t)}
+	p := &botProc{bin: bin, w: w, backend: b, dir: dir, dbPath: filepath.Join(dir, "incidentbot.db"), listen: freePort(t)}
 	p.cfgPath = filepath.Join(dir, "config.yaml")
-	cfg := fmt.Sprintf(crashConfig, w.fake.APIURL(), w.announce, p.dbPath, p.listen, level)
+	cfg := fmt.Sprintf(crashConfig, w.fake.APIURL(), w.announce, b.storeConfig(p.dbPath), p.listen, level)
 	if err := os.WriteFile(p.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +331,8 @@ func newBotProc(t *testing.T, bin string, w *crashWorld) *botProc {
 	return p
 }
 
-// start runs a new process and waits until it is connected to the fake.
+// start runs a new process and waits until it is connected to the fake:
+// on etcd, only the leader connects, and /readyz says so.
 func (p *botProc) start(t *testing.T) {
 	t.Helper()
 	p.n++
@@ -274,22 +353,33 @@ func (p *botProc) start(t *testing.T) {
 		p.done <- cmd.Wait()
 		logf.Close()
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	exited := false
-	err = p.w.fake.WaitFor(ctx, func() bool {
+	// Polled: the fake's changes do not tell of the process exiting.
+	started := time.Now()
+	deadline := started.Add(20 * time.Second)
+	ready := &replicaBin{listen: p.listen} // its /readyz
+	for {
 		select {
 		case err := <-p.done:
 			p.done <- err
-			exited = true
-			return true
+			p.dumpLogs(t)
+			t.Fatalf("bot process %d exited at start-up: %v", p.n, err)
 		default:
 		}
-		return p.w.fake.Connections() > 0
-	})
-	if exited || err != nil {
-		p.dumpLogs(t)
-		t.Fatalf("bot process %d did not connect (exited: %v)", p.n, exited)
+		connected, role := p.w.fake.Connections() > 0, ""
+		if connected && p.backend.endpoints != nil {
+			role = ready.role()
+		}
+		switch {
+		case connected && p.backend.endpoints == nil:
+			return
+		case connected && role == "ready (leader)":
+			p.takeovers = append(p.takeovers, time.Since(started))
+			return
+		case time.Now().After(deadline):
+			p.dumpLogs(t)
+			t.Fatalf("bot process %d did not connect and lead within 20s (connected: %v, /readyz %q)", p.n, connected, role)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -344,23 +434,37 @@ func (p *botProc) quit(t *testing.T) {
 	t.Logf("goroutine dump in %s", p.logs[len(p.logs)-1])
 }
 
-// drain waits until the fake has no envelope waiting for an ack and a
-// consistent copy of the running bot's database (its admin backup) holds
-// neither a request to process nor an effect to deliver. The backlog may
-// be long (the announcement channel takes about one message a second):
-// drain gives up when it stops shrinking for stall.
-func (p *botProc) drain(stall time.Duration) error {
-	copyPath := filepath.Join(p.dir, "drain.db")
-	deadline := time.Now().Add(stall)
-	least := -1
+// drain waits until the fake has no envelope waiting for an ack and the
+// running bot's store holds neither a request to process nor an effect to
+// deliver. After a long run the backlog is long, and grows while it is
+// worked off: the announcement channel takes about one message a second,
+// each process looks in Slack for every effect it inherits before posting
+// it (conversations.history, 50 calls a minute), and the reminders of the
+// incidents left open keep falling due. drain gives up when nothing is
+// processed or delivered for stall, or the backlog is still there after
+// limit.
+func (p *botProc) drain(stall, limit time.Duration) error {
+	type item struct {
+		request bool
+		seq     uint64
+	}
+	start := time.Now()
+	moved := start
+	var pending map[item]bool // what the last look found
 	var last string
-	for time.Now().Before(deadline) {
+	for {
+		switch now := time.Now(); {
+		case now.Sub(moved) > stall:
+			return fmt.Errorf("nothing processed or delivered for %s: %s", stall, last)
+		case now.Sub(start) > limit:
+			return fmt.Errorf("still busy after %s: %s", limit, last)
+		}
 		time.Sleep(250 * time.Millisecond)
 		if n := p.w.fake.Pending(); n > 0 {
 			last = fmt.Sprintf("%d envelopes unacked", n)
 			continue
 		}
-		reqs, effs, err := p.backlog(copyPath)
+		reqs, effs, err := p.backlog(true)
 		if err != nil {
 			last = err.Error()
 			continue
@@ -368,9 +472,20 @@ func (p *botProc) drain(stall time.Duration) error {
 		if len(reqs)+len(effs) == 0 {
 			return nil
 		}
-		if n := len(reqs) + len(effs); least < 0 || n < least {
-			least, deadline = n, time.Now().Add(stall)
+		seen := make(map[item]bool, len(reqs)+len(effs))
+		for _, r := range reqs {
+			seen[item{true, r.Seq}] = true
 		}
+		for _, e := range effs {
+			seen[item{false, e.Seq}] = true
+		}
+		for it := range pending {
+			if !seen[it] {
+				moved = time.Now()
+				break
+			}
+		}
+		pending = seen
 		var b strings.Builder
 		fmt.Fprintf(&b, "%d requests and %d effects pending", len(reqs), len(effs))
 		for _, e := range effs[:min(len(effs), 10)] {
@@ -378,29 +493,26 @@ func (p *botProc) drain(stall time.Duration) error {
 		}
 		last = b.String()
 	}
-	return fmt.Errorf("no progress for %s: %s", stall, last)
 }
 
-// backlog reads the requests and effects pending in a backup of the running
-// bot's database.
-func (p *botProc) backlog(copyPath string) ([]incident.Request, []incident.Effect, error) {
+// backlog reads the requests and effects pending in the store. While a
+// bot runs on bbolt, it reads a consistent copy (the admin backup) of the
+// database the bot holds.
+func (p *botProc) backlog(running bool) ([]incident.Request, []incident.Effect, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := backupOverHTTP(ctx, p.listen, adminTokenPath(p.dbPath), copyPath); err != nil {
-		return nil, nil, err
+	path := p.dbPath
+	if running && p.backend.endpoints == nil {
+		path = filepath.Join(p.dir, "drain.db")
+		if err := backupOverHTTP(ctx, p.listen, adminTokenPath(p.dbPath), path); err != nil {
+			return nil, nil, err
+		}
 	}
-	return backlogOf(copyPath)
-}
-
-// backlogOf reads the requests and effects pending in a database nobody
-// has open.
-func backlogOf(path string) ([]incident.Request, []incident.Effect, error) {
-	ctx := context.Background()
-	db, err := store.Open(path)
+	db, closeDB, err := p.backend.open(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer db.Close()
+	defer closeDB()
 	reqs, err := db.Requests(ctx, 0)
 	if err != nil {
 		return nil, nil, err
@@ -427,6 +539,7 @@ func (p *botProc) dumpLogs(t *testing.T) {
 
 // crashReport is what the crash test counted.
 type crashReport struct {
+	Backend  string
 	Seed     uint64
 	Cycles   int
 	Sent     int // slash commands and reactions
@@ -440,9 +553,16 @@ type crashReport struct {
 	Duplicates  int
 	Losses      int
 	Doubles     int // acked requests that took effect more than once
+	// Takeovers are how long each process took to lead (etcd).
+	Takeovers []time.Duration
 }
 
 func (r *crashReport) String() string {
-	return fmt.Sprintf("crash test: seed %d, %d cycles, %d commands and reactions sent, %d acked (%d accepted, %d reactions redelivered), %d incidents, %d effects checked, %d duplicates, %d losses, %d done twice",
-		r.Seed, r.Cycles, r.Sent, r.Acked, r.Accepted, r.Redelivered, r.Incidents, r.Effects, r.Duplicates, r.Losses, r.Doubles)
+	var lead string
+	if n := len(r.Takeovers); n > 0 {
+		ts := slices.Sorted(slices.Values(r.Takeovers))
+		lead = fmt.Sprintf(", start to leader median %s worst %s", ts[n/2].Round(time.Millisecond), ts[n-1].Round(time.Millisecond))
+	}
+	return fmt.Sprintf("crash test on %s: seed %d, %d cycles, %d commands and reactions sent, %d acked (%d accepted, %d reactions redelivered), %d incidents, %d effects checked, %d duplicates, %d losses, %d done twice%s",
+		r.Backend, r.Seed, r.Cycles, r.Sent, r.Acked, r.Accepted, r.Redelivered, r.Incidents, r.Effects, r.Duplicates, r.Losses, r.Doubles, lead)
 }
