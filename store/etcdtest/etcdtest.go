@@ -180,12 +180,13 @@ func Start(tb testing.TB, o Options) *Cluster {
 func plan(dir string, o Options) []*member {
 	n := max(o.Members, 1)
 	ms := make([]*member, n)
+	addrs := freeAddrs(2 * n)
 	var initial []string
 	for i := range ms {
 		name := fmt.Sprintf("m%d", i)
 		m := &member{cfg: MemberConfig{
 			Name: name, Dir: filepath.Join(dir, name),
-			ClientURL: "http://" + freeAddr(), PeerURL: "http://" + freeAddr(),
+			ClientURL: "http://" + addrs[2*i], PeerURL: "http://" + addrs[2*i+1],
 			Fsync: o.Fsync, MaxTxnOps: o.MaxTxnOps,
 		}}
 		initial = append(initial, name+"="+m.cfg.PeerURL)
@@ -197,14 +198,21 @@ func plan(dir string, o Options) []*member {
 	return ms
 }
 
-// freeAddr returns a 127.0.0.1 address with a port nobody listens on now.
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(fmt.Sprintf("etcdtest: no free port: %v", err))
+// freeAddrs returns n distinct 127.0.0.1 addresses with ports nobody
+// listens on now. All n listeners are held until the last is open: a port
+// closed at once could be handed out again by the next call (two members
+// once got the same peer port that way).
+func freeAddrs(n int) []string {
+	addrs := make([]string, n)
+	for i := range addrs {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(fmt.Sprintf("etcdtest: no free port: %v", err))
+		}
+		defer l.Close()
+		addrs[i] = l.Addr().String()
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addrs
 }
 
 // Endpoints returns every member's client URL.
