@@ -20,6 +20,17 @@ type Store interface {
 	RetryEffect(ctx context.Context, seq uint64, attempts int, notBefore time.Time) error
 }
 
+// Announcer is a Store that announces the effects each commit stores, in
+// Seq order, before the writers of the commit return (*store.DB does). A
+// Worker on such a store learns of new effects from it. Otherwise it
+// learns of them from Add, called by each writer once its write returns:
+// then two effects of one lane committed together may be handed over in
+// either order, and if the later one starts first they are delivered
+// swapped.
+type Announcer interface {
+	AnnounceEffects(fn func([]incident.Effect)) (stop func())
+}
+
 // Deliverer performs effects; the Slack surface implements it.
 type Deliverer interface {
 	// Deliver performs e and records it done, with what it learned (a
@@ -59,23 +70,33 @@ type WorkerOptions struct {
 
 // Worker delivers the outbox. Effects of one lane go out one at a time in
 // Seq order; lanes proceed independently, at most Workers at once. It keeps
-// the pending effects in memory, loaded from the store at start and added
-// by Add after each commit, and reconciles with the store every minute.
+// the pending effects in memory, loaded from the store at start and told
+// of each commit's (see Announcer), and reconciles with the store every
+// minute.
 type Worker struct {
 	o   WorkerOptions
 	log *slog.Logger
+	// announced: the store announces its commits' effects, so Add has
+	// nothing to do. The worker listens from NewWorker until Run returns;
+	// stop ends it.
+	announced bool
+	stop      func()
 
 	mu    sync.Mutex
 	items map[uint64]*item
 	lanes map[string][]*item // by Seq
 	// busy holds the lanes with a delivery in progress. It is not always
-	// the lane's head: effects are added after their commit, from the
-	// committing goroutines, so an effect can arrive after one with a
-	// higher Seq in its lane has started, and sort before it.
+	// the lane's head: an effect can arrive after one with a higher Seq in
+	// its lane has started, and sort before it (one a reconcile finds, its
+	// commit's answer lost; any, on a store that is no Announcer).
 	busy    map[string]bool
 	running int
-	wake    chan struct{}
-	idle    chan struct{} // closed and replaced whenever the worker goes idle
+	// finished holds, while a reconcile reads the store, the effects
+	// finished meanwhile: what it read of them is stale, and adding them
+	// again would deliver them again.
+	finished map[uint64]bool
+	wake     chan struct{}
+	idle     chan struct{} // closed and replaced whenever the worker goes idle
 }
 
 type item struct {
@@ -116,12 +137,29 @@ func NewWorker(o WorkerOptions) *Worker {
 	if o.Grace <= 0 {
 		o.Grace = 8 * time.Second
 	}
-	return &Worker{o: o, log: o.Logger, items: map[uint64]*item{}, lanes: map[string][]*item{}, busy: map[string]bool{}, wake: make(chan struct{}, 1), idle: make(chan struct{})}
+	w := &Worker{o: o, log: o.Logger, items: map[uint64]*item{}, lanes: map[string][]*item{}, busy: map[string]bool{}, wake: make(chan struct{}, 1), idle: make(chan struct{}), stop: func() {}}
+	// Listening from the start, not from Run: what this process commits
+	// before Run (requests replayed at start) is known fresh, and needs no
+	// check before its first delivery.
+	if an, ok := o.Store.(Announcer); ok {
+		w.announced, w.stop = true, an.AnnounceEffects(w.add)
+	}
+	return w
 }
 
-// Add queues effects just committed by this process. They are known not to
-// have been attempted, so their first delivery needs no check.
+// Add queues effects just committed by this process, on a Store that is no
+// Announcer; on one that is, the worker has them already and Add does
+// nothing. They are known not to have been attempted, so their first
+// delivery needs no check.
 func (w *Worker) Add(effs ...incident.Effect) {
+	if w.announced {
+		return
+	}
+	w.add(effs)
+}
+
+// add queues effects just committed by this process.
+func (w *Worker) add(effs []incident.Effect) {
 	if len(effs) == 0 {
 		return
 	}
@@ -187,12 +225,16 @@ func (w *Worker) WaitIdle(ctx context.Context) error {
 }
 
 // reconcileEvery is how often the worker re-reads the outbox, so that an
-// effect committed without Add (a bug) is still delivered.
+// effect it was not told of is still delivered: one whose commit failed
+// but took effect (etcd), or, on a store that is no Announcer, one
+// committed without Add (a bug).
 const reconcileEvery = time.Minute
 
 // Run loads the outbox and delivers it until ctx ends, then waits for the
-// deliveries in progress: they may go on for Grace after ctx ends.
+// deliveries in progress: they may go on for Grace after ctx ends. It
+// stops listening to the store when it returns.
 func (w *Worker) Run(ctx context.Context) error {
+	defer w.stop()
 	if err := w.reconcile(ctx); err != nil {
 		return err
 	}
@@ -237,16 +279,19 @@ func (w *Worker) Run(ctx context.Context) error {
 // start, everything (it may have been attempted by an earlier process, so
 // it is checked before it is delivered).
 func (w *Worker) reconcile(ctx context.Context) error {
-	effs, err := w.o.Store.PendingEffects(ctx, 0)
-	if err != nil {
-		return err
-	}
 	w.mu.Lock()
-	for _, e := range effs {
-		w.addLocked(e, false)
-	}
+	w.finished = map[uint64]bool{}
 	w.mu.Unlock()
-	return nil
+	effs, err := w.o.Store.PendingEffects(ctx, 0)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range effs {
+		if !w.finished[e.Seq] {
+			w.addLocked(e, false)
+		}
+	}
+	w.finished = nil
+	return err
 }
 
 // dispatch starts the deliveries that may start now and returns when the
