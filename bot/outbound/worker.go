@@ -20,17 +20,6 @@ type Store interface {
 	RetryEffect(ctx context.Context, seq uint64, attempts int, notBefore time.Time) error
 }
 
-// Announcer is a Store that announces the effects each commit stores, in
-// Seq order, before the writers of the commit return (*store.DB does). A
-// Worker on such a store learns of new effects from it. Otherwise it
-// learns of them from Add, called by each writer once its write returns:
-// then two effects of one lane committed together may be handed over in
-// either order, and if the later one starts first they are delivered
-// swapped.
-type Announcer interface {
-	AnnounceEffects(fn func([]incident.Effect)) (stop func())
-}
-
 // Deliverer performs effects; the Slack surface implements it.
 type Deliverer interface {
 	// Deliver performs e and records it done, with what it learned (a
@@ -76,11 +65,6 @@ type WorkerOptions struct {
 type Worker struct {
 	o   WorkerOptions
 	log *slog.Logger
-	// announced: the store announces its commits' effects, so Add has
-	// nothing to do. The worker listens from NewWorker until Run returns;
-	// stop ends it.
-	announced bool
-	stop      func()
 
 	mu    sync.Mutex
 	items map[uint64]*item
@@ -91,18 +75,17 @@ type Worker struct {
 	// commit's answer lost; any, on a store that is no Announcer).
 	busy    map[string]bool
 	running int
-	// finished holds, while a reconcile reads the store, the effects
-	// finished meanwhile: what it read of them is stale, and adding them
-	// again would deliver them again.
-	finished map[uint64]bool
-	wake     chan struct{}
-	idle     chan struct{} // closed and replaced whenever the worker goes idle
+	h       handover
+	wake    chan struct{}
+	idle    chan struct{} // closed and replaced whenever the worker goes idle
 }
 
 type item struct {
 	e     incident.Effect
 	lane  string // laneKey(e)
 	fresh bool   // enqueued by this process and never attempted
+	// started: this worker has attempted it (or is attempting it).
+	started bool
 	// wasFresh is fresh before the running attempt: an attempt that sent
 	// nothing (not ready, rate limited) leaves the effect fresh.
 	wasFresh bool
@@ -137,38 +120,7 @@ func NewWorker(o WorkerOptions) *Worker {
 	if o.Grace <= 0 {
 		o.Grace = 8 * time.Second
 	}
-	w := &Worker{o: o, log: o.Logger, items: map[uint64]*item{}, lanes: map[string][]*item{}, busy: map[string]bool{}, wake: make(chan struct{}, 1), idle: make(chan struct{}), stop: func() {}}
-	// Listening from the start, not from Run: what this process commits
-	// before Run (requests replayed at start) is known fresh, and needs no
-	// check before its first delivery.
-	if an, ok := o.Store.(Announcer); ok {
-		w.announced, w.stop = true, an.AnnounceEffects(w.add)
-	}
-	return w
-}
-
-// Add queues effects just committed by this process, on a Store that is no
-// Announcer; on one that is, the worker has them already and Add does
-// nothing. They are known not to have been attempted, so their first
-// delivery needs no check.
-func (w *Worker) Add(effs ...incident.Effect) {
-	if w.announced {
-		return
-	}
-	w.add(effs)
-}
-
-// add queues effects just committed by this process.
-func (w *Worker) add(effs []incident.Effect) {
-	if len(effs) == 0 {
-		return
-	}
-	w.mu.Lock()
-	for _, e := range effs {
-		w.addLocked(e, true)
-	}
-	w.mu.Unlock()
-	w.poke()
+	return &Worker{o: o, log: o.Logger, items: map[uint64]*item{}, lanes: map[string][]*item{}, busy: map[string]bool{}, wake: make(chan struct{}, 1), idle: make(chan struct{})}
 }
 
 func (w *Worker) addLocked(e incident.Effect, fresh bool) {
@@ -232,9 +184,12 @@ const reconcileEvery = time.Minute
 
 // Run loads the outbox and delivers it until ctx ends, then waits for the
 // deliveries in progress: they may go on for Grace after ctx ends. It
-// stops listening to the store when it returns.
+// listens to the store's announcements (Announcer) while it runs, from
+// before it loads the outbox: what is committed before is loaded, what
+// after is announced. A Worker that never runs (an App that only serves
+// HTTP) does not listen, and holds only what Add gives it.
 func (w *Worker) Run(ctx context.Context) error {
-	defer w.stop()
+	defer w.listen()()
 	if err := w.reconcile(ctx); err != nil {
 		return err
 	}
@@ -275,25 +230,6 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
-// reconcile adds what the store holds and the worker does not know: at
-// start, everything (it may have been attempted by an earlier process, so
-// it is checked before it is delivered).
-func (w *Worker) reconcile(ctx context.Context) error {
-	w.mu.Lock()
-	w.finished = map[uint64]bool{}
-	w.mu.Unlock()
-	effs, err := w.o.Store.PendingEffects(ctx, 0)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, e := range effs {
-		if !w.finished[e.Seq] {
-			w.addLocked(e, false)
-		}
-	}
-	w.finished = nil
-	return err
-}
-
 // dispatch starts the deliveries that may start now and returns when the
 // next waiting effect becomes ready (zero: none waits).
 func (w *Worker) dispatch(ctx context.Context, now time.Time, wg *sync.WaitGroup) (next time.Time) {
@@ -320,7 +256,7 @@ func (w *Worker) dispatch(ctx context.Context, now time.Time, wg *sync.WaitGroup
 		if w.running >= w.o.Workers {
 			break
 		}
-		it.running, it.woken = true, false
+		it.running, it.started, it.woken = true, true, false
 		w.busy[it.lane] = true
 		w.running++
 		recheck := !it.fresh || it.e.Attempts > 0

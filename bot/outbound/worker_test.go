@@ -181,6 +181,20 @@ func (f *fixture) enqueue(t *testing.T, effs ...incident.Effect) []incident.Effe
 	return ch.Effects
 }
 
+// listening waits until Run listens to the store, so that what is
+// committed next is announced, fresh: before, the load at start may find
+// an effect before its writer hands it over, and take it for one an
+// earlier process may have attempted. It delivers an effect of its own,
+// then forgets the deliverer's calls.
+func (f *fixture) listening(t *testing.T) {
+	t.Helper()
+	f.enqueue(t, eff("warm", "/warm"))
+	f.idle(t)
+	f.d.mu.Lock()
+	f.d.calls = nil
+	f.d.mu.Unlock()
+}
+
 func (f *fixture) idle(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -208,6 +222,7 @@ func eff(kind, lane string) incident.Effect { return incident.Effect{Kind: kind,
 
 func TestWorker_LaneOrderAndFreshness(t *testing.T) {
 	f := newFixture(t, "")
+	f.listening(t)
 	f.enqueue(t, eff("a", "room"), eff("b", "room"), eff("c", "other"), eff("d", "room"))
 	f.idle(t)
 	calls := f.d.calledWith()
@@ -233,6 +248,7 @@ func TestWorker_LaneOrderAndFreshness(t *testing.T) {
 
 func TestWorker_NotReadyKeepsFreshAndWaits(t *testing.T) {
 	f := newFixture(t, "")
+	f.listening(t)
 	f.d.script["post"] = []error{outbound.ErrNotReady, outbound.ErrNotReady}
 	effs := f.enqueue(t, eff("post", "ann"), eff("thread", "ann"))
 	f.waitCalls(t, 1)
@@ -287,6 +303,7 @@ func TestWorker_AmbiguousRetriedWithCheck(t *testing.T) {
 
 func TestWorker_RateLimitedIsNoAttempt(t *testing.T) {
 	f := newFixture(t, "")
+	f.listening(t)
 	f.d.script["post"] = []error{&slack.RateLimitedError{RetryAfter: 30 * time.Second}}
 	f.enqueue(t, eff("post", "room"))
 	f.waitCalls(t, 1)
