@@ -28,10 +28,15 @@ type inbox struct {
 	queue   []queued // by seq
 	running int
 	busy    map[int64]bool // incidents with a request running
-	wake    chan struct{}
-	idle    chan struct{} // closed and replaced whenever the inbox empties
-	wg      sync.WaitGroup
-	quit    chan struct{} // closed by stop: take no more requests
+	// open counts each incident's requests stored and not yet processed,
+	// from before their ack (see settle); done is closed and replaced
+	// whenever one is processed.
+	open map[int64]int
+	done chan struct{}
+	wake chan struct{}
+	idle chan struct{} // closed and replaced whenever the inbox empties
+	wg   sync.WaitGroup
+	quit chan struct{} // closed by stop: take no more requests
 }
 
 type queued struct {
@@ -49,7 +54,7 @@ func newInbox(a *App, workers int) *inbox {
 	if workers <= 0 {
 		workers = 4
 	}
-	return &inbox{a: a, workers: workers, busy: map[int64]bool{}, wake: make(chan struct{}, 1), idle: make(chan struct{}), quit: make(chan struct{})}
+	return &inbox{a: a, workers: workers, busy: map[int64]bool{}, open: map[int64]int{}, done: make(chan struct{}), wake: make(chan struct{}, 1), idle: make(chan struct{}), quit: make(chan struct{})}
 }
 
 // start replays the stored requests and starts the workers.
@@ -69,6 +74,7 @@ func (in *inbox) start(ctx context.Context) error {
 		}
 		in.mu.Lock()
 		in.insertLocked(queued{seq: r.Seq, op: o, attempts: r.Attempts})
+		in.openLocked(o.Incident)
 		in.mu.Unlock()
 	}
 	if len(reqs) > 0 {
@@ -88,6 +94,64 @@ func (in *inbox) stop() {
 	in.wg.Wait()
 }
 
+// opened counts a request of incident id (0: none) stored and about to be
+// pushed: accept calls it before the ack, so that a request acknowledged
+// after it waits for it (settle) even if it is not pushed yet.
+func (in *inbox) opened(id int64) {
+	in.mu.Lock()
+	in.openLocked(id)
+	in.mu.Unlock()
+}
+
+func (in *inbox) openLocked(id int64) {
+	if id != 0 {
+		in.open[id]++
+	}
+}
+
+// processedLocked uncounts a request of incident id (0: none) done with.
+func (in *inbox) processedLocked(id int64) {
+	if id == 0 {
+		return
+	}
+	if in.open[id]--; in.open[id] <= 0 {
+		delete(in.open, id)
+	}
+	close(in.done)
+	in.done = make(chan struct{})
+}
+
+// settle waits until every request of incident id acknowledged so far is
+// processed, at most d (Slack's clock, not the injected one: d bounds an
+// ack), and reports whether they were.
+func (in *inbox) settle(ctx context.Context, id int64, d time.Duration) bool {
+	if id == 0 {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return in.waitZero(ctx, func() (int, chan struct{}) { return in.open[id], in.done }) == nil
+}
+
+// waitZero waits until count, called under in.mu, returns 0, looking
+// again whenever the channel it returns with the count is closed.
+func (in *inbox) waitZero(ctx context.Context, count func() (int, chan struct{})) error {
+	for {
+		in.mu.Lock()
+		n, changed := count()
+		in.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// push queues request seq, counted by opened.
 func (in *inbox) push(seq uint64, o op) {
 	in.mu.Lock()
 	in.insertLocked(queued{seq: seq, op: o})
@@ -116,19 +180,7 @@ func (in *inbox) pending() int {
 }
 
 func (in *inbox) waitIdle(ctx context.Context) error {
-	for {
-		in.mu.Lock()
-		n, idle := len(in.queue)+in.running, in.idle
-		in.mu.Unlock()
-		if n == 0 {
-			return nil
-		}
-		select {
-		case <-idle:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return in.waitZero(ctx, func() (int, chan struct{}) { return len(in.queue) + in.running, in.idle })
 }
 
 // next takes the first request that may run now, or says when one may. A
@@ -190,6 +242,8 @@ func (in *inbox) work(ctx context.Context) {
 		delete(in.busy, q.op.Incident)
 		if retry != nil {
 			in.insertLocked(*retry)
+		} else {
+			in.processedLocked(q.op.Incident)
 		}
 		if len(in.queue)+in.running == 0 {
 			close(in.idle)

@@ -245,8 +245,22 @@ func (a *App) exec(ctx context.Context, c *call) error {
 // keys were seen before, and only then acknowledges it, with ackPayload
 // built from the check's outcome. The request is then processed by the
 // inbox workers. keys are the envelope's deduplication keys.
+//
+// The check must see the incident as the requests acknowledged before
+// this one leave it: "sev major" then "sev critical" at once must not be
+// refused as "already critical" because "sev major" still waits in the
+// inbox. So it first waits, at most acceptSettle, for them to be
+// processed. Applying the waiting requests' changes to a copy instead
+// would run each use case twice and give a wrong answer for any whose
+// check reads more than the incident; waiting costs the ack the time the
+// inbox takes, which is a store write unless the request before needs
+// Slack. Past the bound the check runs as before, and the request is
+// checked again when it runs (refused then: the person is told).
 func (a *App) accept(ctx context.Context, o op, keys []string, ack func(any), ackPayload func(c *call, err error) any) {
 	keys = nonEmpty(keys)
+	if !a.inbox.settle(ctx, o.Incident, acceptSettle) {
+		a.log.Debug("checking a request while earlier ones of its incident still wait", "kind", o.Kind, "incident_id", o.Incident)
+	}
 	dry := &call{op: o, dry: true}
 	if err := a.exec(ctx, dry); err != nil {
 		// A redelivered request fails its check because it already took
@@ -282,9 +296,15 @@ func (a *App) accept(ctx context.Context, o op, keys []string, ack func(any), ac
 		ack(nil)
 		return
 	}
+	a.inbox.opened(o.Incident)
 	ack(ackPayload(dry, nil))
 	a.inbox.push(seq, o)
 }
+
+// acceptSettle bounds how long accept waits for the earlier requests of
+// an incident: Slack wants the ack within 3 s, and the check and the
+// store write that follow need time too.
+const acceptSettle = time.Second
 
 func nonEmpty(ss []string) []string {
 	out := ss[:0:0]

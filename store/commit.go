@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"time"
+
+	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
 // Group commit.
@@ -30,6 +32,11 @@ import (
 //
 // Each op sees the writes of the ops before it in its group. A failed
 // commit fails every op of the group.
+//
+// Once a transaction commits, the leader announces the effects it put in
+// the outbox (AnnounceEffects), before it wakes the writers: the woken
+// writers run in whatever order the scheduler picks, so effects handed on
+// by them could reach the outbox worker out of Seq order.
 
 // txFunc is one op's check phase. It returns the op's writes as apply (nil
 // when there is nothing to write) or an error. now is the transaction's
@@ -204,10 +211,11 @@ func (db *DB) runTx(ops []*op) (failed *op, fit int, err error) {
 	// Version is odd while the transaction runs (see Version): a reader
 	// may see the commit before the bump after it.
 	db.writes.Add(1)
+	var added []incident.Effect
 	err = db.kv.update(func(t kvTx) error {
-		failed, fit = nil, 0
+		failed, fit, added = nil, 0, nil
 		now := db.now().UTC()
-		r, w := reader{t}, &wtx{t}
+		r, w := reader{t}, &wtx{t: t}
 		for i, o := range ops {
 			o.err, o.panicked, o.pval = nil, false, nil
 			apply := o.check(r, now)
@@ -223,6 +231,7 @@ func (db *DB) runTx(ops []*op) (failed *op, fit int, err error) {
 				return errRetry
 			}
 		}
+		added = w.added
 		return nil
 	})
 	// Readers that cache what they read key it by Version: bump it after
@@ -232,6 +241,9 @@ func (db *DB) runTx(ops []*op) (failed *op, fit int, err error) {
 	db.writes.Add(1)
 	if failed != nil || fit > 0 {
 		return failed, fit, nil
+	}
+	if err == nil {
+		db.announce(added)
 	}
 	return nil, 0, err
 }

@@ -120,6 +120,8 @@ type DB struct {
 	mu      sync.Mutex
 	queue   []*op
 	leading bool
+	// subs hear the effects of each commit (see AnnounceEffects).
+	subs []*effectSub
 	// groups counts group transactions run, for tests.
 	groups atomic.Int64
 	// writes changes after every write transaction: see Version.

@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/incidentbot/incidentbot/bot/incident"
 )
 
 // The key-value layer.
@@ -122,7 +124,12 @@ func (r reader) forEach(bucket []byte, fn func(k, v []byte) error) error {
 // written for bbolt, func(tx *bolt.Tx) error with bucket(tx, name).Put…,
 // ports by changing the parameter's type to *wtx (see PORTING in
 // kv_etcd.go for the rest).
-type wtx struct{ t kvTx }
+type wtx struct {
+	t kvTx
+	// added are the effects the transaction put in the outbox, announced
+	// once it commits (see AnnounceEffects).
+	added []incident.Effect
+}
 
 // Bucket returns the bucket called name. Unlike bbolt's it is never nil:
 // buckets are created with the schema.

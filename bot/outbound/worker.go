@@ -59,8 +59,9 @@ type WorkerOptions struct {
 
 // Worker delivers the outbox. Effects of one lane go out one at a time in
 // Seq order; lanes proceed independently, at most Workers at once. It keeps
-// the pending effects in memory, loaded from the store at start and added
-// by Add after each commit, and reconciles with the store every minute.
+// the pending effects in memory, loaded from the store at start and told
+// of each commit's (see Announcer), and reconciles with the store every
+// minute.
 type Worker struct {
 	o   WorkerOptions
 	log *slog.Logger
@@ -69,11 +70,12 @@ type Worker struct {
 	items map[uint64]*item
 	lanes map[string][]*item // by Seq
 	// busy holds the lanes with a delivery in progress. It is not always
-	// the lane's head: effects are added after their commit, from the
-	// committing goroutines, so an effect can arrive after one with a
-	// higher Seq in its lane has started, and sort before it.
+	// the lane's head: an effect can arrive after one with a higher Seq in
+	// its lane has started, and sort before it (one a reconcile finds, its
+	// commit's answer lost; any, on a store that is no Announcer).
 	busy    map[string]bool
 	running int
+	h       handover
 	wake    chan struct{}
 	idle    chan struct{} // closed and replaced whenever the worker goes idle
 }
@@ -82,6 +84,8 @@ type item struct {
 	e     incident.Effect
 	lane  string // laneKey(e)
 	fresh bool   // enqueued by this process and never attempted
+	// started: this worker has attempted it (or is attempting it).
+	started bool
 	// wasFresh is fresh before the running attempt: an attempt that sent
 	// nothing (not ready, rate limited) leaves the effect fresh.
 	wasFresh bool
@@ -117,20 +121,6 @@ func NewWorker(o WorkerOptions) *Worker {
 		o.Grace = 8 * time.Second
 	}
 	return &Worker{o: o, log: o.Logger, items: map[uint64]*item{}, lanes: map[string][]*item{}, busy: map[string]bool{}, wake: make(chan struct{}, 1), idle: make(chan struct{})}
-}
-
-// Add queues effects just committed by this process. They are known not to
-// have been attempted, so their first delivery needs no check.
-func (w *Worker) Add(effs ...incident.Effect) {
-	if len(effs) == 0 {
-		return
-	}
-	w.mu.Lock()
-	for _, e := range effs {
-		w.addLocked(e, true)
-	}
-	w.mu.Unlock()
-	w.poke()
 }
 
 func (w *Worker) addLocked(e incident.Effect, fresh bool) {
@@ -187,12 +177,19 @@ func (w *Worker) WaitIdle(ctx context.Context) error {
 }
 
 // reconcileEvery is how often the worker re-reads the outbox, so that an
-// effect committed without Add (a bug) is still delivered.
+// effect it was not told of is still delivered: one whose commit failed
+// but took effect (etcd), or, on a store that is no Announcer, one
+// committed without Add (a bug).
 const reconcileEvery = time.Minute
 
 // Run loads the outbox and delivers it until ctx ends, then waits for the
-// deliveries in progress: they may go on for Grace after ctx ends.
+// deliveries in progress: they may go on for Grace after ctx ends. It
+// listens to the store's announcements (Announcer) while it runs, from
+// before it loads the outbox: what is committed before is loaded, what
+// after is announced. A Worker that never runs (an App that only serves
+// HTTP) does not listen, and holds only what Add gives it.
 func (w *Worker) Run(ctx context.Context) error {
+	defer w.listen()()
 	if err := w.reconcile(ctx); err != nil {
 		return err
 	}
@@ -233,22 +230,6 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
-// reconcile adds what the store holds and the worker does not know: at
-// start, everything (it may have been attempted by an earlier process, so
-// it is checked before it is delivered).
-func (w *Worker) reconcile(ctx context.Context) error {
-	effs, err := w.o.Store.PendingEffects(ctx, 0)
-	if err != nil {
-		return err
-	}
-	w.mu.Lock()
-	for _, e := range effs {
-		w.addLocked(e, false)
-	}
-	w.mu.Unlock()
-	return nil
-}
-
 // dispatch starts the deliveries that may start now and returns when the
 // next waiting effect becomes ready (zero: none waits).
 func (w *Worker) dispatch(ctx context.Context, now time.Time, wg *sync.WaitGroup) (next time.Time) {
@@ -275,7 +256,7 @@ func (w *Worker) dispatch(ctx context.Context, now time.Time, wg *sync.WaitGroup
 		if w.running >= w.o.Workers {
 			break
 		}
-		it.running, it.woken = true, false
+		it.running, it.started, it.woken = true, true, false
 		w.busy[it.lane] = true
 		w.running++
 		recheck := !it.fresh || it.e.Attempts > 0

@@ -109,6 +109,7 @@ func (w *Worker) done(ctx context.Context, it *item, err error) {
 
 func (w *Worker) removeLocked(it *item) {
 	delete(w.items, it.e.Seq)
+	w.finishedLocked(it.e.Seq)
 	lane := w.lanes[it.lane]
 	if i := slices.Index(lane, it); i >= 0 {
 		lane = slices.Delete(lane, i, i+1)
