@@ -66,6 +66,10 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// CallTimeout bounds each Slack Web API call (default 10 s).
 	CallTimeout time.Duration
+	// AckDeadline is how long Slack waits for an envelope's ack before it
+	// shows the user an error (default 3 s, Slack's): a slash command
+	// stored later than that is not carried out (see lateCommand).
+	AckDeadline time.Duration
 	// Workers bounds the effects delivered at once (default 8);
 	// InboxWorkers the requests processed at once (default 4).
 	Workers      int
@@ -163,6 +167,9 @@ func New(o Options) *App {
 	}
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 2 * time.Minute
+	}
+	if o.AckDeadline <= 0 {
+		o.AckDeadline = DefaultAckDeadline
 	}
 	a := &App{
 		opt:       o,

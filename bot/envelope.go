@@ -84,6 +84,7 @@ func (a *App) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmod
 		return
 	}
 	k := &acker{sm: sm, req: evt.Request, a: a, start: time.Now()}
+	ctx = context.WithValue(ctx, arrivedKey{}, k.start)
 	a.work.Add(1)
 	a.active.Add(1)
 	go func() {
@@ -111,6 +112,16 @@ func (a *App) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmod
 			}
 		}
 	}()
+}
+
+// arrivedKey keys, in a handler's context, when its envelope arrived.
+type arrivedKey struct{}
+
+// arrived returns when the envelope being handled arrived, or the zero
+// time outside one.
+func arrived(ctx context.Context) time.Time {
+	t, _ := ctx.Value(arrivedKey{}).(time.Time)
+	return t
 }
 
 // envelopeKey is the deduplication key of an envelope: Slack may deliver

@@ -85,8 +85,9 @@ type harness struct {
 type harnessOption func(*harnessConfig)
 
 type harnessConfig struct {
-	fakeOpts []slackfake.Option
-	opts     func(*bot.Options)
+	fakeOpts  []slackfake.Option
+	opts      func(*bot.Options)
+	wrapStore func(incident.Store) incident.Store
 }
 
 func withFake(o ...slackfake.Option) harnessOption {
@@ -95,6 +96,11 @@ func withFake(o ...slackfake.Option) harnessOption {
 
 func withOptions(f func(*bot.Options)) harnessOption {
 	return func(c *harnessConfig) { c.opts = f }
+}
+
+// withStore wraps the store the bot uses, at every start.
+func withStore(wrap func(incident.Store) incident.Store) harnessOption {
+	return func(c *harnessConfig) { c.wrapStore = wrap }
 }
 
 // harnessAckTimeout is how long the fake waits for an ack before it gives
@@ -116,9 +122,12 @@ func newHarness(t *testing.T, hopts ...harnessOption) *harness {
 		o(&hc)
 	}
 	o := sandbox.Options{
-		Dir:  t.TempDir(),
-		Fake: append([]slackfake.Option{slackfake.WithAckTimeout(harnessAckTimeout())}, hc.fakeOpts...),
+		Dir:       t.TempDir(),
+		Fake:      append([]slackfake.Option{slackfake.WithAckTimeout(harnessAckTimeout())}, hc.fakeOpts...),
+		WrapStore: hc.wrapStore,
 		Configure: func(bo *bot.Options) {
+			// The bot's idea of Slack's deadline is the fake's.
+			bo.AckDeadline = harnessAckTimeout()
 			bo.ShutdownGrace = 2 * time.Second
 			if hc.opts != nil {
 				hc.opts(bo)

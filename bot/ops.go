@@ -296,6 +296,9 @@ func (a *App) accept(ctx context.Context, o op, keys []string, ack func(any), ac
 		ack(nil)
 		return
 	}
+	if late := a.lateCommand(ctx, o, seq); late {
+		return
+	}
 	a.inbox.opened(o.Incident)
 	ack(ackPayload(dry, nil))
 	a.inbox.push(seq, o)

@@ -39,6 +39,9 @@ type Options struct {
 	Fake []slackfake.Option
 	// Configure adjusts the bot's options before it starts.
 	Configure func(*bot.Options)
+	// WrapStore, if set, wraps the store the bot uses, at every start:
+	// for tests of a slow or failing store.
+	WrapStore func(incident.Store) incident.Store
 }
 
 // Sandbox is a running incidentbot in a fake workspace.
@@ -58,6 +61,8 @@ type Sandbox struct {
 	// Options are the bot's options; Restart uses them again.
 	Options bot.Options
 	DBPath  string
+	// WrapStore is Options.WrapStore.
+	WrapStore func(incident.Store) incident.Store
 
 	dir     string
 	tempDir bool
@@ -121,6 +126,7 @@ func New(o Options) (*Sandbox, error) {
 		// sandbox's clock stands still between steps.
 		NoPacing: true,
 	}
+	s.WrapStore = o.WrapStore
 	if o.Configure != nil {
 		o.Configure(&s.Options)
 	}
@@ -145,6 +151,9 @@ func (s *Sandbox) Dir() string { return s.dir }
 // connected to the fake Slack.
 func (s *Sandbox) Start(ctx context.Context) error {
 	s.Options.Store = s.DB
+	if s.WrapStore != nil {
+		s.Options.Store = s.WrapStore(s.DB)
+	}
 	s.App = bot.New(s.Options)
 	s.Sched = &nudge.Scheduler{Store: s.DB, Planner: s.App, Now: s.Clock.Now, Logger: s.Options.Logger}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
