@@ -122,11 +122,15 @@ var (
 // bucketStart returns the first key of bucket: P b/<bucket>/.
 func (kv *etcdKV) bucketStart(bucket []byte) string { return kv.key(etcdBuckets, bucket, slash) }
 
-// attemptCtx returns the context of one attempt at a request that must
-// end by deadline. Every attempt requires a Raft leader, so that a member
-// cut off from the others fails it at once rather than at its timeout.
-func (kv *etcdKV) attemptCtx(deadline time.Time) (context.Context, context.CancelFunc) {
-	if d := time.Now().Add(kv.attempt); d.Before(deadline) {
+// attemptCtx returns the context of attempt n (from 0) at a request that
+// must end by deadline. Each attempt may take twice as long as the one
+// before: the first is short, so that a silent member costs little, and
+// the next ones leave a cluster that is merely slow (a loaded machine, a
+// slow disk) the time it needs. Every attempt requires a Raft leader, so
+// that a member cut off from the others fails it at once rather than at
+// its timeout.
+func (kv *etcdKV) attemptCtx(deadline time.Time, n int) (context.Context, context.CancelFunc) {
+	if d := time.Now().Add(kv.attempt << min(n, 8)); d.Before(deadline) {
 		deadline = d
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
@@ -137,17 +141,17 @@ func (kv *etcdKV) attemptCtx(deadline time.Time) (context.Context, context.Cance
 const retryPause = 50 * time.Millisecond
 
 // read runs call, a request that changes nothing, until it succeeds,
-// fails for good, or kv.timeout passes. Each attempt gets kv.attempt: a
-// member that does not answer (its process frozen, the network to it cut)
+// fails for good, or kv.timeout passes. The first attempt gets kv.attempt,
+// each next one twice as long as the one before (attemptCtx): a member that does not answer (its process frozen, the network to it cut)
 // costs one attempt, and the client sends the next to another member (its
 // round robin, and the health watch, package etcdhealth, which takes the
 // silent member out). Without attempts, one silent member would hold a
 // command past Slack's 3 s ack deadline.
 func (kv *etcdKV) read(call func(ctx context.Context) error) error {
 	deadline := time.Now().Add(kv.timeout)
-	for {
+	for n := 0; ; n++ {
 		sent := time.Now()
-		ctx, cancel := kv.attemptCtx(deadline)
+		ctx, cancel := kv.attemptCtx(deadline, n)
 		err := call(ctx)
 		cancel()
 		kv.stalled(err, sent)
@@ -462,7 +466,7 @@ func (t *etcdTx) commit() error {
 	// One attempt: a Txn that gets no answer may have been applied, and
 	// is settled below instead of being sent again.
 	sent := time.Now()
-	ctx, cancel := kv.attemptCtx(sent.Add(kv.timeout))
+	ctx, cancel := kv.attemptCtx(sent.Add(kv.timeout), 0)
 	resp, err := kv.c.Txn(ctx).If(cmps...).Then(ops...).Else(elseOps...).Commit()
 	cancel()
 	kv.stalled(err, sent)
@@ -520,7 +524,7 @@ func (kv *etcdKV) settle(base, rev int64, id []byte) (committed bool, err error)
 	deadline := time.Now().Add(settleFor)
 	abort := make([]byte, 16)
 	_, _ = rand.Read(abort)
-	for {
+	for n := 0; ; n++ {
 		if time.Now().After(deadline) {
 			if err == nil {
 				err = errors.New("no answer")
@@ -528,7 +532,7 @@ func (kv *etcdKV) settle(base, rev int64, id []byte) (committed bool, err error)
 			return false, err
 		}
 		sent := time.Now()
-		ctx, cancel := kv.attemptCtx(deadline)
+		ctx, cancel := kv.attemptCtx(deadline, n)
 		// If P rev is still at base, writing it makes the lost Txn fail
 		// for ever.
 		var resp *clientv3.TxnResponse
