@@ -120,23 +120,43 @@ func (d *directory) byName(ctx context.Context, name string, fetch bool) (string
 	if !fetch {
 		return "", nil
 	}
-	d.listMu.Lock()
-	defer d.listMu.Unlock()
-	d.mu.Lock()
-	all, fresh = d.all, d.clk.Now().Sub(d.allAt) < directoryTTL
-	d.mu.Unlock()
-	if !fresh || all == nil {
-		var err error
-		if all, err = d.slack.Users(ctx); err != nil {
-			return "", fmt.Errorf("list users: %w", err)
-		}
-		now := d.clk.Now()
-		d.mu.Lock()
-		d.all, d.allAt = all, now
-		d.mu.Unlock()
+	all, err := d.list(ctx)
+	if err != nil {
+		return "", err
 	}
 	id := find(all)
 	return id, d.notFound(id, name)
+}
+
+// list returns everyone, listed at most every ten minutes (users.list is
+// Tier 2 and pages through everyone), and remembers each user for
+// lookup: a task that names many people (an export) then asks Slack a
+// page at a time, not a users.info (Tier 4) per person.
+func (d *directory) list(ctx context.Context) ([]slack.User, error) {
+	d.listMu.Lock()
+	defer d.listMu.Unlock()
+	d.mu.Lock()
+	all, fresh := d.all, d.clk.Now().Sub(d.allAt) < directoryTTL
+	d.mu.Unlock()
+	if fresh && all != nil {
+		return all, nil
+	}
+	all, err := d.slack.Users(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	now := d.clk.Now()
+	d.mu.Lock()
+	d.all, d.allAt = all, now
+	d.mu.Unlock()
+	if len(all) <= maxCached {
+		us := make([]*slack.User, len(all))
+		for i := range all {
+			us[i] = &all[i]
+		}
+		d.remember(now, us...)
+	}
+	return all, nil
 }
 
 func (d *directory) notFound(id, name string) error {

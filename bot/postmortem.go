@@ -53,6 +53,18 @@ func (a *App) PostmortemOptions(ctx context.Context) postmortem.Options {
 		UserName: func(id string) string { return a.users.name(ctx, id) }}
 }
 
+// ExportOptions is PostmortemOptions for an export, which names everyone
+// who ever acted in an incident: the workspace's directory is listed first
+// (users.list, a page of people per call), so that the names do not each
+// cost a users.info at Slack's pace (hundreds of people took minutes). If
+// the list fails, names are asked for one by one.
+func (a *App) ExportOptions(ctx context.Context) postmortem.Options {
+	if _, err := a.users.list(ctx); err != nil {
+		a.log.Warn("list the workspace's users for an export; asking for names one by one", "err", err)
+	}
+	return a.PostmortemOptions(ctx)
+}
+
 // draft renders the postmortem of the delivery's incident.
 func (d delivery) draft(ctx context.Context) (string, postmortem.Options, []incident.Event, error) {
 	evs, err := d.a.store.Events(ctx, d.inc.ID)

@@ -124,7 +124,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		srv, err := web.Listen(cfg.HTTP.Listen, web.Handler(web.Options{
-			Backup: db.Backup, Export: serveExport(db, app.PostmortemOptions),
+			Backup: db.Backup, Export: serveExport(db, app.ExportOptions),
 			AdminToken: token, Spool: spool,
 			Ready: ready, Role: roleOf(el), Logger: log.With("component", "http"),
 			Hooks: hooks, Metrics: m.Handler(), Stats: serveStats(db, cfg),
