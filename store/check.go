@@ -513,6 +513,8 @@ func checkRecords(r reader, version int, p *problems) error {
 
 	checkSubscriptions(r, p)
 	checkOncall(r, p) // issue 13 (store/oncall.go)
+	// Issue 15 (store/digest.go).
+	checkDigestMail(r, p)
 
 	// seen and seen_time: the same keys at the same times.
 	n = 0

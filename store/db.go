@@ -69,6 +69,8 @@ var (
 		// facts.go).
 		bucketAlertGroups, bucketDeploys, bucketDeploysByService, bucketDeploysByTime, bucketFacts},
 		oncallBuckets, // issue 13 (store/oncall.go)
+		// Issue 15: the daily email digest (store/digest.go).
+		[][]byte{bucketDigestMail},
 	)
 
 	keySchemaVersion = []byte("schema_version")
