@@ -35,22 +35,17 @@ type digestMailIncident struct {
 }
 
 var (
-	digestText = template.Must(template.New("digest").Parse(`Incidents from {{.Period}}.
+	digestText = template.Must(template.New("digest").Parse(`{{define "incident"}}
+{{.Heading}}{{if .New}} (new){{end}}
+  {{.When}}{{if .Update}}
+  {{.Update}}{{end}}{{if .Link}}
+  {{.Link}}{{end}}
+{{end}}Incidents from {{.Period}}.
 {{if .Open}}
 STILL OPEN ({{.OpenLen}})
-{{range .Open}}
-{{.Heading}}{{if .New}} (new){{end}}
-  {{.When}}{{if .Update}}
-  {{.Update}}{{end}}{{if .Link}}
-  {{.Link}}{{end}}
-{{end}}{{end}}{{if .Resolved}}
+{{range .Open}}{{template "incident" .}}{{end}}{{end}}{{if .Resolved}}
 RESOLVED ({{.ResolvLen}})
-{{range .Resolved}}
-{{.Heading}}{{if .New}} (new){{end}}
-  {{.When}}{{if .Update}}
-  {{.Update}}{{end}}{{if .Link}}
-  {{.Link}}{{end}}
-{{end}}{{end}}{{if .More}}
+{{range .Resolved}}{{template "incident" .}}{{end}}{{end}}{{if .More}}
 And {{.More}} more{{if .StatusPage}} on the status page: {{.StatusPage}}{{end}}.
 {{else if .StatusPage}}
 Status page: {{.StatusPage}}
@@ -115,7 +110,7 @@ func digestMailItem(di publish.DigestIncident, statusPage string, loc *time.Loca
 			formatDigestTime(di.ResolvedAt, loc), incident.FormatDuration(di.ResolvedAt.Sub(di.DeclaredAt)))
 	}
 	if u := di.Latest; u != nil {
-		it.Update = fmt.Sprintf("Latest update, %s: %s", u.At.In(loc).Format("Mon 15:04 MST"), Truncate(u.Text, digestUpdateRunes))
+		it.Update = fmt.Sprintf("Latest update, %s: %s", formatDigestTime(u.At, loc), Truncate(u.Text, digestUpdateRunes))
 	}
 	if statusPage != "" {
 		it.Link = statusPage + "#incident-" + strconv.FormatInt(di.ID, 10)
