@@ -73,6 +73,10 @@ var (
 		[][]byte{bucketDigestMail},
 	)
 
+	// numbering are the buckets whose sequence numbers something (or
+	// counts, for open); the others keep 0 (Check).
+	numbering = [][]byte{bucketIncidents, bucketOpen, bucketOutbox, bucketInbox, bucketOncallOverrides}
+
 	keySchemaVersion = []byte("schema_version")
 	keyApp           = []byte("app")
 	// keyMigrating is set in the meta bucket of a store that

@@ -59,3 +59,32 @@ func TestDigestRecipients(t *testing.T) {
 		t.Errorf("the digest group's channel is still told: %q", got)
 	}
 }
+
+// FuzzParseEmailMode: any text gives a mode the tier takes, or an
+// EINVALID error; the default depends on the tier only.
+func FuzzParseEmailMode(f *testing.F) {
+	for _, s := range []string{"", "each", "digest", " DIGEST ", "weekly", "digest\x00", "ëach"} {
+		f.Add("monitor", s)
+		f.Add("keep_informed", s)
+		f.Add("manage_closely", s)
+	}
+	f.Fuzz(func(t *testing.T, tier, s string) {
+		m, err := stakeholders.ParseEmailMode(stakeholders.Tier(tier), s)
+		if err != nil {
+			if incident.ErrorCode(err) != incident.EINVALID || m != "" {
+				t.Fatalf("ParseEmailMode(%q, %q) = %q, %v", tier, s, m, err)
+			}
+			return
+		}
+		switch {
+		case m != stakeholders.EmailEach && m != stakeholders.EmailDigest:
+			t.Fatalf("ParseEmailMode(%q, %q) = %q", tier, s, m)
+		case m == stakeholders.EmailEach && stakeholders.Tier(tier) == stakeholders.Monitor:
+			t.Fatalf("monitor took each from %q", s)
+		}
+		g := stakeholders.Group{Tier: stakeholders.Tier(tier), Emails: []string{"a@example.com"}}.WithEmail(s)
+		if g.Digested() != (m == stakeholders.EmailDigest) {
+			t.Fatalf("WithEmail(%q) on %q: digested %v, mode %q", s, tier, g.Digested(), m)
+		}
+	})
+}
