@@ -353,6 +353,13 @@ func checkRecords(r reader, version int, p *problems) error {
 	if v := r.get(bucketMeta, keySchemaVersion); len(v) != 8 || btoi(v) != uint64(version) {
 		p.key(bucketMeta, keySchemaVersion, "schema version %x, want %d", v, version)
 	}
+	// A bucket that numbers nothing keeps sequence 0: in bbolt the
+	// sequence sits in the bucket's header, which has no checksum.
+	for _, name := range allBuckets {
+		if n := r.sequence(name); n != 0 && !slices.ContainsFunc(numbering, func(b []byte) bool { return bytes.Equal(b, name) }) {
+			p.add("bucket %s: sequence %d, but it numbers nothing", name, n)
+		}
+	}
 
 	// Incidents, and what the indexes must hold.
 	type want struct {
@@ -513,6 +520,8 @@ func checkRecords(r reader, version int, p *problems) error {
 
 	checkSubscriptions(r, p)
 	checkOncall(r, p) // issue 13 (store/oncall.go)
+	// Issue 15 (store/digest.go).
+	checkDigestMail(r, p)
 
 	// seen and seen_time: the same keys at the same times.
 	n = 0

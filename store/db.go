@@ -69,7 +69,13 @@ var (
 		// facts.go).
 		bucketAlertGroups, bucketDeploys, bucketDeploysByService, bucketDeploysByTime, bucketFacts},
 		oncallBuckets, // issue 13 (store/oncall.go)
+		// Issue 15: the daily email digest (store/digest.go).
+		[][]byte{bucketDigestMail},
 	)
+
+	// numbering are the buckets whose sequence numbers something (or
+	// counts, for open); the others keep 0 (Check).
+	numbering = [][]byte{bucketIncidents, bucketOpen, bucketOutbox, bucketInbox, bucketOncallOverrides}
 
 	keySchemaVersion = []byte("schema_version")
 	keyApp           = []byte("app")

@@ -66,6 +66,11 @@ type StakeholderGroup struct {
 	// Severities follow the group automatically: an incident declared at
 	// (or raised to) one of them is followed by the group.
 	Severities []string `mapstructure:"severities" yaml:"severities"`
+	// Email is how the group's email addresses hear: each (a mail per
+	// notification) or digest (the daily email digest, at
+	// digest.schedule). keep_informed chooses (default each); monitor
+	// gets the digest. Key: stakeholders.groups[].email.
+	Email string `mapstructure:"email" yaml:"email"`
 }
 
 // EmailConfig is the "email" section: SMTP for stakeholder email.
@@ -131,6 +136,7 @@ func (c Config) validatePublic(p *problems) {
 	checkPath(p, "reports.path", r.Path)
 	checkPublicURL(p, "reports.public_url", r.PublicURL)
 	c.validateStakeholders(p)
+	c.validateEmailDigest(p)
 	c.validateEmail(p)
 }
 
@@ -168,6 +174,7 @@ func (c Config) validateStakeholders(p *problems) {
 		if !slices.Contains(Tiers, g.Tier) {
 			p.add(key+".tier", "%q is not a tier (use one of: %s)", g.Tier, strings.Join(Tiers, ", "))
 		}
+		checkEmailMode(p, key+".email", g)
 		if len(g.Members) == 0 && g.Channel == "" {
 			p.add(key+".members", "empty (list Slack user IDs, user group IDs or email addresses, or give keep_informed a channel)")
 		}
@@ -239,6 +246,7 @@ func (c Config) normalizedPublic() Config {
 		for i := range gs {
 			g := &gs[i]
 			g.Name, g.Tier, g.Channel = strings.TrimSpace(g.Name), strings.ToLower(strings.TrimSpace(g.Tier)), strings.TrimSpace(g.Channel)
+			g.Email = strings.ToLower(strings.TrimSpace(g.Email))
 			g.Members, g.Severities = trimList(g.Members), trimList(g.Severities)
 		}
 		c.Stakeholders.Groups = gs

@@ -9,7 +9,9 @@
 //	manage_closely  every update and every change
 //	keep_satisfied  declared, severity changed, resolved (and cancelled)
 //	keep_informed   declared, every update, resolved: in a channel, or by email
-//	monitor         nothing is sent: the status page and the daily digest
+//	                (a mail each, or the daily email digest)
+//	monitor         nothing is sent as it happens: the status page, and the
+//	                daily email digest for email addresses
 package stakeholders
 
 import (
@@ -88,6 +90,9 @@ type Group struct {
 	Channel string
 	// Severities: an incident of one of them is followed by the group.
 	Severities []string
+	// Email is how Emails are kept informed (digest.go); "" is the tier's
+	// default.
+	Email EmailMode
 }
 
 // NewGroup builds a group from config: members are user IDs (U…, W…),
@@ -158,7 +163,9 @@ func For(inc *incident.Incident, kind incident.EventKind, groups []Group, subs [
 			add(&a.Groups, g.Name)
 			add(&a.Users, g.Users...)
 			add(&a.UserGroups, g.UserGroups...)
-			add(&a.Emails, g.Emails...)
+			if !g.Digested() {
+				add(&a.Emails, g.Emails...)
+			}
 			add(&a.Channels, g.Channel)
 		}
 	}

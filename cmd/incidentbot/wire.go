@@ -140,7 +140,8 @@ func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error(msg, append(kv, "err", err)...)
 }
 
-// schedule starts the wall-clock jobs: the reminder tick and the digest.
+// schedule starts the wall-clock jobs: the reminder tick, the digest and
+// the email digest.
 // The work itself lives in plain methods tested with a fake clock.
 func schedule(ctx context.Context, cfg config.Config, app *bot.App, db *store.DB, sched *nudge.Scheduler, digestChannel string, log *slog.Logger) (*cron.Cron, error) {
 	cl := cronLogger{log.With("component", "cron")}
@@ -178,8 +179,45 @@ func schedule(ctx context.Context, cfg config.Config, app *bot.App, db *store.DB
 			}
 		}))
 	}
+	if err := scheduleMailDigest(ctx, cfg, c, app, log); err != nil {
+		return nil, err
+	}
 	c.Start()
 	return c, nil
+}
+
+// scheduleMailDigest runs the stakeholders' email digest at
+// digest.schedule, and once at start for a digest missed while the bot
+// was down (App.MailDigest sends each address each digest once).
+func scheduleMailDigest(ctx context.Context, cfg config.Config, c *cron.Cron, app *bot.App, log *slog.Logger) error {
+	if !cfg.EmailDigest() || cfg.Email.Host == "" {
+		return nil
+	}
+	spec, err := digestSchedule(cfg)
+	if err != nil {
+		return err
+	}
+	job := cron.FuncJob(func() {
+		res, err := app.MailDigest(ctx, spec)
+		if err != nil {
+			log.Error("email digest", "err", err, "digest_at", res.At, "mails", res.Queued)
+		}
+	})
+	c.Schedule(spec, job)
+	c.Schedule(&atStart{}, job)
+	return nil
+}
+
+// atStart is a cron schedule that runs its job once, when cron starts.
+type atStart struct{ done bool }
+
+// Next implements cron.Schedule: t the first time, then never (zero).
+func (s *atStart) Next(t time.Time) time.Time {
+	if s.done {
+		return time.Time{}
+	}
+	s.done = true
+	return t
 }
 
 // digestSchedule is when the digest runs, in the team's time zone.
