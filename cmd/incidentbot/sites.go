@@ -39,7 +39,7 @@ func publicOptions(ctx context.Context, api *slack.Client, cfg config.Config) (b
 			}
 			channel = ids[0]
 		}
-		o.Groups = append(o.Groups, stakeholders.NewGroup(g.Name, stakeholders.Tier(g.Tier), g.Members, channel, g.Severities))
+		o.Groups = append(o.Groups, stakeholders.NewGroup(g.Name, stakeholders.Tier(g.Tier), g.Members, channel, g.Severities).WithEmail(g.Email))
 	}
 	if e := cfg.Email; e.Host != "" {
 		port, err := botmail.Port(e.Port)

@@ -69,16 +69,24 @@ func TestPublicOptions(t *testing.T) {
 	cfg := config.Default()
 	cfg.StatusPage.Listen, cfg.StatusPage.PublicURL = "127.0.0.1:0", "https://status.example.com/"
 	cfg.Email = config.EmailConfig{Host: "smtp.example.com", Port: "465", Security: "tls", From: "Acme <incidents@example.com>"}
-	cfg.Stakeholders.Groups = []config.StakeholderGroup{{Name: "execs", Tier: "keep_satisfied", Members: []string{"U0123ABCD", "S0123ABCD", "cto@example.com"}, Severities: []string{"critical"}}}
+	cfg.Stakeholders.Groups = []config.StakeholderGroup{
+		{Name: "execs", Tier: "keep_satisfied", Members: []string{"U0123ABCD", "S0123ABCD", "cto@example.com"}, Severities: []string{"critical"}},
+		{Name: "support", Tier: "keep_informed", Members: []string{"support@example.com"}, Email: "digest"},
+	}
 	o, err := publicOptions(context.Background(), nil, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !o.StatusPage || o.Mail == nil || o.MailDomain != "example.com" || len(o.Groups) != 1 {
+	if !o.StatusPage || o.Mail == nil || o.MailDomain != "example.com" || len(o.Groups) != 2 {
 		t.Fatalf("options = %+v", o)
 	}
 	g := o.Groups[0]
 	if g.Users[0] != "U0123ABCD" || g.UserGroups[0] != "S0123ABCD" || g.Emails[0] != "cto@example.com" {
 		t.Errorf("group = %+v", g)
+	}
+	// The email mode reaches the group: keep_informed asked for the
+	// digest instead of a mail per update.
+	if !o.Groups[1].Digested() || o.Groups[0].Digested() {
+		t.Errorf("digested: execs %v, support %v; want only support", o.Groups[0].Digested(), o.Groups[1].Digested())
 	}
 }
