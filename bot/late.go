@@ -12,9 +12,14 @@ import (
 // shows the user an error (slack-reference.md, 1.3 "Ack, deadline, retries").
 const DefaultAckDeadline = 3 * time.Second
 
-// lateCommand handles a slash command whose request was stored after
-// Slack's ack deadline. Slack has shown the user an error by then, and a
-// user who sees an error sends the command again: had this one been
+// ackBy is how long after an envelope arrived its ack must be sent: Slack's
+// deadline less a sixth (0.5 s of 3 s), for the envelope's way to us,
+// which Slack's clock counts and ours does not, and the ack's way back.
+func (a *App) ackBy() time.Duration { return a.opt.AckDeadline - a.opt.AckDeadline/6 }
+
+// lateCommand handles a slash command whose request was stored too late
+// for its ack to reach Slack in time (ackBy). Slack shows the user an
+// error then, and a user who sees an error sends the command again: had this one been
 // carried out too, a declaration would open two incidents, a note would
 // be written twice. So it is not carried out: its request is closed, in
 // the same transaction as a DM telling the user that nothing was done and
@@ -32,17 +37,17 @@ func (a *App) lateCommand(ctx context.Context, o op, seq uint64) bool {
 		return false
 	}
 	took := time.Since(at)
-	if took < a.opt.AckDeadline {
+	if took < a.ackBy() {
 		return false
 	}
-	a.log.Warn("a command was stored after Slack's ack deadline: not carried out, and its sender told to send it again",
+	a.log.Warn("a command was stored too close to Slack's ack deadline: not carried out, and its sender told to send it again",
 		"kind", o.Kind, "user_id", o.Actor, "took", took.Round(time.Millisecond), "deadline", a.opt.AckDeadline)
 	where := ""
 	if o.Channel != "" {
 		where = fmt.Sprintf(" in <#%s>", o.Channel)
 	}
-	text := fmt.Sprintf(":hourglass: Slack stopped waiting for my answer to your `/incident` command%s: my database took %s to store it, so Slack showed you an error. *Nothing was done.* Please send the command again.",
-		where, took.Round(100*time.Millisecond))
+	text := fmt.Sprintf(":hourglass: Slack stopped waiting for my answer to your `/incident` command%s: my database took %s to store it, too long for Slack, which gives up after %s and may have shown you an error. *Nothing was done.* Please send the command again.",
+		where, took.Round(100*time.Millisecond), a.opt.AckDeadline.Round(100*time.Millisecond))
 	ch, err := a.store.Apply(ctx, incident.Change{Request: seq, Effects: []incident.Effect{dm(o.Actor, payload{Msg: msgNotice, Text: text})}})
 	if err != nil {
 		// The request stays stored: carry it out, as a late command was

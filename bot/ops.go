@@ -258,7 +258,7 @@ func (a *App) exec(ctx context.Context, c *call) error {
 // checked again when it runs (refused then: the person is told).
 func (a *App) accept(ctx context.Context, o op, keys []string, ack func(any), ackPayload func(c *call, err error) any) {
 	keys = nonEmpty(keys)
-	if !a.inbox.settle(ctx, o.Incident, acceptSettle) {
+	if !a.inbox.settle(ctx, o.Incident, a.settleWait(ctx)) {
 		a.log.Debug("checking a request while earlier ones of its incident still wait", "kind", o.Kind, "incident_id", o.Incident)
 	}
 	dry := &call{op: o, dry: true}
@@ -308,6 +308,17 @@ func (a *App) accept(ctx context.Context, o op, keys []string, ack func(any), ac
 // an incident: Slack wants the ack within 3 s, and the check and the
 // store write that follow need time too.
 const acceptSettle = time.Second
+
+// settleWait is how long accept may wait for earlier requests: at most
+// acceptSettle, and at most half of what is left before the ack must be
+// sent (ackBy), so that a slow store still has the other half.
+func (a *App) settleWait(ctx context.Context) time.Duration {
+	at := arrived(ctx)
+	if at.IsZero() {
+		return acceptSettle
+	}
+	return max(0, min(acceptSettle, (a.ackBy()-time.Since(at))/2))
+}
 
 func nonEmpty(ss []string) []string {
 	out := ss[:0:0]

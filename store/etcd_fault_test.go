@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -43,15 +44,16 @@ func TestEtcd_FrozenMember(t *testing.T) {
 	}
 	defer db.Close()
 
-	write := func(title string) time.Duration {
-		t.Helper()
+	write := func(title string) (time.Duration, error) {
 		start := time.Now()
 		if _, err := db.CreateIncident(ctx, &incident.Incident{Title: title}, incident.Change{}); err != nil {
-			t.Fatalf("%s: %v", title, err)
+			return 0, fmt.Errorf("%s: %w", title, err)
 		}
-		return time.Since(start)
+		return time.Since(start), nil
 	}
-	write("before")
+	if _, err := write("before"); err != nil {
+		t.Fatal(err)
+	}
 
 	// The member in use frozen before a write: its first read stalls.
 	// (The one in use may have changed already: on a loaded machine, an
@@ -62,7 +64,10 @@ func TestEtcd_FrozenMember(t *testing.T) {
 	if err := cluster.Pause(first); err != nil {
 		t.Fatal(err)
 	}
-	took := write("first after the freeze")
+	took, err := write("first after the freeze")
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("the first write after the freeze took %s", took.Round(time.Millisecond))
 	mu.Lock()
 	if stalls == before {
@@ -76,13 +81,17 @@ func TestEtcd_FrozenMember(t *testing.T) {
 	// Frozen at any moment of a stream of writes, the commit's included:
 	// a commit without an answer is settled, never sent twice.
 	var titles []string
+	var streamErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for i := range 60 {
 			title := "stream " + string(rune('A'+i%26)) + string(rune('a'+i/26))
 			titles = append(titles, title)
-			write(title)
+			if _, err := write(title); err != nil {
+				streamErr = err
+				return
+			}
 		}
 	}()
 	for i := range 3 {
@@ -99,6 +108,9 @@ func TestEtcd_FrozenMember(t *testing.T) {
 		}
 	}
 	<-done
+	if streamErr != nil {
+		t.Fatal(streamErr)
+	}
 	list, err := db.FindIncidents(ctx, incident.Filter{})
 	if err != nil {
 		t.Fatal(err)

@@ -141,12 +141,12 @@ func (kv *etcdKV) attemptCtx(deadline time.Time, n int) (context.Context, contex
 const retryPause = 50 * time.Millisecond
 
 // read runs call, a request that changes nothing, until it succeeds,
-// fails for good, or kv.timeout passes. The first attempt gets kv.attempt,
-// each next one twice as long as the one before (attemptCtx): a member that does not answer (its process frozen, the network to it cut)
-// costs one attempt, and the client sends the next to another member (its
-// round robin, and the health watch, package etcdhealth, which takes the
-// silent member out). Without attempts, one silent member would hold a
-// command past Slack's 3 s ack deadline.
+// fails for good, or kv.timeout passes. The first attempt gets
+// kv.attempt, each next one twice as long as the one before (attemptCtx).
+// A member that does not answer (its process frozen, the network to it
+// cut) costs one attempt: the stall moves the client to another member
+// (package etcdhealth), where the next attempt goes. Without attempts,
+// one silent member would hold a command past Slack's 3 s ack deadline.
 func (kv *etcdKV) read(call func(ctx context.Context) error) error {
 	deadline := time.Now().Add(kv.timeout)
 	for n := 0; ; n++ {

@@ -135,9 +135,10 @@ type EtcdConfig struct {
 	// RequestTimeout bounds each request to etcd, its attempts included.
 	// Key: store.etcd.request_timeout. Default 5s.
 	RequestTimeout time.Duration `mapstructure:"request_timeout" yaml:"request_timeout"`
-	// AttemptTimeout bounds one attempt at a request: a member silent
-	// that long is given up for another. Key: store.etcd.attempt_timeout.
-	// Default 1s; at most request_timeout.
+	// AttemptTimeout bounds the first attempt at a request (each next one
+	// may take twice as long): a member silent that long is given up for
+	// another. Key: store.etcd.attempt_timeout. Default 1s; at most
+	// request_timeout.
 	AttemptTimeout time.Duration `mapstructure:"attempt_timeout" yaml:"attempt_timeout"`
 	// MaxTxnOps is the cluster's --max-txn-ops: the most keys the bot
 	// writes in one transaction. Raise both together.

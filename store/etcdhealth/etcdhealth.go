@@ -13,11 +13,11 @@
 // linearizable read (what etcd's /health does: it needs the member to be
 // in touch with a Raft leader), and moves the client to another member
 // that answers when the current one leaves a probe unanswered, or when a
-// request to it stalls (Stall): the one that answered a probe last. A frozen member the client is not on costs
-// nothing; one it is on costs one attempt. When no member answers (etcd
-// is electing a Raft leader, or this replica is the one cut off), the
-// client stays where it is and its requests wait or fail as they would
-// have.
+// request to it stalls (Stall): the one that answered a probe last. A
+// frozen member the client is not on costs nothing; one it is on costs
+// the attempts in flight when it froze. When no member answers (etcd is
+// electing a Raft leader, or this replica is the one cut off), the client
+// stays where it is and its requests wait or fail as they would have.
 package etcdhealth
 
 import (
@@ -96,8 +96,8 @@ func (w *Watcher) Stop() {
 }
 
 // Stall reports that a request sent at sent got no answer in time: the
-// client moves to another member that answers probes, if there is one and
-// the client has not moved since sent. It may be called from any
+// client moves to another member that answered a probe since, if there
+// is one and the client has not moved since sent. It may be called from any
 // goroutine, and on a nil Watcher.
 func (w *Watcher) Stall(sent time.Time) {
 	if w == nil {
@@ -107,7 +107,7 @@ func (w *Watcher) Stall(sent time.Time) {
 	defer w.mu.Unlock()
 	from := w.t.current
 	if to := w.t.stall(sent, time.Now()); to != "" {
-		w.o.Logger.Warn("an etcd member did not answer a request in time: requests go to another", "endpoint", from, "now", to)
+		w.o.Logger.Warn("an etcd member did not answer a request in time: requests go to another", "endpoint", from, "to_endpoint", to)
 		w.moveLocked(to)
 	}
 }
@@ -178,7 +178,7 @@ func (w *Watcher) observe(ep string, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if to := w.t.observe(ep, answered(err), time.Now()); to != "" {
-		w.o.Logger.Warn("an etcd member does not answer: requests go to another", "endpoint", ep, "err", err, "now", to)
+		w.o.Logger.Warn("an etcd member does not answer: requests go to another", "endpoint", ep, "err", err, "to_endpoint", to)
 		w.moveLocked(to)
 	}
 }

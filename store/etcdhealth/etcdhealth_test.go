@@ -74,10 +74,19 @@ func TestWatch_LeavesAFrozenMember(t *testing.T) {
 
 	// A stall moves the client to the next member that answers: not back
 	// to the frozen one.
-	before := w.Current()
-	w.Stall(time.Now())
-	if now := w.Current(); now == before || now == eps[0] {
-		t.Errorf("after a stall on %s the client is on %s, want the other member that answers", before, now)
+	// The stall moves it once another member has answered a probe since
+	// the stalled request was sent.
+	before, sent := w.Current(), time.Now()
+	deadline = time.Now().Add(10 * time.Second)
+	for w.Current() == before {
+		if time.Now().After(deadline) {
+			t.Fatalf("a stall on %s did not move the client within 10 s", before)
+		}
+		w.Stall(sent)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if now := w.Current(); now == eps[0] {
+		t.Errorf("after a stall on %s the client is back on the frozen member %s", before, now)
 	}
 	put("after a stall")
 

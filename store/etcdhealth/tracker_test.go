@@ -33,11 +33,14 @@ func TestTracker(t *testing.T) {
 		// stays rather than going round in circles.
 		{"StaysWhenNoneAnswers", []step{{"b", false, 0, ""}, {"c", false, 0, ""}, {"a", false, 0, ""}, {"a", false, 0, ""}}, "a"},
 		{"GoesBack", []step{{"a", true, 0, ""}, {"b", true, 0, ""}, {"a", false, 0, "b"}, {"a", true, 0, ""}, {"b", false, 0, "a"}}, "a"},
-		{"StallMovesToOneThatAnswered", []step{{"b", true, 0, ""}, stall(1, "b")}, "b"},
+		{"StallMovesToOneThatAnsweredSince", []step{{"b", true, 0, ""}, {"b", true, 0, ""}, stall(0, "b")}, "b"},
+		// Nobody answered since the request was sent: the cluster is
+		// slow, not the member; moving would only reopen the watches.
+		{"StallWithNoAnswerSinceStays", []step{{"b", true, 0, ""}, {"c", true, 0, ""}, stall(2, "")}, "a"},
 		{"StallWithNoneAnsweringStays", []step{{"b", false, 0, ""}, {"c", false, 0, ""}, stall(2, "")}, "a"},
 		// A request sent before the client moved may have gone to the
 		// member it left: the one it is on now is not to blame.
-		{"StallOfARequestSentBeforeTheMoveIsIgnored", []step{{"b", true, 0, ""}, {"c", true, 0, ""}, {"a", false, 0, "c"}, stall(1, ""), stall(3, "b")}, "b"},
+		{"StallOfARequestSentBeforeTheMoveIsIgnored", []step{{"b", true, 0, ""}, {"c", true, 0, ""}, {"a", false, 0, "c"}, stall(1, ""), {"b", true, 0, ""}, stall(3, "b")}, "b"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			base := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)

@@ -321,7 +321,11 @@ func (e *Elector) keepAlive(ctx context.Context, id clientv3.LeaseID, term *Term
 	attempt := min(every, time.Second)
 	for {
 		sent := e.o.Now()
-		rctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), attempt)
+		// Not WithRequireLeader: KeepAliveOnce tries again at once on
+		// "no leader" (codes.Unavailable), so during an election it would
+		// open stream after stream for the whole attempt. Without it, the
+		// member holds the renewal until etcd has a leader again.
+		rctx, cancel := context.WithTimeout(ctx, attempt)
 		resp, err := e.o.Client.KeepAliveOnce(rctx, id)
 		cancel()
 		next := every
