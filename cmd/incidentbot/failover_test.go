@@ -266,8 +266,9 @@ func (f *failoverWorld) warRoom(name string) string {
 // Each declaration must be acknowledged within Slack's 3 s. While etcd
 // elects a new Raft leader (1 to 2 s with its default timeouts), the
 // store's requests fail fast (they require a leader) and are tried again;
-// a frozen member costs at most one attempt (store.etcd.attempt_timeout,
-// 1 s), after which the client moves to another (package etcdhealth).
+// a frozen member costs the requests in flight to it one attempt each
+// (store.etcd.attempt_timeout, 1 s), and the client moves to another
+// (package etcdhealth).
 func TestFailover_EtcdMembers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary and three etcd members")
