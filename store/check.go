@@ -518,10 +518,9 @@ func checkRecords(r reader, version int, p *problems) error {
 		})
 	}
 
-	checkSubscriptions(r, p)
+	checkStamped(r, p, bucketSubscriptions, "scope|user", "subscription", subscriptionRecord.validate)
 	checkOncall(r, p) // issue 13 (store/oncall.go)
-	// Issue 15 (store/digest.go).
-	checkDigestMail(r, p)
+	checkStamped(r, p, bucketDigestMail, "time|address", "digest mail", digestMailRecord.validate)
 
 	// seen and seen_time: the same keys at the same times.
 	n = 0

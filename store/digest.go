@@ -164,17 +164,3 @@ func (db *DB) PruneDigestMail(ctx context.Context, before time.Time) (int, error
 	}
 	return n, nil
 }
-
-// checkDigestMail checks every digest mail entry (Check).
-func checkDigestMail(r reader, p *problems) {
-	_ = r.forEach(bucketDigestMail, func(k, v []byte) error {
-		if len(k) <= 8 {
-			p.key(bucketDigestMail, k, "not time|address")
-			return nil
-		}
-		if err := digestMailRecord.validate(v); err != nil {
-			p.key(bucketDigestMail, k, "decode digest mail: %v", err)
-		}
-		return nil
-	})
-}

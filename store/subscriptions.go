@@ -106,15 +106,17 @@ func (db *DB) Subscribers(ctx context.Context, id int64) ([]incident.Subscriptio
 	return out, nil
 }
 
-// checkSubscriptions checks every subscription record (Check).
-func checkSubscriptions(r reader, p *problems) {
-	_ = r.forEach(bucketSubscriptions, func(k, v []byte) error {
+// checkStamped checks every entry of a bucket whose keys are 8 bytes
+// followed by a name (scope|user, time|address): shape names the parts,
+// what the record, validate decodes it (Check).
+func checkStamped(r reader, p *problems, bucket []byte, shape, what string, validate func([]byte) error) {
+	_ = r.forEach(bucket, func(k, v []byte) error {
 		if len(k) <= 8 {
-			p.key(bucketSubscriptions, k, "not scope|user")
+			p.key(bucket, k, "not %s", shape)
 			return nil
 		}
-		if err := subscriptionRecord.validate(v); err != nil {
-			p.key(bucketSubscriptions, k, "decode subscription: %v", err)
+		if err := validate(v); err != nil {
+			p.key(bucket, k, "decode %s: %v", what, err)
 		}
 		return nil
 	})
