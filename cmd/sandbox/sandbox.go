@@ -185,6 +185,17 @@ func (s *Sandbox) Stop() error {
 		case <-time.After(15 * time.Second):
 			errs = append(errs, errors.New("the bot did not stop within 15s"))
 		}
+		// The fake notices the closed socket a moment later, on its own
+		// goroutine. Until it has, it may still pick that socket for the
+		// next envelope, which nobody then acks: wait, as Slack would
+		// have dropped a closed connection before a new bot connects.
+		deadline := time.Now().Add(5 * time.Second)
+		for s.Fake.Connections() > 0 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if n := s.Fake.Connections(); n > 0 {
+			errs = append(errs, fmt.Errorf("%d Socket Mode connections still open 5s after the bot stopped", n))
+		}
 	}
 	if s.DB != nil {
 		if err := s.DB.Check(); err != nil {
