@@ -33,6 +33,9 @@ import (
 )
 
 func main() {
+	if os.Getenv(spawnEnv) != "" {
+		os.Exit(spawnMain(os.Args[1:]))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -185,6 +188,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	rep := &report{Opts: o, Machine: describeMachine(ctx), Started: time.Now()}
 	rep.Before, rep.After = describeBinary(o.Before), describeBinary(o.After)
+	// What a command that does nothing shows as its peak: the floor of
+	// every command's peak RSS (spawn.go).
+	if rep.Floor, err = runMeasured(ctx, "true", nil, baseEnv(), io.Discard, io.Discard); err != nil {
+		return fmt.Errorf("measure the floor of a command's peak RSS with true(1): %w", err)
+	}
 	for _, n := range o.Sizes {
 		stores, err := ensureStores(ctx, o.Src, o.Cache, n, o.BeforeSchema, logf)
 		if err != nil {

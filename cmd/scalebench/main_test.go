@@ -3,7 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -99,4 +104,46 @@ func TestIsUserID(t *testing.T) {
 			t.Errorf("isUserID(%q) = %v", id, !want)
 		}
 	}
+}
+
+// TestMain lets this test binary serve as the launcher that measures a
+// command's peak RSS (spawn.go), as scalebench's main does.
+func TestMain(m *testing.M) {
+	if os.Getenv(spawnEnv) != "" {
+		os.Exit(spawnMain(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// TestRunMeasured_OwnPeak checks that a command's peak RSS is its own,
+// not the measuring process's: after this process has touched 96 MB, a
+// command doing nothing still shows a few MB (started directly, it
+// shows the 96 MB on Linux: the reason for the launcher). A command's
+// exit status and output come through.
+func TestRunMeasured_OwnPeak(t *testing.T) {
+	ballast := make([]byte, 96<<20)
+	for i := range ballast {
+		ballast[i] = 1
+	}
+	ctx := context.Background()
+	direct := exec.Command("true")
+	if err := direct.Run(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("true(1) started directly shows %d MB", rusageMaxRSS(direct.ProcessState)>>20)
+	got, err := runMeasured(ctx, "true", nil, os.Environ(), io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("true(1) through the launcher shows %d kB", got>>10)
+	if got <= 0 || got >= 64<<20 {
+		t.Errorf("true(1) through the launcher shows %d bytes, want its own few MB", got)
+	}
+	var out bytes.Buffer
+	_, err = runMeasured(ctx, "sh", []string{"-c", "echo hello; exit 3"}, os.Environ(), &out, io.Discard)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 3 || out.String() != "hello\n" {
+		t.Errorf("sh -c 'echo hello; exit 3': err %v, output %q", err, out.String())
+	}
+	runtime.KeepAlive(ballast)
 }

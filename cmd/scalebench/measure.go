@@ -367,7 +367,7 @@ func tsTime(ts string) (time.Time, error) {
 // exportLive runs `incidentbot export` while the bot runs and reads the
 // bot's peak RSS over it.
 func exportLive(ctx context.Context, b *botProc, format string) liveExport {
-	if err := resetPeak(b.pid()); err != nil {
+	if err := b.resetPeak(); err != nil {
 		return liveExport{command: command{Err: "reset the bot's peak RSS: " + err.Error()}}
 	}
 	c := runCommand(ctx, b.bin, []string{"export", "--config", b.cfg, "--format", format}, childEnv(b.fake))

@@ -32,6 +32,8 @@ type botProc struct {
 	started       time.Time
 	exited        chan struct{}
 	exitErr       error
+	// peak is the highest VmHWM read before a reset (resetPeak).
+	peak int64
 }
 
 // session says how to run the bot.
@@ -150,9 +152,12 @@ func (b *botProc) waitConnected(ctx context.Context, timeout time.Duration) (tim
 }
 
 // stop ends the bot with SIGTERM (SIGKILL after a minute) and returns its
-// peak resident set over its whole life.
+// peak resident set from its start to the signal: the highest VmHWM read,
+// across resets. Not the wait4 figure: that would be at least
+// scalebench's own peak (see spawn.go); shutdown is not counted.
 func (b *botProc) stop() (maxRSS int64, err error) {
 	defer b.fake.Close()
+	b.notePeak()
 	_ = b.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-b.exited:
@@ -164,18 +169,21 @@ func (b *botProc) stop() (maxRSS int64, err error) {
 	if b.exitErr != nil && err == nil {
 		err = fmt.Errorf("exited with %v%s", b.exitErr, b.logs.tailText())
 	}
-	return rusageMaxRSS(b.cmd.ProcessState), err
+	return b.peak, err
 }
 
-// rusageMaxRSS is the peak resident set of an ended process, in bytes.
-func rusageMaxRSS(ps *os.ProcessState) int64 {
-	if ps == nil {
-		return 0
+// notePeak folds the bot's VmHWM into peak.
+func (b *botProc) notePeak() {
+	if ms, err := readStatus(b.pid()); err == nil {
+		b.peak = max(b.peak, ms.HWM)
 	}
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss * 1024 // kilobytes on Linux
-	}
-	return 0
+}
+
+// resetPeak resets the bot's VmHWM to its current RSS (proc(5),
+// clear_refs), after noting the peak so far.
+func (b *botProc) resetPeak() error {
+	b.notePeak()
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", b.pid()), []byte("5"), 0)
 }
 
 func (b *botProc) pid() int { return b.cmd.Process.Pid }
@@ -252,12 +260,6 @@ func mappedResident(pid int, path string) (int64, error) {
 		}
 	}
 	return total, sc.Err()
-}
-
-// resetPeak resets the process's peak resident set (VmHWM) to its
-// current one (proc(5), clear_refs).
-func resetPeak(pid int) error {
-	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
 }
 
 // cpuTime is the user and system CPU time of a running process.
@@ -361,14 +363,11 @@ type command struct {
 
 // runCommand runs bin with args in env, measuring it.
 func runCommand(ctx context.Context, bin string, args, env []string) command {
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = env
 	var out countWriter
 	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
 	start := time.Now()
-	err := cmd.Run()
-	c := command{Wall: time.Since(start), MaxRSS: rusageMaxRSS(cmd.ProcessState), Bytes: out.n}
+	maxRSS, err := runMeasured(ctx, bin, args, env, &out, &stderr)
+	c := command{Wall: time.Since(start), MaxRSS: maxRSS, Bytes: out.n}
 	if err != nil {
 		c.Err = lastLine(stderr.String())
 		if c.Err == "" {
