@@ -31,10 +31,14 @@ func moduleRoot(ctx context.Context) (string, error) {
 }
 
 // buildTree builds ./cmd/incidentbot of the module at src into
-// dir/name.
+// dir/name, as the Dockerfile builds the binary that is shipped (static,
+// without symbols): what runs in production is what is measured. A
+// default build links the C library, which adds about 1.4 MB of resident
+// file pages.
 func buildTree(ctx context.Context, src, dir, name string) (string, error) {
 	bin := filepath.Join(dir, name)
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/incidentbot")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./cmd/incidentbot")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	cmd.Dir = src
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build %s in %s: %w\n%s", name, src, err, out)

@@ -39,7 +39,8 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintf(w, "- Command: `%s` (%s)\n", o.CmdLine, r.Finished.Sub(r.Started).Round(time.Second))
 	m := r.Machine
 	fmt.Fprintf(w, "- Machine: %s, %d CPUs, %s RAM, Linux %s, %s\n", m.CPU, m.CPUs, mb(m.MemTotal), m.Kernel, m.Go)
-	fmt.Fprintf(w, "- Before: sha256 %s (%s); after: sha256 %s\n", r.Before.SHA256, o.BeforeRev, r.After.SHA256)
+	fmt.Fprintf(w, "- Before: sha256 %s (%s); after: sha256 %s. Binaries scalebench builds are built as the Dockerfile builds "+
+		"the shipped one: `CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\"`.\n", r.Before.SHA256, o.BeforeRev, r.After.SHA256)
 	fmt.Fprintf(w, "- Each size: %d start-up sessions per binary (alternating; default configuration), idle RSS read %s after connecting, "+
 		"then %d `/incident list` after the first; one long session per binary (both side by side) with %d scheduler ticks of %s; "+
 		"%d exports per format from the file and through the running bot.\n", o.Starts, o.Settle, o.Lists, o.Ticks, o.Tick, o.Exports)
