@@ -126,9 +126,9 @@ func Default() Config {
 }
 
 var (
-	channelRe   = regexp.MustCompile(`^(?:[CG][A-Z0-9]{2,}|#[a-z0-9_-]{1,80})$`)
-	sourceRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
-	severityRe  = regexp.MustCompile(`^[a-z0-9_-]+$`)
+	channelRe  = regexp.MustCompile(`^(?:[CG][A-Z0-9]{2,}|#[a-z0-9_-]{1,80})$`)
+	sourceRe   = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
+	severityRe = regexp.MustCompile(`^[a-z0-9_-]+$`)
 )
 
 // validRouteName reports whether name is 1 to 80 letters, digits, spaces
