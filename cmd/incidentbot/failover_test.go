@@ -416,15 +416,20 @@ func TestFailover_EtcdWithoutQuorum(t *testing.T) {
 	// Thaw after Slack's 3 s, so that nothing can be stored before Slack
 	// gives up, and well within the store's request_timeout (5 s), so
 	// that the bot's requests are answered rather than failed.
-	thaw := time.AfterFunc(3400*time.Millisecond, func() {
+	// The cluster is not safe for concurrent use: the test waits for the
+	// thaw, or thaws itself if it ends first.
+	resume := func() {
 		for _, i := range frozen {
 			cluster.Resume(i)
 		}
-	})
+	}
+	thawed := make(chan struct{})
+	thaw := time.AfterFunc(3400*time.Millisecond, func() { resume(); close(thawed) })
 	defer func() {
-		thaw.Stop()
-		for _, i := range frozen {
-			cluster.Resume(i)
+		if thaw.Stop() {
+			resume()
+		} else {
+			<-thawed
 		}
 	}()
 	misses := f.misses
