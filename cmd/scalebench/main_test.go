@@ -119,7 +119,8 @@ func TestMain(m *testing.M) {
 // not the measuring process's: after this process has touched 96 MB, a
 // command doing nothing still shows a few MB (started directly, it
 // shows the 96 MB on Linux: the reason for the launcher). A command's
-// exit status and output come through.
+// exit status and output come through, and it does not inherit the
+// launcher's report descriptor.
 func TestRunMeasured_OwnPeak(t *testing.T) {
 	ballast := make([]byte, 96<<20)
 	for i := range ballast {
@@ -144,6 +145,11 @@ func TestRunMeasured_OwnPeak(t *testing.T) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 3 || out.String() != "hello\n" {
 		t.Errorf("sh -c 'echo hello; exit 3': err %v, output %q", err, out.String())
+	}
+	// The launcher's report descriptor (3) is not passed on.
+	out.Reset()
+	if _, err := runMeasured(ctx, "sh", []string{"-c", "if [ -e /proc/$$/fd/3 ]; then echo inherited; else echo closed; fi"}, os.Environ(), &out, io.Discard); err != nil || out.String() != "closed\n" {
+		t.Errorf("descriptor 3 in the command: %q, %v", out.String(), err)
 	}
 	runtime.KeepAlive(ballast)
 }

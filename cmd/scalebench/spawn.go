@@ -16,7 +16,7 @@ import (
 // lower than the parent's own peak on Linux: the kernel folds the
 // high-water mark of the memory image a process leaves at exec into the
 // process (exec_mmap), and Go starts children with vfork semantics, so
-// the image left is the parent's. scalebench grows to hundreds of
+// the image left is the parent's. scalebench grows past a hundred
 // megabytes while it generates a store, which every figure would then
 // show. So short commands are started through a copy of scalebench that
 // does nothing else (spawnEnv): its own small peak is the floor, and it
@@ -36,6 +36,9 @@ func spawnMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "scalebench: %s=%q and %d arguments: want a descriptor and a command\n", spawnEnv, os.Getenv(spawnEnv), len(args))
 		return 2
 	}
+	// The command must not inherit the report's descriptor: the parent
+	// reads until every copy of it is closed.
+	syscall.CloseOnExec(fd)
 	report := os.NewFile(uintptr(fd), "rusage")
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
@@ -108,7 +111,7 @@ func withoutEnv(env []string, name string) []string {
 }
 
 // rusageMaxRSS is the peak resident set of an ended process, in bytes, as
-// wait4 reports it (see spawn.go for its floor).
+// wait4 reports it (see the top of this file for its floor).
 func rusageMaxRSS(ps *os.ProcessState) int64 {
 	if ps == nil {
 		return 0
