@@ -36,6 +36,7 @@ func (k *acker) ack(payload any) {
 			k.a.log.Error("ack envelope", "envelope_id", k.req.EnvelopeID, "err", err)
 		} else if !k.start.IsZero() {
 			k.a.observeAck(k.start)
+			k.a.log.Debug("envelope acked", "envelope_id", k.req.EnvelopeID, "took", time.Since(k.start).Round(time.Microsecond))
 		}
 	})
 }
@@ -84,6 +85,7 @@ func (a *App) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmod
 		return
 	}
 	k := &acker{sm: sm, req: evt.Request, a: a, start: time.Now()}
+	a.log.Debug("envelope received", "envelope_id", evt.Request.EnvelopeID, "type", evt.Type)
 	ctx = context.WithValue(ctx, arrivedKey{}, k.start)
 	a.work.Add(1)
 	a.active.Add(1)
