@@ -9,6 +9,8 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/bot/incident"
+	"github.com/incidentbot/incidentbot/bot/slackfake"
+	"github.com/incidentbot/incidentbot/bot/views"
 	"github.com/incidentbot/incidentbot/store"
 )
 
@@ -79,4 +81,92 @@ func TestLateCommand_InTimeIsCarriedOut(t *testing.T) {
 		t.Errorf("declared #%d, want #1", inc.ID)
 	}
 	h.expectMessage(h.announce, "Incident #1 declared", "Checkout is down")
+}
+
+// slowNext is a store whose next inbox write, once armed, lands and then
+// answers delay late.
+type slowNext struct {
+	*store.DB
+	armed *atomic.Bool
+	delay time.Duration
+}
+
+func (s slowNext) Receive(ctx context.Context, r incident.Request, keys []string) (uint64, bool, error) {
+	seq, dup, err := s.DB.Receive(ctx, r, keys)
+	if s.armed.CompareAndSwap(true, false) {
+		time.Sleep(s.delay)
+	}
+	return seq, dup, err
+}
+
+// newGaveUpHarness is a harness where Slack's ack deadline and the bot's
+// are one and the same, as in production, and arm makes the next request
+// the bot stores take longer than that deadline.
+func newGaveUpHarness(t *testing.T) (h *harness, arm func()) {
+	// 1 s: short for a test, long enough for every other ack under the
+	// race detector on a loaded machine.
+	const deadline = time.Second
+	var armed atomic.Bool
+	h = newHarness(t,
+		withStore(func(s incident.Store) incident.Store {
+			return slowNext{DB: s.(*store.DB), armed: &armed, delay: deadline + deadline/4}
+		}),
+		withFake(slackfake.WithAckTimeout(deadline)),
+		withOptions(func(o *bot.Options) { o.AckDeadline = deadline }))
+	return h, func() { armed.Store(true) }
+}
+
+// lateAcks counts the acks the bot sent after Slack had given up.
+func (h *harness) lateAcks() int {
+	n := 0
+	for _, a := range h.fake.Acks() {
+		if a.Late {
+			n++
+		}
+	}
+	return n
+}
+
+// TestLateCommand_SlackGaveUp: with the bot's deadline equal to Slack's,
+// a declaration stored too late is acked after Slack gave up and showed
+// its sender an error. The bot has done nothing and says so; sent again
+// (h.slash does so, as a person would), it declares one incident.
+func TestLateCommand_SlackGaveUp(t *testing.T) {
+	h, arm := newGaveUpHarness(t)
+	arm()
+	h.slash(h.alice, h.general, "declare Checkout is down")
+	inc, _ := h.declare(h.alice, "")
+	h.expectMessage(h.announce, "Incident #1 declared", "Checkout is down")
+	h.settle()
+	if incs, _ := h.db.FindIncidents(h.ctx(), incident.Filter{}); len(incs) != 1 || inc.ID != 1 {
+		t.Fatalf("%d incidents (newest #%d) from one declaration sent twice, the first too late", len(incs), inc.ID)
+	}
+	if errs := h.fake.UserErrors(); len(errs) != 1 || !strings.Contains(errs[0], "declare Checkout is down") {
+		t.Errorf("user errors %q, want the first declaration's", errs)
+	}
+	if n := h.lateAcks(); n != 1 {
+		t.Errorf("%d late acks, want 1", n)
+	}
+}
+
+// TestLateInteraction_CarriedOut: a click stored too late is acked after
+// Slack gave up. Slack does not resend an interaction, and one sent again
+// by hand is checked against the state the first left, so it is carried
+// out: the harness (ackOf) goes on, and the incident is resolved once.
+func TestLateInteraction_CarriedOut(t *testing.T) {
+	h, arm := newGaveUpHarness(t)
+	inc, ch := withSpokesperson(t, h)
+	arm()
+	h.click(h.alice, ch.ID, inc.CardTS, views.ActionResolve)
+	h.expectResolved(inc)
+	h.settle()
+	if got := h.incident(inc.ID); got.Status != incident.StatusResolved {
+		t.Errorf("status %s after a late resolve click, want resolved", got.Status)
+	}
+	if errs := h.fake.UserErrors(); len(errs) != 1 || !strings.Contains(errs[0], views.ActionResolve) {
+		t.Errorf("user errors %q, want the resolve click's", errs)
+	}
+	if n := h.lateAcks(); n != 1 {
+		t.Errorf("%d late acks, want 1", n)
+	}
 }

@@ -272,9 +272,7 @@ func (h *harness) wait(d *slackfake.Delivery, err error) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if _, err := d.Wait(h.ctx()); err != nil {
-		h.t.Fatal(err)
-	}
+	h.ackOf("an interaction", d)
 }
 
 // submitUpdate submits the update form user has open with text.
