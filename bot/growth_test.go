@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/incidentbot/incidentbot/bot/incident"
-	"github.com/incidentbot/incidentbot/bot/slackfake"
 )
 
 // Issue 10 asks for no memory or goroutine growth over 10,000 commands in
@@ -68,7 +67,7 @@ func TestGrowth_TenThousandCommands(t *testing.T) {
 	// Acks may take up to 10 s here (the harness allows 2): this test is
 	// about growth, and one slow ack among 10,000 on a loaded machine is
 	// not its subject (BenchmarkAckBurst's is).
-	h := newHarness(t, withFake(slackfake.WithAckTimeout(10*time.Second)))
+	h := newHarness(t, withAckTimeout(10*time.Second))
 	h.relax() // what the bot says is checked elsewhere; here, what it keeps
 	inc, ch := h.declare(h.alice, "Checkout slows down")
 	h.settle()

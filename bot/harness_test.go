@@ -87,13 +87,20 @@ type harness struct {
 type harnessOption func(*harnessConfig)
 
 type harnessConfig struct {
-	fakeOpts  []slackfake.Option
-	opts      func(*bot.Options)
-	wrapStore func(incident.Store) incident.Store
+	fakeOpts   []slackfake.Option
+	ackTimeout time.Duration
+	opts       func(*bot.Options)
+	wrapStore  func(incident.Store) incident.Store
 }
 
 func withFake(o ...slackfake.Option) harnessOption {
 	return func(c *harnessConfig) { c.fakeOpts = append(c.fakeOpts, o...) }
+}
+
+// withAckTimeout sets Slack's ack deadline, the fake's and the bot's idea
+// of it, to d: as in production, they are one.
+func withAckTimeout(d time.Duration) harnessOption {
+	return func(c *harnessConfig) { c.ackTimeout = d }
 }
 
 func withOptions(f func(*bot.Options)) harnessOption {
@@ -127,13 +134,17 @@ func newHarness(t *testing.T, hopts ...harnessOption) *harness {
 	for _, o := range hopts {
 		o(&hc)
 	}
+	ackTimeout := harnessAckTimeout()
+	if hc.ackTimeout > 0 {
+		ackTimeout = hc.ackTimeout
+	}
 	o := sandbox.Options{
 		Dir:       t.TempDir(),
-		Fake:      append([]slackfake.Option{slackfake.WithAckTimeout(harnessAckTimeout())}, hc.fakeOpts...),
+		Fake:      append([]slackfake.Option{slackfake.WithAckTimeout(ackTimeout)}, hc.fakeOpts...),
 		WrapStore: hc.wrapStore,
 		Configure: func(bo *bot.Options) {
 			// The bot's idea of Slack's deadline is the fake's.
-			bo.AckDeadline = harnessAckTimeout()
+			bo.AckDeadline = ackTimeout
 			bo.ShutdownGrace = 2 * time.Second
 			if hc.opts != nil {
 				hc.opts(bo)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/bot/incident"
-	"github.com/incidentbot/incidentbot/bot/slackfake"
 	"github.com/incidentbot/incidentbot/bot/views"
 	"github.com/incidentbot/incidentbot/store"
 )
@@ -111,8 +110,7 @@ func newGaveUpHarness(t *testing.T) (h *harness, arm func()) {
 		withStore(func(s incident.Store) incident.Store {
 			return slowNext{DB: s.(*store.DB), armed: &armed, delay: deadline + deadline/4}
 		}),
-		withFake(slackfake.WithAckTimeout(deadline)),
-		withOptions(func(o *bot.Options) { o.AckDeadline = deadline }))
+		withAckTimeout(deadline))
 	return h, func() { armed.Store(true) }
 }
 

@@ -299,7 +299,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestRedeliveredEventActsOnce(t *testing.T) {
-	h := newHarness(t, withFake(slackfake.WithAckTimeout(200*time.Millisecond)))
+	h := newHarness(t, withAckTimeout(time.Second))
 	inc, ch := h.declare(h.alice, "Pins twice")
 	ts, _ := h.fake.PostUserMessage(h.alice, ch.ID, "root cause candidate")
 	h.waitFor("the message event to be acked", func() bool { return h.fake.Pending() == 0 })

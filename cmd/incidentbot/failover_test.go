@@ -237,60 +237,15 @@ func (f *failoverWorld) waitRole(r *replicaBin, want string) {
 	}
 }
 
-// declare declares incident number num, titled after label, and returns
-// its war room's name.
-//
-// It acts as a person would when Slack reports that the bot did not
-// answer within 3 s. The bot then either carried the command out (it was
-// stored in time and only its ack came late) or closed it and sent a DM
-// saying that nothing was done (bot/late.go). In the first case
-// declare is done; in the second it sends the command again. Anything
-// else fails the test. Each miss is logged, not failed: how fast the bot
-// answers is measured (BENCHMARKS.md), and a loaded CI machine running
-// three etcd members beside other tests misses Slack's 3 s now and then.
-// What the person ends up with, one incident and nothing posted twice, is
-// checked exactly.
+// declare declares incident number num, titled after label, as a person
+// would (declareAsPerson), and returns its war room's name.
 func (f *failoverWorld) declare(num, label int) string {
 	f.t.Helper()
-	room, sender := fmt.Sprintf("inc-%d-failover-%d", num, label), f.w.people[0]
-	for attempt := 1; ; attempt++ {
-		dms := len(f.w.fake.DMs(sender))
-		sent := time.Now()
-		d, err := f.w.fake.SlashCommand(sender, f.w.general, "/incident", fmt.Sprintf("declare Failover %d", label))
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		_, err = d.Wait(f.ctx)
-		if err == nil {
-			return room
-		}
-		if !errors.Is(err, slackfake.ErrNotAcked) || attempt == 3 {
-			f.t.Fatalf("declaration %d, attempt %d: %v", label, attempt, err)
-		}
-		f.misses++
-		f.t.Logf("declaration %d, attempt %d: not acked within Slack's 3 s (sent %s ago)", label, attempt, time.Since(sent).Round(time.Millisecond))
-		closed := false
-		ctx, cancel := context.WithTimeout(f.ctx, 15*time.Second)
-		err = f.w.fake.WaitFor(ctx, func() bool {
-			if _, ok := f.w.fake.ChannelByName(room); ok {
-				return true
-			}
-			if all := f.w.fake.DMs(sender); len(all) > dms {
-				closed = slices.ContainsFunc(all[dms:], func(m slackfake.Message) bool { return strings.Contains(m.Text, "Nothing was done") })
-			}
-			return closed
-		})
-		cancel()
-		if err != nil {
-			f.t.Fatalf("declaration %d was not acked, and within 15 s the bot neither declared it nor told its sender that nothing was done", label)
-		}
-		if !closed {
-			f.t.Logf("declaration %d, attempt %d: carried out; only its ack was late", label, attempt)
-			return room
-		}
-		f.resent = true
-		f.t.Logf("declaration %d, attempt %d: closed, and its sender told; sending it again", label, attempt)
-	}
+	room := fmt.Sprintf("inc-%d-failover-%d", num, label)
+	got := declareAsPerson(f.ctx, f.t, f.w.fake, f.w.people[0], f.w.general, fmt.Sprintf("Failover %d", label), room)
+	f.misses += got.misses
+	f.resent = f.resent || got.resent
+	return room
 }
 
 // warRoom waits for the channel called name and returns its ID.

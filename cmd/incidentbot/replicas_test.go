@@ -118,18 +118,14 @@ func TestMain_RunReplicas(t *testing.T) {
 			t.Errorf("/metrics of %s has no %q", r.listen, want)
 		}
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("replica A:\n%s\nreplica B:\n%s", a.out.String(), b.out.String())
+		}
+	})
 	declare := func(text, room string) {
 		t.Helper()
-		d, err := fake.SlashCommand(alice, general, "/incident", "declare "+text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := d.Wait(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := fake.WaitFor(ctx, func() bool { _, ok := fake.ChannelByName(room); return ok }); err != nil {
-			t.Fatalf("no war room %s:\nA:\n%s\nB:\n%s", room, a.out.String(), b.out.String())
-		}
+		declareAsPerson(ctx, t, fake, alice, general, text, room)
 	}
 	declare("First outage", "inc-1-first-outage")
 

@@ -76,23 +76,15 @@ scheduler:
 	go func() {
 		done <- Dispatch(ctx, &Env{Stdout: &stderr, Stderr: &stderr, Environ: environ(env), Retry: fastRetry}, []string{"run", "--config", cfgPath})
 	}()
-	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Long enough for a declaration sent again (declareAsPerson).
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer wcancel()
 	if err := fake.WaitFor(wctx, func() bool { return fake.Connections() > 0 }); err != nil {
 		cancel()
 		t.Fatalf("the bot did not connect: %s", stderr.String())
 	}
 	// It serves: a declaration opens a war room, announced in #incidents.
-	d, err := fake.SlashCommand(alice, general, "/incident", "declare Run test outage")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Wait(wctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := fake.WaitFor(wctx, func() bool { _, ok := fake.ChannelByName("inc-1-run-test-outage"); return ok }); err != nil {
-		t.Fatal("no war room")
-	}
+	declareAsPerson(wctx, t, fake, alice, general, "Run test outage", "inc-1-run-test-outage")
 	// Connected: alive and ready.
 	if code := httpStatus(t, "http://"+listen+"/healthz"); code != 200 {
 		t.Errorf("/healthz = %d", code)
