@@ -128,6 +128,15 @@ func (in *inbox) settle(ctx context.Context, id int64, d time.Duration) bool {
 	if id == 0 {
 		return true
 	}
+	in.mu.Lock()
+	n := in.open[id]
+	in.mu.Unlock()
+	if n == 0 {
+		// Most requests find nothing to wait for: no timer for them. A
+		// stopped timer can stay in the runtime's timer heap for a while,
+		// holding its context, and a busy bot would make hundreds a second.
+		return true
+	}
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	return in.waitZero(ctx, func() (int, chan struct{}) { return in.open[id], in.done }) == nil
