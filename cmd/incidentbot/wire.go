@@ -13,6 +13,7 @@ import (
 	"github.com/incidentbot/incidentbot/bot/config"
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/nudge"
+	"github.com/incidentbot/incidentbot/bot/outbound"
 	"github.com/incidentbot/incidentbot/store"
 	"github.com/robfig/cron/v3"
 	"github.com/slack-go/slack"
@@ -47,7 +48,7 @@ func policy(cfg config.Config) incident.Policy {
 //
 // fence, when given, wraps the HTTP transport (see leaseGate).
 func slackClient(cfg config.Config, log *slog.Logger, fence ...func(http.RoundTripper) http.RoundTripper) *slack.Client {
-	hc := slackHTTPClient(cfg.Slack.CallTimeout)
+	hc := outbound.HTTPClient(cfg.Slack.CallTimeout)
 	for _, f := range fence {
 		hc.Transport = f(hc.Transport)
 	}
@@ -57,20 +58,6 @@ func slackClient(cfg config.Config, log *slog.Logger, fence ...func(http.RoundTr
 		slack.OptionHTTPClient(hc),
 		slack.OptionLog(slog.NewLogLogger(log.With("component", "slack").Handler(), slog.LevelDebug)),
 	)
-}
-
-// slackMaxConnsPerHost is how many idle connections to Slack are kept: the
-// bot's handlers and its outbound workers together are a small pool.
-const slackMaxConnsPerHost = 16
-
-// slackHTTPClient returns the HTTP client of the Slack Web API client:
-// each call, from dialling to the last byte of the answer, takes at most
-// timeout.
-func slackHTTPClient(timeout time.Duration) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 2 * slackMaxConnsPerHost
-	tr.MaxIdleConnsPerHost = slackMaxConnsPerHost
-	return &http.Client{Timeout: timeout, Transport: tr}
 }
 
 // resolveChannels turns "#name" entries of key into channel IDs. A name

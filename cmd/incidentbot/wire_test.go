@@ -126,14 +126,6 @@ func TestSlackClient(t *testing.T) {
 			t.Fatalf("err = %v, want a timeout", err)
 		}
 	})
-
-	t.Run("Pool", func(t *testing.T) {
-		hc := slackHTTPClient(10 * time.Second)
-		tr := hc.Transport.(*http.Transport)
-		if hc.Timeout != 10*time.Second || tr.MaxIdleConnsPerHost != 16 || tr.Proxy == nil {
-			t.Errorf("timeout %s, idle per host %d", hc.Timeout, tr.MaxIdleConnsPerHost)
-		}
-	})
 }
 
 func TestAppOptions_ShutdownGrace(t *testing.T) {

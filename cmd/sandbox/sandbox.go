@@ -20,8 +20,10 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/bot/clock"
+	"github.com/incidentbot/incidentbot/bot/config"
 	"github.com/incidentbot/incidentbot/bot/incident"
 	"github.com/incidentbot/incidentbot/bot/nudge"
+	"github.com/incidentbot/incidentbot/bot/outbound"
 	"github.com/incidentbot/incidentbot/bot/slackfake"
 	"github.com/incidentbot/incidentbot/store"
 )
@@ -114,7 +116,9 @@ func New(o Options) (*Sandbox, error) {
 	policy := incident.DefaultPolicy()
 	policy.Admins = []string{s.Dana}
 	s.Options = bot.Options{
-		Slack:            slack.New(s.Fake.BotToken(), slack.OptionAPIURL(s.Fake.APIURL()), slack.OptionAppLevelToken(s.Fake.AppToken())),
+		// The HTTP client is production's (slack.call_timeout's default).
+		Slack: slack.New(s.Fake.BotToken(), slack.OptionAPIURL(s.Fake.APIURL()), slack.OptionAppLevelToken(s.Fake.AppToken()),
+			slack.OptionHTTPClient(outbound.HTTPClient(config.DefaultCallTimeout))),
 		Store:            s.DB,
 		Policy:           policy,
 		AnnounceChannels: []string{s.Announce},
