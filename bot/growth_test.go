@@ -34,6 +34,9 @@ const (
 	// command already exceeds it. Caches of fixed size and the pools of
 	// the runtime stay well below.
 	growthHeapSlack = 512 << 10
+	// growthQuiet is how long a reading waits for the bot's stopped
+	// timers to leave the runtime's heap (liveHeap).
+	growthQuiet = 1500 * time.Millisecond
 	// growthGoroutineSlack is how many goroutines more than at the start
 	// may be alive at a reading: idle keep-alive connections come and go.
 	growthGoroutineSlack = 8
@@ -163,6 +166,11 @@ func (h *harness) waitGoroutines(limit int) int {
 // heap profile; and the bot's share by allocating stack, for a failure to
 // show what grew.
 func liveHeap() (bot, harness int64, stacks map[string]int64) {
+	// What the last second of commands leaves is not growth: a timer the
+	// bot stopped (accept waits up to 1 s for earlier requests of an
+	// incident) can stay in the runtime's timer heap, holding its
+	// context, until it would have fired.
+	time.Sleep(growthQuiet)
 	// A profile reflects the heap as of the last completed collection
 	// but one.
 	runtime.GC()
